@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One camera: the RTSP session (OPTIONS, DESCRIBE, SETUP, PLAY, keepalive,
+ * TEARDOWN over TCP with interleaved RTP) and its supervisor (deadlines,
+ * reconnect with capped exponential backoff plus jitter, forever).
+ *
+ * Everything here runs on the libuv loop thread: no disk, no SQLite, no DNS.
+ */
+#ifndef NVR_INGEST_CAMERA_H
+#define NVR_INGEST_CAMERA_H
+
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "nvr/base/au.h"
+#include "nvr/base/compiler.h"
+#include "ingest/sdp.h"
+
+enum ingest_state {
+    INGEST_STATE_CONNECTING = 0, /* connecting, or RTSP handshake running */
+    INGEST_STATE_RECORDING,      /* PLAY answered and media arriving */
+    INGEST_STATE_BACKOFF,        /* waiting before the next attempt */
+    INGEST_STATE_AUTH_FAILED,    /* credentials refused; backing off */
+    INGEST_STATE_ERROR,          /* unrecoverable config error; stopped */
+    INGEST_STATE_STOPPED,        /* closed by the owner */
+};
+
+/* "connecting", "recording", "backoff", "auth_failed", "error", "stopped" */
+const char *ingest_state_name(enum ingest_state st);
+
+struct ingest_camera_config {
+    const char *name;     /* camera name for log lines (borrowed, copied) */
+    const char *url;      /* rtsp:// URL; may hold credentials (copied) */
+    const char *username; /* overrides URL userinfo if non-NULL (copied) */
+    const char *password; /* overrides URL userinfo if non-NULL (copied) */
+    int connect_timeout_ms;  /* 0: 5000 */
+    int request_timeout_ms;  /* 0: 10000 per RTSP request */
+    int media_timeout_ms;    /* 0: 10000 of RTP silence after PLAY */
+    int backoff_min_ms;      /* 0: 1000 */
+    int backoff_max_ms;      /* 0: 30000 (auth failures: at least 30000) */
+    uint64_t seed;           /* jitter seed; 0 picks one */
+};
+
+struct ingest_camera;
+
+struct ingest_camera_events {
+    /* The state changed. err is 0 or the negative errno that caused it;
+     * msg is a human-readable reason without credentials (borrowed). */
+    void (*on_state)(void *user, enum ingest_state st, int err,
+                     const char *msg);
+    /* A session started playing, or codec parameters changed. info is
+     * borrowed; every later on_au refers to it until the next call. */
+    void (*on_stream)(void *user, const struct nvr_stream_info *info);
+    /* One access unit, wall_us filled; takes ownership of the reference.
+     * The first unit after on_stream of each track is a keyframe. */
+    void (*on_au)(void *user, struct nvr_au *au);
+    /* The session ended (connection lost, timeout, camera closed, or
+     * stop); reason borrowed. Units after this belong to a new session. */
+    void (*on_break)(void *user, int err, const char *reason);
+};
+
+struct ingest_stats {
+    enum ingest_state state;
+    uint64_t bytes_in;       /* bytes read from the camera, all sessions */
+    uint64_t aus;            /* access units delivered */
+    uint64_t rtp_packets;
+    uint64_t rtp_lost;       /* by sequence gaps */
+    uint64_t aus_dropped;    /* by depacketizers */
+    uint64_t reconnects;     /* sessions started after the first */
+    int64_t last_au_wall_us; /* 0 if none yet */
+    int last_err;            /* negative errno of the last failure, or 0 */
+    char last_error[256];    /* its text, credentials removed */
+};
+
+/*
+ * Creates a camera on `loop`. Nothing happens until ingest_camera_start().
+ * events and user are borrowed for the camera's lifetime. Returns 0,
+ * -EINVAL (bad URL: config error), -ENOMEM. Loop thread only.
+ */
+NVR_NODISCARD int ingest_camera_new(uv_loop_t *loop,
+                                    const struct ingest_camera_config *cfg,
+                                    const struct ingest_camera_events *events,
+                                    void *user, struct ingest_camera **out);
+
+/* Starts connecting; retries forever until ingest_camera_close(). */
+void ingest_camera_start(struct ingest_camera *cam);
+
+/*
+ * Stops the camera: sends TEARDOWN if a session is playing (best effort,
+ * bounded by a short deadline), closes every handle, then calls cb exactly
+ * once and frees the camera. No event runs after cb.
+ */
+void ingest_camera_close(struct ingest_camera *cam,
+                         void (*cb)(void *cb_user), void *cb_user);
+
+/* Copies counters. Loop thread only. */
+void ingest_camera_get_stats(const struct ingest_camera *cam,
+                             struct ingest_stats *out);
+
+/*
+ * Probe: connects to url, runs OPTIONS and DESCRIBE (with authentication),
+ * then calls cb once with the parsed SDP (borrowed) and the base URL used to
+ * resolve controls, or with err < 0 and a message. Loop thread only; the
+ * loop ends by itself after cb. timeout_ms bounds the whole probe.
+ */
+typedef void (*ingest_probe_cb)(void *user, int err, const char *msg,
+                                const struct sdp_session *sdp,
+                                const char *base_url);
+NVR_NODISCARD int ingest_probe(uv_loop_t *loop, const char *url,
+                               const char *username, const char *password,
+                               int timeout_ms, ingest_probe_cb cb,
+                               void *user);
+
+#endif

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * RTSP authentication: Basic and Digest (RFC 2617; MD5, with qop=auth or
+ * without qop). Pure apart from MD5 (libavutil) and base64.
+ */
+#ifndef NVR_INGEST_RTSP_AUTH_H
+#define NVR_INGEST_RTSP_AUTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ingest/rtsp_msg.h"
+
+enum rtsp_auth_scheme {
+    RTSP_AUTH_NONE = 0,
+    RTSP_AUTH_BASIC,
+    RTSP_AUTH_DIGEST,
+};
+
+struct rtsp_auth {
+    enum rtsp_auth_scheme scheme;
+    char realm[128];
+    char nonce[256];
+    char opaque[256];
+    int has_opaque;
+    int qop_auth;     /* the server offered qop=auth */
+    uint32_t nc;      /* nonce count, incremented per request */
+    char cnonce[33];  /* client nonce; set by the caller (tests fix it) */
+};
+
+/*
+ * Reads every WWW-Authenticate header of a 401 response and keeps the
+ * strongest scheme offered (Digest MD5 over Basic). Resets nc when the
+ * nonce changes. Returns 0, -ENOTSUP if only unsupported schemes (or
+ * algorithms) are offered, or -EBADMSG if none parses.
+ */
+int rtsp_auth_parse_challenge(const struct rtsp_msg *resp,
+                              struct rtsp_auth *auth);
+
+/*
+ * Writes the Authorization header value (without "Authorization: ") for one
+ * request into out. Digest increments auth->nc when qop=auth.
+ * Returns 0 or -EMSGSIZE. `user`/`pass` are borrowed.
+ */
+int rtsp_auth_header(struct rtsp_auth *auth, const char *method,
+                     const char *uri, const char *user, const char *pass,
+                     char *out, size_t out_size);
+
+#endif

@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+#include "nvr/cli.h"
+int nvr_cli_main(int argc, char **argv)
+{
+    return 2;
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The config file (INI, parsed with inih), as fixed by DESIGN.md:
+ *
+ *   [storage]  path, segment_seconds, min_free
+ *   [camera NAME]  url, username, password | password_file, transport,
+ *                  retain_days, max_bytes, enabled
+ *
+ * Unknown sections or keys and bad values are errors naming the file, the
+ * line and the key. All errors of a file are reported, not just the first.
+ */
+#ifndef NVR_CONFIG_H
+#define NVR_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nvr/base/compiler.h"
+
+#define NVR_CONFIG_MAX_CAMERAS 1024
+#define NVR_CAMERA_NAME_MAX 64 /* bytes, including the NUL */
+
+enum nvr_transport {
+    NVR_TRANSPORT_TCP = 0,
+    NVR_TRANSPORT_UDP,
+    NVR_TRANSPORT_AUTO,
+};
+
+struct nvr_camera_config {
+    char name[NVR_CAMERA_NAME_MAX]; /* [A-Za-z0-9_.-], used as a folder */
+    int line;                /* line of the [camera NAME] header */
+    char url[1024];          /* may hold userinfo; never log it unredacted */
+    char username[128];      /* "" if unset */
+    char password[256];      /* from password= or password_file; "" if unset */
+    char password_file[1024];/* as written (resolved path), "" if unset */
+    enum nvr_transport transport; /* default tcp */
+    int retain_days;         /* default 31 */
+    int64_t max_bytes;       /* 0: no limit */
+    int enabled;             /* default 1 */
+};
+
+struct nvr_config {
+    char path[1024];         /* the file this came from */
+    char storage_path[1024]; /* [storage] path; required */
+    int segment_seconds;     /* default 60, 2..3600 */
+    int min_free_is_percent; /* 1: min_free_percent, 0: min_free_bytes */
+    double min_free_percent; /* default 5 */
+    int64_t min_free_bytes;
+    int n_cameras;
+    struct nvr_camera_config *cameras; /* owned, n_cameras entries */
+};
+
+/*
+ * Loads and validates a config file. On error returns -EINVAL (or -ENOENT,
+ * -EACCES for the file itself) and writes every problem, one per line as
+ * "FILE:LINE: key 'K': what is wrong", into err (NUL-terminated, truncated
+ * to err_size). *out is owned; free with nvr_config_free().
+ */
+NVR_NODISCARD int nvr_config_load(const char *path, struct nvr_config **out,
+                                  char *err, size_t err_size);
+
+/* Same, from a string; `name` stands for the file in messages and relative
+ * password_file paths resolve against the current directory. */
+NVR_NODISCARD int nvr_config_parse(const char *text, size_t len,
+                                   const char *name, struct nvr_config **out,
+                                   char *err, size_t err_size);
+
+void nvr_config_free(struct nvr_config *cfg);
+
+/* The config path to use when -c is absent: $NVR_CONFIG, then ./nvr.ini,
+ * then /etc/nvr/nvr.ini (the first that exists; the last if none does). */
+const char *nvr_config_default_path(void);
+
+/* Parses a size: "500G", "1.5T", "1048576", "64M" (powers of 1024).
+ * Returns 0 or -EINVAL. */
+int nvr_config_parse_size(const char *s, int64_t *out);
+
+const char *nvr_transport_name(enum nvr_transport t);
+
+#endif

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SQLite catalog (WAL mode) at <storage>/catalog.db: cameras, segments,
+ * camera events (why recording stopped), and the per-camera status rows the
+ * daemon refreshes about once a second. Versioned schema with migrations.
+ *
+ * A struct catalog is one SQLite connection: use it from one thread at a
+ * time. Writer threads each open their own. Never used on the loop thread.
+ * All times are UTC microseconds since the epoch.
+ */
+#ifndef NVR_STORAGE_CATALOG_H
+#define NVR_STORAGE_CATALOG_H
+
+#include <stdint.h>
+
+#include "nvr/base/compiler.h"
+
+#define CATALOG_SCHEMA_VERSION 1
+
+enum catalog_open_flags {
+    CATALOG_READONLY = 0,  /* fails with -ENOENT if the file is missing */
+    CATALOG_READWRITE = 1, /* creates and migrates as needed */
+};
+
+enum catalog_seg_status {
+    CATALOG_SEG_OPEN = 0,    /* being written (or cut short by a crash) */
+    CATALOG_SEG_CLOSED = 1,  /* finished, sha256 set */
+    CATALOG_SEG_MISSING = 2, /* the file is gone */
+};
+
+struct catalog_segment {
+    int64_t id;
+    int64_t camera_id;
+    int64_t start_us;  /* wall time of the first frame */
+    int64_t end_us;    /* start_us + media duration */
+    int64_t bytes;     /* file size */
+    int64_t frames;    /* video access units */
+    int status;        /* enum catalog_seg_status */
+    int width, height; /* pixels, 0 if unknown */
+    char codec[16];    /* "h264", ... */
+    char path[256];    /* relative to the storage directory */
+    char sha256[65];   /* lowercase hex; empty until closed */
+};
+
+struct catalog_status {
+    char name[64];          /* camera name */
+    char state[16];         /* "recording", "connecting", ... */
+    int64_t last_frame_us;  /* 0 if never */
+    int64_t bitrate_bps;    /* over the last few seconds */
+    int64_t frames;         /* access units written this run */
+    int64_t lost_packets;   /* RTP packets lost this run */
+    int64_t dropped;        /* units dropped (queue full, loss) */
+    int64_t reconnects;     /* this run */
+    int64_t updated_us;     /* when the daemon wrote this row */
+    char error[256];        /* last error, credentials removed; "" if none */
+};
+
+struct catalog;
+
+/*
+ * Opens (and with CATALOG_READWRITE creates and migrates) the catalog.
+ * Returns 0, -ENOENT, -EIO, or -EPROTO if the schema is newer than this
+ * program. *out is owned; free it with catalog_close().
+ */
+NVR_NODISCARD int catalog_open(const char *path, int flags,
+                               struct catalog **out);
+
+/* Closes the connection. NULL does nothing. */
+void catalog_close(struct catalog *cat);
+
+/* The schema version stored in the file. */
+int catalog_schema_version(struct catalog *cat);
+
+/* Finds or creates the camera `name`; sets *id. Returns 0 or -EIO. */
+NVR_NODISCARD int catalog_camera_ensure(struct catalog *cat, const char *name,
+                                        int64_t *id);
+
+/* Finds camera `name`. Returns 0, -ENOENT, or -EIO. */
+NVR_NODISCARD int catalog_camera_find(struct catalog *cat, const char *name,
+                                      int64_t *id);
+
+/* Inserts a segment row (status OPEN); sets seg->id. Returns 0 or -EIO. */
+NVR_NODISCARD int catalog_segment_begin(struct catalog *cat,
+                                        struct catalog_segment *seg);
+
+/* Updates end_us, bytes and frames of an open segment. 0 or -EIO. */
+NVR_NODISCARD int catalog_segment_progress(struct catalog *cat, int64_t id,
+                                           int64_t end_us, int64_t bytes,
+                                           int64_t frames);
+
+/* Marks a segment CLOSED with its final end_us, bytes, frames, sha256 (and
+ * width/height/codec). Returns 0 or -EIO. */
+NVR_NODISCARD int catalog_segment_finish(struct catalog *cat,
+                                         const struct catalog_segment *seg);
+
+/* Sets a segment's status (e.g. MISSING). Returns 0, -ENOENT or -EIO. */
+NVR_NODISCARD int catalog_segment_set_status(struct catalog *cat, int64_t id,
+                                             int status);
+
+/* Finds a segment by its relative path. Returns 0, -ENOENT or -EIO. */
+NVR_NODISCARD int catalog_segment_by_path(struct catalog *cat,
+                                          const char *path,
+                                          struct catalog_segment *out);
+
+/* Called per segment; return nonzero to stop early. seg is borrowed. */
+typedef int (*catalog_segment_cb)(void *user,
+                                  const struct catalog_segment *seg);
+
+/*
+ * Lists segments of a camera (camera_id > 0) or of all cameras (0) that
+ * overlap [from_us, to_us), ordered by camera then start_us. status_mask
+ * selects statuses (bit 1 << status); 0 means all. Returns 0 or -EIO.
+ */
+NVR_NODISCARD int catalog_segment_list(struct catalog *cat, int64_t camera_id,
+                                       int64_t from_us, int64_t to_us,
+                                       unsigned status_mask,
+                                       catalog_segment_cb cb, void *user);
+
+/* Records why recording of a camera stopped or failed at time_us
+ * ("connection lost: timed out"); used to label gaps. 0 or -EIO. */
+NVR_NODISCARD int catalog_event_add(struct catalog *cat, int64_t camera_id,
+                                    int64_t time_us, const char *kind,
+                                    const char *detail);
+
+/* Finds the first event of camera_id in [from_us, to_us]; copies its
+ * "kind: detail" text to out. Returns 0, -ENOENT or -EIO. */
+NVR_NODISCARD int catalog_event_find(struct catalog *cat, int64_t camera_id,
+                                     int64_t from_us, int64_t to_us,
+                                     char *out, size_t out_size);
+
+/* Inserts or replaces the status row of st->name. Returns 0 or -EIO. */
+NVR_NODISCARD int catalog_status_put(struct catalog *cat,
+                                     const struct catalog_status *st);
+
+typedef int (*catalog_status_cb)(void *user, const struct catalog_status *st);
+
+/* Lists status rows ordered by name. Returns 0 or -EIO. */
+NVR_NODISCARD int catalog_status_list(struct catalog *cat,
+                                      catalog_status_cb cb, void *user);
+
+/* Lists camera names ordered by name. Returns 0 or -EIO. */
+typedef int (*catalog_camera_cb)(void *user, int64_t id, const char *name);
+NVR_NODISCARD int catalog_camera_list(struct catalog *cat,
+                                      catalog_camera_cb cb, void *user);
+
+#endif

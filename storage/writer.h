@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The segment writer of one camera: a thread fed by a bounded queue of
+ * access units, muxing them with libavformat (no transcoding) into
+ * fragmented MP4 segments of about segment_seconds, cut at keyframes, and
+ * recording each segment in the catalog (its own SQLite connection).
+ *
+ * The push functions are called from the loop thread and never block: when
+ * the queue is full the unit is dropped, and so is the rest of its GOP
+ * (counted in stats). All disk and SQLite work happens on the writer thread.
+ */
+#ifndef NVR_STORAGE_WRITER_H
+#define NVR_STORAGE_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nvr/base/au.h"
+#include "nvr/base/compiler.h"
+
+struct writer_config {
+    const char *storage_dir;  /* borrowed during writer_new, copied */
+    const char *catalog_path; /* borrowed during writer_new, copied */
+    const char *camera;       /* camera name, copied */
+    int segment_seconds;      /* target segment length, > 0 */
+    size_t queue_max_bytes;   /* 0: 64 MiB */
+};
+
+struct writer_stats {
+    uint64_t aus_written;     /* units muxed */
+    uint64_t aus_dropped;     /* units dropped (queue full, or no params) */
+    uint64_t bytes_written;   /* segment bytes */
+    uint64_t segments;        /* segments closed */
+    size_t queued_bytes;      /* now */
+    int64_t last_wall_us;     /* wall time of the last unit written */
+    int last_err;             /* last disk/catalog error, or 0 */
+    char last_error[256];
+};
+
+struct writer;
+
+/*
+ * Opens the catalog, registers the camera and starts the thread.
+ * Returns 0, -ENOMEM, -EIO (catalog), or an error from pthread_create.
+ * *out is owned; free with writer_free(). Any thread.
+ */
+NVR_NODISCARD int writer_new(const struct writer_config *cfg,
+                             struct writer **out);
+
+/*
+ * A new session or new codec parameters (copied). The next segment starts
+ * at the next keyframe with these parameters. Returns 0 or -ENOMEM.
+ */
+NVR_NODISCARD int writer_push_stream(struct writer *w,
+                                     const struct nvr_stream_info *info);
+
+/*
+ * Queues one access unit; takes ownership of the reference in every case
+ * (dropped units are released). Returns 0, or -ENOBUFS if it was dropped.
+ */
+int writer_push_au(struct writer *w, struct nvr_au *au);
+
+/*
+ * The session ended: the open segment is finished and the reason recorded
+ * as a camera event at the time of the last unit. Returns 0 or -ENOMEM.
+ */
+NVR_NODISCARD int writer_push_break(struct writer *w, const char *reason);
+
+/* Copies the counters. Any thread. */
+void writer_get_stats(struct writer *w, struct writer_stats *out);
+
+/*
+ * Drains the queue, finishes the open segment (fsync, SHA-256, catalog),
+ * joins the thread and frees. NULL does nothing. Any thread but the
+ * writer's own.
+ */
+void writer_free(struct writer *w);
+
+#endif
