@@ -23,9 +23,9 @@ struct rtsp_auth {
     char nonce[256];
     char opaque[256];
     int has_opaque;
-    int qop_auth;     /* the server offered qop=auth */
-    uint32_t nc;      /* nonce count, incremented per request */
-    char cnonce[33];  /* client nonce; set by the caller (tests fix it) */
+    int qop_auth;    /* the server offered qop=auth */
+    uint32_t nc;     /* nonce count, incremented per request */
+    char cnonce[33]; /* client nonce; set by the caller (tests fix it) */
 };
 
 /*
@@ -39,8 +39,11 @@ int rtsp_auth_parse_challenge(const struct rtsp_msg *resp,
 
 /*
  * Writes the Authorization header value (without "Authorization: ") for one
- * request into out. Digest increments auth->nc when qop=auth.
- * Returns 0 or -EMSGSIZE. `user`/`pass` are borrowed.
+ * request into out. Digest increments auth->nc when qop=auth (only on
+ * success) and, if auth->cnonce is empty, fills it from a random seed.
+ * Returns 0, -EMSGSIZE (out too small, or user/pass/uri too long to hash),
+ * or -EINVAL if no challenge was accepted (scheme NONE).
+ * `user`/`pass` are borrowed.
  */
 int rtsp_auth_header(struct rtsp_auth *auth, const char *method,
                      const char *uri, const char *user, const char *pass,

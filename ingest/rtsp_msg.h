@@ -14,8 +14,8 @@
 #include <stdint.h>
 
 #define RTSP_MAX_HEADER_BYTES 16384 /* status line + headers + CRLFCRLF */
-#define RTSP_MAX_HEADERS 64
-#define RTSP_MAX_BODY (64 * 1024) /* an SDP is a few KB */
+#define RTSP_MAX_HEADERS      64
+#define RTSP_MAX_BODY         (64 * 1024) /* an SDP is a few KB */
 
 struct rtsp_header {
     const char *name; /* borrows the parse buffer; not NUL-terminated */
@@ -25,8 +25,8 @@ struct rtsp_header {
 };
 
 struct rtsp_msg {
-    int is_response; /* 1: "RTSP/1.0 200 OK"; 0: a request from the peer */
-    int status;      /* responses: 100..999 */
+    int is_response;    /* 1: "RTSP/1.0 200 OK"; 0: a request from the peer */
+    int status;         /* responses: 100..999 */
     const char *reason; /* responses: reason phrase (borrowed) */
     size_t reason_len;
     const char *method; /* requests: method (borrowed) */
@@ -80,17 +80,17 @@ int rtsp_interleaved_parse(const uint8_t *buf, size_t len, uint8_t *channel,
  * bytes) and sets *timeout_s (60 when absent, per RFC 2326 12.37).
  * Returns 0 or -EBADMSG.
  */
-int rtsp_parse_session(const char *value, size_t len, char *id,
-                       size_t id_size, int *timeout_s);
+int rtsp_parse_session(const char *value, size_t len, char *id, size_t id_size,
+                       int *timeout_s);
 
 struct rtsp_transport {
-    int interleaved;     /* 1 if "interleaved=a-b" present */
-    int channel_rtp;     /* a */
-    int channel_rtcp;    /* b */
+    int interleaved;  /* 1 if "interleaved=a-b" present */
+    int channel_rtp;  /* a */
+    int channel_rtcp; /* b */
     int has_ssrc;
-    uint32_t ssrc;       /* "ssrc=..." (hex), spaces tolerated */
-    int client_port[2];  /* UDP, 0 if absent */
-    int server_port[2];  /* UDP, 0 if absent */
+    uint32_t ssrc;      /* "ssrc=..." (hex), spaces tolerated */
+    int client_port[2]; /* UDP, 0 if absent */
+    int server_port[2]; /* UDP, 0 if absent */
 };
 
 /* Parses a Transport header value. Returns 0 or -EBADMSG. */
@@ -112,7 +112,6 @@ struct rtsp_rtpinfo {
 /* Parses RTP-Info (RFC 2326 12.33). Unparseable seq/rtptime values are
  * left unset rather than failing; a trailing ';' or ',' is accepted.
  * Returns 0 or -EBADMSG. */
-int rtsp_parse_rtpinfo(const char *value, size_t len,
-                       struct rtsp_rtpinfo *out);
+int rtsp_parse_rtpinfo(const char *value, size_t len, struct rtsp_rtpinfo *out);
 
 #endif

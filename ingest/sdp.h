@@ -13,23 +13,23 @@
 #include "nvr/base/au.h"
 
 #define SDP_MAX_TRACKS 8
-#define SDP_MAX_BYTES (64 * 1024)
+#define SDP_MAX_BYTES  (64 * 1024)
 
 struct sdp_track {
-    char media[16];       /* "video", "audio", "application", ... */
-    int pt;               /* RTP payload type of the first format */
-    char encoding[32];    /* rtpmap encoding name as sent, e.g. "H264" */
-    enum nvr_codec codec; /* NVR_CODEC_NONE when not recognised */
-    int clock_rate;       /* Hz; from rtpmap or the static payload table */
-    int channels;         /* audio: from rtpmap, default 1; video 0 */
-    char control[512];    /* a=control as sent; empty if absent */
-    char fmtp[1024];      /* a=fmtp parameters for pt, as sent */
+    char media[16];         /* "video", "audio", "application", ... */
+    int pt;                 /* RTP payload type of the first format */
+    char encoding[32];      /* rtpmap encoding name as sent, e.g. "H264" */
+    enum nvr_codec codec;   /* NVR_CODEC_NONE when not recognised */
+    int clock_rate;         /* Hz; from rtpmap or the static payload table */
+    int channels;           /* audio: from rtpmap, default 1; video 0 */
+    char control[512];      /* a=control as sent; empty if absent */
+    char fmtp[1024];        /* a=fmtp parameters for pt, as sent */
     int packetization_mode; /* H.264 fmtp, default 0 */
-    size_t params_len;    /* bytes in params */
+    size_t params_len;      /* bytes in params */
     uint8_t params[NVR_PARAMS_MAX_BYTES]; /* H.264: sprop-parameter-sets
                              decoded to Annex B (4-byte start codes); empty
                              if missing or invalid */
-    int recordable;       /* 1 if codec is one the recorder keeps */
+    int recordable; /* 1 if codec is one the recorder keeps */
 };
 
 struct sdp_session {

@@ -18,10 +18,10 @@
 
 /* The largest access unit accepted from a camera (a 4K I-frame at high
  * quality is a few MB). Larger units are dropped and counted. */
-#define NVR_AU_MAX_BYTES (16u * 1024 * 1024)
+#define NVR_AU_MAX_BYTES ((size_t)16 * 1024 * 1024)
 /* The largest codec parameter blob (VPS/SPS/PPS in Annex B). */
 #define NVR_PARAMS_MAX_BYTES 1024
-#define NVR_MAX_TRACKS 4
+#define NVR_MAX_TRACKS       4
 
 enum nvr_codec {
     NVR_CODEC_NONE = 0,
@@ -43,15 +43,15 @@ enum nvr_au_flags {
 
 struct nvr_au {
     atomic_int refs;
-    int track;        /* index into nvr_stream_info.tracks */
-    uint32_t flags;   /* enum nvr_au_flags */
-    int64_t pts;      /* in the track's clock_rate units, unwrapped; only
-                         differences within one session matter */
-    int64_t wall_us;  /* recorder wall time of this unit, UTC us */
+    int track;           /* index into nvr_stream_info.tracks */
+    uint32_t flags;      /* enum nvr_au_flags */
+    int64_t pts;         /* in the track's clock_rate units, unwrapped; only
+                            differences within one session matter */
+    int64_t wall_us;     /* recorder wall time of this unit, UTC us */
     uint32_t params_gen; /* nvr_track_info.params_gen it was decoded with */
-    size_t len;       /* bytes used in data */
-    size_t cap;       /* bytes allocated in data */
-    uint8_t data[];   /* video: Annex B NAL units with 4-byte start codes */
+    size_t len;          /* bytes used in data */
+    size_t cap;          /* bytes allocated in data */
+    uint8_t data[];      /* video: Annex B NAL units with 4-byte start codes */
 };
 
 /*
@@ -78,11 +78,11 @@ void nvr_au_unref(struct nvr_au *au);
 
 struct nvr_track_info {
     enum nvr_codec codec;
-    int clock_rate;       /* RTP clock, Hz (90000 for video) */
-    int channels;         /* audio channels, 0 for video */
-    int width, height;    /* pixels, 0 if not known yet */
-    uint32_t params_gen;  /* bumped each time params change */
-    size_t params_len;    /* bytes in params */
+    int clock_rate;                       /* RTP clock, Hz (90000 for video) */
+    int channels;                         /* audio channels, 0 for video */
+    int width, height;                    /* pixels, 0 if not known yet */
+    uint32_t params_gen;                  /* bumped each time params change */
+    size_t params_len;                    /* bytes in params */
     uint8_t params[NVR_PARAMS_MAX_BYTES]; /* H.264: SPS+PPS, H.265:
                              VPS+SPS+PPS, Annex B with 4-byte start codes;
                              AAC: AudioSpecificConfig */

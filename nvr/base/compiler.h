@@ -14,7 +14,7 @@
 #define NVR_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Recovers the struct that embeds `ptr` as its field `member`. */
-#define nvr_container_of(ptr, type, member)                                  \
+#define nvr_container_of(ptr, type, member) \
     ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 #define NVR_MIN(a, b) ((a) < (b) ? (a) : (b))

@@ -79,8 +79,7 @@ void nvr_logv(enum nvr_log_level level, const char *module, const char *fmt,
     pthread_mutex_unlock(&log_lock);
 }
 
-void nvr_log(enum nvr_log_level level, const char *module, const char *fmt,
-             ...)
+void nvr_log(enum nvr_log_level level, const char *module, const char *fmt, ...)
 {
     va_list ap;
 

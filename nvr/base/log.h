@@ -35,15 +35,15 @@ int nvr_log_level_parse(const char *s, enum nvr_log_level *out);
  * against concurrent nvr_log() calls: set it before starting threads. */
 void nvr_log_set_sink(nvr_log_sink_cb sink, void *user);
 
-void nvr_log(enum nvr_log_level level, const char *module, const char *fmt,
-             ...) NVR_PRINTF(3, 4);
+void nvr_log(enum nvr_log_level level, const char *module, const char *fmt, ...)
+    NVR_PRINTF(3, 4);
 void nvr_logv(enum nvr_log_level level, const char *module, const char *fmt,
-              va_list ap);
+              va_list ap) NVR_PRINTF(3, 0);
 
-#define NVR_LOG_AT(lvl, mod, ...)                                            \
-    do {                                                                     \
-        if ((lvl) <= nvr_log_level_current)                                  \
-            nvr_log((lvl), (mod), __VA_ARGS__);                              \
+#define NVR_LOG_AT(lvl, mod, ...)               \
+    do {                                        \
+        if ((lvl) <= nvr_log_level_current)     \
+            nvr_log((lvl), (mod), __VA_ARGS__); \
     } while (0)
 
 #define LOG_E(mod, ...) NVR_LOG_AT(NVR_LOG_ERROR, mod, __VA_ARGS__)
