@@ -19,9 +19,9 @@
 typedef void (*depack_emit_cb)(void *user, struct nvr_au *au);
 
 struct depack_stats {
-    uint64_t aus;          /* units emitted */
-    uint64_t aus_dropped;  /* units discarded (loss, malformed, too big) */
-    uint64_t bad_packets;  /* packets that did not parse */
+    uint64_t aus;         /* units emitted */
+    uint64_t aus_dropped; /* units discarded (loss, malformed, too big) */
+    uint64_t bad_packets; /* packets that did not parse */
 };
 
 struct depack_ops {

@@ -28,18 +28,18 @@ struct rtp_seq {
     int initialized;
     uint32_t ssrc;
     uint16_t max_seq;
-    uint32_t cycles;     /* seq wraps, shifted by 16 */
-    uint64_t received;   /* packets accepted */
-    uint64_t lost;       /* packets never seen (by sequence gap) */
-    uint64_t dropped;    /* duplicates and stale packets dropped */
+    uint32_t cycles;   /* seq wraps, shifted by 16 */
+    uint64_t received; /* packets accepted */
+    uint64_t lost;     /* packets never seen (by sequence gap) */
+    uint64_t dropped;  /* duplicates and stale packets dropped */
     uint32_t last_ts;
-    int64_t ts_ext;      /* unwrapped timestamp of the last packet */
+    int64_t ts_ext; /* unwrapped timestamp of the last packet */
 };
 
 enum rtp_seq_result {
-    RTP_SEQ_OK = 0,      /* next in order */
-    RTP_SEQ_LOSS = 1,    /* in order after a gap; loss counted */
-    RTP_SEQ_RESET = 2,   /* new SSRC or a large jump: state restarted */
+    RTP_SEQ_OK = 0,    /* next in order */
+    RTP_SEQ_LOSS = 1,  /* in order after a gap; loss counted */
+    RTP_SEQ_RESET = 2, /* new SSRC or a large jump: state restarted */
 };
 
 /*
