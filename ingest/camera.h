@@ -30,16 +30,16 @@ enum ingest_state {
 const char *ingest_state_name(enum ingest_state st);
 
 struct ingest_camera_config {
-    const char *name;     /* camera name for log lines (borrowed, copied) */
-    const char *url;      /* rtsp:// URL; may hold credentials (copied) */
-    const char *username; /* overrides URL userinfo if non-NULL (copied) */
-    const char *password; /* overrides URL userinfo if non-NULL (copied) */
-    int connect_timeout_ms;  /* 0: 5000 */
-    int request_timeout_ms;  /* 0: 10000 per RTSP request */
-    int media_timeout_ms;    /* 0: 10000 of RTP silence after PLAY */
-    int backoff_min_ms;      /* 0: 1000 */
-    int backoff_max_ms;      /* 0: 30000 (auth failures: at least 30000) */
-    uint64_t seed;           /* jitter seed; 0 picks one */
+    const char *name;       /* camera name for log lines (borrowed, copied) */
+    const char *url;        /* rtsp:// URL; may hold credentials (copied) */
+    const char *username;   /* overrides URL userinfo if non-NULL (copied) */
+    const char *password;   /* overrides URL userinfo if non-NULL (copied) */
+    int connect_timeout_ms; /* 0: 5000 */
+    int request_timeout_ms; /* 0: 10000 per RTSP request */
+    int media_timeout_ms;   /* 0: 10000 of RTP silence after PLAY */
+    int backoff_min_ms;     /* 0: 1000 */
+    int backoff_max_ms;     /* 0: 30000 (auth failures: at least 30000) */
+    uint64_t seed;          /* jitter seed; 0 picks one */
 };
 
 struct ingest_camera;
@@ -62,8 +62,8 @@ struct ingest_camera_events {
 
 struct ingest_stats {
     enum ingest_state state;
-    uint64_t bytes_in;       /* bytes read from the camera, all sessions */
-    uint64_t aus;            /* access units delivered */
+    uint64_t bytes_in; /* bytes read from the camera, all sessions */
+    uint64_t aus;      /* access units delivered */
     uint64_t rtp_packets;
     uint64_t rtp_lost;       /* by sequence gaps */
     uint64_t aus_dropped;    /* by depacketizers */
@@ -71,6 +71,9 @@ struct ingest_stats {
     int64_t last_au_wall_us; /* 0 if none yet */
     int last_err;            /* negative errno of the last failure, or 0 */
     char last_error[256];    /* its text, credentials removed */
+    uint64_t rtp_ignored;    /* RTP dropped: malformed, unexpected payload
+                                type, or on a channel never set up */
+    uint64_t rtcp_packets;   /* RTCP received (not used yet) */
 };
 
 /*
@@ -91,8 +94,8 @@ void ingest_camera_start(struct ingest_camera *cam);
  * bounded by a short deadline), closes every handle, then calls cb exactly
  * once and frees the camera. No event runs after cb.
  */
-void ingest_camera_close(struct ingest_camera *cam,
-                         void (*cb)(void *cb_user), void *cb_user);
+void ingest_camera_close(struct ingest_camera *cam, void (*cb)(void *cb_user),
+                         void *cb_user);
 
 /* Copies counters. Loop thread only. */
 void ingest_camera_get_stats(const struct ingest_camera *cam,
@@ -109,7 +112,6 @@ typedef void (*ingest_probe_cb)(void *user, int err, const char *msg,
                                 const char *base_url);
 NVR_NODISCARD int ingest_probe(uv_loop_t *loop, const char *url,
                                const char *username, const char *password,
-                               int timeout_ms, ingest_probe_cb cb,
-                               void *user);
+                               int timeout_ms, ingest_probe_cb cb, void *user);
 
 #endif
