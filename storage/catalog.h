@@ -7,6 +7,10 @@
  * A struct catalog is one SQLite connection: use it from one thread at a
  * time. Writer threads each open their own. Never used on the loop thread.
  * All times are UTC microseconds since the epoch.
+ *
+ * Besides the codes listed per function, any call may also return -EINVAL
+ * (bad arguments), -EBUSY (another connection held the lock for longer than
+ * the 5 s busy timeout), -ENOSPC (disk full) or -ENOMEM.
  */
 #ifndef NVR_STORAGE_CATALOG_H
 #define NVR_STORAGE_CATALOG_H
@@ -43,16 +47,16 @@ struct catalog_segment {
 };
 
 struct catalog_status {
-    char name[64];          /* camera name */
-    char state[16];         /* "recording", "connecting", ... */
-    int64_t last_frame_us;  /* 0 if never */
-    int64_t bitrate_bps;    /* over the last few seconds */
-    int64_t frames;         /* access units written this run */
-    int64_t lost_packets;   /* RTP packets lost this run */
-    int64_t dropped;        /* units dropped (queue full, loss) */
-    int64_t reconnects;     /* this run */
-    int64_t updated_us;     /* when the daemon wrote this row */
-    char error[256];        /* last error, credentials removed; "" if none */
+    char name[64];         /* camera name */
+    char state[16];        /* "recording", "connecting", ... */
+    int64_t last_frame_us; /* 0 if never */
+    int64_t bitrate_bps;   /* over the last few seconds */
+    int64_t frames;        /* access units written this run */
+    int64_t lost_packets;  /* RTP packets lost this run */
+    int64_t dropped;       /* units dropped (queue full, loss) */
+    int64_t reconnects;    /* this run */
+    int64_t updated_us;    /* when the daemon wrote this row */
+    char error[256];       /* last error, credentials removed; "" if none */
 };
 
 struct catalog;
@@ -60,7 +64,8 @@ struct catalog;
 /*
  * Opens (and with CATALOG_READWRITE creates and migrates) the catalog.
  * Returns 0, -ENOENT, -EIO, or -EPROTO if the schema is newer than this
- * program. *out is owned; free it with catalog_close().
+ * program (or, read-only, older: only a writer migrates). *out is owned;
+ * free it with catalog_close().
  */
 NVR_NODISCARD int catalog_open(const char *path, int flags,
                                struct catalog **out);
@@ -79,17 +84,21 @@ NVR_NODISCARD int catalog_camera_ensure(struct catalog *cat, const char *name,
 NVR_NODISCARD int catalog_camera_find(struct catalog *cat, const char *name,
                                       int64_t *id);
 
-/* Inserts a segment row (status OPEN); sets seg->id. Returns 0 or -EIO. */
+/* Inserts a segment row (status OPEN, sha256 ignored); sets seg->id and
+ * seg->status. An end_us below start_us is stored as start_us. A path that
+ * is already catalogued fails with -EIO. Returns 0 or -EIO. */
 NVR_NODISCARD int catalog_segment_begin(struct catalog *cat,
                                         struct catalog_segment *seg);
 
-/* Updates end_us, bytes and frames of an open segment. 0 or -EIO. */
+/* Updates end_us, bytes and frames of an open segment. 0, -ENOENT (no
+ * segment with that id) or -EIO (also when end_us < start_us). */
 NVR_NODISCARD int catalog_segment_progress(struct catalog *cat, int64_t id,
                                            int64_t end_us, int64_t bytes,
                                            int64_t frames);
 
 /* Marks a segment CLOSED with its final end_us, bytes, frames, sha256 (and
- * width/height/codec). Returns 0 or -EIO. */
+ * width/height/codec; an empty codec or a 0 size keeps what begin stored).
+ * Returns 0, -ENOENT (no segment with seg->id) or -EIO. */
 NVR_NODISCARD int catalog_segment_finish(struct catalog *cat,
                                          const struct catalog_segment *seg);
 
@@ -98,8 +107,7 @@ NVR_NODISCARD int catalog_segment_set_status(struct catalog *cat, int64_t id,
                                              int status);
 
 /* Finds a segment by its relative path. Returns 0, -ENOENT or -EIO. */
-NVR_NODISCARD int catalog_segment_by_path(struct catalog *cat,
-                                          const char *path,
+NVR_NODISCARD int catalog_segment_by_path(struct catalog *cat, const char *path,
                                           struct catalog_segment *out);
 
 /* Called per segment; return nonzero to stop early. seg is borrowed. */
@@ -125,8 +133,8 @@ NVR_NODISCARD int catalog_event_add(struct catalog *cat, int64_t camera_id,
 /* Finds the first event of camera_id in [from_us, to_us]; copies its
  * "kind: detail" text to out. Returns 0, -ENOENT or -EIO. */
 NVR_NODISCARD int catalog_event_find(struct catalog *cat, int64_t camera_id,
-                                     int64_t from_us, int64_t to_us,
-                                     char *out, size_t out_size);
+                                     int64_t from_us, int64_t to_us, char *out,
+                                     size_t out_size);
 
 /* Inserts or replaces the status row of st->name. Returns 0 or -EIO. */
 NVR_NODISCARD int catalog_status_put(struct catalog *cat,
@@ -135,12 +143,12 @@ NVR_NODISCARD int catalog_status_put(struct catalog *cat,
 typedef int (*catalog_status_cb)(void *user, const struct catalog_status *st);
 
 /* Lists status rows ordered by name. Returns 0 or -EIO. */
-NVR_NODISCARD int catalog_status_list(struct catalog *cat,
-                                      catalog_status_cb cb, void *user);
+NVR_NODISCARD int catalog_status_list(struct catalog *cat, catalog_status_cb cb,
+                                      void *user);
 
 /* Lists camera names ordered by name. Returns 0 or -EIO. */
 typedef int (*catalog_camera_cb)(void *user, int64_t id, const char *name);
-NVR_NODISCARD int catalog_camera_list(struct catalog *cat,
-                                      catalog_camera_cb cb, void *user);
+NVR_NODISCARD int catalog_camera_list(struct catalog *cat, catalog_camera_cb cb,
+                                      void *user);
 
 #endif

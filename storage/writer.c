@@ -1,4 +1,655 @@
 /* SPDX-License-Identifier: MIT */
-/* Not implemented yet. */
+/*
+ * The per-camera segment writer (see writer.h). The loop thread pushes
+ * items (stream descriptions, access units, session breaks) onto a bounded
+ * FIFO guarded by a mutex; one writer thread per camera pops them and does
+ * all blocking work: muxing through storage/segment.c, file-system calls,
+ * and catalog rows on its own SQLite connection.
+ *
+ * Segments are cut at keyframes: when the target length is reached, when
+ * the codec parameters change, or when the media time restarts. Within one
+ * session a segment's start time continues the previous segment's media
+ * timeline (so consecutive segments are exactly contiguous) as long as
+ * that stays within WRITER_CHAIN_TOLERANCE_US of the wall clock.
+ */
 #include "config.h"
 #include "storage/writer.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nvr/base/clock.h"
+#include "nvr/base/err.h"
+#include "nvr/base/log.h"
+#include "storage/catalog.h"
+#include "storage/fsops.h"
+#include "storage/segment.h"
+#include "storage/storage_int.h"
+
+#define WRITER_DEFAULT_QUEUE_BYTES ((size_t)64 * 1024 * 1024)
+/* Media time between catalog progress updates of an open segment. */
+#define WRITER_PROGRESS_SECONDS 2
+/* How far a segment's start may follow the previous segment's media
+ * timeline away from the wall clock before it is re-anchored to it. */
+#define WRITER_CHAIN_TOLERANCE_US 1000000
+/* Attempts with a "-N" suffix when a segment's file name is taken. */
+#define WRITER_NAME_ATTEMPTS 10
+#define WRITER_DIR_MODE      0750
+#define WRITER_MAX_PATH      1024
+#define WRITER_REASON_MAX    200
+
+enum writer_item_kind {
+    WRITER_ITEM_STREAM,
+    WRITER_ITEM_AU,
+    WRITER_ITEM_BREAK,
+};
+
+struct writer_item {
+    struct writer_item *next;
+    enum writer_item_kind kind;
+    struct nvr_au *au;            /* AU: one owned reference */
+    struct nvr_stream_info *info; /* STREAM: owned copy */
+    char reason[WRITER_REASON_MAX];
+};
+
+struct writer {
+    char *storage_dir;
+    char *camera;
+    int segment_seconds;
+    size_t queue_max_bytes;
+
+    pthread_t thread;
+    pthread_mutex_t mu; /* guards the queue, the stats and push state */
+    pthread_cond_t cv;
+    struct writer_item *head, *tail;
+    bool stop;
+    struct writer_stats stats;
+    int push_video_track; /* loop side: track recorded, -1 if none yet */
+    bool push_dropping;   /* loop side: dropping the rest of a GOP */
+
+    /* Writer thread only from here on. */
+    struct catalog *cat;
+    int64_t camera_id;
+    struct nvr_stream_info pending; /* latest stream description */
+    int video_track;                /* in pending, -1 if none */
+    struct segment *seg;
+    struct nvr_track_info seg_track;  /* what the open segment was made with */
+    struct catalog_segment row;       /* its catalog row (id 0: none) */
+    struct catalog_segment probe_row; /* scratch for path look-ups */
+    char abs_path[WRITER_MAX_PATH];
+    int64_t seg_bytes_counted;  /* of the open segment, in stats already */
+    int64_t last_progress_tick; /* media time of the last progress row */
+    bool chain_valid;           /* the next segment may continue: */
+    int64_t chain_start_us;     /* the previous segment's start_us */
+    int64_t chain_first_pts;    /* and its first pts */
+    int chain_clock_rate;
+};
+
+/* Records a disk or catalog error in the stats and logs it once; `what`
+ * names the step, `subject` (may be "") the file. */
+static void writer_error(struct writer *w, int err, const char *what,
+                         const char *subject)
+{
+    const char *sep = subject[0] ? " " : "";
+
+    pthread_mutex_lock(&w->mu);
+    w->stats.last_err = err;
+    snprintf(w->stats.last_error, sizeof(w->stats.last_error), "%s%s%s: %s",
+             what, sep, subject, nvr_strerror(err));
+    pthread_mutex_unlock(&w->mu);
+    LOG_W("storage", "camera %s: %s%s%s: %s", w->camera, what, sep, subject,
+          nvr_strerror(err));
+}
+
+static void writer_count_drop(struct writer *w, uint64_t n)
+{
+    pthread_mutex_lock(&w->mu);
+    w->stats.aus_dropped += n;
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void writer_item_free(struct writer_item *it)
+{
+    nvr_au_unref(it->au);
+    free(it->info);
+    free(it);
+}
+
+/* Adds bytes that reached the file to the stats. */
+static void writer_count_bytes(struct writer *w, int64_t seg_bytes)
+{
+    if (seg_bytes <= w->seg_bytes_counted)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stats.bytes_written += (uint64_t)(seg_bytes - w->seg_bytes_counted);
+    pthread_mutex_unlock(&w->mu);
+    w->seg_bytes_counted = seg_bytes;
+}
+
+static bool writer_video_codec(enum nvr_codec c)
+{
+    return c == NVR_CODEC_H264 || c == NVR_CODEC_H265;
+}
+
+static int writer_find_video(const struct nvr_stream_info *info)
+{
+    for (int i = 0; i < info->n_tracks && i < NVR_MAX_TRACKS; i++)
+        if (writer_video_codec(info->tracks[i].codec))
+            return i;
+    return -1;
+}
+
+/* Whether a segment made with `a` can go on with parameters `b`: the
+ * codec and its parameter sets (which end up in the sample entry) must be
+ * the same bytes; a new params_gen alone does not cut. */
+static bool writer_same_params(const struct nvr_track_info *a,
+                               const struct nvr_track_info *b)
+{
+    return a->codec == b->codec && a->clock_rate == b->clock_rate &&
+           a->params_len == b->params_len &&
+           memcmp(a->params, b->params, a->params_len) == 0;
+}
+
+/* ---- segment life on the writer thread ---- */
+
+/* Finishes the catalog row of a segment whose close failed, from what the
+ * file really holds; an empty or unreadable file is removed. */
+static void writer_salvage(struct writer *w)
+{
+    struct recovery__probe p;
+    int r = recovery__probe_file(w->abs_path, &p);
+
+    if (r == 0 && p.frames > 0) {
+        w->row.end_us = w->row.start_us + p.duration_us;
+        w->row.bytes = p.bytes;
+        w->row.frames = p.frames;
+        if (p.width > 0 && p.height > 0) {
+            w->row.width = p.width;
+            w->row.height = p.height;
+        }
+        memcpy(w->row.sha256, p.sha256, sizeof(w->row.sha256));
+        if (w->row.id == 0)
+            r = catalog_segment_begin(w->cat, &w->row);
+        if (r == 0)
+            r = catalog_segment_finish(w->cat, &w->row);
+        if (r < 0)
+            writer_error(w, r, "catalog finish", w->row.path);
+        return;
+    }
+    /* Nothing playable reached the disk: no row may point at it. */
+    r = fsops_unlink(w->abs_path);
+    if (r < 0 && r != -ENOENT)
+        writer_error(w, r, "unlink", w->row.path);
+    if (w->row.id != 0) {
+        r = catalog_segment_set_status(w->cat, w->row.id, CATALOG_SEG_MISSING);
+        if (r < 0)
+            writer_error(w, r, "catalog status", w->row.path);
+    }
+}
+
+/* Closes the open segment (if any). next_pts is the pts of the unit that
+ * follows in the same session, or SEGMENT_NO_PTS. */
+static void writer_close_segment(struct writer *w, int64_t next_pts)
+{
+    struct segment_result res;
+    int r;
+
+    if (!w->seg)
+        return;
+    r = segment_close(w->seg, next_pts, &res);
+    w->seg = NULL;
+    writer_count_bytes(w, res.bytes);
+    if (res.dropped > 0)
+        LOG_D("storage", "camera %s: %" PRId64 " units with bad pts dropped",
+              w->camera, res.dropped);
+    if (r < 0) {
+        writer_error(w, r, "segment", w->row.path);
+        writer_salvage(w);
+    } else {
+        w->row.end_us = w->row.start_us + res.duration_us;
+        w->row.bytes = res.bytes;
+        w->row.frames = res.frames;
+        w->row.width = res.width;
+        w->row.height = res.height;
+        memcpy(w->row.sha256, res.sha256, sizeof(w->row.sha256));
+        /* A row that could not be created at open is created now. */
+        r = w->row.id == 0 ? catalog_segment_begin(w->cat, &w->row) : 0;
+        if (r == 0)
+            r = catalog_segment_finish(w->cat, &w->row);
+        if (r < 0)
+            writer_error(w, r, "catalog finish", w->row.path);
+    }
+    pthread_mutex_lock(&w->mu);
+    w->stats.segments++;
+    pthread_mutex_unlock(&w->mu);
+    w->chain_valid = res.frames > 0;
+    w->chain_start_us = w->row.start_us;
+    w->chain_first_pts = res.first_pts;
+    w->chain_clock_rate = w->seg_track.clock_rate;
+}
+
+/* The start time of a segment whose first unit is `au`. */
+static int64_t writer_start_us(struct writer *w, const struct nvr_au *au,
+                               int clock_rate)
+{
+    int64_t chained;
+
+    if (!w->chain_valid || w->chain_clock_rate != clock_rate ||
+        au->pts < w->chain_first_pts)
+        return au->wall_us;
+    /* Rounded like the segment's own duration (av_rescale, nearest), so
+     * that a cut without a gap gives exactly the previous end_us. */
+    chained = w->chain_start_us +
+              ((au->pts - w->chain_first_pts) * 1000000 + clock_rate / 2) /
+                  clock_rate;
+    if (llabs(chained - au->wall_us) > WRITER_CHAIN_TOLERANCE_US) {
+        LOG_D("storage",
+              "camera %s: media clock off by %" PRId64
+              " us, re-anchored to the wall clock",
+              w->camera, chained - au->wall_us);
+        return au->wall_us;
+    }
+    return chained;
+}
+
+/* Builds "<camera>/<YYYY-MM-DD>" and the file name for start_us. */
+static int writer_paths(struct writer *w, int64_t start_us, int attempt,
+                        char *dir, size_t dir_size)
+{
+    struct tm tm;
+    time_t secs = (time_t)(start_us / 1000000);
+    char suffix[8] = "";
+    int n;
+
+    if (!gmtime_r(&secs, &tm))
+        return -EINVAL;
+    if (attempt > 0)
+        snprintf(suffix, sizeof(suffix), "-%d", attempt);
+    n = snprintf(dir, dir_size, "%s/%s/%04d-%02d-%02d", w->storage_dir,
+                 w->camera, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    if (n < 0 || (size_t)n >= dir_size)
+        return -ENAMETOOLONG;
+    n = snprintf(w->row.path, sizeof(w->row.path),
+                 "%s/%04d-%02d-%02d/%s-%04d%02d%02dT%02d%02d%02d.%06dZ%s.mp4",
+                 w->camera, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                 w->camera, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(start_us % 1000000),
+                 suffix);
+    if (n < 0 || (size_t)n >= sizeof(w->row.path))
+        return -ENAMETOOLONG;
+    n = snprintf(w->abs_path, sizeof(w->abs_path), "%s/%s", w->storage_dir,
+                 w->row.path);
+    if (n < 0 || (size_t)n >= sizeof(w->abs_path))
+        return -ENAMETOOLONG;
+    return 0;
+}
+
+/* Opens a segment starting with the keyframe `au`. */
+static int writer_open_segment(struct writer *w, const struct nvr_au *au)
+{
+    const struct nvr_track_info *t = &w->pending.tracks[w->video_track];
+    char dir[WRITER_MAX_PATH];
+    int64_t start_us = writer_start_us(w, au, t->clock_rate);
+    int r = -EEXIST;
+
+    memset(&w->row, 0, sizeof(w->row));
+    for (int attempt = 0; attempt < WRITER_NAME_ATTEMPTS && r == -EEXIST;
+         attempt++) {
+        r = writer_paths(w, start_us, attempt, dir, sizeof(dir));
+        if (r < 0)
+            break;
+        r = fsops_mkdir_p(dir, WRITER_DIR_MODE);
+        if (r < 0) {
+            writer_error(w, r, "mkdir", dir);
+            return r;
+        }
+        /* A row may outlive its file (MISSING): its path stays taken. */
+        if (catalog_segment_by_path(w->cat, w->row.path, &w->probe_row) == 0) {
+            r = -EEXIST;
+            continue;
+        }
+        r = segment_open(w->abs_path, t, start_us, &w->seg);
+    }
+    if (r < 0) {
+        writer_error(w, r, "create", w->row.path);
+        return r;
+    }
+    w->seg_track = *t;
+    w->seg_bytes_counted = 0;
+    w->last_progress_tick = 0;
+    w->row.camera_id = w->camera_id;
+    w->row.start_us = start_us;
+    w->row.end_us = start_us;
+    w->row.status = CATALOG_SEG_OPEN;
+    w->row.width = t->width;
+    w->row.height = t->height;
+    snprintf(w->row.codec, sizeof(w->row.codec), "%s",
+             nvr_codec_name(t->codec));
+    r = catalog_segment_begin(w->cat, &w->row);
+    if (r < 0) {
+        /* Recording goes on; the row is created again at close. */
+        writer_error(w, r, "catalog begin", w->row.path);
+        w->row.id = 0;
+    }
+    LOG_I("storage", "camera %s: new segment %s", w->camera, w->row.path);
+    return 0;
+}
+
+static void writer_progress(struct writer *w, int64_t pts)
+{
+    struct segment_result res;
+    int64_t tick = segment_elapsed(w->seg, pts);
+    int r;
+
+    segment_get_progress(w->seg, &res);
+    writer_count_bytes(w, res.bytes);
+    if (tick - w->last_progress_tick <
+            (int64_t)WRITER_PROGRESS_SECONDS * w->seg_track.clock_rate ||
+        w->row.id == 0)
+        return;
+    w->last_progress_tick = tick;
+    r = catalog_segment_progress(w->cat, w->row.id,
+                                 w->row.start_us + res.duration_us, res.bytes,
+                                 res.frames);
+    if (r < 0)
+        writer_error(w, r, "catalog progress", w->row.path);
+}
+
+static void writer_handle_au(struct writer *w, struct nvr_au *au)
+{
+    bool key = au->flags & NVR_AU_KEY;
+    bool discont = au->flags & NVR_AU_DISCONT;
+    const struct nvr_track_info *t;
+    int r;
+
+    if (w->video_track < 0 || au->track != w->video_track)
+        return; /* not recorded: counted when pushed */
+    t = &w->pending.tracks[w->video_track];
+    if (discont)
+        w->chain_valid = false;
+    if (w->seg) {
+        if (!writer_same_params(&w->seg_track, t) || discont) {
+            writer_close_segment(w, discont ? SEGMENT_NO_PTS : au->pts);
+            w->chain_valid = w->chain_valid && !discont;
+        } else if (key && segment_elapsed(w->seg, au->pts) >=
+                              (int64_t)w->segment_seconds * t->clock_rate) {
+            writer_close_segment(w, au->pts);
+        }
+    }
+    if (!w->seg) {
+        /* A segment starts with a keyframe; what comes before the first
+         * one cannot be decoded and is dropped. */
+        if (!key || writer_open_segment(w, au) < 0) {
+            writer_count_drop(w, 1);
+            return;
+        }
+    }
+    r = segment_write(w->seg, au);
+    if (r == 1) {
+        writer_count_drop(w, 1);
+        return;
+    }
+    if (r < 0) {
+        /* The segment is failed: finish it with what reached the disk;
+         * the next keyframe opens a new one. */
+        writer_close_segment(w, SEGMENT_NO_PTS);
+        writer_count_drop(w, 1);
+        return;
+    }
+    pthread_mutex_lock(&w->mu);
+    w->stats.aus_written++;
+    w->stats.last_wall_us = au->wall_us;
+    pthread_mutex_unlock(&w->mu);
+    writer_progress(w, au->pts);
+}
+
+static void writer_handle_break(struct writer *w, const char *reason)
+{
+    int64_t t;
+    int r;
+
+    writer_close_segment(w, SEGMENT_NO_PTS);
+    w->chain_valid = false;
+    pthread_mutex_lock(&w->mu);
+    t = w->stats.last_wall_us;
+    pthread_mutex_unlock(&w->mu);
+    if (t == 0)
+        t = nvr_clock_wall_us();
+    r = catalog_event_add(w->cat, w->camera_id, t, "break", reason);
+    if (r < 0)
+        writer_error(w, r, "catalog event", "");
+}
+
+static void writer_handle(struct writer *w, struct writer_item *it)
+{
+    switch (it->kind) {
+    case WRITER_ITEM_STREAM:
+        w->pending = *it->info;
+        w->video_track = writer_find_video(&w->pending);
+        if (w->video_track < 0)
+            LOG_W("storage", "camera %s: no recordable video track", w->camera);
+        break;
+    case WRITER_ITEM_AU:
+        writer_handle_au(w, it->au);
+        break;
+    case WRITER_ITEM_BREAK:
+        writer_handle_break(w, it->reason);
+        break;
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    struct writer *w = arg;
+    struct writer_item *it;
+
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->head && !w->stop)
+            pthread_cond_wait(&w->cv, &w->mu);
+        it = w->head;
+        if (!it)
+            break; /* stopping, and everything queued was written */
+        w->head = it->next;
+        if (!w->head)
+            w->tail = NULL;
+        pthread_mutex_unlock(&w->mu);
+        writer_handle(w, it);
+        pthread_mutex_lock(&w->mu);
+        /* The unit in hand still counts: queued_bytes is the memory held
+         * for this camera, and 0 means everything pushed was handled. */
+        if (it->au)
+            w->stats.queued_bytes -= it->au->len;
+        writer_item_free(it);
+    }
+    pthread_mutex_unlock(&w->mu);
+    writer_close_segment(w, SEGMENT_NO_PTS);
+    return NULL;
+}
+
+/* ---- the loop-thread side ---- */
+
+static void writer_enqueue_locked(struct writer *w, struct writer_item *it)
+{
+    it->next = NULL;
+    if (w->tail)
+        w->tail->next = it;
+    else
+        w->head = it;
+    w->tail = it;
+    pthread_cond_signal(&w->cv);
+}
+
+int writer_push_stream(struct writer *w, const struct nvr_stream_info *info)
+{
+    struct writer_item *it = calloc(1, sizeof(*it));
+
+    if (!it)
+        return -ENOMEM;
+    it->kind = WRITER_ITEM_STREAM;
+    it->info = malloc(sizeof(*it->info));
+    if (!it->info) {
+        free(it);
+        return -ENOMEM;
+    }
+    *it->info = *info;
+    pthread_mutex_lock(&w->mu);
+    w->push_video_track = writer_find_video(info);
+    /* The next unit that can start a segment with these parameters is a
+     * keyframe anyway; what is queued before it stays valid. */
+    writer_enqueue_locked(w, it);
+    pthread_mutex_unlock(&w->mu);
+    return 0;
+}
+
+int writer_push_au(struct writer *w, struct nvr_au *au)
+{
+    bool key = au->flags & NVR_AU_KEY;
+    struct writer_item *it = NULL;
+
+    pthread_mutex_lock(&w->mu);
+    if (w->push_video_track >= 0 && au->track != w->push_video_track) {
+        /* Only the first video track is recorded for now. */
+        pthread_mutex_unlock(&w->mu);
+        nvr_au_unref(au);
+        return 0;
+    }
+    if (key)
+        w->push_dropping = false;
+    if (w->push_video_track < 0 || w->push_dropping)
+        goto drop;
+    if (w->stats.queued_bytes + au->len > w->queue_max_bytes)
+        goto drop_gop;
+    it = calloc(1, sizeof(*it));
+    if (!it)
+        goto drop_gop;
+    it->kind = WRITER_ITEM_AU;
+    it->au = au;
+    w->stats.queued_bytes += au->len;
+    writer_enqueue_locked(w, it);
+    pthread_mutex_unlock(&w->mu);
+    return 0;
+
+drop_gop:
+    /* The rest of the GOP depends on this unit: drop up to the next
+     * keyframe so that no undecodable frames are written. */
+    w->push_dropping = true;
+drop:
+    w->stats.aus_dropped++;
+    pthread_mutex_unlock(&w->mu);
+    nvr_au_unref(au);
+    return -ENOBUFS;
+}
+
+int writer_push_break(struct writer *w, const char *reason)
+{
+    struct writer_item *it = calloc(1, sizeof(*it));
+
+    if (!it)
+        return -ENOMEM;
+    it->kind = WRITER_ITEM_BREAK;
+    snprintf(it->reason, sizeof(it->reason), "%s", reason ? reason : "");
+    pthread_mutex_lock(&w->mu);
+    writer_enqueue_locked(w, it);
+    pthread_mutex_unlock(&w->mu);
+    return 0;
+}
+
+void writer_get_stats(struct writer *w, struct writer_stats *out)
+{
+    pthread_mutex_lock(&w->mu);
+    *out = w->stats;
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* A camera name becomes a directory and a file name prefix. */
+static bool writer_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+
+    if (n == 0 || n > 64 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return false;
+    return strchr(name, '/') == NULL;
+}
+
+int writer_new(const struct writer_config *cfg, struct writer **out)
+{
+    struct writer *w;
+    int r;
+
+    if (!cfg->storage_dir || !cfg->catalog_path || !cfg->camera ||
+        !writer_name_ok(cfg->camera) || cfg->segment_seconds <= 0)
+        return -EINVAL;
+    w = calloc(1, sizeof(*w));
+    if (!w)
+        return -ENOMEM;
+    w->storage_dir = strdup(cfg->storage_dir);
+    w->camera = strdup(cfg->camera);
+    if (!w->storage_dir || !w->camera) {
+        r = -ENOMEM;
+        goto err_free;
+    }
+    w->segment_seconds = cfg->segment_seconds;
+    w->queue_max_bytes = cfg->queue_max_bytes ? cfg->queue_max_bytes
+                                              : WRITER_DEFAULT_QUEUE_BYTES;
+    w->push_video_track = -1;
+    w->video_track = -1;
+    r = catalog_open(cfg->catalog_path, CATALOG_READWRITE, &w->cat);
+    if (r < 0)
+        goto err_free;
+    r = catalog_camera_ensure(w->cat, w->camera, &w->camera_id);
+    if (r < 0)
+        goto err_close_cat;
+    r = -pthread_mutex_init(&w->mu, NULL);
+    if (r < 0)
+        goto err_close_cat;
+    r = -pthread_cond_init(&w->cv, NULL);
+    if (r < 0)
+        goto err_mutex;
+    r = -pthread_create(&w->thread, NULL, writer_main, w);
+    if (r < 0)
+        goto err_cond;
+    *out = w;
+    return 0;
+
+err_cond:
+    pthread_cond_destroy(&w->cv);
+err_mutex:
+    pthread_mutex_destroy(&w->mu);
+err_close_cat:
+    catalog_close(w->cat);
+err_free:
+    free(w->camera);
+    free(w->storage_dir);
+    free(w);
+    return r;
+}
+
+void writer_free(struct writer *w)
+{
+    struct writer_item *it;
+
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stop = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    while ((it = w->head)) {
+        w->head = it->next;
+        writer_item_free(it);
+    }
+    catalog_close(w->cat);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+    free(w->camera);
+    free(w->storage_dir);
+    free(w);
+}

@@ -27,13 +27,13 @@ struct writer_config {
 };
 
 struct writer_stats {
-    uint64_t aus_written;     /* units muxed */
-    uint64_t aus_dropped;     /* units dropped (queue full, or no params) */
-    uint64_t bytes_written;   /* segment bytes */
-    uint64_t segments;        /* segments closed */
-    size_t queued_bytes;      /* now */
-    int64_t last_wall_us;     /* wall time of the last unit written */
-    int last_err;             /* last disk/catalog error, or 0 */
+    uint64_t aus_written;   /* units muxed */
+    uint64_t aus_dropped;   /* units dropped (queue full, or no params) */
+    uint64_t bytes_written; /* segment bytes */
+    uint64_t segments;      /* segments closed */
+    size_t queued_bytes;    /* now */
+    int64_t last_wall_us;   /* wall time of the last unit written */
+    int last_err;           /* last disk/catalog error, or 0 */
     char last_error[256];
 };
 

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The file-system seam of storage/: thin wrappers over the POSIX calls the
+ * segment writer makes, each returning 0 (or a count/fd) or a negative
+ * errno. They live in their own object file so that tests can reroute any
+ * of them with the linker's --wrap and fail the n-th call (-ENOSPC, -EIO).
+ * Every function retries EINTR. Any thread; never the loop thread.
+ */
+#ifndef NVR_STORAGE_FSOPS_H
+#define NVR_STORAGE_FSOPS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "nvr/base/compiler.h"
+
+/* open(2). Returns the fd (>= 0) or a negative errno. The fd is owned by
+ * the caller; close it with fsops_close(). */
+NVR_NODISCARD int fsops_open(const char *path, int flags, mode_t mode);
+
+/* One write(2): returns the bytes written (may be fewer than len; callers
+ * loop) or a negative errno such as -ENOSPC or -EIO. */
+NVR_NODISCARD ssize_t fsops_write(int fd, const void *buf, size_t len);
+
+/* fsync(2). Returns 0 or a negative errno. */
+NVR_NODISCARD int fsops_fsync(int fd);
+
+/* close(2). Returns 0 or a negative errno; the fd is gone either way. */
+int fsops_close(int fd);
+
+/* rename(2). Returns 0 or a negative errno. */
+NVR_NODISCARD int fsops_rename(const char *from, const char *to);
+
+/* unlink(2). Returns 0 or a negative errno. */
+NVR_NODISCARD int fsops_unlink(const char *path);
+
+/*
+ * Creates `path` and any missing parents with `mode` (existing directories
+ * are fine). The parent of every directory created is fsynced, so that the
+ * new entry survives a power cut. Returns 0, -ENAMETOOLONG, -ENOTDIR or
+ * another negative errno.
+ */
+NVR_NODISCARD int fsops_mkdir_p(const char *path, mode_t mode);
+
+/* Opens the directory `path` and fsyncs it, making renames, creations and
+ * unlinks inside it durable. Returns 0 or a negative errno. */
+NVR_NODISCARD int fsops_fsync_dir(const char *path);
+
+#endif

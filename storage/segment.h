@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One segment file: fragmented MP4 (one fragment per GOP, empty moov)
+ * written by libavformat without transcoding, through fsops so that a
+ * running SHA-256 covers every byte as it is written. The file plays while
+ * it is being written, and a crash loses at most the GOP in flight.
+ *
+ * Access units are held back by one so that every sample gets its exact
+ * duration (the next unit's pts minus its own). A struct segment is used by
+ * one thread at a time (the camera's writer thread); never the loop thread.
+ */
+#ifndef NVR_STORAGE_SEGMENT_H
+#define NVR_STORAGE_SEGMENT_H
+
+#include <stdint.h>
+
+#include "nvr/base/au.h"
+#include "nvr/base/compiler.h"
+
+/* "No next unit known" for segment_close(). */
+#define SEGMENT_NO_PTS INT64_MIN
+/* Duration given to the last unit when there is only one: 1/25 s. */
+#define SEGMENT_DEFAULT_FPS 25
+
+struct segment_result {
+    int64_t bytes;       /* bytes in the file (all of them hashed) */
+    int64_t frames;      /* units muxed */
+    int64_t first_pts;   /* pts of the first unit, track clock units */
+    int64_t last_pts;    /* pts of the last unit */
+    int64_t duration_us; /* sum of sample durations, as players report */
+    int64_t dropped;     /* units refused (non-monotonic pts, empty) */
+    int width, height;   /* pixels in the sample entry (from the SPS when
+                            the stream description had none) */
+    char sha256[65];     /* lowercase hex of the file bytes */
+};
+
+struct segment;
+
+/*
+ * Creates `path` (O_EXCL: fails with -EEXIST if it exists) and prepares a
+ * muxer for the video track `video` (borrowed; copied). wall_us (UTC us)
+ * becomes the file's creation_time. Nothing is written until the first
+ * unit; parameter sets or a size missing from `video` are then taken from
+ * that keyframe. Returns 0, -EEXIST, -EINVAL (codec not recordable), -ENOMEM or
+ * another negative errno. *out is owned; finish with segment_close().
+ */
+NVR_NODISCARD int segment_open(const char *path,
+                               const struct nvr_track_info *video,
+                               int64_t wall_us, struct segment **out);
+
+/*
+ * Adds one video access unit (borrowed; a reference is kept until it is
+ * muxed). The first unit must be a keyframe (-EINVAL otherwise). A unit
+ * whose pts does not increase, or that is empty or larger than
+ * NVR_AU_MAX_BYTES, is dropped and counted: returns 1. Returns 0
+ * when accepted, or a negative errno from the disk (-ENOSPC, -EIO): the
+ * segment is then failed, the file keeps the bytes written so far, and
+ * only segment_close() may follow.
+ */
+NVR_NODISCARD int segment_write(struct segment *seg, struct nvr_au *au);
+
+/*
+ * Media time from the first unit to `pts` in the track clock; what a cut
+ * decision compares with the target length. 0 before the first unit.
+ */
+int64_t segment_elapsed(const struct segment *seg, int64_t pts);
+
+/* Progress so far (bytes handed to the kernel, units muxed, their total
+ * duration): fills res except sha256. */
+void segment_get_progress(const struct segment *seg,
+                          struct segment_result *res);
+
+/*
+ * Writes the held unit (its duration is next_pts minus its pts when the
+ * next unit is known, else the previous unit's), the trailer, then fsyncs
+ * and closes the file and fsyncs its directory. Frees seg in every case
+ * and fills *res (also on failure, with what reached the file). Returns 0
+ * or the first disk error met during the segment's life. NULL does
+ * nothing and returns 0.
+ */
+int segment_close(struct segment *seg, int64_t next_pts,
+                  struct segment_result *res);
+
+#endif
