@@ -1,4 +1,214 @@
 /* SPDX-License-Identifier: MIT */
-/* Not implemented yet. */
+/*
+ * nvr status: each camera's state, last frame, bitrate and last error as the
+ * recorder last published them in the catalog, plus storage use.
+ */
 #include "config.h"
-#include "nvr/base/compiler.h"
+#include "nvr/cmd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+#include "nvr/base/clock.h"
+#include "nvr/base/err.h"
+#include "nvr/json.h"
+#include "nvr/timefmt.h"
+#include "storage/catalog.h"
+
+/* A status row older than this means the recorder is not running. */
+#define STATUS_STALE_US (10 * 1000000LL)
+
+struct status_ctx {
+    const struct nvr_config *cfg;
+    int n;
+    struct catalog_status *rows; /* one per configured camera */
+    int *found;
+};
+
+static void status_usage(FILE *f)
+{
+    fprintf(f, "usage: nvr status [-c FILE] [--json]\n\n"
+               "Shows each camera's state, last frame time, bitrate and "
+               "last error,\nas published by the running recorder, and "
+               "storage use.\n\n"
+               "  -c, --config FILE  the config file\n"
+               "      --json         machine-readable output\n"
+               "  -h, --help         this text\n");
+}
+
+static int status_row_cb(void *user, const struct catalog_status *st)
+{
+    struct status_ctx *ctx = user;
+
+    for (int i = 0; i < ctx->n; i++) {
+        if (strcmp(ctx->cfg->cameras[i].name, st->name) == 0) {
+            ctx->rows[i] = *st;
+            ctx->found[i] = 1;
+        }
+    }
+    return 0;
+}
+
+static int64_t segment_bytes_sum;
+
+static int bytes_cb(void *user, const struct catalog_segment *seg)
+{
+    segment_bytes_sum += seg->bytes;
+    return 0;
+}
+
+/* The state to show: the published one, "stopped" when the recorder has
+ * not refreshed it lately, "disabled" from the config. */
+static const char *status_state(const struct status_ctx *ctx, int i,
+                                int64_t now)
+{
+    if (!ctx->cfg->cameras[i].enabled)
+        return "disabled";
+    if (!ctx->found[i])
+        return "stopped";
+    if (now - ctx->rows[i].updated_us > STATUS_STALE_US)
+        return "stopped";
+    return ctx->rows[i].state;
+}
+
+int cmd_status_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config_path = NULL;
+    int json = 0, c, rc;
+    struct nvr_config *cfg;
+    struct catalog *cat = NULL;
+    struct status_ctx ctx = {0};
+    char path[2048];
+    struct statvfs vfs;
+    int64_t free_bytes = -1, now = nvr_clock_wall_us();
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            status_usage(stdout);
+            return NVR_EXIT_OK;
+        default:
+            status_usage(stderr);
+            return NVR_EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        status_usage(stderr);
+        return NVR_EXIT_USAGE;
+    }
+    rc = nvr_cli_load_config(config_path, &cfg);
+    if (rc != 0)
+        return rc;
+    ctx.cfg = cfg;
+    ctx.n = cfg->n_cameras;
+    ctx.rows = calloc((size_t)ctx.n + 1, sizeof(*ctx.rows));
+    ctx.found = calloc((size_t)ctx.n + 1, sizeof(*ctx.found));
+    if (!ctx.rows || !ctx.found) {
+        rc = NVR_EXIT_FAILURE;
+        goto out;
+    }
+    nvr_cli_storage_path(cfg, "catalog.db", path, sizeof(path));
+    segment_bytes_sum = 0;
+    rc = catalog_open(path, CATALOG_READONLY, &cat);
+    if (rc == 0) {
+        rc = catalog_status_list(cat, status_row_cb, &ctx);
+        if (rc == 0)
+            rc = catalog_segment_list(cat, 0, INT64_MIN, INT64_MAX,
+                                      (1u << CATALOG_SEG_OPEN) |
+                                          (1u << CATALOG_SEG_CLOSED),
+                                      bytes_cb, NULL);
+        if (rc < 0) {
+            fprintf(stderr, "nvr status: catalog %s: %s\n", path,
+                    nvr_strerror(rc));
+            rc = NVR_EXIT_FAILURE;
+            goto out;
+        }
+    } else if (rc != -ENOENT) {
+        fprintf(stderr, "nvr status: catalog %s: %s\n", path, nvr_strerror(rc));
+        rc = NVR_EXIT_FAILURE;
+        goto out;
+    }
+    rc = NVR_EXIT_OK;
+    if (statvfs(cfg->storage_path, &vfs) == 0)
+        free_bytes = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
+
+    if (json) {
+        struct json_out j;
+
+        json_init(&j, stdout);
+        json_obj_begin(&j, NULL);
+        json_arr_begin(&j, "cameras");
+        for (int i = 0; i < ctx.n; i++) {
+            const struct catalog_status *st = &ctx.rows[i];
+
+            json_obj_begin(&j, NULL);
+            json_str(&j, "name", cfg->cameras[i].name);
+            json_str(&j, "state", status_state(&ctx, i, now));
+            json_time(&j, "last_frame", st->last_frame_us);
+            json_int(&j, "bitrate_bps", st->bitrate_bps);
+            json_str(&j, "error", st->error[0] ? st->error : NULL);
+            json_int(&j, "frames", st->frames);
+            json_int(&j, "lost_packets", st->lost_packets);
+            json_int(&j, "dropped", st->dropped);
+            json_int(&j, "reconnects", st->reconnects);
+            json_time(&j, "updated", st->updated_us);
+            json_obj_end(&j);
+        }
+        json_arr_end(&j);
+        json_obj_begin(&j, "storage");
+        json_str(&j, "path", cfg->storage_path);
+        json_int(&j, "used_bytes", segment_bytes_sum);
+        if (free_bytes >= 0)
+            json_int(&j, "free_bytes", free_bytes);
+        else
+            json_null(&j, "free_bytes");
+        json_obj_end(&j);
+        json_obj_end(&j);
+        json_finish(&j);
+        goto out;
+    }
+
+    printf("%-16s %-12s %-20s %9s  %s\n", "CAMERA", "STATE", "LAST FRAME",
+           "KBIT/S", "ERROR");
+    for (int i = 0; i < ctx.n; i++) {
+        const struct catalog_status *st = &ctx.rows[i];
+        char when[64] = "-";
+
+        if (st->last_frame_us > 0) {
+            nvr_time_format_local(st->last_frame_us, when, sizeof(when));
+            /* "YYYY-MM-DD HH:MM:SS ZZZ": drop the zone to fit. */
+            when[19] = '\0';
+        }
+        printf("%-16s %-12s %-20s %9lld  %s\n", cfg->cameras[i].name,
+               status_state(&ctx, i, now), when,
+               (long long)(st->bitrate_bps / 1000), st->error);
+    }
+    printf("\nstorage %s: %.1f MB in segments", cfg->storage_path,
+           (double)segment_bytes_sum / 1e6);
+    if (free_bytes >= 0)
+        printf(", %.1f GB free", (double)free_bytes / 1e9);
+    printf("\n");
+out:
+    catalog_close(cat);
+    free(ctx.rows);
+    free(ctx.found);
+    nvr_config_free(cfg);
+    return rc;
+}

@@ -1,4 +1,512 @@
 /* SPDX-License-Identifier: MIT */
-/* Not implemented yet. */
+/*
+ * The recorder daemon. Threads:
+ *  - this thread runs the libuv loop: every camera's RTSP session, timers
+ *    and signals. It never touches the disk or SQLite once the loop runs.
+ *  - one writer thread per camera (storage/writer.c) muxes access units
+ *    into segment files and records them in the catalog.
+ *  - the libuv thread pool runs the once-a-second status publication (its
+ *    own catalog connection, one job in flight at a time).
+ * Start-up (storage directory, catalog migration, recovery) runs on this
+ * thread before the loop starts; shutdown joins the writers after it ends.
+ */
 #include "config.h"
-#include "nvr/base/compiler.h"
+#include "nvr/daemon.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <uv.h>
+
+#include "ingest/camera.h"
+#include "nvr/base/clock.h"
+#include "nvr/base/err.h"
+#include "nvr/base/log.h"
+#include "storage/catalog.h"
+#include "storage/recovery.h"
+#include "storage/writer.h"
+
+#define DAEMON_TICK_MS  1000
+#define DAEMON_PATH_MAX 2048
+
+struct daemon;
+
+struct daemon_cam {
+    struct daemon *d;
+    const struct nvr_camera_config *cfg;
+    struct ingest_camera *ingest; /* NULL once closed */
+    struct writer *writer;
+    enum ingest_state state;
+    char error[256];        /* last failure, credentials removed */
+    uint64_t prev_bytes_in; /* for the bitrate */
+    int64_t prev_mono_us;
+    int64_t bitrate_bps;
+};
+
+struct status_job {
+    uv_work_t req;
+    struct daemon *d;
+    int n;
+    struct catalog_status *rows; /* owned */
+};
+
+struct daemon {
+    uv_loop_t loop;
+    uv_timer_t tick;
+    uv_signal_t sigint, sigterm;
+    const struct nvr_config *cfg;
+    const struct nvr_daemon_options *opts;
+    char catalog_path[DAEMON_PATH_MAX];
+    struct daemon_cam *cams;
+    int n_cams;
+    int open_cams; /* ingest cameras not yet closed */
+    int stopping;
+    int status_busy;            /* a status job is in flight */
+    struct catalog *status_cat; /* used only inside status jobs */
+    int64_t start_mono_us;
+    struct nvr_daemon_cam_view *views;
+};
+
+static void daemon_stop(struct daemon *d, const char *why);
+
+/* ---- camera events (loop thread) ---- */
+
+static void cam_on_state(void *user, enum ingest_state st, int err,
+                         const char *msg)
+{
+    struct daemon_cam *c = user;
+
+    c->state = st;
+    if (err < 0 || st == INGEST_STATE_AUTH_FAILED || st == INGEST_STATE_ERROR) {
+        snprintf(c->error, sizeof(c->error), "%s", msg ? msg : "");
+    } else if (st == INGEST_STATE_RECORDING) {
+        c->error[0] = '\0';
+    }
+}
+
+static void cam_on_stream(void *user, const struct nvr_stream_info *info)
+{
+    struct daemon_cam *c = user;
+    int err = writer_push_stream(c->writer, info);
+
+    if (err < 0)
+        LOG_E("nvr", "camera %s: cannot queue stream parameters: %s",
+              c->cfg->name, nvr_strerror(err));
+}
+
+static void cam_on_au(void *user, struct nvr_au *au)
+{
+    struct daemon_cam *c = user;
+
+    /* Dropped units are counted by the writer; nothing to do here. */
+    (void)writer_push_au(c->writer, au);
+}
+
+static void cam_on_break(void *user, int err, const char *reason)
+{
+    struct daemon_cam *c = user;
+    int rc = writer_push_break(c->writer, reason ? reason : "");
+
+    if (rc < 0)
+        LOG_E("nvr", "camera %s: cannot queue session end: %s", c->cfg->name,
+              nvr_strerror(rc));
+}
+
+static const struct ingest_camera_events cam_events = {
+    .on_state = cam_on_state,
+    .on_stream = cam_on_stream,
+    .on_au = cam_on_au,
+    .on_break = cam_on_break,
+};
+
+/* ---- status publication ---- */
+
+static void status_fill(struct daemon *d, struct catalog_status *rows,
+                        int final)
+{
+    int64_t now = nvr_clock_wall_us();
+
+    for (int i = 0; i < d->n_cams; i++) {
+        struct daemon_cam *c = &d->cams[i];
+        struct catalog_status *st = &rows[i];
+        struct writer_stats ws;
+
+        memset(st, 0, sizeof(*st));
+        snprintf(st->name, sizeof(st->name), "%s", c->cfg->name);
+        writer_get_stats(c->writer, &ws);
+        snprintf(st->state, sizeof(st->state), "%s",
+                 final ? "stopped" : ingest_state_name(c->state));
+        st->last_frame_us = ws.last_wall_us;
+        st->bitrate_bps = final ? 0 : c->bitrate_bps;
+        st->frames = (int64_t)ws.aus_written;
+        st->dropped = (int64_t)ws.aus_dropped;
+        st->updated_us = now;
+        if (c->ingest) {
+            struct ingest_stats is;
+
+            ingest_camera_get_stats(c->ingest, &is);
+            st->lost_packets = (int64_t)is.rtp_lost;
+            st->reconnects = (int64_t)is.reconnects;
+            st->dropped += (int64_t)is.aus_dropped;
+        }
+        if (ws.last_err < 0 && ws.last_error[0])
+            snprintf(st->error, sizeof(st->error), "storage: %.200s",
+                     ws.last_error);
+        else
+            snprintf(st->error, sizeof(st->error), "%s", c->error);
+    }
+}
+
+static int status_write(struct catalog **cat, const char *path,
+                        const struct catalog_status *rows, int n)
+{
+    int err;
+
+    if (!*cat) {
+        err = catalog_open(path, CATALOG_READWRITE, cat);
+        if (err < 0)
+            return err;
+    }
+    for (int i = 0; i < n; i++) {
+        err = catalog_status_put(*cat, &rows[i]);
+        if (err < 0)
+            return err;
+    }
+    return 0;
+}
+
+static void status_work(uv_work_t *req)
+{
+    struct status_job *job = nvr_container_of(req, struct status_job, req);
+    struct daemon *d = job->d;
+    int err = status_write(&d->status_cat, d->catalog_path, job->rows, job->n);
+
+    if (err < 0)
+        LOG_W("nvr", "cannot publish camera status: %s", nvr_strerror(err));
+}
+
+static void status_after(uv_work_t *req, int status)
+{
+    struct status_job *job = nvr_container_of(req, struct status_job, req);
+
+    job->d->status_busy = 0;
+    free(job->rows);
+    free(job);
+}
+
+static void status_publish(struct daemon *d)
+{
+    struct status_job *job;
+
+    if (d->status_busy || d->n_cams == 0)
+        return; /* the disk is slow: skip a beat rather than queue up */
+    job = calloc(1, sizeof(*job));
+    if (!job)
+        return;
+    job->rows = calloc((size_t)d->n_cams, sizeof(*job->rows));
+    if (!job->rows) {
+        free(job);
+        return;
+    }
+    job->d = d;
+    job->n = d->n_cams;
+    status_fill(d, job->rows, 0);
+    if (uv_queue_work(&d->loop, &job->req, status_work, status_after) < 0) {
+        free(job->rows);
+        free(job);
+        return;
+    }
+    d->status_busy = 1;
+}
+
+/* ---- the loop ---- */
+
+static void tick_cb(uv_timer_t *t)
+{
+    struct daemon *d = nvr_container_of(t, struct daemon, tick);
+    int64_t now = nvr_clock_mono_us();
+
+    for (int i = 0; i < d->n_cams; i++) {
+        struct daemon_cam *c = &d->cams[i];
+        struct ingest_stats is;
+        struct writer_stats ws;
+        struct nvr_daemon_cam_view *v = &d->views[i];
+
+        if (!c->ingest)
+            continue;
+        ingest_camera_get_stats(c->ingest, &is);
+        if (c->prev_mono_us && now > c->prev_mono_us) {
+            c->bitrate_bps =
+                (int64_t)((is.bytes_in - c->prev_bytes_in) * 8 * 1000000 /
+                          (uint64_t)(now - c->prev_mono_us));
+        }
+        c->prev_bytes_in = is.bytes_in;
+        c->prev_mono_us = now;
+        writer_get_stats(c->writer, &ws);
+        v->name = c->cfg->name;
+        v->state = ingest_state_name(c->state);
+        v->last_frame_us = ws.last_wall_us;
+        v->bitrate_bps = c->bitrate_bps;
+        v->frames = ws.aus_written;
+        v->segments = ws.segments;
+        v->dropped = ws.aus_dropped + is.aus_dropped;
+        v->error = c->error;
+    }
+    status_publish(d);
+    if (d->opts && d->opts->tick)
+        d->opts->tick(d->opts->user, d->views, d->n_cams);
+    if (d->opts && d->opts->stop_after_ms > 0 &&
+        now - d->start_mono_us >= d->opts->stop_after_ms * 1000)
+        daemon_stop(d, "time limit reached");
+}
+
+static void signal_cb(uv_signal_t *s, int signum)
+{
+    struct daemon *d = s->loop->data;
+
+    daemon_stop(d, signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+static void cam_closed(void *user)
+{
+    struct daemon_cam *c = user;
+    struct daemon *d = c->d;
+
+    c->ingest = NULL;
+    if (--d->open_cams == 0) {
+        uv_close((uv_handle_t *)&d->tick, NULL);
+        uv_close((uv_handle_t *)&d->sigint, NULL);
+        uv_close((uv_handle_t *)&d->sigterm, NULL);
+    }
+}
+
+static void daemon_stop(struct daemon *d, const char *why)
+{
+    if (d->stopping)
+        return;
+    d->stopping = 1;
+    LOG_I("nvr", "stopping (%s): closing camera sessions", why);
+    uv_timer_stop(&d->tick);
+    if (d->open_cams == 0) {
+        uv_close((uv_handle_t *)&d->tick, NULL);
+        uv_close((uv_handle_t *)&d->sigint, NULL);
+        uv_close((uv_handle_t *)&d->sigterm, NULL);
+        return;
+    }
+    for (int i = 0; i < d->n_cams; i++) {
+        if (d->cams[i].ingest)
+            ingest_camera_close(d->cams[i].ingest, cam_closed, &d->cams[i]);
+    }
+}
+
+/* ---- start-up and shutdown (not on the running loop) ---- */
+
+static int mkdir_p(const char *path)
+{
+    char buf[DAEMON_PATH_MAX];
+    size_t len = strlen(path);
+
+    if (len == 0 || len >= sizeof(buf))
+        return -ENAMETOOLONG;
+    memcpy(buf, path, len + 1);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+static int daemon_prepare_storage(struct daemon *d)
+{
+    const struct nvr_config *cfg = d->cfg;
+    struct recovery_report rep;
+    struct catalog *cat;
+    int err;
+
+    err = mkdir_p(cfg->storage_path);
+    if (err < 0) {
+        LOG_E("nvr", "storage directory %s: %s", cfg->storage_path,
+              nvr_strerror(err));
+        return err;
+    }
+    snprintf(d->catalog_path, sizeof(d->catalog_path), "%s/catalog.db",
+             cfg->storage_path);
+    err = catalog_open(d->catalog_path, CATALOG_READWRITE, &cat);
+    if (err < 0) {
+        LOG_E("nvr", "catalog %s: %s", d->catalog_path, nvr_strerror(err));
+        return err;
+    }
+    catalog_close(cat);
+    memset(&rep, 0, sizeof(rep));
+    err = recovery_run(cfg->storage_path, d->catalog_path, &rep);
+    if (err < 0) {
+        LOG_E("nvr", "recovery of %s failed: %s", cfg->storage_path,
+              nvr_strerror(err));
+        return err;
+    }
+    if (rep.finished || rep.missing || rep.indexed || rep.unreadable)
+        LOG_I("nvr",
+              "recovery: %d interrupted segments finished, %d missing, "
+              "%d indexed, %d unreadable",
+              rep.finished, rep.missing, rep.indexed, rep.unreadable);
+    return 0;
+}
+
+static int daemon_start_cameras(struct daemon *d)
+{
+    const struct nvr_config *cfg = d->cfg;
+    int err;
+
+    for (int i = 0; i < cfg->n_cameras; i++) {
+        const struct nvr_camera_config *cc = &cfg->cameras[i];
+        struct daemon_cam *c;
+        struct writer_config wc;
+        struct ingest_camera_config ic;
+
+        if (!cc->enabled) {
+            LOG_I("nvr", "camera %s: disabled in the config", cc->name);
+            continue;
+        }
+        c = &d->cams[d->n_cams];
+        memset(c, 0, sizeof(*c));
+        c->d = d;
+        c->cfg = cc;
+        c->state = INGEST_STATE_CONNECTING;
+        memset(&wc, 0, sizeof(wc));
+        wc.storage_dir = cfg->storage_path;
+        wc.catalog_path = d->catalog_path;
+        wc.camera = cc->name;
+        wc.segment_seconds = cfg->segment_seconds;
+        err = writer_new(&wc, &c->writer);
+        if (err < 0) {
+            LOG_E("nvr", "camera %s: cannot start its writer: %s", cc->name,
+                  nvr_strerror(err));
+            return err;
+        }
+        memset(&ic, 0, sizeof(ic));
+        ic.name = cc->name;
+        ic.url = cc->url;
+        ic.username = cc->username[0] ? cc->username : NULL;
+        ic.password = cc->password[0] ? cc->password : NULL;
+        err = ingest_camera_new(&d->loop, &ic, &cam_events, c, &c->ingest);
+        if (err < 0) {
+            LOG_E("nvr", "camera %s (config line %d): %s", cc->name, cc->line,
+                  nvr_strerror(err));
+            writer_free(c->writer);
+            return err;
+        }
+        d->n_cams++;
+        d->open_cams++;
+    }
+    return 0;
+}
+
+int nvr_daemon_run(const struct nvr_config *cfg,
+                   const struct nvr_daemon_options *opts)
+{
+    struct daemon *d;
+    struct catalog_status *final_rows;
+    int err, enabled = 0;
+
+    for (int i = 0; i < cfg->n_cameras; i++)
+        enabled += cfg->cameras[i].enabled != 0;
+    if (enabled == 0) {
+        LOG_E("nvr", "%s: no enabled camera to record", cfg->path);
+        return -EINVAL;
+    }
+    d = calloc(1, sizeof(*d));
+    if (!d)
+        return -ENOMEM;
+    d->cfg = cfg;
+    d->opts = opts;
+    d->cams = calloc((size_t)cfg->n_cameras, sizeof(*d->cams));
+    d->views = calloc((size_t)cfg->n_cameras, sizeof(*d->views));
+    if (!d->cams || !d->views) {
+        err = -ENOMEM;
+        goto err_free;
+    }
+    err = daemon_prepare_storage(d);
+    if (err < 0)
+        goto err_free;
+    err = uv_loop_init(&d->loop);
+    if (err < 0)
+        goto err_free;
+    d->loop.data = d;
+    uv_timer_init(&d->loop, &d->tick);
+    uv_signal_init(&d->loop, &d->sigint);
+    uv_signal_init(&d->loop, &d->sigterm);
+    err = daemon_start_cameras(d);
+    if (err < 0)
+        goto err_stop_writers;
+
+    uv_signal_start(&d->sigint, signal_cb, SIGINT);
+    uv_signal_start(&d->sigterm, signal_cb, SIGTERM);
+    uv_timer_start(&d->tick, tick_cb, DAEMON_TICK_MS, DAEMON_TICK_MS);
+    d->start_mono_us = nvr_clock_mono_us();
+    LOG_I("nvr", "recording %d camera%s into %s", d->n_cams,
+          d->n_cams == 1 ? "" : "s", cfg->storage_path);
+    for (int i = 0; i < d->n_cams; i++)
+        ingest_camera_start(d->cams[i].ingest);
+
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    err = uv_loop_close(&d->loop);
+    if (err < 0)
+        LOG_W("nvr", "event loop closed with handles open: %s",
+              nvr_strerror(err));
+
+    /* The loop has ended: finish every open segment, then say so. */
+    for (int i = 0; i < d->n_cams; i++) {
+        writer_free(d->cams[i].writer);
+        d->cams[i].writer = NULL;
+    }
+    final_rows = calloc((size_t)d->n_cams, sizeof(*final_rows));
+    if (final_rows) {
+        for (int i = 0; i < d->n_cams; i++) {
+            struct daemon_cam *c = &d->cams[i];
+
+            memset(&final_rows[i], 0, sizeof(final_rows[i]));
+            snprintf(final_rows[i].name, sizeof(final_rows[i].name), "%s",
+                     c->cfg->name);
+            snprintf(final_rows[i].state, sizeof(final_rows[i].state),
+                     "stopped");
+            final_rows[i].last_frame_us = d->views[i].last_frame_us;
+            final_rows[i].frames = (int64_t)d->views[i].frames;
+            final_rows[i].dropped = (int64_t)d->views[i].dropped;
+            final_rows[i].updated_us = nvr_clock_wall_us();
+            snprintf(final_rows[i].error, sizeof(final_rows[i].error), "%s",
+                     c->error);
+        }
+        if (status_write(&d->status_cat, d->catalog_path, final_rows,
+                         d->n_cams) < 0)
+            LOG_W("nvr", "cannot publish the final camera status");
+        free(final_rows);
+    }
+    catalog_close(d->status_cat);
+    LOG_I("nvr", "stopped; every open segment was finished");
+    free(d->views);
+    free(d->cams);
+    free(d);
+    return 0;
+
+err_stop_writers:
+    daemon_stop(d, "start-up failed");
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    for (int i = 0; i < d->n_cams; i++)
+        writer_free(d->cams[i].writer);
+    (void)uv_loop_close(&d->loop);
+err_free:
+    free(d->views);
+    free(d->cams);
+    free(d);
+    return err;
+}

@@ -1,4 +1,259 @@
 /* SPDX-License-Identifier: MIT */
-/* Not implemented yet. */
+/*
+ * The streaming JSON writer behind every --json output. Output is compact
+ * (no spaces or newlines until json_finish). Strings are escaped per
+ * RFC 8259 section 7 and are always valid UTF-8: bytes that do not form a
+ * well-formed UTF-8 sequence (RFC 3629 section 4) become U+FFFD, so a
+ * camera name or path with stray Latin-1 bytes still yields parseable JSON.
+ */
 #include "config.h"
-#include "nvr/base/compiler.h"
+#include "nvr/json.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvr/timefmt.h"
+
+void json_init(struct json_out *j, FILE *f)
+{
+    memset(j, 0, sizeof(*j));
+    j->f = f;
+}
+
+/* Length of the well-formed UTF-8 sequence at s (1..4), or 0 if the byte
+ * at s does not start one. n is the number of bytes available. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xbf; /* range of the second byte */
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        if (c == 0xe0)
+            lo = 0xa0; /* overlong */
+        else if (c == 0xed)
+            hi = 0x9f; /* UTF-16 surrogates */
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        if (c == 0xf0)
+            lo = 0x90; /* overlong */
+        else if (c == 0xf4)
+            hi = 0x8f; /* above U+10FFFF */
+    } else {
+        return 0;
+    }
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return len;
+}
+
+/* Writes the body of a string (no quotes). */
+static void write_escaped(FILE *f, const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t n = strlen(str);
+
+    while (n > 0) {
+        unsigned char c = *s;
+        size_t len;
+
+        switch (c) {
+        case '"':
+            fputs("\\\"", f);
+            break;
+        case '\\':
+            fputs("\\\\", f);
+            break;
+        case '\b':
+            fputs("\\b", f);
+            break;
+        case '\f':
+            fputs("\\f", f);
+            break;
+        case '\n':
+            fputs("\\n", f);
+            break;
+        case '\r':
+            fputs("\\r", f);
+            break;
+        case '\t':
+            fputs("\\t", f);
+            break;
+        default:
+            if (c < 0x20) {
+                fprintf(f, "\\u%04x", (unsigned)c);
+                break;
+            }
+            len = utf8_len(s, n);
+            if (len == 0) {
+                fputs("\\ufffd", f);
+                break;
+            }
+            fwrite(s, 1, len, f);
+            s += len;
+            n -= len;
+            continue;
+        }
+        s++;
+        n--;
+    }
+}
+
+/* Members written at the current depth; deeper than JSON_MAX_DEPTH the
+ * commas are no longer tracked, which only a caller bug can reach. */
+static int *slot(struct json_out *j)
+{
+    static int overflow;
+
+    if (j->depth >= 0 && j->depth < JSON_MAX_DEPTH)
+        return &j->count[j->depth];
+    return &overflow;
+}
+
+/* Writes the separator and key before a value. */
+static void begin_value(struct json_out *j, const char *key)
+{
+    int *count = slot(j);
+
+    if ((*count)++ > 0)
+        fputc(',', j->f);
+    if (key && j->depth > 0) {
+        fputc('"', j->f);
+        write_escaped(j->f, key);
+        fputs("\":", j->f);
+    }
+}
+
+static void open_container(struct json_out *j, const char *key, char c)
+{
+    begin_value(j, key);
+    fputc(c, j->f);
+    j->depth++;
+    *slot(j) = 0;
+}
+
+static void close_container(struct json_out *j, char c)
+{
+    if (j->depth > 0)
+        j->depth--;
+    fputc(c, j->f);
+}
+
+void json_obj_begin(struct json_out *j, const char *key)
+{
+    open_container(j, key, '{');
+}
+
+void json_obj_end(struct json_out *j)
+{
+    close_container(j, '}');
+}
+
+void json_arr_begin(struct json_out *j, const char *key)
+{
+    open_container(j, key, '[');
+}
+
+void json_arr_end(struct json_out *j)
+{
+    close_container(j, ']');
+}
+
+void json_str(struct json_out *j, const char *key, const char *value)
+{
+    begin_value(j, key);
+    if (!value) {
+        fputs("null", j->f);
+        return;
+    }
+    fputc('"', j->f);
+    write_escaped(j->f, value);
+    fputc('"', j->f);
+}
+
+void json_int(struct json_out *j, const char *key, int64_t value)
+{
+    begin_value(j, key);
+    fprintf(j->f, "%lld", (long long)value);
+}
+
+void json_double(struct json_out *j, const char *key, double value)
+{
+    char buf[64];
+
+    begin_value(j, key);
+    if (!isfinite(value)) {
+        fputs("null", j->f);
+        return;
+    }
+    /* The shortest of 15..17 significant digits that reads back exactly. */
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, sizeof(buf), "%.*g", prec, value);
+        if (strtod(buf, NULL) == value)
+            break;
+    }
+    /* A locale set for the terminal UI may use a decimal comma. */
+    for (char *p = buf; *p; p++)
+        if (*p == ',')
+            *p = '.';
+    fputs(buf, j->f);
+}
+
+void json_bool(struct json_out *j, const char *key, int value)
+{
+    begin_value(j, key);
+    fputs(value ? "true" : "false", j->f);
+}
+
+void json_null(struct json_out *j, const char *key)
+{
+    begin_value(j, key);
+    fputs("null", j->f);
+}
+
+/* Writes "<key>_us" as a key. */
+static void begin_us_value(struct json_out *j, const char *key)
+{
+    int *count = slot(j);
+
+    if ((*count)++ > 0)
+        fputc(',', j->f);
+    fputc('"', j->f);
+    write_escaped(j->f, key);
+    fputs("_us\":", j->f);
+}
+
+void json_time(struct json_out *j, const char *key, int64_t us)
+{
+    char buf[64];
+
+    if (us == 0) {
+        json_null(j, key);
+    } else {
+        json_str(j, key, nvr_time_format_utc(us, buf, sizeof(buf)));
+    }
+    /* Inside an array there is no key to suffix: the text alone is
+     * written. */
+    if (!key || j->depth == 0)
+        return;
+    begin_us_value(j, key);
+    if (us == 0)
+        fputs("null", j->f);
+    else
+        fprintf(j->f, "%lld", (long long)us);
+}
+
+void json_finish(struct json_out *j)
+{
+    fputc('\n', j->f);
+    fflush(j->f);
+}

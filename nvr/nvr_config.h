@@ -4,13 +4,14 @@
  *
  *   [storage]  path, segment_seconds, min_free
  *   [camera NAME]  url, username, password | password_file, transport,
- *                  retain_days, max_bytes, enabled
+ *                  retain_days, max_bytes, enabled, allow_public
+ *   [network]  allow_dns
  *
  * Unknown sections or keys and bad values are errors naming the file, the
  * line and the key. All errors of a file are reported, not just the first.
  */
-#ifndef NVR_CONFIG_H
-#define NVR_CONFIG_H
+#ifndef NVR_NVR_CONFIG_H
+#define NVR_NVR_CONFIG_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -18,7 +19,7 @@
 #include "nvr/base/compiler.h"
 
 #define NVR_CONFIG_MAX_CAMERAS 1024
-#define NVR_CAMERA_NAME_MAX 64 /* bytes, including the NUL */
+#define NVR_CAMERA_NAME_MAX    64 /* bytes, including the NUL */
 
 enum nvr_transport {
     NVR_TRANSPORT_TCP = 0,
@@ -28,15 +29,16 @@ enum nvr_transport {
 
 struct nvr_camera_config {
     char name[NVR_CAMERA_NAME_MAX]; /* [A-Za-z0-9_.-], used as a folder */
-    int line;                /* line of the [camera NAME] header */
-    char url[1024];          /* may hold userinfo; never log it unredacted */
-    char username[128];      /* "" if unset */
-    char password[256];      /* from password= or password_file; "" if unset */
-    char password_file[1024];/* as written (resolved path), "" if unset */
+    int line;                       /* line of the [camera NAME] header */
+    char url[1024];           /* may hold userinfo; never log it unredacted */
+    char username[128];       /* "" if unset */
+    char password[256];       /* from password= or password_file; "" if unset */
+    char password_file[1024]; /* as written (resolved path), "" if unset */
     enum nvr_transport transport; /* default tcp */
-    int retain_days;         /* default 31 */
-    int64_t max_bytes;       /* 0: no limit */
-    int enabled;             /* default 1 */
+    int retain_days;              /* default 31 */
+    int64_t max_bytes;            /* 0: no limit */
+    int enabled;                  /* default 1 */
+    int allow_public;             /* 1: public addresses allowed; default 0 */
 };
 
 struct nvr_config {
@@ -46,6 +48,7 @@ struct nvr_config {
     int min_free_is_percent; /* 1: min_free_percent, 0: min_free_bytes */
     double min_free_percent; /* default 5 */
     int64_t min_free_bytes;
+    int allow_dns; /* [network] allow_dns; default 0 */
     int n_cameras;
     struct nvr_camera_config *cameras; /* owned, n_cameras entries */
 };

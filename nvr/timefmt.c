@@ -1,4 +1,209 @@
 /* SPDX-License-Identifier: MIT */
-/* Not implemented yet. */
+/*
+ * ISO 8601 times for the command line. Parsing is strict (fixed field
+ * widths, no trailing text) because a mistyped --from silently meaning
+ * something else is worse than an error. A time without a zone goes
+ * through mktime() with tm_isdst = -1, so the C library's zone rules decide
+ * between GMT and BST; explicit offsets go through timegm(), which ignores
+ * the local zone entirely.
+ */
 #include "config.h"
-#include "nvr/base/compiler.h"
+#include "nvr/timefmt.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define TIMEFMT_MIN_YEAR  1900
+#define TIMEFMT_MAX_FRAC  6  /* digits: microseconds */
+#define TIMEFMT_MAX_OFF_H 23 /* hours of an explicit UTC offset */
+
+/* Reads exactly n decimal digits at *p into *out and advances *p. */
+static int digits(const char **p, int n, int *out)
+{
+    int v = 0;
+
+    for (int i = 0; i < n; i++) {
+        char c = (*p)[i];
+
+        if (c < '0' || c > '9')
+            return -EINVAL;
+        v = v * 10 + (c - '0');
+    }
+    *p += n;
+    *out = v;
+    return 0;
+}
+
+/* Parses an explicit zone ("Z", "+HH:MM", "+HHMM") into seconds east of
+ * UTC; the whole rest of the string must be the zone. */
+static int parse_zone(const char *p, long *off_s)
+{
+    int sign, hh, mm;
+
+    if ((p[0] == 'Z' || p[0] == 'z') && p[1] == '\0') {
+        *off_s = 0;
+        return 0;
+    }
+    if (p[0] != '+' && p[0] != '-')
+        return -EINVAL;
+    sign = p[0] == '-' ? -1 : 1;
+    p++;
+    if (digits(&p, 2, &hh) < 0)
+        return -EINVAL;
+    if (*p == ':')
+        p++;
+    if (digits(&p, 2, &mm) < 0 || *p != '\0')
+        return -EINVAL;
+    if (hh > TIMEFMT_MAX_OFF_H || mm > 59)
+        return -EINVAL;
+    *off_s = sign * (hh * 3600L + mm * 60L);
+    return 0;
+}
+
+/* Whether year-month-day names a real calendar day (timegm normalizes
+ * Feb 30 to Mar 2, so a round trip shows it). */
+static int valid_date(int y, int mon, int d)
+{
+    struct tm tm = {0}, back;
+    time_t t;
+
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mon - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = 12;
+    t = timegm(&tm);
+    if (!gmtime_r(&t, &back))
+        return 0;
+    return back.tm_year == y - 1900 && back.tm_mon == mon - 1 &&
+           back.tm_mday == d;
+}
+
+int nvr_time_parse(const char *s, int64_t *us)
+{
+    const char *p = s;
+    struct tm tm = {0};
+    int y, mon, d, hh = 0, mi = 0, ss = 0;
+    int64_t frac_us = 0;
+    long off_s = 0;
+    int have_zone = 0;
+    time_t t;
+
+    if (!s)
+        return -EINVAL;
+    if (digits(&p, 4, &y) < 0 || *p++ != '-' || digits(&p, 2, &mon) < 0 ||
+        *p++ != '-' || digits(&p, 2, &d) < 0)
+        return -EINVAL;
+    if (y < TIMEFMT_MIN_YEAR || mon < 1 || mon > 12 || d < 1 || d > 31 ||
+        !valid_date(y, mon, d))
+        return -EINVAL;
+
+    if (*p != '\0') {
+        if (*p != 'T' && *p != 't' && *p != ' ')
+            return -EINVAL;
+        p++;
+        if (digits(&p, 2, &hh) < 0 || *p++ != ':' || digits(&p, 2, &mi) < 0)
+            return -EINVAL;
+        if (*p == ':') {
+            p++;
+            if (digits(&p, 2, &ss) < 0)
+                return -EINVAL;
+            if (*p == '.' || *p == ',') {
+                int n = 0;
+
+                p++;
+                while (*p >= '0' && *p <= '9') {
+                    if (++n > TIMEFMT_MAX_FRAC)
+                        return -EINVAL;
+                    frac_us = frac_us * 10 + (*p - '0');
+                    p++;
+                }
+                if (n == 0)
+                    return -EINVAL;
+                for (; n < TIMEFMT_MAX_FRAC; n++)
+                    frac_us *= 10;
+            }
+        }
+        if (hh > 23 || mi > 59 || ss > 59)
+            return -EINVAL;
+        if (*p != '\0') {
+            if (parse_zone(p, &off_s) < 0)
+                return -EINVAL;
+            have_zone = 1;
+        }
+    }
+
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mon - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = hh;
+    tm.tm_min = mi;
+    tm.tm_sec = ss;
+    if (have_zone) {
+        t = timegm(&tm);
+        t -= off_s;
+    } else {
+        /* -1 lets the zone rules pick GMT or BST for this date. */
+        tm.tm_isdst = -1;
+        errno = 0;
+        t = mktime(&tm);
+        if (t == (time_t)-1 && errno != 0)
+            return -EINVAL;
+    }
+    *us = (int64_t)t * 1000000 + frac_us;
+    return 0;
+}
+
+/* Splits microseconds into whole seconds and a 0..999999 remainder, rounding
+ * towards minus infinity so times before 1970 print correctly. */
+static void split_us(int64_t us, time_t *sec, long *frac)
+{
+    int64_t s = us / 1000000, f = us % 1000000;
+
+    if (f < 0) {
+        f += 1000000;
+        s -= 1;
+    }
+    *sec = (time_t)s;
+    *frac = (long)f;
+}
+
+char *nvr_time_format_utc(int64_t us, char *out, size_t out_size)
+{
+    struct tm tm;
+    time_t sec;
+    long frac;
+
+    if (!out || out_size == 0)
+        return out;
+    split_us(us, &sec, &frac);
+    if (!gmtime_r(&sec, &tm)) {
+        snprintf(out, out_size, "?");
+        return out;
+    }
+    if (frac)
+        snprintf(out, out_size, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                 tm.tm_min, tm.tm_sec, frac);
+    else
+        snprintf(out, out_size, "%04d-%02d-%02dT%02d:%02d:%02dZ",
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                 tm.tm_min, tm.tm_sec);
+    return out;
+}
+
+char *nvr_time_format_local(int64_t us, char *out, size_t out_size)
+{
+    struct tm tm;
+    time_t sec;
+    long frac;
+
+    if (!out || out_size == 0)
+        return out;
+    split_us(us, &sec, &frac);
+    if (!localtime_r(&sec, &tm) ||
+        strftime(out, out_size, "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+        snprintf(out, out_size, "?");
+    return out;
+}

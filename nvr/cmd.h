@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Subcommands and the helpers they share. Each cmd_<name>_main() gets argv
+ * with argv[0] = "<name>" and returns the exit status (0 ok, 1 runtime
+ * failure, 2 usage or config error).
+ */
+#ifndef NVR_CMD_H
+#define NVR_CMD_H
+
+#include <stdint.h>
+
+#include "nvr/nvr_config.h"
+
+#define NVR_EXIT_OK      0
+#define NVR_EXIT_FAILURE 1
+#define NVR_EXIT_USAGE   2
+
+int cmd_run_main(int argc, char **argv);
+int cmd_demo_main(int argc, char **argv);
+int cmd_status_main(int argc, char **argv);
+int cmd_probe_main(int argc, char **argv);
+int cmd_recordings_main(int argc, char **argv);
+
+/* Loads the config at path (NULL: nvr_config_default_path()), printing
+ * every problem to stderr. Returns 0 or NVR_EXIT_USAGE. */
+int nvr_cli_load_config(const char *path, struct nvr_config **out);
+
+/* Installs log routing (FFmpeg's av_log, SQLite's error log) and the level
+ * from $NVR_LOG_LEVEL. Call once, first. */
+void nvr_cli_init_logging(void);
+
+/* Joins a path relative to the storage directory. */
+void nvr_cli_storage_path(const struct nvr_config *cfg, const char *rel,
+                          char *out, size_t out_size);
+
+#endif

@@ -1,4 +1,0 @@
-/* SPDX-License-Identifier: MIT */
-/* Not implemented yet. */
-#include "config.h"
-#include "nvr/base/compiler.h"

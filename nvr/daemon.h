@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The recorder: wires every configured camera's ingest session (on one libuv
+ * loop, this thread) to its storage writer thread, publishes per-camera
+ * status to the catalog about once a second (on the libuv thread pool), and
+ * shuts down cleanly on SIGINT/SIGTERM.
+ */
+#ifndef NVR_DAEMON_H
+#define NVR_DAEMON_H
+
+#include <stdint.h>
+
+#include "nvr/base/compiler.h"
+#include "nvr/nvr_config.h"
+
+/* A camera's live state as the loop thread sees it, for the tick callback. */
+struct nvr_daemon_cam_view {
+    const char *name;
+    const char *state;     /* ingest_state_name() */
+    int64_t last_frame_us; /* wall time of the last unit, 0 if none */
+    int64_t bitrate_bps;
+    uint64_t frames;   /* units written by the writer */
+    uint64_t segments; /* segments closed */
+    uint64_t dropped;
+    const char *error; /* "" if none */
+};
+
+/* Called on the loop thread about once a second with every camera's view
+ * (borrowed for the call). */
+typedef void (*nvr_daemon_tick_cb)(void *user,
+                                   const struct nvr_daemon_cam_view *cams,
+                                   int n_cams);
+
+struct nvr_daemon_options {
+    int64_t stop_after_ms;   /* 0: run until SIGINT/SIGTERM */
+    nvr_daemon_tick_cb tick; /* may be NULL */
+    void *user;
+};
+
+/*
+ * Runs the recorder with cfg until a signal (or stop_after_ms). Start-up
+ * (storage directory, catalog migration, crash recovery) happens before the
+ * loop starts. Returns 0 after a clean shutdown, -EINVAL if no camera is
+ * enabled, or a negative errno if storage could not be opened.
+ */
+NVR_NODISCARD int nvr_daemon_run(const struct nvr_config *cfg,
+                                 const struct nvr_daemon_options *opts);
+
+#endif

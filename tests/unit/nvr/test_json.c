@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests of nvr/json.c: exact output for nesting, commas, every escape,
+ * invalid UTF-8, numbers and the time pair.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "nvr/json.h"
+
+struct mem {
+    FILE *f;
+    char *buf;
+    size_t len;
+    struct json_out j;
+};
+
+static int setup(void **state)
+{
+    struct mem *m = calloc(1, sizeof(*m));
+
+    assert_non_null(m);
+    m->f = open_memstream(&m->buf, &m->len);
+    assert_non_null(m->f);
+    json_init(&m->j, m->f);
+    *state = m;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct mem *m = *state;
+
+    if (m->f)
+        fclose(m->f);
+    free(m->buf);
+    free(m);
+    return 0;
+}
+
+/* Closes the stream and returns what was written. */
+static const char *text(struct mem *m)
+{
+    fclose(m->f);
+    m->f = NULL;
+    return m->buf;
+}
+
+static void test_json_nesting_and_commas(void **state)
+{
+    struct mem *m = *state;
+    struct json_out *j = &m->j;
+
+    json_obj_begin(j, NULL);
+    json_str(j, "name", "gate");
+    json_arr_begin(j, "tracks");
+    json_obj_begin(j, NULL);
+    json_int(j, "clock_rate", 90000);
+    json_bool(j, "recordable", 1);
+    json_obj_end(j);
+    json_obj_begin(j, NULL);
+    json_obj_end(j);
+    json_arr_begin(j, NULL);
+    json_arr_end(j);
+    json_int(j, NULL, -5);
+    json_arr_end(j);
+    json_obj_begin(j, "storage");
+    json_null(j, "error");
+    json_bool(j, "ok", 0);
+    json_obj_end(j);
+    json_arr_begin(j, "empty");
+    json_arr_end(j);
+    json_obj_end(j);
+    json_finish(j);
+    assert_string_equal(
+        text(m), "{\"name\":\"gate\",\"tracks\":[{\"clock_rate\":90000,"
+                 "\"recordable\":true},{},[],-5],\"storage\":{\"error\":null,"
+                 "\"ok\":false},\"empty\":[]}\n");
+}
+
+static void test_json_escapes(void **state)
+{
+    struct mem *m = *state;
+    struct json_out *j = &m->j;
+
+    json_arr_begin(j, NULL);
+    json_str(j, NULL, "q\"b\\s/");
+    json_str(j, NULL, "\n\t\r\b\f");
+    json_str(j, NULL, "\x01\x1f\x7f");
+    json_str(j, NULL, NULL);
+    json_str(j, NULL, "");
+    json_arr_end(j);
+    assert_string_equal(text(m), "[\"q\\\"b\\\\s/\",\"\\n\\t\\r\\b\\f\","
+                                 "\"\\u0001\\u001f\x7f\",null,\"\"]");
+}
+
+static void test_json_key_escaped(void **state)
+{
+    struct mem *m = *state;
+
+    json_obj_begin(&m->j, NULL);
+    json_int(&m->j, "a\"b", 1);
+    json_obj_end(&m->j);
+    assert_string_equal(text(m), "{\"a\\\"b\":1}");
+}
+
+static void test_json_utf8(void **state)
+{
+    struct mem *m = *state;
+    struct json_out *j = &m->j;
+
+    json_arr_begin(j, NULL);
+    /* Valid: 2, 3 and 4 byte sequences pass through. */
+    json_str(j, NULL, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\xa5");
+    /* Latin-1 byte, lone continuation, truncated sequence at the end. */
+    json_str(j, NULL, "a\xe9z\x80\xe2\x82");
+    /* Overlong '/', a UTF-16 surrogate, beyond U+10FFFF, 0xff. */
+    json_str(j, NULL, "\xc0\xaf|\xed\xa0\x80|\xf4\x90\x80\x80|\xff");
+    json_arr_end(j);
+    assert_string_equal(text(m),
+                        "[\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\xa5\","
+                        "\"a\\ufffdz\\ufffd\\ufffd\\ufffd\","
+                        "\"\\ufffd\\ufffd|\\ufffd\\ufffd\\ufffd|"
+                        "\\ufffd\\ufffd\\ufffd\\ufffd|\\ufffd\"]");
+}
+
+static void test_json_numbers(void **state)
+{
+    struct mem *m = *state;
+    struct json_out *j = &m->j;
+
+    json_arr_begin(j, NULL);
+    json_int(j, NULL, INT64_MAX);
+    json_int(j, NULL, INT64_MIN);
+    json_double(j, NULL, 0.1);
+    json_double(j, NULL, 1.5);
+    json_double(j, NULL, 1.0 / 3.0);
+    json_double(j, NULL, 1e300);
+    json_double(j, NULL, NAN);
+    json_double(j, NULL, INFINITY);
+    json_double(j, NULL, -INFINITY);
+    json_arr_end(j);
+    assert_string_equal(text(m), "[9223372036854775807,-9223372036854775808,"
+                                 "0.1,1.5,0.3333333333333333,1e+300,null,"
+                                 "null,null]");
+}
+
+static void test_json_time(void **state)
+{
+    struct mem *m = *state;
+    struct json_out *j = &m->j;
+
+    json_obj_begin(j, NULL);
+    json_time(j, "start", 1795773600LL * 1000000 + 250000);
+    json_time(j, "end", 0);
+    json_arr_begin(j, "at");
+    json_time(j, NULL, 1795773600LL * 1000000);
+    json_arr_end(j);
+    json_obj_end(j);
+    assert_string_equal(text(m), "{\"start\":\"2026-11-27T10:00:00.250000Z\","
+                                 "\"start_us\":1795773600250000,"
+                                 "\"end\":null,\"end_us\":null,"
+                                 "\"at\":[\"2026-11-27T10:00:00Z\"]}");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_json_nesting_and_commas, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_json_escapes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_key_escaped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_utf8, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_numbers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_time, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
