@@ -18,7 +18,7 @@ PACKAGES=(
     libuv1-dev libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
     libsqlite3-dev libinih-dev libncurses-dev libchafa-dev
     # tests
-    libcmocka-dev ffmpeg sqlite3 jq tmux procps psmisc
+    libcmocka-dev ffmpeg sqlite3 jq bc tmux procps psmisc tzdata
     # the simulated camera (GStreamer RTSP server, H.264 encoder, clock overlay)
     libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
     libgstrtspserver-1.0-dev gstreamer1.0-plugins-base
@@ -50,7 +50,8 @@ install_missing() {
 
 build() {
     if [ ! -f build/build.ninja ]; then
-        meson setup build --buildtype=debugoptimized
+        meson setup build --buildtype=debugoptimized \
+            -Dtests=enabled -Dintegration=enabled
     fi
     ninja -C build
 }
@@ -67,6 +68,8 @@ demo)
     exec ./build/nvr/nvr demo "$@"
     ;;
 test)
+    # Unit and fuzz-replay tests run in parallel; the integration suite
+    # runs its tests one at a time (each starts cameras and recorders).
     meson test -C build --print-errorlogs --num-processes 2 "$@"
     ;;
 *)
