@@ -19,18 +19,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
 #include "nvr/base/clock.h"
 #include "nvr/base/compiler.h"
 #include "nvr/base/log.h"
+#include "nvr/base/thread.h"
 
 /* How long a statement waits for another connection's lock before failing
  * with -EBUSY. The daemon's writer threads, its status updater and the CLI
  * all share the file, and a writer commit takes milliseconds, so five
  * seconds only runs out when something is stuck. */
 #define CATALOG_BUSY_TIMEOUT_MS 5000
+/* Pause between attempts to switch a new file to WAL. */
+#define CATALOG_WAL_RETRY_MS 5
 
 /* Bits of a status mask that select every status. */
 #define CATALOG_MASK_ALL 0xffffffffu
@@ -284,6 +288,7 @@ static int catalog_stmt_get(struct catalog *cat, enum catalog_stmt_id id,
     sqlite3_stmt *st;
     int rc;
 
+    NVR_ASSERT_NOT_LOOP();
     *out = NULL;
     *owned = false;
     if (*slot && !sqlite3_stmt_busy(*slot)) {
@@ -442,9 +447,23 @@ static int catalog_setup_rw(struct catalog *cat)
      * update is harmless: start-up recovery rebuilds it from the files.
      */
     char mode[CATALOG_MODE_SIZE] = "";
-    int rc = sqlite3_exec(cat->db, "PRAGMA journal_mode=WAL",
-                          catalog_first_text_cb, mode, NULL);
+    int rc;
 
+    /*
+     * Switching a fresh file to WAL takes an exclusive lock, and SQLite
+     * does not call the busy handler for it: when several connections
+     * open a new catalog at once the losers get SQLITE_BUSY at once. Retry
+     * for as long as the busy timeout would have waited.
+     */
+    for (int waited_ms = 0;; waited_ms += CATALOG_WAL_RETRY_MS) {
+        struct timespec pause = {0, CATALOG_WAL_RETRY_MS * 1000000L};
+
+        rc = sqlite3_exec(cat->db, "PRAGMA journal_mode=WAL",
+                          catalog_first_text_cb, mode, NULL);
+        if ((rc & 0xff) != SQLITE_BUSY || waited_ms >= CATALOG_BUSY_TIMEOUT_MS)
+            break;
+        nanosleep(&pause, NULL);
+    }
     if (rc != SQLITE_OK)
         return catalog__err(cat, rc, "journal_mode");
     /* ":memory:" reports "memory"; anything else means readers would block
@@ -463,6 +482,7 @@ int catalog_open(const char *path, int flags, struct catalog **out)
     int oflags = SQLITE_OPEN_NOMUTEX;
     int rc, err;
 
+    NVR_ASSERT_NOT_LOOP();
     if (!path || !out ||
         (flags != CATALOG_READONLY && flags != CATALOG_READWRITE))
         return -EINVAL;
