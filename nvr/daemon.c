@@ -26,6 +26,7 @@
 #include "nvr/base/clock.h"
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
+#include "nvr/base/thread.h"
 #include "storage/catalog.h"
 #include "storage/recovery.h"
 #include "storage/writer.h"
@@ -458,7 +459,11 @@ int nvr_daemon_run(const struct nvr_config *cfg,
     for (int i = 0; i < d->n_cams; i++)
         ingest_camera_start(d->cams[i].ingest);
 
+    /* From here until the loop ends, storage asserts it is not called on
+     * this thread. */
+    nvr_thread_set_loop(1);
     uv_run(&d->loop, UV_RUN_DEFAULT);
+    nvr_thread_set_loop(0);
     err = uv_loop_close(&d->loop);
     if (err < 0)
         LOG_W("nvr", "event loop closed with handles open: %s",

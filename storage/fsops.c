@@ -15,10 +15,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "nvr/base/thread.h"
+
 int fsops_open(const char *path, int flags, mode_t mode)
 {
     int fd;
 
+    NVR_ASSERT_NOT_LOOP();
     do {
         fd = open(path, flags, mode);
     } while (fd < 0 && errno == EINTR);
@@ -29,6 +32,7 @@ ssize_t fsops_write(int fd, const void *buf, size_t len)
 {
     ssize_t n;
 
+    NVR_ASSERT_NOT_LOOP();
     do {
         n = write(fd, buf, len);
     } while (n < 0 && errno == EINTR);
@@ -39,6 +43,7 @@ int fsops_fsync(int fd)
 {
     int r;
 
+    NVR_ASSERT_NOT_LOOP();
     do {
         r = fsync(fd);
     } while (r < 0 && errno == EINTR);
