@@ -23,7 +23,7 @@ PACKAGES=(
     libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
     libgstrtspserver-1.0-dev gstreamer1.0-plugins-base
     gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-    gstreamer1.0-plugins-ugly
+    gstreamer1.0-plugins-ugly gstreamer1.0-x
 )
 
 install_missing() {

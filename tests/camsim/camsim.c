@@ -86,6 +86,11 @@ static const struct camsim_element camsim_elements[] = {
     {"videoconvert", "gstreamer1.0-plugins-base", TRUE},
     {"x264enc", "gstreamer1.0-plugins-ugly", TRUE},
     {"rtph264pay", "gstreamer1.0-plugins-good", TRUE},
+    /* Elements the RTSP server itself builds around each stream. */
+    {"rtpbin", "gstreamer1.0-plugins-good", TRUE},
+    {"udpsink", "gstreamer1.0-plugins-good", TRUE},
+    {"appsink", "gstreamer1.0-plugins-base", TRUE},
+    {"queue", "libgstreamer1.0-0", TRUE},
     /* Debian ships the pango plugin (clockoverlay) in gstreamer1.0-x. */
     {"clockoverlay", "gstreamer1.0-x", FALSE},
 };
