@@ -27,6 +27,7 @@
 #include "nvr/base/compiler.h"
 #include "nvr/base/log.h"
 #include "nvr/base/thread.h"
+#include "storage/storage_int.h"
 
 /* How long a statement waits for another connection's lock before failing
  * with -EBUSY. The daemon's writer threads, its status updater and the CLI
@@ -177,6 +178,34 @@ static const char *const catalog_migrations[] = {
     " reconnects INTEGER NOT NULL DEFAULT 0,"
     " updated_us INTEGER NOT NULL DEFAULT 0,"
     " error TEXT NOT NULL DEFAULT '');",
+    /* 1 -> 2: legal holds and the hash-chained audit log. */
+    "CREATE TABLE holds("
+    " id INTEGER PRIMARY KEY,"
+    " camera_id INTEGER NOT NULL REFERENCES cameras(id),"
+    " from_us INTEGER NOT NULL,"
+    " to_us INTEGER NOT NULL,"
+    " reason TEXT NOT NULL,"
+    " created_us INTEGER NOT NULL,"
+    " created_by TEXT NOT NULL,"
+    " released_us INTEGER,"
+    " released_by TEXT,"
+    " CHECK(to_us > from_us));"
+    "CREATE INDEX holds_camera_from ON holds(camera_id, from_us);"
+    /* Append-only: each row's hash covers its fields and prev_hash, the
+     * hash of the row before it (storage/audit.c defines the encoding). */
+    "CREATE TABLE audit("
+    " id INTEGER PRIMARY KEY,"
+    " time_us INTEGER NOT NULL,"
+    " user TEXT NOT NULL,"
+    " host TEXT NOT NULL,"
+    " kind TEXT NOT NULL,"
+    " camera TEXT,"
+    " from_us INTEGER,"
+    " to_us INTEGER,"
+    " detail TEXT NOT NULL DEFAULT '',"
+    " prev_hash TEXT NOT NULL,"
+    " hash TEXT NOT NULL);"
+    "CREATE INDEX audit_time ON audit(time_us);",
 };
 
 _Static_assert(NVR_ARRAY_SIZE(catalog_migrations) == CATALOG_SCHEMA_VERSION,
@@ -554,6 +583,11 @@ err_close:
     sqlite3_close(cat->db);
     free(cat);
     return err;
+}
+
+sqlite3 *catalog__db(struct catalog *cat)
+{
+    return cat->db;
 }
 
 void catalog_close(struct catalog *cat)

@@ -19,7 +19,7 @@
 
 #include "nvr/base/compiler.h"
 
-#define CATALOG_SCHEMA_VERSION 1
+#define CATALOG_SCHEMA_VERSION 2
 
 enum catalog_open_flags {
     CATALOG_READONLY = 0,  /* fails with -ENOENT if the file is missing */
@@ -27,9 +27,11 @@ enum catalog_open_flags {
 };
 
 enum catalog_seg_status {
-    CATALOG_SEG_OPEN = 0,    /* being written (or cut short by a crash) */
-    CATALOG_SEG_CLOSED = 1,  /* finished, sha256 set */
-    CATALOG_SEG_MISSING = 2, /* the file is gone */
+    CATALOG_SEG_OPEN = 0,     /* being written (or cut short by a crash) */
+    CATALOG_SEG_CLOSED = 1,   /* finished, sha256 set */
+    CATALOG_SEG_MISSING = 2,  /* the file is gone */
+    CATALOG_SEG_DELETING = 3, /* retention is removing it: the file may or
+                                 may not still exist */
 };
 
 struct catalog_segment {

@@ -9,6 +9,16 @@
 
 #include "nvr/base/compiler.h"
 
+struct catalog;
+struct sqlite3;
+
+/*
+ * The SQLite connection behind a catalog, for storage files that keep
+ * their own statements (holds, audit, retention). Borrowed: valid until
+ * catalog_close(). Same thread rules as the catalog.
+ */
+struct sqlite3 *catalog__db(struct catalog *cat);
+
 /* What a segment file really holds, read back from disk. */
 struct recovery__probe {
     int64_t bytes;       /* file size (all hashed) */

@@ -177,6 +177,42 @@ static void test_catalog_newer_schema_refused(void **state)
     assert_int_equal(catalog_open(f->path, CATALOG_READWRITE, &f->cat), 0);
 }
 
+/* A version 1 file (before holds and the audit log) keeps its rows and
+ * gains the new tables when a writer opens it. */
+static void test_catalog_migrates_v1_to_v2(void **state)
+{
+    struct fixture *f = *state;
+    struct catalog_segment seg;
+    struct seen s = {0};
+    int64_t cam;
+    sqlite3 *db;
+
+    assert_int_equal(catalog_camera_ensure(f->cat, "gate", &cam), 0);
+    seg_make(&seg, cam, 100, 200, "gate/old.mp4");
+    assert_int_equal(catalog_segment_begin(f->cat, &seg), 0);
+    catalog_close(f->cat);
+    f->cat = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP TABLE holds; DROP TABLE audit;"
+                                  "PRAGMA user_version = 1",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+
+    assert_int_equal(catalog_open(f->path, CATALOG_READWRITE, &f->cat), 0);
+    assert_int_equal(catalog_schema_version(f->cat), 2);
+    assert_int_equal(list(f->cat, cam, 0, 1000, 0, &s), 0);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "SELECT count(*) FROM holds;"
+                                  "SELECT count(*) FROM audit",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+}
+
 static void test_catalog_readonly_older_schema(void **state)
 {
     struct fixture *f = *state;
@@ -1005,6 +1041,7 @@ int main(void)
         T(test_catalog_create_and_reopen),
         T(test_catalog_newer_schema_refused),
         T(test_catalog_readonly_older_schema),
+        T(test_catalog_migrates_v1_to_v2),
         T(test_catalog_not_a_database),
         cmocka_unit_test(test_catalog_bad_args),
         T(test_catalog_readonly_missing),
