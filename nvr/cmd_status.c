@@ -15,6 +15,7 @@
 
 #include "nvr/base/clock.h"
 #include "nvr/base/err.h"
+#include "nvr/daemon.h"
 #include "nvr/json.h"
 #include "nvr/timefmt.h"
 #include "storage/catalog.h"
@@ -24,6 +25,7 @@
 
 struct status_ctx {
     const struct nvr_config *cfg;
+    int running; /* a recorder holds the storage lock */
     int n;
     struct catalog_status *rows; /* one per configured camera */
     int *found;
@@ -68,7 +70,7 @@ static const char *status_state(const struct status_ctx *ctx, int i,
 {
     if (!ctx->cfg->cameras[i].enabled)
         return "disabled";
-    if (!ctx->found[i])
+    if (!ctx->found[i] || !ctx->running)
         return "stopped";
     if (now - ctx->rows[i].updated_us > STATUS_STALE_US)
         return "stopped";
@@ -118,6 +120,7 @@ int cmd_status_main(int argc, char **argv)
         return rc;
     ctx.cfg = cfg;
     ctx.n = cfg->n_cameras;
+    ctx.running = nvr_daemon_is_running(cfg->storage_path);
     ctx.rows = calloc((size_t)ctx.n + 1, sizeof(*ctx.rows));
     ctx.found = calloc((size_t)ctx.n + 1, sizeof(*ctx.found));
     if (!ctx.rows || !ctx.found) {
@@ -172,6 +175,7 @@ int cmd_status_main(int argc, char **argv)
             json_obj_end(&j);
         }
         json_arr_end(&j);
+        json_bool(&j, "recorder_running", ctx.running);
         json_obj_begin(&j, "storage");
         json_str(&j, "path", cfg->storage_path);
         json_int(&j, "used_bytes", segment_bytes_sum);
@@ -200,6 +204,8 @@ int cmd_status_main(int argc, char **argv)
                status_state(&ctx, i, now), when,
                (long long)(st->bitrate_bps / 1000), st->error);
     }
+    if (!ctx.running)
+        printf("\nno recorder is running on this storage\n");
     printf("\nstorage %s: %.1f MB in segments", cfg->storage_path,
            (double)segment_bytes_sum / 1e6);
     if (free_bytes >= 0)

@@ -14,11 +14,14 @@
 #include "nvr/daemon.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <uv.h>
 
@@ -70,6 +73,8 @@ struct daemon {
     struct catalog *status_cat; /* used only inside status jobs */
     int64_t start_mono_us;
     struct nvr_daemon_cam_view *views;
+    int lock_fd; /* holds NVR_DAEMON_LOCK_FILE while running; -1 if not */
+    int64_t *prev_last_frame_us; /* per config camera, from the last run */
 };
 
 static void daemon_stop(struct daemon *d, const char *why);
@@ -126,6 +131,16 @@ static const struct ingest_camera_events cam_events = {
 
 /* ---- status publication ---- */
 
+/* The last frame written, this run or (until this run writes one) the
+ * previous one, so "offline since" survives a restart. */
+static int64_t daemon_last_frame(const struct daemon *d,
+                                 const struct daemon_cam *c, int64_t now_us)
+{
+    if (now_us > 0 || !d->prev_last_frame_us)
+        return now_us;
+    return d->prev_last_frame_us[c->cfg - d->cfg->cameras];
+}
+
 static void status_fill(struct daemon *d, struct catalog_status *rows,
                         int final)
 {
@@ -141,7 +156,7 @@ static void status_fill(struct daemon *d, struct catalog_status *rows,
         writer_get_stats(c->writer, &ws);
         snprintf(st->state, sizeof(st->state), "%s",
                  final ? "stopped" : ingest_state_name(c->state));
-        st->last_frame_us = ws.last_wall_us;
+        st->last_frame_us = daemon_last_frame(d, c, ws.last_wall_us);
         st->bitrate_bps = final ? 0 : c->bitrate_bps;
         st->frames = (int64_t)ws.aus_written;
         st->dropped = (int64_t)ws.aus_dropped;
@@ -250,7 +265,7 @@ static void tick_cb(uv_timer_t *t)
         writer_get_stats(c->writer, &ws);
         v->name = c->cfg->name;
         v->state = ingest_state_name(c->state);
-        v->last_frame_us = ws.last_wall_us;
+        v->last_frame_us = daemon_last_frame(d, c, ws.last_wall_us);
         v->bitrate_bps = c->bitrate_bps;
         v->frames = ws.aus_written;
         v->segments = ws.segments;
@@ -327,6 +342,65 @@ static int mkdir_p(const char *path)
     return 0;
 }
 
+/*
+ * One recorder per storage directory: two would write the same catalog
+ * rows and fight over retention. The lock also tells `nvr status` whether
+ * a recorder is running (see nvr_daemon_is_running()); the kernel drops it
+ * when the process dies, however it dies.
+ */
+static int daemon_lock_storage(struct daemon *d)
+{
+    char path[DAEMON_PATH_MAX + 32];
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/" NVR_DAEMON_LOCK_FILE,
+             d->cfg->storage_path);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        int err = -errno;
+
+        LOG_E("nvr", "cannot create %s: %s", path, nvr_strerror(err));
+        return err;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+
+        LOG_E("nvr",
+              "another nvr is already recording into %s (it holds %s); "
+              "stop it first",
+              d->cfg->storage_path, path);
+        close(fd);
+        return err;
+    }
+    d->lock_fd = fd;
+    return 0;
+}
+
+int nvr_daemon_is_running(const char *storage_path)
+{
+    char path[DAEMON_PATH_MAX + 32];
+    int fd, running;
+
+    snprintf(path, sizeof(path), "%s/" NVR_DAEMON_LOCK_FILE, storage_path);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    running = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd);
+    return running;
+}
+
+static int prev_status_cb(void *user, const struct catalog_status *st)
+{
+    struct daemon *d = user;
+
+    for (int i = 0; i < d->cfg->n_cameras; i++) {
+        if (strcmp(d->cfg->cameras[i].name, st->name) == 0)
+            d->prev_last_frame_us[i] = st->last_frame_us;
+    }
+    return 0;
+}
+
 static int daemon_prepare_storage(struct daemon *d)
 {
     const struct nvr_config *cfg = d->cfg;
@@ -340,12 +414,32 @@ static int daemon_prepare_storage(struct daemon *d)
               nvr_strerror(err));
         return err;
     }
+    err = daemon_lock_storage(d);
+    if (err < 0)
+        return err;
     snprintf(d->catalog_path, sizeof(d->catalog_path), "%s/catalog.db",
              cfg->storage_path);
     err = catalog_open(d->catalog_path, CATALOG_READWRITE, &cat);
     if (err < 0) {
         LOG_E("nvr", "catalog %s: %s", d->catalog_path, nvr_strerror(err));
         return err;
+    }
+    /* Rows left by a previous run (perhaps killed while "recording") must
+     * not read as current now that this recorder holds the lock; only
+     * their last frame time is kept. */
+    if (catalog_status_list(cat, prev_status_cb, d) < 0)
+        LOG_W("nvr", "cannot read the previous camera status");
+    for (int i = 0; i < cfg->n_cameras; i++) {
+        struct catalog_status st;
+
+        memset(&st, 0, sizeof(st));
+        st.last_frame_us = d->prev_last_frame_us[i];
+        snprintf(st.name, sizeof(st.name), "%s", cfg->cameras[i].name);
+        snprintf(st.state, sizeof(st.state), "%s",
+                 cfg->cameras[i].enabled ? "connecting" : "disabled");
+        st.updated_us = nvr_clock_wall_us();
+        if (catalog_status_put(cat, &st) < 0)
+            LOG_W("nvr", "camera %s: cannot reset its status row", st.name);
     }
     catalog_close(cat);
     memset(&rep, 0, sizeof(rep));
@@ -430,9 +524,12 @@ int nvr_daemon_run(const struct nvr_config *cfg,
         return -ENOMEM;
     d->cfg = cfg;
     d->opts = opts;
+    d->lock_fd = -1;
     d->cams = calloc((size_t)cfg->n_cameras, sizeof(*d->cams));
     d->views = calloc((size_t)cfg->n_cameras, sizeof(*d->views));
-    if (!d->cams || !d->views) {
+    d->prev_last_frame_us =
+        calloc((size_t)cfg->n_cameras, sizeof(*d->prev_last_frame_us));
+    if (!d->cams || !d->views || !d->prev_last_frame_us) {
         err = -ENOMEM;
         goto err_free;
     }
@@ -498,6 +595,9 @@ int nvr_daemon_run(const struct nvr_config *cfg,
     }
     catalog_close(d->status_cat);
     LOG_I("nvr", "stopped; every open segment was finished");
+    if (d->lock_fd >= 0)
+        close(d->lock_fd);
+    free(d->prev_last_frame_us);
     free(d->views);
     free(d->cams);
     free(d);
@@ -510,6 +610,9 @@ err_stop_writers:
         writer_free(d->cams[i].writer);
     (void)uv_loop_close(&d->loop);
 err_free:
+    if (d->lock_fd >= 0)
+        close(d->lock_fd);
+    free(d->prev_last_frame_us);
     free(d->views);
     free(d->cams);
     free(d);

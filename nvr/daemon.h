@@ -37,11 +37,18 @@ struct nvr_daemon_options {
     void *user;
 };
 
+/* The lock file in the storage directory held by a running recorder. */
+#define NVR_DAEMON_LOCK_FILE "recorder.lock"
+
+/* 1 if a recorder holds the lock of storage_path, else 0. Any thread. */
+int nvr_daemon_is_running(const char *storage_path);
+
 /*
  * Runs the recorder with cfg until a signal (or stop_after_ms). Start-up
  * (storage directory, catalog migration, crash recovery) happens before the
  * loop starts. Returns 0 after a clean shutdown, -EINVAL if no camera is
- * enabled, or a negative errno if storage could not be opened.
+ * enabled, -EBUSY if another recorder holds the storage directory, or a
+ * negative errno if storage could not be opened.
  */
 NVR_NODISCARD int nvr_daemon_run(const struct nvr_config *cfg,
                                  const struct nvr_daemon_options *opts);

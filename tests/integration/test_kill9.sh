@@ -17,9 +17,21 @@ for round in 1 2; do
     start_nvr "$cfg" "nvr$round"
     wait_for 20 state_is "$cfg" cam1 recording || fail "round $round: not recording"
     sleep $((5 + round))
+    if [ "$round" = 1 ]; then
+        # One recorder per storage directory.
+        rc=0
+        "$NVR" run -c "$cfg" >"$T/second.log" 2>&1 || rc=$?
+        [ "$rc" = 1 ] || fail "a second recorder on the same storage exited $rc, want 1"
+        grep -q "already recording" "$T/second.log" ||
+            fail "second recorder: $(cat "$T/second.log")"
+        ok "a second recorder on the same storage is refused"
+    fi
     kill -9 "$NVR_PID"
     wait "$NVR_PID" 2>/dev/null || true
-    ok "round $round: killed nvr mid-segment"
+    # The killed recorder's rows must not read as current.
+    [ "$(camera_state "$cfg" cam1)" = stopped ] ||
+        fail "status after kill -9 says $(camera_state "$cfg" cam1), want stopped"
+    ok "round $round: killed nvr mid-segment; status says stopped"
 done
 open=$(sqlite3 "$db" "select count(*) from segments where status = 0")
 [ "$open" -ge 2 ] || fail "expected interrupted (open) rows after kill -9, got $open"
