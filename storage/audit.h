@@ -73,4 +73,15 @@ NVR_NODISCARD int audit_list(struct catalog *cat, const char *camera,
 NVR_NODISCARD int audit_verify(struct catalog *cat, int64_t *first_bad_id,
                                char *why, size_t why_size);
 
+/*
+ * The hash of e as audit.c defines it (its id, time_us, user, host, kind,
+ * camera, from_us, to_us, detail and prev_hash) into out[65], lowercase
+ * hex. Returns 0 or -ENOMEM. Any thread.
+ */
+NVR_NODISCARD int audit_entry_hash(const struct audit_entry *e, char out[65]);
+
+/* The hash of the newest entry into out[65] (64 zeros for an empty log),
+ * and its id in *id (0 if empty). Returns 0 or a catalog error. */
+NVR_NODISCARD int audit_head(struct catalog *cat, int64_t *id, char out[65]);
+
 #endif

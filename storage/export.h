@@ -27,6 +27,9 @@ struct export_request {
     const char *reason;      /* why: incident or request reference */
 };
 
+/* Longest reason kept (bytes); longer ones are refused with -EINVAL. */
+#define EXPORT_MAX_REASON 512
+
 struct export_result {
     int64_t actual_from_us; /* the keyframe at or before from_us */
     int64_t actual_to_us;   /* end of the last frame exported */
@@ -37,6 +40,9 @@ struct export_result {
     char sha256[65]; /* of the clip */
     char manifest_path[1024];
     char audit_hash[65]; /* hash of the audit entry of this export */
+    int64_t audit_id;    /* its id */
+    char codec[16];      /* "h264", ... */
+    int width, height;   /* pixels */
 };
 
 /* Progress: done of total source bytes; called from the calling thread. */
@@ -52,5 +58,38 @@ NVR_NODISCARD int export_run(struct catalog *cat,
                              const struct export_request *req,
                              export_progress_cb progress, void *user,
                              struct export_result *res);
+
+/*
+ * Several clips (one per camera, usually the same range) with one manifest
+ * at manifest_path listing them all: each clip gets its .sha256 sidecar and
+ * its own AUDIT_EXPORT entry. reqs[i].reason of the first request is the
+ * export's reason. res must hold n results. On failure every clip and
+ * sidecar written so far is removed. Same errors as export_run; also
+ * -EINVAL if n < 1 or n > EXPORT_MAX_CLIPS.
+ */
+#define EXPORT_MAX_CLIPS 64
+NVR_NODISCARD int export_run_many(struct catalog *cat,
+                                  const struct export_request *reqs, int n,
+                                  const char *manifest_path,
+                                  export_progress_cb progress, void *user,
+                                  struct export_result *res);
+
+/* The manifest written next to a single clip: "a/clip.mp4" ->
+ * "a/clip.manifest.json". Returns 0 or -ENAMETOOLONG. */
+NVR_NODISCARD int export_manifest_path(const char *clip_path, char *out,
+                                       size_t out_size);
+
+/* Lowercase hex SHA-256 of a whole file into out[65]. Returns 0, -ENOENT,
+ * -EIO. Blocking. */
+NVR_NODISCARD int export_sha256_file(const char *path, char out[65]);
+
+/*
+ * The manifest's own hash: SHA-256 of the manifest text with the 64 hex
+ * digits of its "manifest_sha256" value replaced by 64 '0' characters.
+ * Sets computed[65] and recorded[65] (the value found in the text, "" if
+ * none). Returns 0, or -EBADMSG if the text has no such field.
+ */
+NVR_NODISCARD int export_manifest_hash(const char *text, size_t len,
+                                       char computed[65], char recorded[65]);
 
 #endif

@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvr export: the evidential export of one or more cameras over a time
+ * range (storage/export.c does the work): one camera writes -o clip.mp4
+ * with clip.mp4.sha256 and clip.manifest.json beside it; several --camera
+ * options write <DIR>/<camera>.mp4 (+ .sha256) and one <DIR>/manifest.json.
+ * Every clip is recorded in the audit log, so the catalog is opened for
+ * writing. A progress line goes to stderr only when it is a terminal.
+ */
+#include "config.h"
+#include "nvr/cmd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "nvr/base/err.h"
+#include "nvr/json.h"
+#include "nvr/timefmt.h"
+#include "storage/catalog.h"
+#include "storage/export.h"
+
+static void export_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: nvr export [-c FILE] --camera NAME [--camera NAME...] "
+            "--from T --to T\n"
+            "                  --reason TEXT -o OUT [--json]\n\n"
+            "Writes the recorded frames of a camera between two times, "
+            "unchanged (no\ntranscoding), into one MP4 that starts at the "
+            "keyframe at or before --from,\nwith OUT.sha256 (for sha256sum "
+            "-c) and a manifest naming every source\nsegment, the gaps, who "
+            "exported it, when and why. The export is recorded\nin the audit "
+            "log. With several --camera options OUT is a folder that gets\n"
+            "one <camera>.mp4 each and one manifest.json.\n\n"
+            "  -c, --config FILE  the config file\n"
+            "      --camera NAME  the camera (repeatable)\n"
+            "      --from T       start (ISO 8601; local time unless Z or "
+            "+hh:mm)\n"
+            "      --to T         end\n"
+            "      --reason TEXT  why: incident, request or case reference "
+            "(required)\n"
+            "  -o, --output OUT   the clip to write (must not exist), or the "
+            "folder\n"
+            "      --json         machine-readable output\n"
+            "  -h, --help         this text\n");
+}
+
+struct progress_ctx {
+    int tty;
+    int shown;
+};
+
+static void progress_cb(void *user, int64_t done, int64_t total)
+{
+    struct progress_ctx *p = user;
+
+    if (!p->tty)
+        return;
+    fprintf(stderr, "\rexporting: %3d%%  %lld / %lld MB ",
+            total > 0 ? (int)(done * 100 / total) : 0,
+            (long long)(done / 1000000), (long long)(total / 1000000));
+    fflush(stderr);
+    p->shown = 1;
+}
+
+static const char *export_error(int err)
+{
+    switch (err) {
+    case -ENOENT:
+        return "unknown camera, or nothing recorded in the range";
+    case -EEXIST:
+        return "the output (or its .sha256 or manifest) already exists";
+    case -EBADMSG:
+        return "a source segment does not match its catalog SHA-256 or "
+               "cannot be read (see the log above)";
+    case -ENOTSUP:
+        return "the camera changed codec or picture size inside the range";
+    default:
+        return nvr_strerror(err);
+    }
+}
+
+static void print_result(struct json_out *j, const struct export_request *q,
+                         const struct export_result *r)
+{
+    json_obj_begin(j, NULL);
+    json_str(j, "camera", q->camera);
+    json_str(j, "path", q->out_path);
+    json_str(j, "sha256", r->sha256);
+    json_int(j, "bytes", r->bytes);
+    json_int(j, "frames", r->frames);
+    json_time(j, "actual_from", r->actual_from_us);
+    json_time(j, "actual_to", r->actual_to_us);
+    json_int(j, "segments", r->n_segments);
+    json_int(j, "gaps", r->n_gaps);
+    json_int(j, "audit_id", r->audit_id);
+    json_str(j, "audit_hash", r->audit_hash);
+    json_obj_end(j);
+}
+
+static int parse_time(const char *opt, const char *s, int64_t *us)
+{
+    if (nvr_time_parse(s, us) == 0)
+        return 0;
+    fprintf(stderr, "nvr export: %s: not an ISO 8601 time: '%s'\n", opt, s);
+    return -1;
+}
+
+int cmd_export_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"camera", required_argument, NULL, 'C'},
+        {"from", required_argument, NULL, 'f'},
+        {"to", required_argument, NULL, 't'},
+        {"reason", required_argument, NULL, 'r'},
+        {"output", required_argument, NULL, 'o'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config_path = NULL, *out = NULL, *reason = NULL;
+    const char *cameras[EXPORT_MAX_CLIPS];
+    int n_cam = 0, json = 0, c, rc, has_from = 0, has_to = 0;
+    int64_t from_us = 0, to_us = 0;
+    struct nvr_config *cfg = NULL;
+    struct catalog *cat = NULL;
+    struct export_request reqs[EXPORT_MAX_CLIPS];
+    struct export_result *res = NULL;
+    char(*paths)[PATH_MAX] = NULL;
+    char manifest[PATH_MAX], catalog_path[2048];
+    struct progress_ctx prog = {isatty(STDERR_FILENO), 0};
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'C':
+            if (n_cam == EXPORT_MAX_CLIPS) {
+                fprintf(stderr, "nvr export: at most %d cameras at once\n",
+                        EXPORT_MAX_CLIPS);
+                return NVR_EXIT_USAGE;
+            }
+            cameras[n_cam++] = optarg;
+            break;
+        case 'f':
+            if (parse_time("--from", optarg, &from_us) < 0)
+                return NVR_EXIT_USAGE;
+            has_from = 1;
+            break;
+        case 't':
+            if (parse_time("--to", optarg, &to_us) < 0)
+                return NVR_EXIT_USAGE;
+            has_to = 1;
+            break;
+        case 'r':
+            reason = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            export_usage(stdout);
+            return NVR_EXIT_OK;
+        default:
+            export_usage(stderr);
+            return NVR_EXIT_USAGE;
+        }
+    }
+    if (optind != argc || n_cam == 0 || !has_from || !has_to || !out ||
+        !reason) {
+        fprintf(stderr, "nvr export: %s\n",
+                optind != argc ? "unexpected argument"
+                : n_cam == 0   ? "--camera is required"
+                : !has_from    ? "--from is required"
+                : !has_to      ? "--to is required"
+                : !out         ? "-o is required"
+                               : "--reason is required: say why (incident "
+                                 "or request reference)");
+        export_usage(stderr);
+        return NVR_EXIT_USAGE;
+    }
+    if (from_us >= to_us) {
+        fprintf(stderr, "nvr export: --from must be before --to\n");
+        return NVR_EXIT_USAGE;
+    }
+    if (strlen(reason) == 0 || strlen(reason) > EXPORT_MAX_REASON) {
+        fprintf(stderr, "nvr export: --reason must be 1 to %d bytes\n",
+                EXPORT_MAX_REASON);
+        return NVR_EXIT_USAGE;
+    }
+    for (int i = 0; i < n_cam; i++) {
+        for (int k = 0; k < i; k++) {
+            if (strcmp(cameras[i], cameras[k]) == 0) {
+                fprintf(stderr, "nvr export: camera '%s' given twice\n",
+                        cameras[i]);
+                return NVR_EXIT_USAGE;
+            }
+        }
+        if (strchr(cameras[i], '/')) {
+            fprintf(stderr, "nvr export: bad camera name '%s'\n", cameras[i]);
+            return NVR_EXIT_USAGE;
+        }
+    }
+    rc = nvr_cli_load_config(config_path, &cfg);
+    if (rc != 0)
+        return rc;
+
+    res = calloc((size_t)n_cam, sizeof(*res));
+    paths = calloc((size_t)n_cam, sizeof(*paths));
+    if (!res || !paths) {
+        rc = NVR_EXIT_FAILURE;
+        goto out;
+    }
+    if (n_cam > 1) {
+        if (mkdir(out, 0755) != 0 && errno != EEXIST) {
+            fprintf(stderr, "nvr export: cannot create folder %s: %s\n", out,
+                    nvr_strerror(-errno));
+            rc = NVR_EXIT_FAILURE;
+            goto out;
+        }
+        for (int i = 0; i < n_cam; i++)
+            snprintf(paths[i], sizeof(paths[i]), "%s/%s.mp4", out, cameras[i]);
+        snprintf(manifest, sizeof(manifest), "%s/manifest.json", out);
+    } else {
+        struct stat st;
+
+        if (stat(out, &st) == 0 && S_ISDIR(st.st_mode))
+            snprintf(paths[0], sizeof(paths[0]), "%s/%s.mp4", out, cameras[0]);
+        else
+            snprintf(paths[0], sizeof(paths[0]), "%s", out);
+        if (export_manifest_path(paths[0], manifest, sizeof(manifest)) < 0) {
+            fprintf(stderr, "nvr export: output path too long\n");
+            rc = NVR_EXIT_USAGE;
+            goto out;
+        }
+    }
+    for (int i = 0; i < n_cam; i++) {
+        reqs[i] = (struct export_request){
+            .storage_dir = cfg->storage_path,
+            .camera = cameras[i],
+            .from_us = from_us,
+            .to_us = to_us,
+            .out_path = paths[i],
+            .reason = reason,
+        };
+    }
+
+    nvr_cli_storage_path(cfg, "catalog.db", catalog_path, sizeof(catalog_path));
+    if (access(catalog_path, F_OK) != 0) {
+        fprintf(stderr,
+                "nvr export: no catalog at %s (has the recorder "
+                "run?)\n",
+                catalog_path);
+        rc = NVR_EXIT_FAILURE;
+        goto out;
+    }
+    rc = catalog_open(catalog_path, CATALOG_READWRITE, &cat);
+    if (rc < 0) {
+        fprintf(stderr,
+                "nvr export: catalog %s: %s (exports are recorded in its "
+                "audit log, so it must be writable)\n",
+                catalog_path, nvr_strerror(rc));
+        rc = NVR_EXIT_FAILURE;
+        goto out;
+    }
+    rc = export_run_many(cat, reqs, n_cam, manifest, progress_cb, &prog, res);
+    if (prog.shown)
+        fputc('\n', stderr);
+    if (rc < 0) {
+        fprintf(stderr, "nvr export: %s\n", export_error(rc));
+        rc = NVR_EXIT_FAILURE;
+        goto out;
+    }
+    rc = NVR_EXIT_OK;
+
+    if (json) {
+        struct json_out j;
+
+        json_init(&j, stdout);
+        json_obj_begin(&j, NULL);
+        json_str(&j, "manifest", manifest);
+        json_str(&j, "reason", reason);
+        json_time(&j, "requested_from", from_us);
+        json_time(&j, "requested_to", to_us);
+        json_arr_begin(&j, "clips");
+        for (int i = 0; i < n_cam; i++)
+            print_result(&j, &reqs[i], &res[i]);
+        json_arr_end(&j);
+        json_obj_end(&j);
+        json_finish(&j);
+        goto out;
+    }
+    for (int i = 0; i < n_cam; i++) {
+        char a[64], b[64];
+
+        nvr_time_format_local(res[i].actual_from_us, a, sizeof(a));
+        nvr_time_format_local(res[i].actual_to_us, b, sizeof(b));
+        printf("%s: camera %s, %s .. %s (%.1f s), %lld frames from %d "
+               "segment%s, %d gap%s\n  sha256 %s\n",
+               paths[i], cameras[i], a, b,
+               (double)(res[i].actual_to_us - res[i].actual_from_us) / 1e6,
+               (long long)res[i].frames, res[i].n_segments,
+               res[i].n_segments == 1 ? "" : "s", res[i].n_gaps,
+               res[i].n_gaps == 1 ? "" : "s", res[i].sha256);
+    }
+    printf("manifest %s\naudit entr%s recorded (hash %s)\n"
+           "check with: nvr verify %s\n",
+           manifest, n_cam == 1 ? "y" : "ies", res[n_cam - 1].audit_hash,
+           paths[0]);
+out:
+    catalog_close(cat);
+    free(paths);
+    free(res);
+    nvr_config_free(cfg);
+    return rc;
+}

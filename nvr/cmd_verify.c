@@ -1,0 +1,435 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvr verify: checks an exported clip against its sidecars, needing
+ * nothing but the files (the recipient of an export has no catalog):
+ *  1. the clip's SHA-256 equals the one in CLIP.sha256, which names it;
+ *  2. the manifest (CLIP-stem.manifest.json, or manifest.json in the same
+ *     folder for a multi-camera export) is unchanged: its manifest_sha256
+ *     equals the SHA-256 of its text with those 64 digits zeroed;
+ *  3. the manifest lists the clip with that SHA-256 and size.
+ * With -c, also: the audit entry the manifest names is in the recorder's
+ * audit log, records this clip's SHA-256, and the log's chain is intact.
+ * Every failed check is printed; exit 0 only when all hold.
+ */
+#include "config.h"
+#include "nvr/cmd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "nvr/base/err.h"
+#include "nvr/json.h"
+#include "storage/audit.h"
+#include "storage/catalog.h"
+#include "storage/export.h"
+
+/* Largest sidecar / manifest read (bytes). */
+#define VERIFY_MAX_SIDECAR   4096
+#define VERIFY_MAX_MANIFEST  ((size_t)16 * 1024 * 1024)
+#define VERIFY_MAX_PROBLEMS  16
+#define VERIFY_PROBLEM_BYTES ((size_t)3 * PATH_MAX)
+
+struct verify {
+    const char *clip;
+    char name[256];          /* basename of the clip */
+    char sha[65];            /* computed */
+    int64_t bytes;           /* its size */
+    char manifest[PATH_MAX]; /* the manifest used, "" if none */
+    char audit_hash[65];     /* named by the manifest */
+    char problems[VERIFY_MAX_PROBLEMS][VERIFY_PROBLEM_BYTES];
+    int n_problems;
+};
+
+/* Adds a problem (room for two whole paths and the hashes). */
+#define PROBLEM(v, ...) snprintf(slot(v), VERIFY_PROBLEM_BYTES, __VA_ARGS__)
+
+/* Where the next problem's message goes (the last slot is reused when
+ * there are too many). */
+static char *slot(struct verify *v)
+{
+    if (v->n_problems < VERIFY_MAX_PROBLEMS)
+        v->n_problems++;
+    return v->problems[v->n_problems - 1];
+}
+
+static void verify_usage(FILE *f)
+{
+    fprintf(f, "usage: nvr verify [-c FILE] [--json] CLIP.mp4...\n\n"
+               "Checks an exported clip against CLIP.mp4.sha256 and its "
+               "manifest, and says\nexactly what does not match. Exit 0 "
+               "only when everything holds.\n\n"
+               "  -c, --config FILE  also check the export's entry in the "
+               "recorder's audit log\n"
+               "      --json         machine-readable output\n"
+               "  -h, --help         this text\n");
+}
+
+/* Reads a whole small file (NUL-terminated). Returns 0, -ENOENT, -EFBIG. */
+static int read_small(const char *path, size_t max, char **out, size_t *len)
+{
+    FILE *f;
+    char *buf;
+    size_t n;
+
+    *out = NULL;
+    *len = 0;
+    f = fopen(path, "rb");
+
+    if (!f)
+        return errno > 0 ? -errno : -EIO;
+    buf = malloc(max + 1);
+    if (!buf) {
+        fclose(f);
+        return -ENOMEM;
+    }
+    n = fread(buf, 1, max + 1, f);
+    fclose(f);
+    if (n > max) {
+        free(buf);
+        return -EFBIG;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+static bool is_hex64(const char *s)
+{
+    for (int i = 0; i < 64; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+static void check_sidecar(struct verify *v)
+{
+    char path[PATH_MAX], *text = NULL;
+    size_t len = 0;
+    int err;
+    const char *name;
+
+    snprintf(path, sizeof(path), "%s.sha256", v->clip);
+    err = read_small(path, VERIFY_MAX_SIDECAR, &text, &len);
+    if (err < 0) {
+        PROBLEM(v, "%s: cannot read it: %s", path, nvr_strerror(err));
+        return;
+    }
+    /* "<64 hex>  <name>\n" (or " *<name>", binary mode). */
+    if (len < 67 || !is_hex64(text) || text[64] != ' ' ||
+        (text[65] != ' ' && text[65] != '*')) {
+        PROBLEM(v, "%s: not in sha256sum format", path);
+        free(text);
+        return;
+    }
+    name = text + 66;
+    text[strcspn(text, "\r\n")] = '\0';
+    if (strncmp(text, v->sha, 64) != 0)
+        PROBLEM(v,
+                "the clip's SHA-256 is %s but %s says %.64s: the clip "
+                "was changed (or the sidecar)",
+                v->sha, path, text);
+    if (strcmp(name, v->name) != 0)
+        PROBLEM(v, "%s names the file '%s', not '%s'", path, name, v->name);
+    free(text);
+}
+
+/* Escapes s as the manifest writer does, into out. */
+static void json_escape_into(const char *s, char *out, size_t size)
+{
+    size_t o = 0;
+
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        char e[8];
+        size_t n;
+
+        if (*c == '"' || *c == '\\') {
+            e[0] = '\\';
+            e[1] = (char)*c;
+            e[2] = '\0';
+        } else if (*c < 0x20 || *c == 0x7f) {
+            snprintf(e, sizeof(e), "\\u%04x", *c);
+        } else {
+            e[0] = (char)*c;
+            e[1] = '\0';
+        }
+        n = strlen(e);
+        if (o + n + 1 > size)
+            break;
+        memcpy(out + o, e, n);
+        o += n;
+    }
+    out[o] = '\0';
+}
+
+/* Finds `"key": "` after p and before end; copies 64 characters. */
+static bool find_hex_field(const char *p, const char *end, const char *key,
+                           char out[65])
+{
+    char pat[64];
+    const char *q;
+
+    snprintf(pat, sizeof(pat), "\"%s\": \"", key);
+    q = strstr(p, pat);
+    if (!q || (end && q > end))
+        return false;
+    q += strlen(pat);
+    if (strlen(q) < 64 || !is_hex64(q))
+        return false;
+    memcpy(out, q, 64);
+    out[64] = '\0';
+    return true;
+}
+
+static void check_manifest(struct verify *v)
+{
+    char dir[PATH_MAX - 32], alt[PATH_MAX], *text = NULL, pat[600], esc[520];
+    char computed[65], recorded[65], listed[65];
+    const char *entry, *next, *slash;
+    size_t len = 0;
+    int err;
+
+    if (export_manifest_path(v->clip, v->manifest, sizeof(v->manifest)) < 0)
+        v->manifest[0] = '\0';
+    slash = strrchr(v->clip, '/');
+    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - v->clip) : 1,
+             slash ? v->clip : ".");
+    snprintf(alt, sizeof(alt), "%s/manifest.json", dir);
+    err = read_small(v->manifest, VERIFY_MAX_MANIFEST, &text, &len);
+    if (err == -ENOENT) {
+        snprintf(v->manifest, sizeof(v->manifest), "%s", alt);
+        err = read_small(v->manifest, VERIFY_MAX_MANIFEST, &text, &len);
+    }
+    if (err < 0 || !text) {
+        PROBLEM(v,
+                "no manifest: neither the clip's own manifest nor %s "
+                "could be read",
+                alt);
+        v->manifest[0] = '\0';
+        return;
+    }
+    err = export_manifest_hash(text, len, computed, recorded);
+    if (err < 0)
+        PROBLEM(v,
+                "%s has no manifest_sha256 field: not an nvr manifest, "
+                "or it was rewritten",
+                v->manifest);
+    else if (strcmp(computed, recorded) != 0)
+        PROBLEM(v,
+                "%s was edited after export: it records manifest_sha256 "
+                "%s but its content hashes to %s",
+                v->manifest, recorded, computed);
+
+    json_escape_into(v->name, esc, sizeof(esc));
+    snprintf(pat, sizeof(pat), "\"file\": \"%s\"", esc);
+    entry = strstr(text, pat);
+    if (!entry) {
+        PROBLEM(v, "%s does not list the clip '%s'", v->manifest, v->name);
+        free(text);
+        return;
+    }
+    next = strstr(entry + 1, "\"file\": \"");
+    if (!find_hex_field(entry, next, "sha256", listed))
+        PROBLEM(v, "%s lists '%s' without a SHA-256", v->manifest, v->name);
+    else if (strcmp(listed, v->sha) != 0)
+        PROBLEM(v,
+                "%s gives the clip's SHA-256 as %s but the clip hashes to "
+                "%s",
+                v->manifest, listed, v->sha);
+    {
+        const char *b = strstr(entry, "\"bytes\": ");
+
+        if (!b || (next && b > next))
+            PROBLEM(v, "%s lists '%s' without its size", v->manifest, v->name);
+        else if (strtoll(b + 9, NULL, 10) != v->bytes)
+            PROBLEM(v,
+                    "%s gives the clip's size as %lld bytes but it has "
+                    "%lld",
+                    v->manifest, strtoll(b + 9, NULL, 10), (long long)v->bytes);
+    }
+    if (!find_hex_field(entry, next, "audit_hash", v->audit_hash))
+        v->audit_hash[0] = '\0';
+    free(text);
+}
+
+struct audit_find {
+    const char *hash;
+    struct audit_entry found;
+    bool ok;
+};
+
+static int audit_find_cb(void *user, const struct audit_entry *e)
+{
+    struct audit_find *f = user;
+
+    if (strcmp(e->hash, f->hash) != 0)
+        return 0;
+    f->found = *e;
+    f->ok = true;
+    return 1;
+}
+
+static void check_audit(struct verify *v, const char *config_path)
+{
+    struct nvr_config *cfg = NULL;
+    struct catalog *cat = NULL;
+    struct audit_find f = {0};
+    char path[2048], why[512], want[100];
+    int64_t bad = 0;
+    int err;
+
+    if (!v->audit_hash[0]) {
+        PROBLEM(v, "the manifest names no audit entry");
+        return;
+    }
+    if (nvr_cli_load_config(config_path, &cfg) != 0) {
+        PROBLEM(v, "cannot load the config to check the audit log");
+        return;
+    }
+    nvr_cli_storage_path(cfg, "catalog.db", path, sizeof(path));
+    err = catalog_open(path, CATALOG_READONLY, &cat);
+    if (err < 0) {
+        PROBLEM(v, "catalog %s: %s", path, nvr_strerror(err));
+        goto out;
+    }
+    f.hash = v->audit_hash;
+    err = audit_list(cat, NULL, INT64_MIN, INT64_MAX, audit_find_cb, &f);
+    if (err < 0) {
+        PROBLEM(v, "audit log: %s", nvr_strerror(err));
+        goto out;
+    }
+    snprintf(want, sizeof(want), "\"sha256\":\"%s\"", v->sha);
+    if (!f.ok)
+        PROBLEM(v,
+                "the audit log has no entry with hash %s (the export "
+                "named by the manifest is not recorded here)",
+                v->audit_hash);
+    else if (strcmp(f.found.kind, AUDIT_EXPORT) != 0 ||
+             !strstr(f.found.detail, want))
+        PROBLEM(v,
+                "audit entry %lld does not record an export of this "
+                "clip's SHA-256",
+                (long long)f.found.id);
+    err = audit_verify(cat, &bad, why, sizeof(why));
+    if (err == -EBADMSG)
+        PROBLEM(v, "the audit log is damaged: %s", why);
+    else if (err < 0)
+        PROBLEM(v, "audit log: %s", nvr_strerror(err));
+out:
+    catalog_close(cat);
+    nvr_config_free(cfg);
+}
+
+static int verify_one(const char *clip, const char *config_path, int json,
+                      struct json_out *j)
+{
+    struct verify *v = calloc(1, sizeof(*v));
+    struct stat st;
+    const char *slash = strrchr(clip, '/');
+    int err, ok;
+
+    if (!v)
+        return NVR_EXIT_FAILURE;
+    v->clip = clip;
+    snprintf(v->name, sizeof(v->name), "%s", slash ? slash + 1 : clip);
+    if (stat(clip, &st) != 0 || !S_ISREG(st.st_mode)) {
+        PROBLEM(v, "%s: no such file", clip);
+    } else {
+        v->bytes = (int64_t)st.st_size;
+        err = export_sha256_file(clip, v->sha);
+        if (err < 0)
+            PROBLEM(v, "%s: cannot read it: %s", clip, nvr_strerror(err));
+    }
+    if (v->n_problems == 0) {
+        check_sidecar(v);
+        check_manifest(v);
+        if (config_path)
+            check_audit(v, config_path);
+    }
+    ok = v->n_problems == 0;
+    if (json) {
+        json_obj_begin(j, NULL);
+        json_str(j, "clip", clip);
+        json_bool(j, "ok", ok);
+        json_str(j, "sha256", v->sha[0] ? v->sha : NULL);
+        json_str(j, "manifest", v->manifest[0] ? v->manifest : NULL);
+        json_str(j, "audit_hash", v->audit_hash[0] ? v->audit_hash : NULL);
+        json_arr_begin(j, "problems");
+        for (int i = 0; i < v->n_problems; i++)
+            json_str(j, NULL, v->problems[i]);
+        json_arr_end(j);
+        json_obj_end(j);
+    } else if (ok) {
+        printf("%s: OK\n  sha256 %s matches %s.sha256 and %s\n"
+               "  the manifest is unchanged since export%s\n",
+               clip, v->sha, v->name, v->manifest,
+               config_path ? "\n  the audit log records this export and its "
+                             "chain is intact"
+                           : "");
+    } else {
+        printf("%s: FAILED\n", clip);
+        for (int i = 0; i < v->n_problems; i++)
+            printf("  - %s\n", v->problems[i]);
+    }
+    free(v);
+    return ok ? NVR_EXIT_OK : NVR_EXIT_FAILURE;
+}
+
+int cmd_verify_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config_path = NULL;
+    int json = 0, c, rc = NVR_EXIT_OK;
+    struct json_out j;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            verify_usage(stdout);
+            return NVR_EXIT_OK;
+        default:
+            verify_usage(stderr);
+            return NVR_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "nvr verify: name the clip to check\n");
+        verify_usage(stderr);
+        return NVR_EXIT_USAGE;
+    }
+    if (json) {
+        json_init(&j, stdout);
+        json_obj_begin(&j, NULL);
+        json_arr_begin(&j, "clips");
+    }
+    for (int i = optind; i < argc; i++) {
+        if (verify_one(argv[i], config_path, json, &j) != NVR_EXIT_OK)
+            rc = NVR_EXIT_FAILURE;
+    }
+    if (json) {
+        json_arr_end(&j);
+        json_bool(&j, "ok", rc == NVR_EXIT_OK);
+        json_obj_end(&j);
+        json_finish(&j);
+    }
+    return rc;
+}
