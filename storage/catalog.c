@@ -52,6 +52,7 @@ enum catalog_stmt_id {
     STMT_SEG_PROGRESS,
     STMT_SEG_FINISH,
     STMT_SEG_SET_STATUS,
+    STMT_SEG_DELETE,
     STMT_SEG_BY_PATH,
     STMT_SEG_MAX_SPAN,
     STMT_SEG_LIST,
@@ -102,6 +103,7 @@ static const char *const catalog_stmt_sql[STMT_COUNT] = {
         " height = coalesce(nullif(?8, 0), height), status = 1"
         " WHERE id = ?1",
     [STMT_SEG_SET_STATUS] = "UPDATE segments SET status = ?2 WHERE id = ?1",
+    [STMT_SEG_DELETE] = "DELETE FROM segments WHERE id = ?1",
     [STMT_SEG_BY_PATH] = "SELECT " SEG_COLUMNS " FROM segments"
                          " WHERE path = ?1",
     [STMT_SEG_MAX_SPAN] = "SELECT max(end_us - start_us) FROM segments"
@@ -206,6 +208,13 @@ static const char *const catalog_migrations[] = {
     " prev_hash TEXT NOT NULL,"
     " hash TEXT NOT NULL);"
     "CREATE INDEX audit_time ON audit(time_us);",
+    /* 2 -> 3: retention and recovery. Rows being deleted are found
+     * without walking closed ones (crash-safe deletion, storage/
+     * retention.c); min_free deletes the oldest footage of all cameras,
+     * which needs the whole catalog in start order. */
+    "CREATE INDEX segments_deleting ON segments(camera_id, start_us)"
+    " WHERE status = 3;"
+    "CREATE INDEX segments_start ON segments(start_us);",
 };
 
 _Static_assert(NVR_ARRAY_SIZE(catalog_migrations) == CATALOG_SCHEMA_VERSION,
@@ -590,6 +599,11 @@ sqlite3 *catalog__db(struct catalog *cat)
     return cat->db;
 }
 
+int catalog__sqlite_err(struct catalog *cat, int rc, const char *what)
+{
+    return catalog__err(cat, rc, what);
+}
+
 void catalog_close(struct catalog *cat)
 {
     if (!cat)
@@ -772,7 +786,7 @@ int catalog_segment_set_status(struct catalog *cat, int64_t id, int status)
     bool owned;
     int rc, err;
 
-    if (status < CATALOG_SEG_OPEN || status > CATALOG_SEG_MISSING)
+    if (status < CATALOG_SEG_OPEN || status > CATALOG_SEG_DELETING)
         return -EINVAL;
     err = catalog_stmt_get(cat, STMT_SEG_SET_STATUS, &st, &owned);
     if (err < 0)
@@ -782,6 +796,22 @@ int catalog_segment_set_status(struct catalog *cat, int64_t id, int status)
         rc = sqlite3_bind_int(st, 2, status);
     err = rc == SQLITE_OK ? catalog_step_change(cat, st, "set segment status")
                           : catalog__err(cat, rc, "set segment status");
+    catalog_stmt_put(st, owned);
+    return err;
+}
+
+int catalog_segment_delete(struct catalog *cat, int64_t id)
+{
+    sqlite3_stmt *st;
+    bool owned;
+    int rc, err;
+
+    err = catalog_stmt_get(cat, STMT_SEG_DELETE, &st, &owned);
+    if (err < 0)
+        return err;
+    rc = sqlite3_bind_int64(st, 1, id);
+    err = rc == SQLITE_OK ? catalog_step_change(cat, st, "delete segment")
+                          : catalog__err(cat, rc, "delete segment");
     catalog_stmt_put(st, owned);
     return err;
 }

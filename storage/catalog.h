@@ -19,7 +19,7 @@
 
 #include "nvr/base/compiler.h"
 
-#define CATALOG_SCHEMA_VERSION 2
+#define CATALOG_SCHEMA_VERSION 3
 
 enum catalog_open_flags {
     CATALOG_READONLY = 0,  /* fails with -ENOENT if the file is missing */
@@ -107,6 +107,10 @@ NVR_NODISCARD int catalog_segment_finish(struct catalog *cat,
 /* Sets a segment's status (e.g. MISSING). Returns 0, -ENOENT or -EIO. */
 NVR_NODISCARD int catalog_segment_set_status(struct catalog *cat, int64_t id,
                                              int status);
+
+/* Deletes a segment row (retention, once its file is gone; recovery, for
+ * a row whose file never held a frame). Returns 0, -ENOENT or -EIO. */
+NVR_NODISCARD int catalog_segment_delete(struct catalog *cat, int64_t id);
 
 /* Finds a segment by its relative path. Returns 0, -ENOENT or -EIO. */
 NVR_NODISCARD int catalog_segment_by_path(struct catalog *cat, const char *path,

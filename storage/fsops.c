@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "nvr/base/thread.h"
@@ -130,4 +131,27 @@ int fsops_mkdir_p(const char *path, mode_t mode)
             break;
     }
     return 0;
+}
+
+int fsops_statvfs(const char *path, int64_t *avail_bytes, int64_t *total_bytes)
+{
+    struct statvfs vfs;
+
+    NVR_ASSERT_NOT_LOOP();
+    if (statvfs(path, &vfs) < 0)
+        return -errno;
+    *avail_bytes = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
+    *total_bytes = (int64_t)vfs.f_blocks * (int64_t)vfs.f_frsize;
+    return 0;
+}
+
+int fsops_ftruncate(int fd, off_t len)
+{
+    int r;
+
+    NVR_ASSERT_NOT_LOOP();
+    do {
+        r = ftruncate(fd, len);
+    } while (r < 0 && errno == EINTR);
+    return r < 0 ? -errno : 0;
 }

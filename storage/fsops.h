@@ -10,6 +10,7 @@
 #define NVR_STORAGE_FSOPS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "nvr/base/compiler.h"
@@ -45,5 +46,14 @@ NVR_NODISCARD int fsops_mkdir_p(const char *path, mode_t mode);
 /* Opens the directory `path` and fsyncs it, making renames, creations and
  * unlinks inside it durable. Returns 0 or a negative errno. */
 NVR_NODISCARD int fsops_fsync_dir(const char *path);
+
+/* Space on the file system holding `path`, from statvfs(2): bytes
+ * available to this (unprivileged) process and the total size. Returns 0
+ * or a negative errno. */
+NVR_NODISCARD int fsops_statvfs(const char *path, int64_t *avail_bytes,
+                                int64_t *total_bytes);
+
+/* ftruncate(2). Returns 0 or a negative errno. */
+NVR_NODISCARD int fsops_ftruncate(int fd, off_t len);
 
 #endif

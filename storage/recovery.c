@@ -1,16 +1,35 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Start-up recovery (see recovery.h). Rows left OPEN by a crash are
- * finished from their files, rows whose file is gone become MISSING, and
- * segment files the catalog does not know are indexed.
+ * Start-up recovery (see recovery.h): makes the catalog and the disk agree
+ * after a crash, in this order:
+ *  1. rows left DELETING by an interrupted retention pass are deleted
+ *     (file unlinked, directory fsynced, then the row);
+ *  2. rows left OPEN are finished from their files. A file cut short ends
+ *     in a torn fragment: it is truncated to the prefix of complete
+ *     top-level boxes (a moof counts only with its complete mdat), the
+ *     truncation is fsynced, and only then is the row finished with the
+ *     size and SHA-256 of what is left. A file that holds no complete
+ *     fragment (the crash came within its first GOP) is removed with its
+ *     row; one that is not an MP4 at all is moved aside;
+ *  3. the segment directories are compared with the catalog: unknown files
+ *     are indexed, or moved to <storage>/lost+found/ when unreadable (never
+ *     deleted), and rows whose file is gone are marked MISSING.
  *
- * A file cut short by a crash ends in a torn fragment. Reading it back,
- * only the prefix made of complete top-level boxes is handed to the
- * demuxer (a moof counts only together with its complete mdat), so frames
- * and duration are those of the complete fragments; the hash and size
- * still cover every byte, because the file itself is left untouched.
- * Cutting the torn tail off the file is not done here: players and
- * ffprobe read the complete fragments and stop at the torn one.
+ * The durable order everywhere in storage/ is file, then directory, then
+ * catalog: a segment's bytes are fsynced before its directory entry
+ * (segment_close), and both before its row says CLOSED (writer.c); a
+ * deletion is first committed as DELETING in the catalog, then unlinked
+ * and the directory fsynced, and only then is the row deleted
+ * (retention.c). So after a power cut the catalog may lag the disk but
+ * never claims what the disk does not hold, and this file repairs the lag.
+ *
+ * A catalog of a million segments must recover in seconds, so closed
+ * segments are neither stat()ed nor read: step 3 lists each date
+ * directory (readdir only) and compares the number of files with the
+ * number of rows under that path (one range query on the path index);
+ * only a directory where they differ, or one as new as the camera's
+ * newest row (where a crash can leave a file without a row), is compared
+ * name by name.
  */
 #include "config.h"
 #include "storage/recovery.h"
@@ -32,10 +51,12 @@
 #include <libavutil/mathematics.h>
 #include <libavutil/mem.h>
 #include <libavutil/sha.h>
+#include <sqlite3.h>
 
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
 #include "storage/catalog.h"
+#include "storage/fsops.h"
 #include "storage/storage_int.h"
 
 /* More top-level boxes than this is not a segment of ours. */
@@ -45,6 +66,13 @@
 /* Open rows handled in one run; more are left for the next run. */
 #define RECOVERY_MAX_OPEN_ROWS 100000
 #define RECOVERY_MAX_PATH      1024
+/* Entries of one date directory compared by name; a day of 1 s segments
+ * is 86,400. More are handled by the next run. */
+#define RECOVERY_MAX_DIR_FILES 200000
+#define RECOVERY_LOST_DIR      "lost+found"
+#define RECOVERY_DIR_MODE      0750
+/* Suffixes tried when a name is already taken in lost+found. */
+#define RECOVERY_LOST_ATTEMPTS 100
 
 /* ---- reading one file back ---- */
 
@@ -337,6 +365,67 @@ static int recovery_abs_path(char *dst, size_t size, const char *dir,
     return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
+/* Fsyncs the directory that holds `path`. */
+static int recovery_sync_parent(const char *path)
+{
+    char dir[RECOVERY_MAX_PATH];
+    const char *slash = strrchr(path, '/');
+
+    if (!slash || (size_t)(slash - path) >= sizeof(dir))
+        return -EINVAL;
+    snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+    return fsops_fsync_dir(dir);
+}
+
+/*
+ * Moves <storage>/<rel> to <storage>/lost+found/<rel> (".N" added if that
+ * is taken), then fsyncs the new directory and the old one. Nothing is
+ * ever deleted for being unreadable: an operator decides.
+ */
+static int recovery_move_aside(const char *storage_dir, const char *rel,
+                               struct recovery_report *rep)
+{
+    char src[RECOVERY_MAX_PATH], dst[RECOVERY_MAX_PATH + 16];
+    char dir[RECOVERY_MAX_PATH];
+    const char *slash = strrchr(rel, '/');
+    struct stat sb;
+    int r, n;
+
+    r = recovery_abs_path(src, sizeof(src), storage_dir, rel);
+    if (r < 0)
+        return r;
+    n = snprintf(dir, sizeof(dir), "%s/" RECOVERY_LOST_DIR "/%.*s", storage_dir,
+                 slash ? (int)(slash - rel) : 0, rel);
+    if (n < 0 || (size_t)n >= sizeof(dir))
+        return -ENAMETOOLONG;
+    r = fsops_mkdir_p(dir, RECOVERY_DIR_MODE);
+    if (r < 0)
+        return r;
+    for (int i = 0; i < RECOVERY_LOST_ATTEMPTS; i++) {
+        if (i == 0)
+            snprintf(dst, sizeof(dst), "%s/%s", dir, slash ? slash + 1 : rel);
+        else
+            snprintf(dst, sizeof(dst), "%s/%s.%d", dir, slash ? slash + 1 : rel,
+                     i);
+        if (lstat(dst, &sb) != 0 && errno == ENOENT)
+            break;
+        dst[0] = '\0';
+    }
+    if (!dst[0])
+        return -EEXIST;
+    r = fsops_rename(src, dst);
+    if (r == 0)
+        r = recovery_sync_parent(dst);
+    if (r == 0)
+        r = recovery_sync_parent(src);
+    if (r < 0)
+        return r;
+    LOG_W("storage", "recovery: %s is not a readable segment; moved to %s", rel,
+          dst);
+    rep->moved++;
+    return 0;
+}
+
 /* Copies what the file holds into a row about to be finished. */
 static void recovery_fill(struct catalog_segment *seg,
                           const struct recovery__probe *p)
@@ -351,6 +440,67 @@ static void recovery_fill(struct catalog_segment *seg,
     }
     if (p->codec[0])
         snprintf(seg->codec, sizeof(seg->codec), "%s", p->codec);
+}
+
+/* Cuts the torn tail off a segment and makes the new size durable before
+ * the catalog describes it. */
+static int recovery_truncate(const char *path, int64_t len)
+{
+    int fd = fsops_open(path, O_WRONLY | O_CLOEXEC, 0);
+    int r;
+
+    if (fd < 0)
+        return fd;
+    r = fsops_ftruncate(fd, (off_t)len);
+    if (r == 0)
+        r = fsops_fsync(fd);
+    (void)fsops_close(fd); /* the data is synced; close cannot lose it */
+    return r;
+}
+
+int recovery__repair_file(const char *path, struct recovery__probe *p,
+                          int *repaired)
+{
+    int r = recovery__probe_file(path, p);
+
+    *repaired = 0;
+    if (r == 0 && p->frames > 0 && p->valid_bytes < p->bytes) {
+        int64_t torn = p->bytes - p->valid_bytes;
+
+        r = recovery_truncate(path, p->valid_bytes);
+        if (r < 0) {
+            LOG_W("storage", "cannot truncate %s: %s", path, nvr_strerror(r));
+        } else {
+            LOG_I("storage", "%s: torn fragment of %" PRId64 " bytes cut off",
+                  path, torn);
+            *repaired = 1;
+        }
+        r = recovery__probe_file(path, p);
+    }
+    return r;
+}
+
+/* Removes a file of ours that holds no complete fragment, then its row. */
+static int recovery_remove_empty(struct catalog *cat, const char *path,
+                                 const struct catalog_segment *seg,
+                                 struct recovery_report *rep)
+{
+    int r = fsops_unlink(path);
+
+    if (r < 0 && r != -ENOENT)
+        return 0; /* left as it is; reported as unreadable below */
+    r = recovery_sync_parent(path);
+    if (r < 0)
+        return r;
+    r = catalog_segment_delete(cat, seg->id);
+    if (r < 0 && r != -ENOENT)
+        return r;
+    LOG_W("storage",
+          "recovery: %s held no complete fragment (the crash came within "
+          "its first GOP); removed with its row",
+          seg->path);
+    rep->emptied++;
+    return 0;
 }
 
 static int recovery_finish_open(struct catalog *cat, const char *storage_dir,
@@ -373,7 +523,25 @@ static int recovery_finish_open(struct catalog *cat, const char *storage_dir,
         rep->missing++;
         return 0;
     }
-    r = recovery__probe_file(path, &p);
+    {
+        int repaired = 0;
+
+        r = recovery__repair_file(path, &p, &repaired);
+        rep->repaired += repaired;
+    }
+    if ((r == 0 && p.frames == 0) ||
+        (r == -EBADMSG && stat(path, &sb) == 0 && sb.st_size == 0))
+        return recovery_remove_empty(cat, path, seg, rep);
+    if (r == -EBADMSG) {
+        r = recovery_move_aside(storage_dir, seg->path, rep);
+        if (r == 0)
+            r = catalog_segment_set_status(cat, seg->id, CATALOG_SEG_MISSING);
+        if (r < 0)
+            return r;
+        rep->unreadable++;
+        rep->missing++;
+        return 0;
+    }
     if (r < 0) {
         LOG_W("storage", "recovery: %s unreadable (%s), left open and in place",
               seg->path, nvr_strerror(r));
@@ -385,9 +553,8 @@ static int recovery_finish_open(struct catalog *cat, const char *storage_dir,
     if (r < 0)
         return r;
     LOG_I("storage",
-          "recovery: finished %s: %" PRId64 " frames, %" PRId64 " us%s",
-          seg->path, p.frames, p.duration_us,
-          p.valid_bytes < p.bytes ? " (torn tail ignored)" : "");
+          "recovery: finished %s: %" PRId64 " frames, %" PRId64 " us",
+          seg->path, p.frames, p.duration_us);
     rep->finished++;
     return 0;
 }
@@ -424,6 +591,15 @@ static int recovery_name_time(const char *camera, const char *name,
     return 0;
 }
 
+static bool recovery_is_mp4(const char *name)
+{
+    size_t n = strlen(name);
+
+    return n >= 5 && strcmp(name + n - 4, ".mp4") == 0;
+}
+
+/* A file the catalog does not know: indexed if it is a readable segment,
+ * else moved aside. */
 static int recovery_index_file(struct catalog *cat, const char *storage_dir,
                                const char *camera, const char *rel,
                                const char *name, struct recovery_report *rep)
@@ -434,15 +610,22 @@ static int recovery_index_file(struct catalog *cat, const char *storage_dir,
     struct stat sb;
     int r;
 
-    r = catalog_segment_by_path(cat, rel, &seg);
-    if (r != -ENOENT)
-        return r; /* known (0) or a catalog error */
     memset(&seg, 0, sizeof(seg));
     if (strlen(rel) >= sizeof(seg.path) ||
-        recovery_abs_path(path, sizeof(path), storage_dir, rel) < 0 ||
-        recovery__probe_file(path, &p) < 0) {
-        LOG_W("storage", "recovery: %s unreadable, left in place", rel);
+        recovery_abs_path(path, sizeof(path), storage_dir, rel) < 0)
+        return 0;
+    r = recovery_is_mp4(name) ? recovery__probe_file(path, &p) : -EBADMSG;
+    if (r < 0 || p.frames == 0) {
         rep->unreadable++;
+        if (r < 0 && r != -EBADMSG) {
+            LOG_W("storage", "recovery: %s unreadable (%s), left in place", rel,
+                  nvr_strerror(r));
+            return 0;
+        }
+        r = recovery_move_aside(storage_dir, rel, rep);
+        if (r < 0)
+            LOG_W("storage", "recovery: cannot move %s aside: %s", rel,
+                  nvr_strerror(r));
         return 0;
     }
     if (recovery_name_time(camera, name, &seg.start_us) < 0) {
@@ -475,38 +658,296 @@ static bool recovery_skip_name(const char *name)
     return name[0] == '.';
 }
 
-static bool recovery_is_dir(const char *path)
+/* Whether a directory entry is a directory (d_type, else stat). */
+static bool recovery_entry_is(const char *parent, const struct dirent *de,
+                              bool want_dir)
 {
+    char path[RECOVERY_MAX_PATH];
     struct stat sb;
 
-    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+    if (de->d_type == DT_DIR)
+        return want_dir;
+    if (de->d_type == DT_REG)
+        return !want_dir;
+    if (de->d_type != DT_UNKNOWN)
+        return false;
+    if (snprintf(path, sizeof(path), "%s/%s", parent, de->d_name) >=
+            (int)sizeof(path) ||
+        lstat(path, &sb) != 0)
+        return false;
+    return want_dir ? S_ISDIR(sb.st_mode) : S_ISREG(sb.st_mode);
 }
 
-/* Indexes the .mp4 files of <storage>/<camera>/<date>/. */
-static int recovery_scan_date(struct catalog *cat, const char *storage_dir,
-                              const char *camera, const char *date,
+struct recovery_names {
+    char **v;
+    size_t n, cap;
+};
+
+static void recovery_names_free(struct recovery_names *names)
+{
+    for (size_t i = 0; i < names->n; i++)
+        free(names->v[i]);
+    free(names->v);
+    memset(names, 0, sizeof(*names));
+}
+
+static int recovery_names_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Lists the regular files of dir (not hidden ones): their names when
+ * names is not NULL, else only their number. Returns the count or -errno. */
+static int64_t recovery_list_files(const char *dir,
+                                   struct recovery_names *names)
+{
+    struct dirent *de;
+    int64_t count = 0;
+    DIR *d = opendir(dir);
+
+    if (!d)
+        return -errno;
+    while ((de = readdir(d))) {
+        if (recovery_skip_name(de->d_name) ||
+            !recovery_entry_is(dir, de, false))
+            continue;
+        count++;
+        if (!names)
+            continue;
+        if (names->n == RECOVERY_MAX_DIR_FILES)
+            break;
+        if (names->n == names->cap) {
+            size_t cap = names->cap ? names->cap * 2 : 256;
+            void *v = realloc(names->v, cap * sizeof(*names->v));
+            if (!v) {
+                closedir(d);
+                return -ENOMEM;
+            }
+            names->v = v;
+            names->cap = cap;
+        }
+        names->v[names->n] = strdup(de->d_name);
+        if (!names->v[names->n]) {
+            closedir(d);
+            return -ENOMEM;
+        }
+        names->n++;
+    }
+    closedir(d);
+    if (names && names->n > 1)
+        qsort(names->v, names->n, sizeof(*names->v), recovery_names_cmp);
+    return count;
+}
+
+/* Binds the path range of directory prefix "<camera>/<date>/" to ?1/?2:
+ * every path that starts with it sorts between the prefix and the prefix
+ * with its '/' replaced by '0' (the next byte). */
+static int recovery_bind_prefix(sqlite3_stmt *st, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    int rc = sqlite3_bind_text(st, 1, prefix, (int)n, SQLITE_TRANSIENT);
+    char *hi = strdup(prefix);
+
+    if (!hi)
+        return SQLITE_NOMEM;
+    hi[n - 1] = '0';
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 2, hi, (int)n, SQLITE_TRANSIENT);
+    free(hi);
+    return rc;
+}
+
+/* Rows (OPEN or CLOSED: those that claim a file) under prefix. */
+static int recovery_count_rows(struct catalog *cat, const char *prefix,
+                               int64_t *count)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(catalog__db(cat),
+                                "SELECT count(*) FROM segments WHERE path > ?1"
+                                " AND path < ?2 AND status IN (0, 1)",
+                                -1, &st, NULL);
+
+    if (rc != SQLITE_OK)
+        return catalog__sqlite_err(cat, rc, "count rows");
+    rc = recovery_bind_prefix(st, prefix);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *count = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? 0 : catalog__sqlite_err(cat, rc, "count rows");
+}
+
+/* Marks MISSING every row under prefix whose file is not in names. */
+static int recovery_mark_gone(struct catalog *cat, const char *prefix,
+                              const struct recovery_names *names,
                               struct recovery_report *rep)
 {
+    struct recovery_rows gone = {0};
+    sqlite3_stmt *st;
+    int rc, err = 0;
+
+    rc = sqlite3_prepare_v2(catalog__db(cat),
+                            "SELECT id, path FROM segments WHERE path > ?1"
+                            " AND path < ?2 AND status IN (0, 1)",
+                            -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return catalog__sqlite_err(cat, rc, "list rows");
+    rc = recovery_bind_prefix(st, prefix);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *path = (const char *)sqlite3_column_text(st, 1);
+        const char *base = path ? strrchr(path, '/') : NULL;
+        struct catalog_segment seg;
+
+        rc = SQLITE_OK;
+        if (!base)
+            continue;
+        base++;
+        if (names->n > 0 && bsearch(&base, names->v, names->n,
+                                    sizeof(*names->v), recovery_names_cmp))
+            continue;
+        memset(&seg, 0, sizeof(seg));
+        seg.id = sqlite3_column_int64(st, 0);
+        snprintf(seg.path, sizeof(seg.path), "%s", path);
+        if (recovery_collect(&gone, &seg) != 0)
+            break;
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_OK)
+        err = catalog__sqlite_err(cat, rc, "list rows");
+    sqlite3_finalize(st);
+    if (err == 0)
+        err = gone.err;
+    for (size_t i = 0; err == 0 && i < gone.n; i++) {
+        err =
+            catalog_segment_set_status(cat, gone.v[i].id, CATALOG_SEG_MISSING);
+        if (err == 0) {
+            LOG_W("storage", "recovery: %s is gone, marked missing",
+                  gone.v[i].path);
+            rep->missing++;
+        }
+    }
+    free(gone.v);
+    return err;
+}
+
+/* Compares one date directory with the catalog name by name. */
+static int recovery_reconcile_dir(struct catalog *cat, const char *storage_dir,
+                                  const char *camera, const char *date,
+                                  struct recovery_report *rep)
+{
     char dir[RECOVERY_MAX_PATH], rel[RECOVERY_MAX_PATH];
-    struct dirent *de;
-    DIR *d;
+    struct recovery_names names = {0};
+    struct catalog_segment seg;
+    int64_t n;
     int r = 0;
 
-    if (snprintf(dir, sizeof(dir), "%s/%s/%s", storage_dir, camera, date) >=
-        (int)sizeof(dir))
+    snprintf(dir, sizeof(dir), "%s/%s/%s", storage_dir, camera, date);
+    n = recovery_list_files(dir, &names);
+    if (n < 0) {
+        recovery_names_free(&names);
+        return n == -ENOMEM ? -ENOMEM : 0;
+    }
+    rep->dirs_compared++;
+    for (size_t i = 0; r == 0 && i < names.n; i++) {
+        if (snprintf(rel, sizeof(rel), "%s/%s/%s", camera, date, names.v[i]) >=
+            (int)sizeof(rel))
+            continue;
+        r = catalog_segment_by_path(cat, rel, &seg);
+        if (r == -ENOENT)
+            r = recovery_index_file(cat, storage_dir, camera, rel, names.v[i],
+                                    rep);
+    }
+    /* With the listing cut short, absent names prove nothing. */
+    if (r == 0 && (int64_t)names.n == n) {
+        snprintf(rel, sizeof(rel), "%s/%s/", camera, date);
+        r = recovery_mark_gone(cat, rel, &names, rep);
+    }
+    recovery_names_free(&names);
+    return r;
+}
+
+/* "YYYY-MM-DD" of the camera's newest row, or "" if it has none. */
+#define RECOVERY_DATE_SIZE 32 /* "YYYY-MM-DD" with room for any int */
+
+static int recovery_newest_date(struct catalog *cat, const char *camera,
+                                char out[RECOVERY_DATE_SIZE])
+{
+    sqlite3_stmt *st;
+    int64_t id;
+    int rc, r;
+
+    out[0] = '\0';
+    r = catalog_camera_find(cat, camera, &id);
+    if (r == -ENOENT)
         return 0;
+    if (r < 0)
+        return r;
+    rc = sqlite3_prepare_v2(catalog__db(cat),
+                            "SELECT max(start_us) FROM segments"
+                            " WHERE camera_id = ?1",
+                            -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return catalog__sqlite_err(cat, rc, "newest row");
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER) {
+        time_t t = (time_t)(sqlite3_column_int64(st, 0) / 1000000);
+        struct tm tm;
+
+        if (gmtime_r(&t, &tm))
+            snprintf(out, RECOVERY_DATE_SIZE, "%04d-%02d-%02d",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE
+               ? 0
+               : catalog__sqlite_err(cat, rc, "newest row");
+}
+
+static int recovery_scan_camera(struct catalog *cat, const char *storage_dir,
+                                const char *camera, struct recovery_report *rep)
+{
+    char dir[RECOVERY_MAX_PATH], sub[RECOVERY_MAX_PATH];
+    char newest[RECOVERY_DATE_SIZE];
+    char prefix[RECOVERY_MAX_PATH];
+    struct dirent *de;
+    DIR *d;
+    int r;
+
+    r = recovery_newest_date(cat, camera, newest);
+    if (r < 0)
+        return r;
+    snprintf(dir, sizeof(dir), "%s/%s", storage_dir, camera);
     d = opendir(dir);
     if (!d)
         return 0;
     while (r == 0 && (de = readdir(d))) {
-        size_t n = strlen(de->d_name);
-        if (recovery_skip_name(de->d_name) || n < 5 ||
-            strcmp(de->d_name + n - 4, ".mp4") != 0)
+        int64_t files, rows = 0;
+
+        if (recovery_skip_name(de->d_name) || !recovery_entry_is(dir, de, true))
             continue;
-        if (snprintf(rel, sizeof(rel), "%s/%s/%s", camera, date, de->d_name) >=
-            (int)sizeof(rel))
+        /* As new as the newest row: a crash may have left a file whose row
+         * was never written, with as many rows as files elsewhere. */
+        if (!newest[0] || strcmp(de->d_name, newest) >= 0) {
+            r = recovery_reconcile_dir(cat, storage_dir, camera, de->d_name,
+                                       rep);
             continue;
-        r = recovery_index_file(cat, storage_dir, camera, rel, de->d_name, rep);
+        }
+        if (snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) >=
+                (int)sizeof(sub) ||
+            snprintf(prefix, sizeof(prefix), "%s/%s/", camera, de->d_name) >=
+                (int)sizeof(prefix))
+            continue;
+        files = recovery_list_files(sub, NULL);
+        if (files < 0)
+            continue;
+        r = recovery_count_rows(cat, prefix, &rows);
+        rep->dirs_counted++;
+        if (r == 0 && rows != files)
+            r = recovery_reconcile_dir(cat, storage_dir, camera, de->d_name,
+                                       rep);
     }
     closedir(d);
     return r;
@@ -515,9 +956,8 @@ static int recovery_scan_date(struct catalog *cat, const char *storage_dir,
 static int recovery_scan(struct catalog *cat, const char *storage_dir,
                          struct recovery_report *rep)
 {
-    char path[RECOVERY_MAX_PATH];
-    struct dirent *cam, *date;
-    DIR *top, *cd;
+    struct dirent *cam;
+    DIR *top;
     int r = 0;
 
     top = opendir(storage_dir);
@@ -525,24 +965,10 @@ static int recovery_scan(struct catalog *cat, const char *storage_dir,
         return errno == ENOENT ? 0 : -errno;
     while (r == 0 && (cam = readdir(top))) {
         if (recovery_skip_name(cam->d_name) ||
-            snprintf(path, sizeof(path), "%s/%s", storage_dir, cam->d_name) >=
-                (int)sizeof(path) ||
-            !recovery_is_dir(path))
+            strcmp(cam->d_name, RECOVERY_LOST_DIR) == 0 ||
+            !recovery_entry_is(storage_dir, cam, true))
             continue;
-        cd = opendir(path);
-        if (!cd)
-            continue;
-        while (r == 0 && (date = readdir(cd))) {
-            char sub[RECOVERY_MAX_PATH];
-            if (recovery_skip_name(date->d_name) ||
-                snprintf(sub, sizeof(sub), "%s/%s", path, date->d_name) >=
-                    (int)sizeof(sub) ||
-                !recovery_is_dir(sub))
-                continue;
-            r = recovery_scan_date(cat, storage_dir, cam->d_name, date->d_name,
-                                   rep);
-        }
-        closedir(cd);
+        r = recovery_scan_camera(cat, storage_dir, cam->d_name, rep);
     }
     closedir(top);
     return r;
@@ -554,13 +980,18 @@ int recovery_run(const char *storage_dir, const char *catalog_path,
     struct recovery_report rep = {0};
     struct recovery_rows rows = {0};
     struct catalog *cat;
+    int64_t deleted = 0;
     int r;
 
     r = catalog_open(catalog_path, CATALOG_READWRITE, &cat);
     if (r < 0)
         return r;
-    r = catalog_segment_list(cat, 0, INT64_MIN, INT64_MAX,
-                             1u << CATALOG_SEG_OPEN, recovery_collect, &rows);
+    r = retention__finish_deleting(cat, storage_dir, &deleted);
+    rep.deleted = (int)deleted;
+    if (r == 0)
+        r = catalog_segment_list(cat, 0, INT64_MIN, INT64_MAX,
+                                 1u << CATALOG_SEG_OPEN, recovery_collect,
+                                 &rows);
     if (r == 0)
         r = rows.err;
     for (size_t i = 0; r == 0 && i < rows.n; i++)
@@ -571,9 +1002,14 @@ int recovery_run(const char *storage_dir, const char *catalog_path,
     catalog_close(cat);
     if (r < 0)
         LOG_E("storage", "recovery: %s", nvr_strerror(r));
-    LOG_I("storage",
-          "recovery: %d finished, %d missing, %d indexed, %d unreadable",
-          rep.finished, rep.missing, rep.indexed, rep.unreadable);
+    LOG_I(
+        "storage",
+        "recovery: %d finished (%d torn tails cut), %d emptied removed, "
+        "%d missing, %d indexed, %d unreadable (%d moved to " RECOVERY_LOST_DIR
+        "), %d deletions completed; %d directories counted, %d compared",
+        rep.finished, rep.repaired, rep.emptied, rep.missing, rep.indexed,
+        rep.unreadable, rep.moved, rep.deleted, rep.dirs_counted,
+        rep.dirs_compared);
     if (report)
         *report = rep;
     return r;

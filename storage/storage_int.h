@@ -5,11 +5,13 @@
 #ifndef NVR_STORAGE_STORAGE_INT_H
 #define NVR_STORAGE_STORAGE_INT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "nvr/base/compiler.h"
 
 struct catalog;
+struct catalog_segment;
 struct sqlite3;
 
 /*
@@ -18,6 +20,13 @@ struct sqlite3;
  * catalog_close(). Same thread rules as the catalog.
  */
 struct sqlite3 *catalog__db(struct catalog *cat);
+
+/*
+ * Converts a SQLite result code of a statement run on catalog__db() into a
+ * negative errno and logs SQLite's message (as the catalog does for its
+ * own statements). `what` names the operation.
+ */
+int catalog__sqlite_err(struct catalog *cat, int rc, const char *what);
 
 /* What a segment file really holds, read back from disk. */
 struct recovery__probe {
@@ -39,5 +48,36 @@ struct recovery__probe {
  */
 NVR_NODISCARD int recovery__probe_file(const char *path,
                                        struct recovery__probe *out);
+
+/*
+ * recovery__probe_file(), then, if the file ends in a torn fragment, cuts
+ * it off (ftruncate, fsync) and probes again, so the hash and size describe
+ * what is left. Returns what the last probe returned. Blocking.
+ */
+NVR_NODISCARD int recovery__repair_file(const char *path,
+                                        struct recovery__probe *out,
+                                        int *repaired);
+
+/* The OS user running this process ("uid N" if it has no name), for
+ * hold and audit records. */
+void holds__os_user(char *out, size_t size);
+
+/*
+ * Completes the deletion of segments already marked DELETING and
+ * committed: unlinks each file (a file already gone is fine), fsyncs each
+ * directory once, then deletes the rows in one transaction. A file that
+ * cannot be unlinked for another reason puts its row back to CLOSED.
+ * Sets *done to the rows deleted. Returns 0 or a catalog error.
+ */
+NVR_NODISCARD int retention__delete_marked(struct catalog *cat,
+                                           const char *storage_dir,
+                                           const struct catalog_segment *rows,
+                                           size_t n, int64_t *done);
+
+/* Finds every DELETING row (left by a pass that was interrupted) and
+ * completes its deletion; *done counts them. 0 or a catalog error. */
+NVR_NODISCARD int retention__finish_deleting(struct catalog *cat,
+                                             const char *storage_dir,
+                                             int64_t *done);
 
 #endif

@@ -43,6 +43,10 @@
 #define WRITER_DIR_MODE      0750
 #define WRITER_MAX_PATH      1024
 #define WRITER_REASON_MAX    200
+/* While the disk is full, a new segment is tried only once this much is
+ * free: the catalog (events, status, rows) must be able to commit first,
+ * and a segment started in the last few kilobytes would fail at once. */
+#define WRITER_RESUME_FREE_BYTES ((int64_t)8 * 1024 * 1024)
 
 enum writer_item_kind {
     WRITER_ITEM_STREAM,
@@ -89,6 +93,17 @@ struct writer {
     int64_t chain_start_us;     /* the previous segment's start_us */
     int64_t chain_first_pts;    /* and its first pts */
     int chain_clock_rate;
+
+    writer_disk_full_cb on_disk_full;
+    void *user;
+    bool full;               /* writes fail with ENOSPC/EIO: waiting */
+    bool full_event_pending; /* its event could not be recorded yet */
+    int full_err;
+    int64_t full_since_us; /* wall time of the last unit written */
+    bool unfinished;       /* a row whose finish (or, with
+                              unfinished_delete, removal) failed */
+    bool unfinished_delete;
+    struct catalog_segment unfinished_row; /* retried when space returns */
 };
 
 /* Records a disk or catalog error in the stats and logs it once; `what`
@@ -103,8 +118,14 @@ static void writer_error(struct writer *w, int err, const char *what,
     snprintf(w->stats.last_error, sizeof(w->stats.last_error), "%s%s%s: %s",
              what, sep, subject, nvr_strerror(err));
     pthread_mutex_unlock(&w->mu);
-    LOG_W("storage", "camera %s: %s%s%s: %s", w->camera, what, sep, subject,
-          nvr_strerror(err));
+    /* While the disk is full every keyframe fails the same way; that was
+     * said once, loudly, when it started. */
+    if (w->full)
+        LOG_D("storage", "camera %s: %s%s%s: %s", w->camera, what, sep, subject,
+              nvr_strerror(err));
+    else
+        LOG_W("storage", "camera %s: %s%s%s: %s", w->camera, what, sep, subject,
+              nvr_strerror(err));
 }
 
 static void writer_count_drop(struct writer *w, uint64_t n)
@@ -156,6 +177,78 @@ static bool writer_same_params(const struct nvr_track_info *a,
            memcmp(a->params, b->params, a->params_len) == 0;
 }
 
+/* ---- disk full ---- */
+
+static bool writer_disk_err(int err)
+{
+    return err == -ENOSPC || err == -EIO || err == -EDQUOT;
+}
+
+/* Recording stops until a segment can be written again: say why once, at
+ * the time of the last unit written, which is where the gap starts. */
+static void writer_enter_full(struct writer *w, int err)
+{
+    int64_t t;
+    int r;
+
+    if (w->full || !writer_disk_err(err))
+        return;
+    w->full = true;
+    w->full_err = err;
+    pthread_mutex_lock(&w->mu);
+    t = w->stats.last_wall_us;
+    w->stats.disk_full = 1;
+    w->stats.disk_full_episodes++;
+    pthread_mutex_unlock(&w->mu);
+    w->full_since_us = t ? t : nvr_clock_wall_us();
+    LOG_E("storage",
+          "camera %s: %s: recording stopped; it resumes at the first "
+          "keyframe that can be written",
+          w->camera, nvr_strerror(err));
+    /* The catalog shares the full disk and may refuse too; then the event
+     * is written when space returns. */
+    r = catalog_event_add(w->cat, w->camera_id, w->full_since_us, "disk full",
+                          nvr_strerror(err));
+    w->full_event_pending = r < 0;
+    if (w->on_disk_full)
+        w->on_disk_full(w->user, w->camera, err);
+}
+
+static void writer_retry_unfinished(struct writer *w)
+{
+    int r;
+
+    if (!w->unfinished)
+        return;
+    if (w->unfinished_delete)
+        r = catalog_segment_delete(w->cat, w->unfinished_row.id);
+    else
+        r = catalog_segment_finish(w->cat, &w->unfinished_row);
+    if (r == 0 || r == -ENOENT)
+        w->unfinished = false;
+}
+
+static void writer_leave_full(struct writer *w)
+{
+    if (!w->full)
+        return;
+    w->full = false;
+    if (w->full_event_pending &&
+        catalog_event_add(w->cat, w->camera_id, w->full_since_us, "disk full",
+                          nvr_strerror(w->full_err)) == 0)
+        w->full_event_pending = false;
+    writer_retry_unfinished(w);
+    pthread_mutex_lock(&w->mu);
+    w->stats.disk_full = 0;
+    w->stats.last_err = 0;
+    w->stats.last_error[0] = '\0';
+    pthread_mutex_unlock(&w->mu);
+    LOG_W("storage",
+          "camera %s: the disk takes writes again; recording "
+          "resumed",
+          w->camera);
+}
+
 /* ---- segment life on the writer thread ---- */
 
 /* Finishes the catalog row of a segment whose close failed, from what the
@@ -163,7 +256,10 @@ static bool writer_same_params(const struct nvr_track_info *a,
 static void writer_salvage(struct writer *w)
 {
     struct recovery__probe p;
-    int r = recovery__probe_file(w->abs_path, &p);
+    int repaired;
+    /* A torn last fragment is cut off, which on a full disk also gives
+     * back its space. */
+    int r = recovery__repair_file(w->abs_path, &p, &repaired);
 
     if (r == 0 && p.frames > 0) {
         w->row.end_us = w->row.start_us + p.duration_us;
@@ -178,18 +274,40 @@ static void writer_salvage(struct writer *w)
             r = catalog_segment_begin(w->cat, &w->row);
         if (r == 0)
             r = catalog_segment_finish(w->cat, &w->row);
-        if (r < 0)
+        if (r < 0) {
             writer_error(w, r, "catalog finish", w->row.path);
+            if (w->row.id != 0) {
+                w->unfinished_row = w->row;
+                w->unfinished = true;
+                w->unfinished_delete = false;
+            }
+        }
         return;
     }
     /* Nothing playable reached the disk: no row may point at it. */
     r = fsops_unlink(w->abs_path);
     if (r < 0 && r != -ENOENT)
         writer_error(w, r, "unlink", w->row.path);
-    if (w->row.id != 0) {
-        r = catalog_segment_set_status(w->cat, w->row.id, CATALOG_SEG_MISSING);
-        if (r < 0)
-            writer_error(w, r, "catalog status", w->row.path);
+    if (w->row.id != 0 && (r == 0 || r == -ENOENT)) {
+        char *slash = strrchr(w->abs_path, '/');
+
+        /* File, then directory, then catalog (see recovery.c). */
+        if (slash) {
+            *slash = '\0';
+            r = fsops_fsync_dir(w->abs_path);
+            *slash = '/';
+            if (r < 0)
+                writer_error(w, r, "fsync directory of", w->row.path);
+        }
+        r = catalog_segment_delete(w->cat, w->row.id);
+        if (r < 0 && r != -ENOENT) {
+            /* The catalog shares the full disk: retried when it has room
+             * (and by start-up recovery if the recorder stops first). */
+            writer_error(w, r, "catalog delete", w->row.path);
+            w->unfinished_row = w->row;
+            w->unfinished = true;
+            w->unfinished_delete = true;
+        }
     }
 }
 
@@ -211,6 +329,7 @@ static void writer_close_segment(struct writer *w, int64_t next_pts)
     if (r < 0) {
         writer_error(w, r, "segment", w->row.path);
         writer_salvage(w);
+        writer_enter_full(w, r);
     } else {
         w->row.end_us = w->row.start_us + res.duration_us;
         w->row.bytes = res.bytes;
@@ -222,8 +341,14 @@ static void writer_close_segment(struct writer *w, int64_t next_pts)
         r = w->row.id == 0 ? catalog_segment_begin(w->cat, &w->row) : 0;
         if (r == 0)
             r = catalog_segment_finish(w->cat, &w->row);
-        if (r < 0)
+        if (r < 0) {
             writer_error(w, r, "catalog finish", w->row.path);
+            if (w->row.id != 0) {
+                w->unfinished_row = w->row;
+                w->unfinished = true;
+                w->unfinished_delete = false;
+            }
+        }
     }
     pthread_mutex_lock(&w->mu);
     w->stats.segments++;
@@ -307,6 +432,7 @@ static int writer_open_segment(struct writer *w, const struct nvr_au *au)
         r = fsops_mkdir_p(dir, WRITER_DIR_MODE);
         if (r < 0) {
             writer_error(w, r, "mkdir", dir);
+            writer_enter_full(w, r);
             return r;
         }
         /* A row may outlive its file (MISSING): its path stays taken. */
@@ -318,6 +444,7 @@ static int writer_open_segment(struct writer *w, const struct nvr_au *au)
     }
     if (r < 0) {
         writer_error(w, r, "create", w->row.path);
+        writer_enter_full(w, r);
         return r;
     }
     w->seg_track = *t;
@@ -383,6 +510,14 @@ static void writer_handle_au(struct writer *w, struct nvr_au *au)
         }
     }
     if (!w->seg) {
+        int64_t avail = INT64_MAX, total;
+
+        if (key && w->full &&
+            fsops_statvfs(w->storage_dir, &avail, &total) == 0 &&
+            avail < WRITER_RESUME_FREE_BYTES) {
+            writer_count_drop(w, 1);
+            return;
+        }
         /* A segment starts with a keyframe; what comes before the first
          * one cannot be decoded and is dropped. */
         if (!key || writer_open_segment(w, au) < 0) {
@@ -399,9 +534,14 @@ static void writer_handle_au(struct writer *w, struct nvr_au *au)
         /* The segment is failed: finish it with what reached the disk;
          * the next keyframe opens a new one. */
         writer_close_segment(w, SEGMENT_NO_PTS);
+        writer_enter_full(w, r);
         writer_count_drop(w, 1);
         return;
     }
+    /* A keyframe after the first one pushed a whole fragment to the disk:
+     * the disk takes writes again. */
+    if (w->full && key && segment_elapsed(w->seg, au->pts) > 0)
+        writer_leave_full(w);
     pthread_mutex_lock(&w->mu);
     w->stats.aus_written++;
     w->stats.last_wall_us = au->wall_us;
@@ -596,6 +736,8 @@ int writer_new(const struct writer_config *cfg, struct writer **out)
         goto err_free;
     }
     w->segment_seconds = cfg->segment_seconds;
+    w->on_disk_full = cfg->on_disk_full;
+    w->user = cfg->user;
     w->queue_max_bytes = cfg->queue_max_bytes ? cfg->queue_max_bytes
                                               : WRITER_DEFAULT_QUEUE_BYTES;
     w->push_video_track = -1;

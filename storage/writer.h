@@ -8,6 +8,12 @@
  * The push functions are called from the loop thread and never block: when
  * the queue is full the unit is dropped, and so is the rest of its GOP
  * (counted in stats). All disk and SQLite work happens on the writer thread.
+ *
+ * Disk full (or a disk error): the failing segment is finished with what
+ * reached the disk, a "disk full" camera event is recorded at the time of
+ * the last unit written (so the gap shows why), on_disk_full is called,
+ * units are dropped (counted) and each keyframe tries a new segment;
+ * recording resumes at the first keyframe that can be written.
  */
 #ifndef NVR_STORAGE_WRITER_H
 #define NVR_STORAGE_WRITER_H
@@ -18,22 +24,31 @@
 #include "nvr/base/au.h"
 #include "nvr/base/compiler.h"
 
+/* Called on the writer thread when a write fails with -ENOSPC or -EIO
+ * (once per episode, not per failed unit), so that the owner can run an
+ * emergency retention pass. Must not block for long. */
+typedef void (*writer_disk_full_cb)(void *user, const char *camera, int err);
+
 struct writer_config {
-    const char *storage_dir;  /* borrowed during writer_new, copied */
-    const char *catalog_path; /* borrowed during writer_new, copied */
-    const char *camera;       /* camera name, copied */
-    int segment_seconds;      /* target segment length, > 0 */
-    size_t queue_max_bytes;   /* 0: 64 MiB */
+    const char *storage_dir;          /* borrowed during writer_new, copied */
+    const char *catalog_path;         /* borrowed during writer_new, copied */
+    const char *camera;               /* camera name, copied */
+    int segment_seconds;              /* target segment length, > 0 */
+    size_t queue_max_bytes;           /* 0: 64 MiB */
+    writer_disk_full_cb on_disk_full; /* may be NULL */
+    void *user;                       /* for on_disk_full */
 };
 
 struct writer_stats {
-    uint64_t aus_written;   /* units muxed */
-    uint64_t aus_dropped;   /* units dropped (queue full, or no params) */
-    uint64_t bytes_written; /* segment bytes */
-    uint64_t segments;      /* segments closed */
-    size_t queued_bytes;    /* now */
-    int64_t last_wall_us;   /* wall time of the last unit written */
-    int last_err;           /* last disk/catalog error, or 0 */
+    uint64_t aus_written;        /* units muxed */
+    uint64_t aus_dropped;        /* units dropped (queue full, or no params) */
+    uint64_t bytes_written;      /* segment bytes */
+    uint64_t segments;           /* segments closed */
+    size_t queued_bytes;         /* now */
+    int64_t last_wall_us;        /* wall time of the last unit written */
+    int last_err;                /* last disk/catalog error, or 0 */
+    int disk_full;               /* 1 while writes fail with ENOSPC/EIO */
+    uint64_t disk_full_episodes; /* times recording stopped on it */
     char last_error[256];
 };
 

@@ -155,7 +155,7 @@ static void test_recovery_finishes_torn_segment(void **state)
     struct recovery_report rep;
     const struct catalog_segment *row;
     char path[1024], sha[65];
-    int64_t cut;
+    int64_t cut, keep;
 
     /* 4 GOPs in one segment, then a "crash" inside the third fragment:
      * its moof is complete, its mdat is not. */
@@ -166,6 +166,8 @@ static void test_recovery_finishes_torn_segment(void **state)
     cut = box_offset(path, "mdat", 2);
     assert_true(cut > 0);
     cut += 100;
+    keep = box_offset(path, "moof", 2);
+    assert_true(keep > 0 && keep < cut);
     assert_int_equal(truncate(path, cut), 0);
     set_status(f, f->rows[0].id, CATALOG_SEG_OPEN);
 
@@ -182,9 +184,11 @@ static void test_recovery_finishes_torn_segment(void **state)
     assert_int_equal(row->frames, 2 * CLIP_FPS);
     assert_int_equal(row->start_us, BASE_WALL_US);
     assert_int_equal(row->end_us, BASE_WALL_US + 2000000);
-    /* The file is left as it is, and the row describes all its bytes. */
-    assert_int_equal(file_size(path), cut);
-    assert_int_equal(row->bytes, cut);
+    /* The torn fragment was cut off, and the row describes what is left:
+     * the file up to the third fragment's moof. */
+    assert_int_equal(rep.repaired, 1);
+    assert_int_equal(file_size(path), keep);
+    assert_int_equal(row->bytes, keep);
     assert_int_equal(sha256_file(path, sha), 0);
     assert_string_equal(row->sha256, sha);
 
@@ -265,6 +269,11 @@ static void test_recovery_missing_unknown_and_garbage(void **state)
     assert_int_equal(rep.missing, 1);
     assert_int_equal(rep.indexed, 1);
     assert_int_equal(rep.unreadable, 1);
+    assert_int_equal(rep.moved, 1);
+    /* Moved aside to lost+found, never deleted. */
+    assert_int_equal(file_size(garbage), -1);
+    snprintf(garbage, sizeof(garbage), "%s/lost+found/yard/2023-11-14/junk.mp4",
+             f->dir);
     assert_int_equal(file_size(garbage), (int64_t)sizeof(junk));
 
     load_rows(f);
@@ -283,10 +292,11 @@ static void test_recovery_missing_unknown_and_garbage(void **state)
     assert_string_equal(row->codec, "h264");
     assert_int_equal(row->width, 160);
 
-    /* Known files are not indexed twice; the garbage is still counted. */
+    /* Known files are not indexed twice; lost+found is not scanned. */
     assert_int_equal(recovery_run(f->dir, f->db, &rep), 0);
     assert_int_equal(rep.indexed, 0);
-    assert_int_equal(rep.unreadable, 1);
+    assert_int_equal(rep.unreadable, 0);
+    assert_int_equal(rep.missing, 0);
 }
 
 static void test_recovery_empty_storage(void **state)

@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvr retention: one retention pass, the job for cron or the systemd timer
+ * (systemd/nvr-retention.timer). It prints every segment it deletes (or,
+ * with --dry-run, would delete), a progress line on a terminal, and the
+ * totals. Exit status 1 when the pass fails or min_free cannot be met, so
+ * a timer shows the failure.
+ */
+#include "config.h"
+#include "nvr/cmd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nvr/base/err.h"
+#include "nvr/json.h"
+#include "nvr/retention_job.h"
+#include "nvr/timefmt.h"
+#include "storage/catalog.h"
+#include "storage/retention.h"
+
+static atomic_int retention_cancel;
+
+struct retention_out {
+    int json;
+    int dry_run;
+    int progress; /* stderr is a terminal */
+    struct json_out j;
+};
+
+static void retention_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: nvr retention [-c FILE] [--dry-run] [--json]\n\n"
+            "Runs one retention pass: deletes, oldest first, the segments "
+            "older than\neach camera's retain_days (default %d, the UK "
+            "police guidance for CCTV),\nthe oldest of a camera over its "
+            "max_bytes, and the oldest of any camera\nwhile free space is "
+            "under min_free. Never deletes held footage (nvr hold)\nor a "
+            "segment being recorded. Safe to kill at any moment.\n\n"
+            "  -c, --config FILE  the config file\n"
+            "  -n, --dry-run      print what would be deleted; delete "
+            "nothing\n"
+            "      --json         machine-readable output\n"
+            "  -h, --help         this text\n",
+            RETENTION_DEFAULT_DAYS);
+}
+
+static void retention_on_signal(int sig)
+{
+    (void)sig;
+    atomic_store(&retention_cancel, 1);
+}
+
+static void retention_item(void *user, const char *camera,
+                           const struct catalog_segment *seg,
+                           enum retention_rule rule)
+{
+    struct retention_out *o = user;
+    char a[64], b[64];
+
+    if (o->json) {
+        json_obj_begin(&o->j, NULL);
+        json_str(&o->j, "camera", camera);
+        json_str(&o->j, "path", seg->path);
+        json_time(&o->j, "start", seg->start_us);
+        json_time(&o->j, "end", seg->end_us);
+        json_int(&o->j, "bytes", seg->bytes);
+        json_str(&o->j, "rule", retention_rule_name(rule));
+        json_obj_end(&o->j);
+        return;
+    }
+    if (o->progress)
+        fputs("\r\033[K", stderr);
+    nvr_time_format_local(seg->start_us, a, sizeof(a));
+    nvr_time_format_local(seg->end_us, b, sizeof(b));
+    printf("%s %-12s %s .. %s %10.1f MB  %s  (%s)\n",
+           o->dry_run ? "would delete" : "deleted", camera, a, b + 11,
+           (double)seg->bytes / 1e6, seg->path, retention_rule_name(rule));
+}
+
+static void retention_progress(void *user, int64_t deleted, int64_t bytes,
+                               enum retention_rule rule)
+{
+    struct retention_out *o = user;
+
+    if (!o->progress)
+        return;
+    fprintf(stderr, "\r\033[Kretention: %" PRId64 " segments, %.1f MB %s (%s)",
+            deleted, (double)bytes / 1e6,
+            o->dry_run ? "would be deleted" : "deleted",
+            retention_rule_name(rule));
+    fflush(stderr);
+}
+
+static void retention_print_totals(struct retention_out *o,
+                                   const struct retention_report *rep, int err)
+{
+    if (o->json) {
+        json_arr_end(&o->j);
+        json_bool(&o->j, "dry_run", o->dry_run);
+        json_bool(&o->j, "completed", err == 0);
+        json_obj_begin(&o->j, "totals");
+        json_int(&o->j, "segments", rep->deleted);
+        json_int(&o->j, "bytes", rep->deleted_bytes);
+        json_int(&o->j, "by_days", rep->by_rule[RETENTION_RULE_DAYS]);
+        json_int(&o->j, "by_max_bytes", rep->by_rule[RETENTION_RULE_BYTES]);
+        json_int(&o->j, "by_min_free", rep->by_rule[RETENTION_RULE_MIN_FREE]);
+        json_int(&o->j, "held", rep->held);
+        json_int(&o->j, "missing_rows", rep->missing_rows);
+        json_int(&o->j, "interrupted_finished", rep->interrupted);
+        json_obj_end(&o->j);
+        json_obj_begin(&o->j, "storage");
+        if (rep->free_bytes >= 0)
+            json_int(&o->j, "free_bytes", rep->free_bytes);
+        else
+            json_null(&o->j, "free_bytes");
+        json_int(&o->j, "min_free_bytes", rep->min_free_target);
+        json_bool(&o->j, "min_free_met", !rep->min_free_unmet);
+        json_bool(&o->j, "only_held_left", rep->min_free_only_held);
+        json_obj_end(&o->j);
+        if (err < 0)
+            json_str(&o->j, "error", nvr_strerror(err));
+        json_obj_end(&o->j);
+        json_finish(&o->j);
+        return;
+    }
+    if (o->progress)
+        fputs("\r\033[K", stderr);
+    printf("%s %" PRId64 " segments, %.1f MB (%" PRId64 " by age, %" PRId64
+           " by max_bytes, %" PRId64 " for min_free); %" PRId64
+           " kept by holds\n",
+           o->dry_run ? "would delete" : "deleted", rep->deleted,
+           (double)rep->deleted_bytes / 1e6, rep->by_rule[RETENTION_RULE_DAYS],
+           rep->by_rule[RETENTION_RULE_BYTES],
+           rep->by_rule[RETENTION_RULE_MIN_FREE], rep->held);
+    if (rep->interrupted > 0)
+        printf("finished %" PRId64 " deletions of an interrupted pass\n",
+               rep->interrupted);
+    if (rep->min_free_only_held)
+        fprintf(stderr,
+                "nvr retention: ONLY HELD FOOTAGE IS LEFT and free space "
+                "(%.1f MB) is under min_free (%.1f MB); held footage is "
+                "never deleted: release a hold or add space\n",
+                (double)rep->free_bytes / 1e6,
+                (double)rep->min_free_target / 1e6);
+    else if (rep->min_free_unmet)
+        fprintf(stderr,
+                "nvr retention: free space (%.1f MB) is still under "
+                "min_free (%.1f MB)\n",
+                (double)rep->free_bytes / 1e6,
+                (double)rep->min_free_target / 1e6);
+    if (err == -ECANCELED)
+        fprintf(stderr, "nvr retention: interrupted; the next pass goes on\n");
+    else if (err < 0)
+        fprintf(stderr, "nvr retention: %s\n", nvr_strerror(err));
+}
+
+int cmd_retention_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config_path = NULL;
+    struct retention_out o;
+    struct nvr_config *cfg = NULL;
+    struct retention_config rc;
+    struct retention_report rep;
+    struct retention_camera *cams = NULL;
+    struct sigaction sa;
+    char path[2048];
+    int c, rc_exit, err;
+
+    memset(&o, 0, sizeof(o));
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:nh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'n':
+            o.dry_run = 1;
+            break;
+        case 'j':
+            o.json = 1;
+            break;
+        case 'h':
+            retention_usage(stdout);
+            return NVR_EXIT_OK;
+        default:
+            retention_usage(stderr);
+            return NVR_EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        retention_usage(stderr);
+        return NVR_EXIT_USAGE;
+    }
+    rc_exit = nvr_cli_load_config(config_path, &cfg);
+    if (rc_exit != 0)
+        return rc_exit;
+    nvr_cli_storage_path(cfg, "catalog.db", path, sizeof(path));
+    if (access(path, F_OK) != 0) {
+        fprintf(stderr,
+                "nvr retention: no catalog at %s (has the recorder "
+                "run?)\n",
+                path);
+        nvr_config_free(cfg);
+        return NVR_EXIT_FAILURE;
+    }
+    if (nvr_retention_setup(cfg, path, &rc, &cams) < 0) {
+        nvr_config_free(cfg);
+        return NVR_EXIT_FAILURE;
+    }
+    o.progress = !o.json && isatty(STDERR_FILENO);
+    rc.dry_run = o.dry_run;
+    rc.on_item = retention_item;
+    rc.on_progress = retention_progress;
+    rc.user = &o;
+    /* SIGINT/SIGTERM stop the pass between batches, cleanly. */
+    atomic_store(&retention_cancel, 0);
+    rc.cancel = &retention_cancel;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = retention_on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    if (o.json) {
+        json_init(&o.j, stdout);
+        json_obj_begin(&o.j, NULL);
+        json_arr_begin(&o.j, o.dry_run ? "would_delete" : "deleted");
+    }
+    memset(&rep, 0, sizeof(rep));
+    err = retention_run(&rc, &rep);
+    retention_print_totals(&o, &rep, err);
+    fflush(stdout);
+    free(cams);
+    nvr_config_free(cfg);
+    if (err < 0 || rep.min_free_unmet)
+        return NVR_EXIT_FAILURE;
+    return NVR_EXIT_OK;
+}
