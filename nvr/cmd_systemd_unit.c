@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvr systemd-unit: prints an nvr.service for a config whose network
+ * allow-list (IPAddressAllow=) is exactly the addresses of the config's
+ * cameras that pass the air-gap rules, with everything else denied, and
+ * the rest of systemd's confinement (read-only system, storage as the only
+ * writable path, no capabilities, a system call filter). Cameras are
+ * resolved the way `nvr run` resolves them (IP literal or /etc/hosts; DNS
+ * only with allow_dns).
+ */
+#include "config.h"
+#include "nvr/cmd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nvr/check.h"
+
+static void unit_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: nvr systemd-unit [-c FILE] [--exec PATH] [--user NAME]\n\n"
+            "Prints an nvr.service for the config: IPAddressDeny=any with\n"
+            "IPAddressAllow= listing exactly the cameras' addresses, the\n"
+            "storage directory as the only writable path, no "
+            "capabilities.\n\n"
+            "  -c, --config FILE  the config file (absolute in the unit)\n"
+            "      --exec PATH    the nvr binary (default: this one)\n"
+            "      --user NAME    the service user (default: nvr)\n"
+            "  -h, --help         this text\n");
+}
+
+/* Unit file values must not break the line structure, split into words
+ * or expand as specifiers (%). */
+static int unit_safe(const char *s)
+{
+    for (; *s; s++) {
+        if ((unsigned char)*s <= 0x20 || *s == '\\' || *s == '"' || *s == '%' ||
+            *s == '\'')
+            return 0;
+    }
+    return 1;
+}
+
+/* Whether an enabled camera before index `upto` has the address addr. */
+static int unit_seen(const struct nvr_config *cfg, int upto, const char *addr)
+{
+    char why[CHECK_MSG_MAX];
+
+    for (int i = 0; i < upto; i++) {
+        struct check_target t;
+        int dns, same;
+
+        if (!cfg->cameras[i].enabled ||
+            check_camera_target(cfg, &cfg->cameras[i], NULL, &t, &dns, why,
+                                sizeof(why)) < 0)
+            continue;
+        same = strcmp(t.addr, addr) == 0;
+        memset(&t, 0, sizeof(t));
+        if (same)
+            return 1;
+    }
+    return 0;
+}
+
+static void print_unit(const struct nvr_config *cfg, const char *cfg_path,
+                       const char *exe, const char *user)
+{
+    char why[CHECK_MSG_MAX];
+
+    printf(
+        "# nvr.service for %s, written by 'nvr systemd-unit' (nvr %s).\n"
+        "# Install: nvr systemd-unit -c %s >/etc/systemd/system/nvr.service\n"
+        "# The service user needs read access to the config and password\n"
+        "# files and owns the storage directory:\n"
+        "#   useradd --system --home-dir %s --shell /usr/sbin/nologin %s\n"
+        "[Unit]\n"
+        "Description=nvr network video recorder\n"
+        "After=network-online.target\n"
+        "Wants=network-online.target\n\n"
+        "[Service]\n"
+        "Type=exec\n"
+        "ExecStart=%s run -c %s\n"
+        "User=%s\n"
+        "Group=%s\n"
+        "Restart=on-failure\n"
+        "RestartSec=5s\n"
+        "TimeoutStopSec=30s\n\n",
+        cfg_path, NVR_VERSION, cfg_path, cfg->storage_path, user, exe, cfg_path,
+        user, user);
+    printf("# The network: the cameras below, nothing else, and no DNS.\n");
+    printf("IPAddressDeny=any\n");
+    printf("IPAddressAllow=");
+    for (int i = 0, first = 1; i < cfg->n_cameras; i++) {
+        const struct nvr_camera_config *cam = &cfg->cameras[i];
+        struct check_target t;
+        int dns;
+
+        if (!cam->enabled)
+            continue;
+        if (check_camera_target(cfg, cam, NULL, &t, &dns, why, sizeof(why)) < 0)
+            continue;
+        if (!unit_seen(cfg, i, t.addr)) {
+            printf("%s%s", first ? "" : " ", t.addr);
+            first = 0;
+        }
+        memset(&t, 0, sizeof(t));
+    }
+    printf("\n");
+    for (int i = 0; i < cfg->n_cameras; i++) {
+        const struct nvr_camera_config *cam = &cfg->cameras[i];
+        struct check_target t;
+        int dns;
+
+        if (!cam->enabled) {
+            printf("# camera %s: disabled, not listed\n", cam->name);
+            continue;
+        }
+        if (check_camera_target(cfg, cam, NULL, &t, &dns, why, sizeof(why)) <
+            0) {
+            printf("# refused, not listed: %s\n", why);
+            continue;
+        }
+        printf("# camera %s: %s port %u%s\n", cam->name, t.addr,
+               (unsigned)t.port, dns ? " (resolved by DNS now)" : "");
+        memset(&t, 0, sizeof(t));
+    }
+    if (cfg->allow_dns)
+        printf("# allow_dns = true: add your DNS servers to IPAddressAllow=,\n"
+               "# nvr resolves camera names once, at start-up.\n");
+    printf("# No AF_UNIX: nvr opens no local sockets.\n"
+           "RestrictAddressFamilies=AF_INET AF_INET6\n\n");
+    printf("# The file system: read-only, except the storage directory.\n"
+           "ProtectSystem=strict\n"
+           "ReadWritePaths=%s\n"
+           "ProtectHome=yes\n"
+           "PrivateTmp=yes\n"
+           "PrivateMounts=yes\n"
+           "PrivateDevices=yes\n"
+           "DevicePolicy=closed\n"
+           "ProtectProc=invisible\n"
+           "ProcSubset=pid\n"
+           "# Group-readable: operators in the service's group may read.\n"
+           "UMask=0027\n\n",
+           cfg->storage_path);
+    printf("# Privileges: none.\n"
+           "NoNewPrivileges=yes\n"
+           "CapabilityBoundingSet=\n"
+           "AmbientCapabilities=\n"
+           "PrivateUsers=yes\n"
+           "RestrictSUIDSGID=yes\n"
+           "RestrictNamespaces=yes\n"
+           "RestrictRealtime=yes\n"
+           "LockPersonality=yes\n"
+           "MemoryDenyWriteExecute=yes\n"
+           "RemoveIPC=yes\n"
+           "KeyringMode=private\n"
+           "ProtectKernelTunables=yes\n"
+           "ProtectKernelModules=yes\n"
+           "ProtectKernelLogs=yes\n"
+           "ProtectControlGroups=yes\n"
+           "ProtectClock=yes\n"
+           "ProtectHostname=yes\n"
+           "LimitCORE=0\n\n");
+    printf("# System calls: what a service needs, minus privileged ones.\n"
+           "SystemCallArchitectures=native\n"
+           "SystemCallFilter=@system-service\n"
+           "SystemCallFilter=~@privileged @resources\n"
+           "SystemCallErrorNumber=EPERM\n\n"
+           "[Install]\n"
+           "WantedBy=multi-user.target\n");
+}
+
+int cmd_systemd_unit_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"exec", required_argument, NULL, 'e'},
+        {"user", required_argument, NULL, 'u'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *path = NULL, *exe = NULL, *user = "nvr";
+    char cfg_abs[PATH_MAX], exe_abs[PATH_MAX];
+    struct nvr_config *cfg;
+    int c, rc;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            path = optarg;
+            break;
+        case 'e':
+            exe = optarg;
+            break;
+        case 'u':
+            user = optarg;
+            break;
+        case 'h':
+            unit_usage(stdout);
+            return NVR_EXIT_OK;
+        default:
+            unit_usage(stderr);
+            return NVR_EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        unit_usage(stderr);
+        return NVR_EXIT_USAGE;
+    }
+    rc = nvr_cli_load_config(path, &cfg);
+    if (rc != 0)
+        return rc;
+    if (!realpath(cfg->path, cfg_abs))
+        snprintf(cfg_abs, sizeof(cfg_abs), "%s", cfg->path);
+    if (!exe) {
+        ssize_t n = readlink("/proc/self/exe", exe_abs, sizeof(exe_abs) - 1);
+
+        if (n <= 0)
+            snprintf(exe_abs, sizeof(exe_abs), "/usr/local/bin/nvr");
+        else
+            exe_abs[n] = '\0';
+        exe = exe_abs;
+    }
+    if (!user || !unit_safe(cfg_abs) || !unit_safe(exe) || !unit_safe(user) ||
+        !unit_safe(cfg->storage_path) || !*user || strchr(user, ' ') ||
+        cfg->storage_path[0] != '/') {
+        fprintf(stderr, "nvr systemd-unit: the config path, binary path, "
+                        "user and storage path must be plain text, and the "
+                        "storage path absolute\n");
+        nvr_config_free(cfg);
+        return NVR_EXIT_USAGE;
+    }
+    print_unit(cfg, cfg_abs, exe, user);
+    nvr_config_free(cfg);
+    return NVR_EXIT_OK;
+}
