@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The real 'nvr tui' driven inside tmux (send-keys, capture-pane) over a
+# catalog made by really recording camsim with a known outage (the mount
+# taken down through its control file): the timeline shows the gap where
+# 'nvr recordings' says it is, typing a time moves the cursor and the status
+# line there, 'n' jumps to the gap, '?' opens the help, resizing to 80x24
+# and back keeps the layout, and 'q' (and Ctrl-C) restore the terminal.
+. "$NVR_TEST_LIB"
+
+command -v tmux >/dev/null || fail "tmux is not installed (setup.sh installs it)"
+command -v python3 >/dev/null || fail "python3 is not installed"
+export TZ=Europe/London
+
+# ---- a recording with a known outage ----
+mkdir -p "$T/control"
+start_camsim cam --mount gate --control "$T/control" --width 320 --height 180
+cfg="$T/nvr.ini"
+write_config "$cfg" "$T/storage" 10
+add_camera "$cfg" gate "rtsp://127.0.0.1:$CAMSIM_PORT/gate"
+start_nvr "$cfg" nvr
+wait_for 20 state_is "$cfg" gate recording || fail "camera not recording"
+sleep 8
+touch "$T/control/gate.down"
+not_recording() { ! state_is "$cfg" gate recording; }
+wait_for 20 not_recording || fail "camera still recording while down"
+sleep 6
+rm "$T/control/gate.down"
+wait_for 20 state_is "$cfg" gate recording || fail "recording did not resume"
+sleep 8
+stop_nvr
+"$NVR" recordings -c "$cfg" --camera gate --json >"$T/rec.json"
+jq -e '(.gaps | length) == 1' "$T/rec.json" >/dev/null ||
+    fail "expected one gap: $(jq -c .gaps "$T/rec.json")"
+gap_start=$(jq '.gaps[0].start_us' "$T/rec.json")
+gap_end=$(jq '.gaps[0].end_us' "$T/rec.json")
+ok "recorded with a gap of $(( (gap_end - gap_start) / 1000 )) ms"
+
+hms() { date -d "@$(( $1 / 1000000 ))" +%H:%M:%S; }
+
+# ---- tmux ----
+SOCK="$T/tmux.sock"
+tmx() { tmux -S "$SOCK" -f /dev/null "$@"; }
+cleanup_tmux() { tmx kill-server 2>/dev/null || true; }
+trap 'cleanup_tmux; cleanup' EXIT
+tmx new-session -d -s tui -x 120 -y 40 \
+    "env -i PATH=$PATH HOME=$T TERM=xterm-256color TZ=$TZ LANG=C.UTF-8 PS1='PROMPT\$ ' bash --norc --noprofile"
+tmx set-option -g window-size manual
+
+screen() { tmx capture-pane -p -t tui; }
+screen_has() { screen | grep -q -- "$1"; }
+wait_screen() {
+    wait_for "${2:-10}" screen_has "$1" || {
+        screen >&2
+        fail "screen never showed '$1'"
+    }
+}
+keys() { tmx send-keys -t tui "$@"; }
+
+# Row/column facts of the screen: the status line is the second-last row,
+# the cursor row ('^') above it and the timeline bar above that.
+# Prints "<cursor col> <bar char at cursor> <bar char left of cursor>".
+cursor_facts() {
+    screen | python3 -c '
+import sys
+rows = sys.stdin.read().split("\n")
+h = int(sys.argv[1])
+rows = (rows + [""] * h)[:h]
+cur, bar = rows[h - 3], rows[h - 4]
+c = cur.find("^")
+at = bar[c] if 0 <= c < len(bar) else " "
+left = bar[c - 1] if 1 <= c <= len(bar) else " "
+print(c, at, left)
+' "$1"
+}
+status_line() { screen | sed -n "$(($1 - 1))p"; }
+# wait_status PATTERN...: the status line (40 rows) matches every pattern.
+status_matches() {
+    local st p
+    st=$(status_line 40)
+    for p in "$@"; do
+        echo "$st" | grep -q -- "$p" || return 1
+    done
+}
+wait_status() {
+    wait_for 10 status_matches "$@" || {
+        screen >&2
+        fail "status line never matched $*: $(status_line 40)"
+    }
+}
+
+wait_screen 'PROMPT\$'
+keys "$NVR tui -c $cfg; echo TUI-EXIT=\$?" Enter
+wait_screen 'CAMERA'
+wait_screen 'gate'
+ok "nvr tui shows the camera"
+
+# Zoom the timeline to 2 minutes so that a column is about a second.
+for _ in 1 2 3 4 5 6 7 8; do keys z; done
+wait_screen '=rec'
+
+# Typing a time moves the cursor and the status line there.
+before=$(hms $((gap_start - 4000000)))
+keys g
+wait_screen 'go to'
+keys "$before" Enter
+wait_status "$before" PAUSED
+read -r col_b at_b _ <<<"$(cursor_facts 40)"
+[ "$col_b" -ge 0 ] || fail "no cursor on the timeline"
+[ "$at_b" = "█" ] || { screen >&2; fail "cursor at $before is on '$at_b', not recorded footage"; }
+ok "typed time $before: status line and cursor (column $col_b) moved there"
+
+# Inside the gap: no recording there, on the status line and the timeline.
+mid=$(hms $(( (gap_start + gap_end) / 2 )))
+keys g "$mid" Enter
+wait_status "$mid" "NO RECORDING"
+read -r col_m at_m _ <<<"$(cursor_facts 40)"
+[ "$at_m" = "·" ] || { screen >&2; fail "the timeline at $mid (inside the gap) shows '$at_m'"; }
+ok "timeline shows the gap at $mid (column $col_m)"
+
+# 'n' from before the gap lands on its start.
+keys g "$before" Enter
+wait_status "$before" PAUSED
+keys n
+gs=$(hms "$gap_start")
+gs1=$(hms $((gap_start - 1000000)))
+wait_status "NO RECORDING"
+st=$(status_line 40)
+echo "$st" | grep -q -e "$gs" -e "$gs1" || fail "n: status line '$st' is not at the gap start $gs"
+read -r col_n at_n left_n <<<"$(cursor_facts 40)"
+[ "$left_n" = "█" ] || { screen >&2; fail "left of the gap start is '$left_n', not footage"; }
+[ "$at_n" = "·" ] || [ "$at_n" = "▒" ] || { screen >&2; fail "the gap start shows '$at_n'"; }
+ok "n jumps to the gap at $gs (column $col_n)"
+
+# Help.
+keys '?'
+wait_screen 'Keys of nvr tui'
+screen | grep -q "next gap" || fail "help does not list n"
+screen | grep -q "export" || fail "help does not list export"
+keys '?'
+wait_status 'NO RECORDING'
+ok "? opens and closes the help screen"
+
+# Resize to 80x24 and back: the same layout, nothing beyond the edge.
+check_layout() {
+    local w=$1 h=$2 s
+    s=$(screen)
+    [ "$(printf '%s\n' "$s" | wc -l)" -eq "$h" ] || return 1
+    printf '%s\n' "$s" | sed -n 1p | grep -q 'nvr tui' || return 1
+    printf '%s\n' "$s" | sed -n 2p | grep -q 'CAMERA' || return 1
+    printf '%s\n' "$s" | sed -n 3p | grep -q 'gate' || return 1
+    printf '%s\n' "$s" | sed -n "$((h - 1))p" | grep -q "$gs\|$gs1" || return 1
+    printf '%s\n' "$s" | sed -n "$((h - 1))p" | grep -q 'NO RECORDING' || return 1
+    printf '%s\n' "$s" | sed -n "$((h - 2))p" | grep -q '\^' || return 1
+    printf '%s\n' "$s" | sed -n "$((h - 5))p" | grep -q '=rec' || return 1
+    printf '%s\n' "$s" | python3 -c '
+import sys
+w = int(sys.argv[1])
+sys.exit(0 if all(len(l) <= w for l in sys.stdin.read().split("\n")) else 1)
+' "$w"
+}
+tmx resize-window -t tui -x 80 -y 24
+wait_for 10 check_layout 80 24 || { screen >&2; fail "layout at 80x24"; }
+[ "$(cursor_facts 24 | cut -d' ' -f3)" = "█" ] || { screen >&2; fail "gap cursor lost at 80x24"; }
+ok "80x24 keeps the layout"
+tmx resize-window -t tui -x 120 -y 40
+wait_for 10 check_layout 120 40 || { screen >&2; fail "layout back at 120x40"; }
+ok "back to 120x40 keeps the layout"
+
+# q restores the terminal: the shell prompt, no alternate screen, a
+# visible cursor, and the tty in its cooked mode.
+keys q
+wait_screen 'TUI-EXIT=0'
+[ "$(tmx display -p -t tui '#{alternate_on}')" = 0 ] || fail "still on the alternate screen"
+[ "$(tmx display -p -t tui '#{cursor_flag}')" = 1 ] || fail "cursor left hidden"
+keys "stty -a | tr ' ;' '\n\n' | grep -x -e echo -e icanon -e icrnl -e isig | sort | tr '\n' , ; echo" Enter
+wait_screen '^echo,icanon,icrnl,isig,'
+ok "q restores the terminal"
+
+# Ctrl-C does too.
+keys "clear" Enter
+keys "$NVR tui -c $cfg; echo TUI-EXIT=\$?" Enter
+wait_screen 'CAMERA'
+keys C-c
+wait_screen 'TUI-EXIT=0'
+[ "$(tmx display -p -t tui '#{alternate_on}')" = 0 ] || fail "Ctrl-C left the alternate screen on"
+ok "Ctrl-C restores the terminal"
+
+# Each playback session is in the audit log.
+n=$(sqlite3 "$T/storage/catalog.db" "select count(*) from audit where kind = 'playback' and camera = 'gate'")
+[ "$n" -ge 1 ] || fail "no playback entry in the audit log"
+ok "$n playback sessions in the audit log"
