@@ -16,9 +16,11 @@ PACKAGES=(
     build-essential meson ninja-build pkg-config clang-format
     # libraries
     libuv1-dev libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
-    libsqlite3-dev libinih-dev libncurses-dev libchafa-dev
+    libsqlite3-dev libssl-dev libinih-dev libncurses-dev libchafa-dev
+    libseccomp-dev
     # tests
     libcmocka-dev ffmpeg sqlite3 jq bc tmux procps psmisc tzdata
+    strace iproute2 util-linux
     # the simulated camera (GStreamer RTSP server, H.264 encoder, clock overlay)
     libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
     libgstrtspserver-1.0-dev gstreamer1.0-plugins-base

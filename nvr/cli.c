@@ -32,6 +32,18 @@ static const struct nvr_command commands[] = {
     {"probe", cmd_probe_main, "connect to one camera and list its tracks"},
     {"recordings", cmd_recordings_main,
      "a camera's recorded segments and gaps"},
+    {"retention", cmd_retention_main,
+     "one retention pass: delete what the config says must go"},
+    {"hold", cmd_hold_main, "legal holds that retention never deletes"},
+    {"verify-storage", cmd_verify_storage_main,
+     "rehash segments against the catalog's SHA-256"},
+    {"tui", cmd_tui_main, "the operator's terminal UI"},
+    {"export", cmd_export_main, "evidential export with hash and manifest"},
+    {"verify", cmd_verify_main, "check an exported clip against its sidecars"},
+    {"audit", cmd_audit_main, "the tamper-evident audit log (--verify)"},
+    {"check", cmd_check_main, "check the config and host: addresses, secrets"},
+    {"systemd-unit", cmd_systemd_unit_main,
+     "print an nvr.service confined to the cameras"},
 };
 
 static void usage(FILE *f)

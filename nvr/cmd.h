@@ -20,6 +20,15 @@ int cmd_demo_main(int argc, char **argv);
 int cmd_status_main(int argc, char **argv);
 int cmd_probe_main(int argc, char **argv);
 int cmd_recordings_main(int argc, char **argv);
+int cmd_retention_main(int argc, char **argv);
+int cmd_hold_main(int argc, char **argv);
+int cmd_verify_storage_main(int argc, char **argv);
+int cmd_tui_main(int argc, char **argv);
+int cmd_export_main(int argc, char **argv);
+int cmd_verify_main(int argc, char **argv);
+int cmd_audit_main(int argc, char **argv);
+int cmd_check_main(int argc, char **argv);
+int cmd_systemd_unit_main(int argc, char **argv);
 
 /* Loads the config at path (NULL: nvr_config_default_path()), printing
  * every problem to stderr. Returns 0 or NVR_EXIT_USAGE. */

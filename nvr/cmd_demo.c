@@ -2,8 +2,8 @@
 /*
  * nvr demo: starts the simulated camera (tests/camsim) with two cameras on
  * 127.0.0.1, writes a config for them under --dir, records them with the
- * real recorder, shows a live status table, and prints what it recorded
- * and where.
+ * real recorder, opens the terminal UI on them (or shows a status table),
+ * and prints what it recorded and where.
  */
 #include "config.h"
 #include "nvr/cmd.h"
@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include "nvr/daemon.h"
 #include "nvr/timefmt.h"
 #include "storage/catalog.h"
+#include "ui-tui/tui.h"
 
 #define DEMO_DEFAULT_SECONDS 30
 #define DEMO_CAMSIM_READY_MS 15000
@@ -47,24 +49,31 @@ struct demo {
     int64_t seconds;
     int64_t started_us;
     int table_lines; /* lines of the live table drawn last time */
+    /* With the TUI: the recorder runs on its own thread. */
+    const struct nvr_config *cfg;
+    const struct nvr_daemon_options *dopts;
+    int daemon_err;
+    volatile int daemon_ticking; /* its signal handlers are in place */
+    volatile int daemon_done;
 };
 
 static void demo_usage(FILE *f)
 {
-    fprintf(f, "usage: nvr demo [--dir D] [--seconds N] [--no-tui]\n\n"
-               "Starts two simulated cameras on 127.0.0.1, records them with "
-               "the real\nrecorder into D (default ./nvr-demo) and shows their "
-               "live status.\nOn a terminal it runs until Ctrl-C (or N "
-               "seconds); without one, or\nwith --no-tui, it records for N "
-               "seconds (default 30), prints a\nsummary of what it recorded "
-               "and where, and exits.\n\n"
-               "      --dir D        where the config, catalog and segments "
-               "go\n"
-               "      --seconds N    stop after N seconds\n"
-               "      --no-tui       plain output, even on a terminal\n"
-               "  -h, --help         this text\n\n"
-               "The simulated camera program is found next to nvr "
-               "(tests/camsim/camsim\nin the build tree) or at $NVR_CAMSIM.\n");
+    fprintf(f,
+            "usage: nvr demo [--dir D] [--seconds N] [--no-tui]\n\n"
+            "Starts two simulated cameras on 127.0.0.1, records them with "
+            "the real\nrecorder into D (default ./nvr-demo) and opens the "
+            "terminal UI on them,\nlive, until q or Ctrl-C (or N "
+            "seconds); without a terminal, or\nwith --no-tui, it records for N "
+            "seconds (default 30), prints a\nsummary of what it recorded "
+            "and where, and exits.\n\n"
+            "      --dir D        where the config, catalog and segments "
+            "go\n"
+            "      --seconds N    stop after N seconds\n"
+            "      --no-tui       plain output, even on a terminal\n"
+            "  -h, --help         this text\n\n"
+            "The simulated camera program is found next to nvr "
+            "(tests/camsim/camsim\nin the build tree) or at $NVR_CAMSIM.\n");
 }
 
 static int find_camsim(struct demo *d)
@@ -208,6 +217,11 @@ static void demo_tick(void *user, const struct nvr_daemon_cam_view *cams, int n)
     int64_t now = nvr_clock_wall_us();
     int64_t elapsed_s = (now - d->started_us) / 1000000;
 
+    if (d->cfg) {
+        /* The TUI shows the cameras; the loop is up and owns SIGTERM. */
+        __atomic_store_n(&d->daemon_ticking, 1, __ATOMIC_RELEASE);
+        return;
+    }
     if (!d->tty) {
         /* A log-friendly line per camera every five seconds. */
         if (elapsed_s % 5 != 0)
@@ -249,6 +263,66 @@ static void demo_tick(void *user, const struct nvr_daemon_cam_view *cams, int n)
     }
     d->table_lines = 2 + n;
     fflush(stdout);
+}
+
+static void *demo_daemon_thread(void *arg)
+{
+    struct demo *d = arg;
+
+    d->daemon_err = nvr_daemon_run(d->cfg, d->dopts);
+    __atomic_store_n(&d->daemon_done, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+/*
+ * The recorder on its own thread and the TUI on this one, live on the demo
+ * cameras. When the TUI ends (q, Ctrl-C) the recorder is stopped the way
+ * systemd stops it, with SIGTERM, once its loop handles the signal; when
+ * the recorder ends (--seconds) the TUI ends too. Returns the recorder's
+ * result.
+ */
+static int demo_with_tui(struct demo *d, const struct nvr_config *cfg,
+                         const struct nvr_daemon_options *dopts)
+{
+    struct tui_options topts;
+    pthread_t th;
+    int err;
+
+    d->cfg = cfg;
+    d->dopts = dopts;
+    tui_log_capture_begin();
+    err = pthread_create(&th, NULL, demo_daemon_thread, d);
+    if (err != 0) {
+        tui_log_capture_end();
+        return -err;
+    }
+    /* The catalog exists once the recorder's start-up is done. */
+    for (int i = 0;
+         i < 200 && !__atomic_load_n(&d->daemon_ticking, __ATOMIC_ACQUIRE) &&
+         !__atomic_load_n(&d->daemon_done, __ATOMIC_ACQUIRE);
+         i++)
+        usleep(50000);
+    memset(&topts, 0, sizeof(topts));
+    topts.storage_dir = cfg->storage_path;
+    topts.cameras = demo_cameras;
+    topts.n_cameras = DEMO_N_CAMERAS;
+    topts.start_live = 1;
+    topts.export_dir = d->dir;
+    topts.stop = &d->daemon_done;
+    err = tui_run(&topts);
+    if (!__atomic_load_n(&d->daemon_done, __ATOMIC_ACQUIRE)) {
+        while (!__atomic_load_n(&d->daemon_ticking, __ATOMIC_ACQUIRE) &&
+               !__atomic_load_n(&d->daemon_done, __ATOMIC_ACQUIRE))
+            usleep(20000);
+        if (!__atomic_load_n(&d->daemon_done, __ATOMIC_ACQUIRE))
+            kill(getpid(), SIGTERM);
+    }
+    pthread_join(th, NULL);
+    tui_log_capture_end();
+    if (err < 0)
+        fprintf(stderr, "nvr demo: the terminal UI failed: %s\n",
+                nvr_strerror(err));
+    return d->daemon_err;
 }
 
 struct summary {
@@ -415,7 +489,10 @@ int cmd_demo_main(int argc, char **argv)
     dopts.stop_after_ms = d.seconds * 1000;
     dopts.tick = demo_tick;
     dopts.user = &d;
-    err = nvr_daemon_run(cfg, &dopts);
+    if (d.tty)
+        err = demo_with_tui(&d, cfg, &dopts);
+    else
+        err = nvr_daemon_run(cfg, &dopts);
     stop_camsim(&d);
     nvr_config_free(cfg);
     if (err < 0) {

@@ -32,7 +32,7 @@ int cmd_run_main(int argc, char **argv)
     };
     const char *config_path = NULL;
     struct nvr_config *cfg;
-    struct nvr_daemon_options dopts = {0};
+    struct nvr_daemon_options dopts = {.sandbox = 1};
     int c, rc;
 
     optind = 1;

@@ -17,6 +17,7 @@
 #include "nvr/base/err.h"
 #include "nvr/daemon.h"
 #include "nvr/json.h"
+#include "nvr/sandbox.h"
 #include "nvr/timefmt.h"
 #include "storage/catalog.h"
 
@@ -176,6 +177,7 @@ int cmd_status_main(int argc, char **argv)
         }
         json_arr_end(&j);
         json_bool(&j, "recorder_running", ctx.running);
+        sandbox_status_json(&j, cfg->storage_path);
         json_obj_begin(&j, "storage");
         json_str(&j, "path", cfg->storage_path);
         json_int(&j, "used_bytes", segment_bytes_sum);
@@ -206,6 +208,7 @@ int cmd_status_main(int argc, char **argv)
     }
     if (!ctx.running)
         printf("\nno recorder is running on this storage\n");
+    sandbox_status_print(stdout, cfg->storage_path, ctx.running);
     printf("\nstorage %s: %.1f MB in segments", cfg->storage_path,
            (double)segment_bytes_sum / 1e6);
     if (free_bytes >= 0)

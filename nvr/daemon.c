@@ -30,6 +30,10 @@
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
 #include "nvr/base/thread.h"
+#include "nvr/check.h"
+#include "nvr/daemon_audit.h"
+#include "nvr/sandbox.h"
+#include "nvr/retention_job.h"
 #include "storage/catalog.h"
 #include "storage/recovery.h"
 #include "storage/writer.h"
@@ -74,7 +78,9 @@ struct daemon {
     int64_t start_mono_us;
     struct nvr_daemon_cam_view *views;
     int lock_fd; /* holds NVR_DAEMON_LOCK_FILE while running; -1 if not */
-    int64_t *prev_last_frame_us; /* per config camera, from the last run */
+    struct nvr_retention_job *retention; /* periodic + emergency passes */
+    int64_t *prev_last_frame_us;  /* per config camera, from the last run */
+    struct check_target *targets; /* per config camera (nvr/check.h) */
 };
 
 static void daemon_stop(struct daemon *d, const char *why);
@@ -169,10 +175,12 @@ static void status_fill(struct daemon *d, struct catalog_status *rows,
             st->reconnects = (int64_t)is.reconnects;
             st->dropped += (int64_t)is.aus_dropped;
         }
-        if (ws.last_err < 0 && ws.last_error[0])
+        /* Retention's alert (only held footage left) comes first. */
+        nvr_retention_job_alert(d->retention, st->error, sizeof(st->error));
+        if (!st->error[0] && ws.last_err < 0 && ws.last_error[0])
             snprintf(st->error, sizeof(st->error), "storage: %.200s",
                      ws.last_error);
-        else
+        else if (!st->error[0])
             snprintf(st->error, sizeof(st->error), "%s", c->error);
     }
 }
@@ -457,6 +465,33 @@ static int daemon_prepare_storage(struct daemon *d)
     return 0;
 }
 
+/* The air-gap rules (nvr/check.h): resolves every camera, refuses those
+ * that break a rule, then confines the process (nvr/sandbox.h) while this
+ * is still its only thread. */
+static int daemon_guard(struct daemon *d)
+{
+    int err = check_run_targets(d->cfg, NULL, &d->targets);
+
+    if (err < 0)
+        return err;
+    if (err == 0) {
+        LOG_E("nvr", "%s: every enabled camera was refused; nothing to record",
+              d->cfg->path);
+        return -EINVAL;
+    }
+    if (d->opts && d->opts->sandbox)
+        return sandbox_start_recorder(d->cfg, d->targets, d->cfg->n_cameras);
+    return 0;
+}
+
+/* A writer thread hit ENOSPC/EIO: run an emergency retention pass. */
+static void daemon_disk_full(void *user, const char *camera, int err)
+{
+    struct daemon *d = user;
+
+    nvr_retention_job_kick(d->retention);
+}
+
 static int daemon_start_cameras(struct daemon *d)
 {
     const struct nvr_config *cfg = d->cfg;
@@ -472,6 +507,8 @@ static int daemon_start_cameras(struct daemon *d)
             LOG_I("nvr", "camera %s: disabled in the config", cc->name);
             continue;
         }
+        if (!d->targets[i].allowed)
+            continue; /* refused by the air-gap rules, logged by check */
         c = &d->cams[d->n_cams];
         memset(c, 0, sizeof(*c));
         c->d = d;
@@ -482,6 +519,8 @@ static int daemon_start_cameras(struct daemon *d)
         wc.catalog_path = d->catalog_path;
         wc.camera = cc->name;
         wc.segment_seconds = cfg->segment_seconds;
+        wc.on_disk_full = daemon_disk_full;
+        wc.user = d;
         err = writer_new(&wc, &c->writer);
         if (err < 0) {
             LOG_E("nvr", "camera %s: cannot start its writer: %s", cc->name,
@@ -490,9 +529,9 @@ static int daemon_start_cameras(struct daemon *d)
         }
         memset(&ic, 0, sizeof(ic));
         ic.name = cc->name;
-        ic.url = cc->url;
-        ic.username = cc->username[0] ? cc->username : NULL;
-        ic.password = cc->password[0] ? cc->password : NULL;
+        ic.url = d->targets[i].url;
+        ic.username = d->targets[i].username;
+        ic.password = d->targets[i].password;
         err = ingest_camera_new(&d->loop, &ic, &cam_events, c, &c->ingest);
         if (err < 0) {
             LOG_E("nvr", "camera %s (config line %d): %s", cc->name, cc->line,
@@ -536,6 +575,13 @@ int nvr_daemon_run(const struct nvr_config *cfg,
     err = daemon_prepare_storage(d);
     if (err < 0)
         goto err_free;
+    nvr_daemon_audit_start(cfg, d->catalog_path);
+    err = daemon_guard(d);
+    if (err < 0)
+        goto err_free;
+    err = nvr_retention_job_new(cfg, d->catalog_path, &d->retention);
+    if (err < 0)
+        goto err_free;
     err = uv_loop_init(&d->loop);
     if (err < 0)
         goto err_free;
@@ -571,6 +617,8 @@ int nvr_daemon_run(const struct nvr_config *cfg,
         writer_free(d->cams[i].writer);
         d->cams[i].writer = NULL;
     }
+    nvr_retention_job_free(d->retention);
+    d->retention = NULL;
     final_rows = calloc((size_t)d->n_cams, sizeof(*final_rows));
     if (final_rows) {
         for (int i = 0; i < d->n_cams; i++) {
@@ -594,12 +642,14 @@ int nvr_daemon_run(const struct nvr_config *cfg,
         free(final_rows);
     }
     catalog_close(d->status_cat);
+    nvr_daemon_audit_stop(cfg, d->catalog_path, "clean shutdown");
     LOG_I("nvr", "stopped; every open segment was finished");
     if (d->lock_fd >= 0)
         close(d->lock_fd);
     free(d->prev_last_frame_us);
     free(d->views);
     free(d->cams);
+    check_targets_free(d->targets, cfg->n_cameras);
     free(d);
     return 0;
 
@@ -610,11 +660,13 @@ err_stop_writers:
         writer_free(d->cams[i].writer);
     (void)uv_loop_close(&d->loop);
 err_free:
+    nvr_retention_job_free(d->retention);
     if (d->lock_fd >= 0)
         close(d->lock_fd);
     free(d->prev_last_frame_us);
     free(d->views);
     free(d->cams);
+    check_targets_free(d->targets, cfg->n_cameras);
     free(d);
     return err;
 }

@@ -35,6 +35,8 @@ struct nvr_daemon_options {
     int64_t stop_after_ms;   /* 0: run until SIGINT/SIGTERM */
     nvr_daemon_tick_cb tick; /* may be NULL */
     void *user;
+    int sandbox; /* 1: confine the process (nvr/sandbox.h) once storage is
+                    open, before any thread starts; nvr run sets it */
 };
 
 /* The lock file in the storage directory held by a running recorder. */
