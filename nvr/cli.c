@@ -18,6 +18,7 @@
 #include "nvr/base/compiler.h"
 #include "nvr/base/log.h"
 #include "nvr/cmd.h"
+#include "nvr/timefmt.h"
 
 struct nvr_command {
     const char *name;
@@ -120,6 +121,15 @@ int nvr_cli_load_config(const char *path, struct nvr_config **out)
         return NVR_EXIT_USAGE;
     }
     return 0;
+}
+
+int nvr_cli_time_arg(const char *cmd, const char *opt, const char *s,
+                     int64_t *us)
+{
+    if (nvr_time_parse(s, us) == 0)
+        return 0;
+    fprintf(stderr, "nvr %s: %s: not an ISO 8601 time: '%s'\n", cmd, opt, s);
+    return -EINVAL;
 }
 
 void nvr_cli_storage_path(const struct nvr_config *cfg, const char *rel,

@@ -38,6 +38,14 @@ int nvr_cli_load_config(const char *path, struct nvr_config **out);
  * from $NVR_LOG_LEVEL. Call once, first. */
 void nvr_cli_init_logging(void);
 
+/*
+ * Parses the ISO 8601 time given to option `opt` ("--from") of command
+ * `cmd` ("export"); on failure prints "nvr CMD: OPT: not an ISO 8601 time"
+ * to stderr. Returns 0 or -EINVAL.
+ */
+int nvr_cli_time_arg(const char *cmd, const char *opt, const char *s,
+                     int64_t *us);
+
 /* Joins a path relative to the storage directory. */
 void nvr_cli_storage_path(const struct nvr_config *cfg, const char *rel,
                           char *out, size_t out_size);

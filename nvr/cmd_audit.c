@@ -84,14 +84,6 @@ static int list_cb(void *user, const struct audit_entry *e)
     return 0;
 }
 
-static int parse_time(const char *opt, const char *s, int64_t *us)
-{
-    if (nvr_time_parse(s, us) == 0)
-        return 0;
-    fprintf(stderr, "nvr audit: %s: not an ISO 8601 time: '%s'\n", opt, s);
-    return -1;
-}
-
 static int do_verify(struct catalog *cat, int json)
 {
     int64_t bad = 0, head_id = 0;
@@ -160,11 +152,11 @@ int cmd_audit_main(int argc, char **argv)
             camera = optarg;
             break;
         case 'f':
-            if (parse_time("--from", optarg, &from_us) < 0)
+            if (nvr_cli_time_arg("audit", "--from", optarg, &from_us) < 0)
                 return NVR_EXIT_USAGE;
             break;
         case 't':
-            if (parse_time("--to", optarg, &to_us) < 0)
+            if (nvr_cli_time_arg("audit", "--to", optarg, &to_us) < 0)
                 return NVR_EXIT_USAGE;
             break;
         case 'v':

@@ -104,14 +104,6 @@ static void print_result(struct json_out *j, const struct export_request *q,
     json_obj_end(j);
 }
 
-static int parse_time(const char *opt, const char *s, int64_t *us)
-{
-    if (nvr_time_parse(s, us) == 0)
-        return 0;
-    fprintf(stderr, "nvr export: %s: not an ISO 8601 time: '%s'\n", opt, s);
-    return -1;
-}
-
 int cmd_export_main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -152,12 +144,12 @@ int cmd_export_main(int argc, char **argv)
             cameras[n_cam++] = optarg;
             break;
         case 'f':
-            if (parse_time("--from", optarg, &from_us) < 0)
+            if (nvr_cli_time_arg("export", "--from", optarg, &from_us) < 0)
                 return NVR_EXIT_USAGE;
             has_from = 1;
             break;
         case 't':
-            if (parse_time("--to", optarg, &to_us) < 0)
+            if (nvr_cli_time_arg("export", "--to", optarg, &to_us) < 0)
                 return NVR_EXIT_USAGE;
             has_to = 1;
             break;

@@ -61,14 +61,6 @@ static int hold_open(const char *config_path, int flags,
     return 0;
 }
 
-static int hold_time_arg(const char *name, const char *v, int64_t *us)
-{
-    if (nvr_time_parse(v, us) == 0)
-        return 0;
-    fprintf(stderr, "nvr hold: --%s: not an ISO 8601 time: '%s'\n", name, v);
-    return -EINVAL;
-}
-
 static int hold_configured(const struct nvr_config *cfg, const char *camera)
 {
     for (int i = 0; i < cfg->n_cameras; i++)
@@ -142,12 +134,12 @@ static int hold_add(int argc, char **argv)
             camera = optarg;
             break;
         case 'f':
-            if (hold_time_arg("from", optarg, &from_us) < 0)
+            if (nvr_cli_time_arg("hold", "--from", optarg, &from_us) < 0)
                 return NVR_EXIT_USAGE;
             has_from = 1;
             break;
         case 't':
-            if (hold_time_arg("to", optarg, &to_us) < 0)
+            if (nvr_cli_time_arg("hold", "--to", optarg, &to_us) < 0)
                 return NVR_EXIT_USAGE;
             has_to = 1;
             break;

@@ -109,23 +109,13 @@ int cmd_recordings_main(int argc, char **argv)
             camera = optarg;
             break;
         case 'f':
-            if (nvr_time_parse(optarg, &from_us) != 0) {
-                fprintf(stderr,
-                        "nvr recordings: --from: not an ISO 8601 "
-                        "time: '%s'\n",
-                        optarg);
+            if (nvr_cli_time_arg("recordings", "--from", optarg, &from_us) < 0)
                 return NVR_EXIT_USAGE;
-            }
             has_from = 1;
             break;
         case 't':
-            if (nvr_time_parse(optarg, &to_us) != 0) {
-                fprintf(stderr,
-                        "nvr recordings: --to: not an ISO 8601 "
-                        "time: '%s'\n",
-                        optarg);
+            if (nvr_cli_time_arg("recordings", "--to", optarg, &to_us) < 0)
                 return NVR_EXIT_USAGE;
-            }
             has_to = 1;
             break;
         case 'j':

@@ -18,6 +18,14 @@ rc=0
 "$NVR" recordings -c /nonexistent.ini --camera x 2>"$T/err" || rc=$?
 [ "$rc" = 2 ] || fail "missing config exits $rc, want 2"
 grep -q "/nonexistent.ini" "$T/err" || fail "missing config not named"
+for cmd in "recordings --camera x" "export --camera x --to 2026-01-01 --reason r -o $T/x.mp4" "audit" "hold add --camera x --to 2026-01-01 --reason r"; do
+    rc=0
+    # shellcheck disable=SC2086
+    "$NVR" $cmd --from "yesterday-ish" 2>"$T/err" || rc=$?
+    [ "$rc" = 2 ] || fail "nvr $cmd with a bad --from exits $rc, want 2"
+    grep -q "^nvr ${cmd%% *}: --from: not an ISO 8601 time: 'yesterday-ish'" "$T/err" ||
+        fail "nvr $cmd: bad time message: $(cat "$T/err")"
+done
 ok "usage errors exit 2"
 
 cfg="$T/bad.ini"
