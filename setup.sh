@@ -72,7 +72,15 @@ demo)
 test)
     # Unit and fuzz-replay tests run in parallel; the integration suite
     # runs its tests one at a time (each starts cameras and recorders).
-    meson test -C build --print-errorlogs --num-processes 2 "$@"
+    rc=0
+    meson test -C build --print-errorlogs --num-processes 2 "$@" || rc=$?
+    # One plain closing line: "N passed, N failed, N skipped".
+    jq -rs '[.[] | .result] as $r
+        | "\($r | map(select(. == "OK" or . == "EXPECTEDFAIL")) | length) passed, "
+        + "\($r | map(select(. != "OK" and . != "EXPECTEDFAIL" and . != "SKIP")) | length) failed, "
+        + "\($r | map(select(. == "SKIP")) | length) skipped"' \
+        build/meson-logs/testlog.json
+    exit "$rc"
     ;;
 *)
     echo "usage: $0 demo|test|build" >&2
