@@ -39,7 +39,7 @@ static const char *realcam_dir(void)
 {
     const char *d = getenv("NVR_REALCAM_DIR");
 
-    return d && d[0] ? d : "/work/shared/realcam";
+    return d && d[0] ? d : "../shared/realcam";
 }
 
 /* Reads a fixture whole; returns owned bytes, NUL-terminated. */

@@ -674,7 +674,7 @@ static uint8_t *read_file(const char *name, size_t *len)
     uint8_t *buf;
     long size;
 
-    snprintf(path, sizeof(path), "%s/%s", dir ? dir : "/work/shared/realcam",
+    snprintf(path, sizeof(path), "%s/%s", dir ? dir : "../shared/realcam",
              name);
     fp = fopen(path, "rb");
     assert_non_null(fp);
