@@ -816,8 +816,8 @@ int catalog_segment_delete(struct catalog *cat, int64_t id)
     return err;
 }
 
-/* Fills *seg from a row of SEG_COLUMNS. */
-static void catalog_read_segment(sqlite3_stmt *st, struct catalog_segment *seg)
+/* Fills *seg from a row of SEG_COLUMNS (see storage_int.h). */
+void catalog__read_segment(sqlite3_stmt *st, struct catalog_segment *seg)
 {
     memset(seg, 0, sizeof(*seg));
     seg->id = sqlite3_column_int64(st, 0);
@@ -850,7 +850,7 @@ int catalog_segment_by_path(struct catalog *cat, const char *path,
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        catalog_read_segment(st, out);
+        catalog__read_segment(st, out);
         err = 0;
     } else if (rc == SQLITE_DONE) {
         err = -ENOENT;
@@ -932,7 +932,7 @@ static int catalog_list_camera(struct catalog *cat, int64_t camera_id,
     /* STMT_SEG_LIST_OPEN has no mask parameter. */
     rc = catalog_bind_int64s(st, 1, v, id == STMT_SEG_LIST ? 5 : 4);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        catalog_read_segment(st, &seg);
+        catalog__read_segment(st, &seg);
         if (cb(user, &seg) != 0) {
             catalog_stmt_put(st, owned);
             return 1;

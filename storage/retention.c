@@ -161,28 +161,6 @@ static int ret_prepare(struct catalog *cat, const char *sql, sqlite3_stmt **st)
     return rc == SQLITE_OK ? 0 : catalog__sqlite_err(cat, rc, "prepare");
 }
 
-static void ret_read_row(sqlite3_stmt *st, struct catalog_segment *seg)
-{
-    const unsigned char *t;
-
-    memset(seg, 0, sizeof(*seg));
-    seg->id = sqlite3_column_int64(st, 0);
-    seg->camera_id = sqlite3_column_int64(st, 1);
-    seg->start_us = sqlite3_column_int64(st, 2);
-    seg->end_us = sqlite3_column_int64(st, 3);
-    seg->bytes = sqlite3_column_int64(st, 4);
-    seg->frames = sqlite3_column_int64(st, 5);
-    seg->status = sqlite3_column_int(st, 6);
-    seg->width = sqlite3_column_int(st, 7);
-    seg->height = sqlite3_column_int(st, 8);
-    t = sqlite3_column_text(st, 9);
-    snprintf(seg->codec, sizeof(seg->codec), "%s", t ? (const char *)t : "");
-    t = sqlite3_column_text(st, 10);
-    snprintf(seg->path, sizeof(seg->path), "%s", t ? (const char *)t : "");
-    t = sqlite3_column_text(st, 11);
-    snprintf(seg->sha256, sizeof(seg->sha256), "%s", t ? (const char *)t : "");
-}
-
 /* ---- deleting rows already marked (shared with recovery) ---- */
 
 /* Fsyncs each directory in dirs[0..n) once. */
@@ -333,7 +311,7 @@ int retention__finish_deleting(struct catalog *cat, const char *storage_dir,
 
         sqlite3_bind_int(st, 1, RETENTION_BATCH);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-            ret_read_row(st, &rows[n++]);
+            catalog__read_segment(st, &rows[n++]);
         sqlite3_reset(st);
         if (rc != SQLITE_DONE) {
             err = catalog__sqlite_err(cat, rc, "list deleting rows");
@@ -448,7 +426,7 @@ static int ret_fetch(struct ret_ctx *x, enum ret_stmt which, int64_t camera_id,
     sqlite3_bind_int64(st, 4, *after_id);
     sqlite3_bind_int(st, 5, RETENTION_BATCH);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        ret_read_row(st, &x->batch[n++]);
+        catalog__read_segment(st, &x->batch[n++]);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
         return catalog__sqlite_err(x->cat, rc, "list retention candidates");
