@@ -225,6 +225,8 @@ static const char *recovery_codec_name(enum AVCodecID id)
         return "h264";
     case AV_CODEC_ID_HEVC:
         return "h265";
+    case AV_CODEC_ID_MJPEG:
+        return "mjpeg";
     default:
         return "";
     }
@@ -251,8 +253,9 @@ static int recovery_demux(struct recovery_io *io, const char *path,
     iobuf = NULL; /* owned by pb now */
     fmt->pb = pb;
     fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
-    /* The format is forced: a file that is not MP4 must not be read as
-     * something else that happens to probe. */
+    /* The format is forced: a file that is not MP4 or QuickTime must not
+     * be read as something else that happens to probe. Only the video
+     * track is counted: catalog frames and durations are video's. */
     r = avformat_open_input(&fmt, path, av_find_input_format("mov"), NULL);
     if (r < 0) {
         r = -EBADMSG; /* fmt was freed */
@@ -591,11 +594,14 @@ static int recovery_name_time(const char *camera, const char *name,
     return 0;
 }
 
-static bool recovery_is_mp4(const char *name)
+/* Segment files are MP4, or QuickTime when their audio is G.711 (see
+ * segment.h); both are read by the same demuxer. */
+static bool recovery_is_segment_name(const char *name)
 {
     size_t n = strlen(name);
 
-    return n >= 5 && strcmp(name + n - 4, ".mp4") == 0;
+    return n >= 5 && (strcmp(name + n - 4, ".mp4") == 0 ||
+                      strcmp(name + n - 4, ".mov") == 0);
 }
 
 /* A file the catalog does not know: indexed if it is a readable segment,
@@ -614,7 +620,8 @@ static int recovery_index_file(struct catalog *cat, const char *storage_dir,
     if (strlen(rel) >= sizeof(seg.path) ||
         recovery_abs_path(path, sizeof(path), storage_dir, rel) < 0)
         return 0;
-    r = recovery_is_mp4(name) ? recovery__probe_file(path, &p) : -EBADMSG;
+    r = recovery_is_segment_name(name) ? recovery__probe_file(path, &p)
+                                       : -EBADMSG;
     if (r < 0 || p.frames == 0) {
         rep->unreadable++;
         if (r < 0 && r != -EBADMSG) {

@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One segment file (see segment.h): libavformat's mp4 muxer in fragmented
- * mode (frag_keyframe+empty_moov+default_base_moof) writing through a
- * non-seekable custom AVIOContext. The write callback goes through fsops
- * and feeds a running SHA-256, so closing needs no re-read. Packets are
- * muxed one unit late so that each gets its exact duration; after each
- * keyframe (which makes the muxer emit the previous GOP as a fragment) the
- * I/O buffer is flushed so the fragment reaches the kernel.
+ * One segment file (see segment.h): libavformat's mp4 (or mov) muxer in
+ * fragmented mode (frag_keyframe+empty_moov+default_base_moof) writing
+ * through a non-seekable custom AVIOContext. The write callback goes
+ * through fsops and feeds a running SHA-256, so closing needs no re-read.
+ * Video packets are muxed one unit late so that each gets its exact
+ * duration; after each video keyframe (which makes the muxer emit the
+ * previous GOP, with the audio muxed meanwhile, as a fragment) the I/O
+ * buffer is flushed so the fragment reaches the kernel.
+ *
+ * frag_discont makes the first fragment of each track start at that
+ * track's first timestamp (its tfdt) instead of at zero, so audio that
+ * starts a little after the first video frame keeps its offset; and
+ * timestamps are never shifted by libavformat (they start at 0 for video
+ * and are never negative for audio), so the first packet muxed, which may
+ * be audio, does not move the time line.
  */
 #include "config.h"
 #include "storage/segment.h"
@@ -32,6 +40,17 @@
  * write calls. */
 #define SEGMENT_IO_BUF_BYTES ((size_t)256 * 1024)
 #define SEGMENT_FILE_MODE    0640
+/* Limits of an audio track we record. */
+#define SEGMENT_MAX_CHANNELS    8
+#define SEGMENT_MAX_SAMPLE_RATE 192000
+/* Samples in one AAC frame (ISO 14496-3, frameLengthFlag 0), which is
+ * what RTSP cameras send. */
+#define SEGMENT_AAC_FRAME_SAMPLES 1024
+/* Bytes of a JPEG scanned for its frame header when the size is unknown. */
+#define SEGMENT_JPEG_SCAN_BYTES ((size_t)64 * 1024)
+/* Stream indices in the file. */
+#define SEGMENT_VIDEO_STREAM 0
+#define SEGMENT_AUDIO_STREAM 1
 
 /* FFmpeg 7 (libavformat 61) made the write callback's buffer const. */
 #if LIBAVFORMAT_VERSION_MAJOR >= 61
@@ -48,18 +67,22 @@ struct segment {
     AVFormatContext *fmt;
     AVIOContext *pb;
     AVPacket *pkt;
-    struct nvr_track_info track;
+    struct nvr_track_info track; /* video */
+    struct nvr_track_info audio; /* when has_audio */
+    bool has_audio;
     int64_t wall_us; /* creation_time, UTC us */
     bool header_written;
-    bool started;        /* the first unit was accepted */
-    struct nvr_au *held; /* accepted, not yet muxed (owned ref) */
-    int64_t first_pts;   /* track clock */
-    int64_t last_pts;    /* of the last unit muxed */
-    int64_t last_dur;    /* duration of the last unit muxed, clock */
-    int64_t dur_ticks;   /* sum of muxed durations, clock */
-    int64_t frames;      /* units muxed */
-    int64_t bytes;       /* bytes accepted by write(2) */
-    int64_t dropped;     /* non-monotonic units refused */
+    bool started;           /* the first unit was accepted */
+    struct nvr_au *held;    /* accepted, not yet muxed (owned ref) */
+    int64_t first_pts;      /* track clock */
+    int64_t last_pts;       /* of the last unit muxed */
+    int64_t last_dur;       /* duration of the last unit muxed, clock */
+    int64_t dur_ticks;      /* sum of muxed durations, clock */
+    int64_t frames;         /* units muxed */
+    int64_t bytes;          /* bytes accepted by write(2) */
+    int64_t dropped;        /* non-monotonic units refused */
+    int64_t audio_frames;   /* audio units muxed */
+    int64_t audio_last_pts; /* of the last audio unit muxed, or -1 */
 };
 
 static int seg_io_write(void *opaque, segment_io_byte *buf, int size)
@@ -85,8 +108,48 @@ static int seg_io_write(void *opaque, segment_io_byte *buf, int size)
     return size;
 }
 
-/* Fills in width/height from the SPS when the stream description lacks
- * them, using libavcodec's parser over the params and the first unit. */
+/* Reads the size from a JPEG's frame header (ITU T.81 B.2.2: SOFn, n not
+ * 4, 8 or 12), scanning marker segments from SOI. */
+static void seg_jpeg_dims(const struct nvr_au *au, AVCodecParameters *par)
+{
+    const uint8_t *d = au->data;
+    size_t len =
+        au->len < SEGMENT_JPEG_SCAN_BYTES ? au->len : SEGMENT_JPEG_SCAN_BYTES;
+    size_t i = 2;
+
+    if (len < 4 || d[0] != 0xff || d[1] != 0xd8)
+        return;
+    while (i + 4 <= len) {
+        uint8_t m = d[i + 1];
+        size_t seg_len;
+
+        if (d[i] != 0xff)
+            return;
+        if (m == 0xff) {
+            i++; /* fill byte */
+            continue;
+        }
+        if (m == 0x01 || (m >= 0xd0 && m <= 0xd9)) {
+            i += 2; /* a marker without a length */
+            continue;
+        }
+        seg_len = (size_t)d[i + 2] << 8 | d[i + 3];
+        if (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc) {
+            if (seg_len < 7 || i + 2 + 7 > len)
+                return;
+            par->height = d[i + 5] << 8 | d[i + 6];
+            par->width = d[i + 7] << 8 | d[i + 8];
+            return;
+        }
+        if (m == 0xda || seg_len < 2)
+            return; /* scan data before any frame header */
+        i += 2 + seg_len;
+    }
+}
+
+/* Fills in width/height when the stream description lacks them: from
+ * the SPS, with libavcodec's parser over the params and the first unit,
+ * or from a JPEG's frame header. */
 static void seg_probe_dims(struct segment *seg, const struct nvr_au *au,
                            AVCodecParameters *par)
 {
@@ -95,6 +158,10 @@ static void seg_probe_dims(struct segment *seg, const struct nvr_au *au,
     uint8_t *buf = NULL;
     size_t len = seg->track.params_len + au->len;
 
+    if (seg->track.codec == NVR_CODEC_MJPEG) {
+        seg_jpeg_dims(au, par);
+        goto out;
+    }
     if (!parser || !avctx)
         goto out;
     buf = av_malloc(len + AV_INPUT_BUFFER_PADDING_SIZE);
@@ -178,11 +245,12 @@ static int seg_set_extradata(struct segment *seg, AVCodecParameters *par)
 
 static int seg_write_header(struct segment *seg, const struct nvr_au *first)
 {
-    AVCodecParameters *par = seg->fmt->streams[0]->codecpar;
+    AVCodecParameters *par = seg->fmt->streams[SEGMENT_VIDEO_STREAM]->codecpar;
     AVDictionary *opts = NULL;
     int r;
 
-    if (first && seg->track.params_len == 0) {
+    if (first && seg->track.params_len == 0 &&
+        seg->track.codec != NVR_CODEC_MJPEG) {
         seg_params_from_au(seg, first);
         r = seg_set_extradata(seg, par);
         if (r < 0)
@@ -190,8 +258,11 @@ static int seg_write_header(struct segment *seg, const struct nvr_au *first)
     }
     if (first && (par->width <= 0 || par->height <= 0))
         seg_probe_dims(seg, first, par);
-    av_dict_set(&opts, "movflags", "frag_keyframe+empty_moov+default_base_moof",
-                0);
+    av_dict_set(&opts, "movflags",
+                "frag_keyframe+empty_moov+default_base_moof+frag_discont", 0);
+    /* Each track's start is its first fragment's tfdt; an edit list in
+     * an empty moov could not say anything. */
+    av_dict_set(&opts, "use_editlist", "0", 0);
     r = avformat_write_header(seg->fmt, &opts);
     av_dict_free(&opts);
     if (r < 0)
@@ -202,7 +273,9 @@ static int seg_write_header(struct segment *seg, const struct nvr_au *first)
     return seg->err;
 }
 
-static int seg_mux(struct segment *seg, const struct nvr_au *au, int64_t dur)
+/* Hands one packet to the muxer; the unit's bytes are borrowed. */
+static int seg_write_packet(struct segment *seg, const struct nvr_au *au,
+                            int stream, int64_t pts, int64_t dur, bool key)
 {
     AVPacket *pkt = seg->pkt;
     int r;
@@ -210,19 +283,25 @@ static int seg_mux(struct segment *seg, const struct nvr_au *au, int64_t dur)
     av_packet_unref(pkt);
     pkt->data = (uint8_t *)au->data;
     pkt->size = (int)au->len;
-    pkt->stream_index = 0;
-    pkt->pts = pkt->dts = au->pts - seg->first_pts;
+    pkt->stream_index = stream;
+    pkt->pts = pkt->dts = pts;
     pkt->duration = dur;
-    if (au->flags & NVR_AU_KEY)
+    if (key)
         pkt->flags |= AV_PKT_FLAG_KEY;
     r = av_write_frame(seg->fmt, pkt);
     pkt->data = NULL;
     pkt->size = 0;
-    if (r < 0 || seg->err < 0) {
-        if (seg->err == 0)
-            seg->err = r;
+    if (r < 0 && seg->err == 0)
+        seg->err = r;
+    return seg->err;
+}
+
+static int seg_mux(struct segment *seg, const struct nvr_au *au, int64_t dur)
+{
+    if (seg_write_packet(seg, au, SEGMENT_VIDEO_STREAM,
+                         au->pts - seg->first_pts, dur,
+                         au->flags & NVR_AU_KEY) < 0)
         return seg->err;
-    }
     seg->frames++;
     seg->dur_ticks += dur;
     seg->last_dur = dur;
@@ -256,6 +335,41 @@ static void seg_free(struct segment *seg)
     free(seg);
 }
 
+static int seg_add_audio(struct segment *seg)
+{
+    const struct nvr_track_info *a = &seg->audio;
+    AVStream *st = avformat_new_stream(seg->fmt, NULL);
+    AVCodecParameters *par;
+
+    if (!st)
+        return -ENOMEM;
+    st->time_base = (AVRational){1, a->clock_rate};
+    par = st->codecpar;
+    par->codec_type = AVMEDIA_TYPE_AUDIO;
+    par->sample_rate = a->clock_rate;
+    av_channel_layout_default(&par->ch_layout, a->channels);
+    switch (a->codec) {
+    case NVR_CODEC_AAC:
+        par->codec_id = AV_CODEC_ID_AAC;
+        par->frame_size = SEGMENT_AAC_FRAME_SAMPLES;
+        par->extradata =
+            av_mallocz(a->params_len + AV_INPUT_BUFFER_PADDING_SIZE);
+        if (!par->extradata)
+            return -ENOMEM;
+        memcpy(par->extradata, a->params, a->params_len);
+        par->extradata_size = (int)a->params_len;
+        break;
+    default:
+        par->codec_id = a->codec == NVR_CODEC_PCMA ? AV_CODEC_ID_PCM_ALAW
+                                                   : AV_CODEC_ID_PCM_MULAW;
+        par->bits_per_coded_sample = 8;
+        par->block_align = a->channels;
+        par->frame_size = 1;
+        break;
+    }
+    return 0;
+}
+
 static int seg_setup_muxer(struct segment *seg)
 {
     AVStream *st;
@@ -266,9 +380,19 @@ static int seg_setup_muxer(struct segment *seg)
     time_t secs = (time_t)(seg->wall_us / 1000000);
     int r;
 
-    r = avformat_alloc_output_context2(&seg->fmt, NULL, "mp4", NULL);
+    r = avformat_alloc_output_context2(
+        &seg->fmt, NULL,
+        strcmp(segment_container_ext(seg->has_audio ? &seg->audio : NULL),
+               "mov") == 0
+            ? "mov"
+            : "mp4",
+        NULL);
     if (r < 0)
         return r;
+    /* Video starts at 0 and audio is never negative: nothing to shift,
+     * and a shift taken from an audio packet muxed first would move the
+     * video off zero. */
+    seg->fmt->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
     st = avformat_new_stream(seg->fmt, NULL);
     if (!st)
         return -ENOMEM;
@@ -277,17 +401,24 @@ static int seg_setup_muxer(struct segment *seg)
     par->codec_type = AVMEDIA_TYPE_VIDEO;
     if (seg->track.codec == NVR_CODEC_H264) {
         par->codec_id = AV_CODEC_ID_H264;
-    } else {
+    } else if (seg->track.codec == NVR_CODEC_H265) {
         /* hvc1: parameter sets only in the sample entry, which is what
          * Apple players require; the muxer converts Annex B to hvcC. */
         par->codec_id = AV_CODEC_ID_HEVC;
         par->codec_tag = MKTAG('h', 'v', 'c', '1');
+    } else {
+        par->codec_id = AV_CODEC_ID_MJPEG;
     }
     par->width = seg->track.width;
     par->height = seg->track.height;
     r = seg_set_extradata(seg, par);
     if (r < 0)
         return r;
+    if (seg->has_audio) {
+        r = seg_add_audio(seg);
+        if (r < 0)
+            return r;
+    }
 
     gmtime_r(&secs, &tm);
     snprintf(iso, sizeof(iso), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
@@ -310,21 +441,62 @@ static int seg_setup_muxer(struct segment *seg)
     return 0;
 }
 
+const char *segment_container_ext(const struct nvr_track_info *audio)
+{
+    if (audio &&
+        (audio->codec == NVR_CODEC_PCMA || audio->codec == NVR_CODEC_PCMU))
+        return "mov";
+    return "mp4";
+}
+
+bool segment_audio_ok(const struct nvr_track_info *audio)
+{
+    if (audio->clock_rate <= 0 || audio->clock_rate > SEGMENT_MAX_SAMPLE_RATE ||
+        audio->channels < 0 || audio->channels > SEGMENT_MAX_CHANNELS ||
+        audio->params_len > NVR_PARAMS_MAX_BYTES)
+        return false;
+    switch (audio->codec) {
+    case NVR_CODEC_AAC:
+        /* Without its AudioSpecificConfig the track cannot be decoded. */
+        return audio->params_len >= 2;
+    case NVR_CODEC_PCMA:
+    case NVR_CODEC_PCMU:
+        return true;
+    default:
+        return false;
+    }
+}
+
 int segment_open(const char *path, const struct nvr_track_info *video,
                  int64_t wall_us, struct segment **out)
+{
+    return segment_open_av(path, video, NULL, wall_us, out);
+}
+
+int segment_open_av(const char *path, const struct nvr_track_info *video,
+                    const struct nvr_track_info *audio, int64_t wall_us,
+                    struct segment **out)
 {
     struct segment *seg;
     int r;
 
-    if ((video->codec != NVR_CODEC_H264 && video->codec != NVR_CODEC_H265) ||
+    if ((video->codec != NVR_CODEC_H264 && video->codec != NVR_CODEC_H265 &&
+         video->codec != NVR_CODEC_MJPEG) ||
         video->clock_rate <= 0 || video->params_len > NVR_PARAMS_MAX_BYTES ||
-        wall_us < 0)
+        wall_us < 0 || (audio && !segment_audio_ok(audio)))
         return -EINVAL;
     seg = calloc(1, sizeof(*seg));
     if (!seg)
         return -ENOMEM;
     seg->fd = -1;
     seg->track = *video;
+    if (audio) {
+        seg->audio = *audio;
+        seg->has_audio = true;
+        if (seg->audio.channels == 0)
+            seg->audio.channels = 1; /* G.711 without a channel count */
+    }
+    seg->audio_last_pts = -1;
     seg->wall_us = wall_us;
     seg->path = strdup(path);
     seg->sha = av_sha_alloc();
@@ -388,6 +560,33 @@ int segment_write(struct segment *seg, struct nvr_au *au)
     return 0;
 }
 
+int segment_write_audio(struct segment *seg, const struct nvr_au *au,
+                        int64_t pts)
+{
+    int64_t dur;
+
+    if (seg->err < 0)
+        return seg->err;
+    if (!seg->has_audio || !seg->started || au->len == 0 ||
+        au->len > NVR_AU_MAX_BYTES || pts < 0 || pts <= seg->audio_last_pts) {
+        seg->dropped++;
+        return 1;
+    }
+    if (seg->audio.codec == NVR_CODEC_AAC)
+        dur = SEGMENT_AAC_FRAME_SAMPLES;
+    else
+        dur = (int64_t)(au->len / (size_t)seg->audio.channels);
+    if (dur <= 0) {
+        seg->dropped++;
+        return 1;
+    }
+    if (seg_write_packet(seg, au, SEGMENT_AUDIO_STREAM, pts, dur, true) < 0)
+        return seg->err;
+    seg->audio_frames++;
+    seg->audio_last_pts = pts;
+    return 0;
+}
+
 int64_t segment_elapsed(const struct segment *seg, int64_t pts)
 {
     return seg->started ? pts - seg->first_pts : 0;
@@ -403,9 +602,10 @@ void segment_get_progress(const struct segment *seg, struct segment_result *res)
     res->duration_us =
         av_rescale(seg->dur_ticks, 1000000, seg->track.clock_rate);
     res->dropped = seg->dropped;
+    res->audio_frames = seg->audio_frames;
     if (seg->fmt && seg->fmt->nb_streams > 0) {
-        res->width = seg->fmt->streams[0]->codecpar->width;
-        res->height = seg->fmt->streams[0]->codecpar->height;
+        res->width = seg->fmt->streams[SEGMENT_VIDEO_STREAM]->codecpar->width;
+        res->height = seg->fmt->streams[SEGMENT_VIDEO_STREAM]->codecpar->height;
     }
 }
 

@@ -5,13 +5,23 @@
  * running SHA-256 covers every byte as it is written. The file plays while
  * it is being written, and a crash loses at most the GOP in flight.
  *
- * Access units are held back by one so that every sample gets its exact
- * duration (the next unit's pts minus its own). A struct segment is used by
- * one thread at a time (the camera's writer thread); never the loop thread.
+ * A segment holds one video track (H.264, H.265 as hvc1, or MJPEG) and at
+ * most one audio track (AAC, G.711 A-law or mu-law), each in its own clock
+ * (time base 1/clock_rate) on one time line whose zero is the first video
+ * unit. The container is MP4 unless the audio is G.711, which FFmpeg's mp4
+ * muxer cannot tag: then QuickTime (.mov), with the same moof/mdat layout.
+ *
+ * Video units are held back by one so that every sample gets its exact
+ * duration (the next unit's pts minus its own); audio units are muxed at
+ * once with the duration their samples give. Frame counts and durations
+ * in struct segment_result are those of the video track. A struct segment
+ * is used by one thread at a time (the camera's writer thread); never the
+ * loop thread.
  */
 #ifndef NVR_STORAGE_SEGMENT_H
 #define NVR_STORAGE_SEGMENT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "nvr/base/au.h"
@@ -23,18 +33,31 @@
 #define SEGMENT_DEFAULT_FPS 25
 
 struct segment_result {
-    int64_t bytes;       /* bytes in the file (all of them hashed) */
-    int64_t frames;      /* units muxed */
-    int64_t first_pts;   /* pts of the first unit, track clock units */
-    int64_t last_pts;    /* pts of the last unit */
-    int64_t duration_us; /* sum of sample durations, as players report */
-    int64_t dropped;     /* units refused (non-monotonic pts, empty) */
-    int width, height;   /* pixels in the sample entry (from the SPS when
-                            the stream description had none) */
-    char sha256[65];     /* lowercase hex of the file bytes */
+    int64_t bytes;        /* bytes in the file (all of them hashed) */
+    int64_t frames;       /* units muxed */
+    int64_t first_pts;    /* pts of the first unit, track clock units */
+    int64_t last_pts;     /* pts of the last unit */
+    int64_t duration_us;  /* sum of sample durations, as players report */
+    int64_t dropped;      /* units refused (non-monotonic pts, empty),
+                             video and audio */
+    int64_t audio_frames; /* audio units muxed */
+    int width, height;    /* pixels in the sample entry (from the SPS when
+                             the stream description had none) */
+    char sha256[65];      /* lowercase hex of the file bytes */
 };
 
 struct segment;
+
+/*
+ * The file name extension ("mp4" or "mov", no dot) of the container that
+ * segment_open_av() writes for this audio track (NULL: no audio).
+ */
+const char *segment_container_ext(const struct nvr_track_info *audio);
+
+/* Whether segment_open_av() can record `audio` (borrowed): a codec it
+ * knows, a sane clock and channel count, and for AAC an
+ * AudioSpecificConfig. A track that fails this is left out of segments. */
+bool segment_audio_ok(const struct nvr_track_info *audio);
 
 /*
  * Creates `path` (O_EXCL: fails with -EEXIST if it exists) and prepares a
@@ -49,6 +72,18 @@ NVR_NODISCARD int segment_open(const char *path,
                                int64_t wall_us, struct segment **out);
 
 /*
+ * segment_open() with an optional audio track `audio` (borrowed; copied;
+ * NULL for none): AAC with its AudioSpecificConfig in params, or PCMA /
+ * PCMU; clock_rate is the sample rate, channels 1..8. `path` should end
+ * in segment_container_ext(audio). Returns what segment_open() returns;
+ * -EINVAL also for an audio track that cannot be recorded.
+ */
+NVR_NODISCARD int segment_open_av(const char *path,
+                                  const struct nvr_track_info *video,
+                                  const struct nvr_track_info *audio,
+                                  int64_t wall_us, struct segment **out);
+
+/*
  * Adds one video access unit (borrowed; a reference is kept until it is
  * muxed). The first unit must be a keyframe (-EINVAL otherwise). A unit
  * whose pts does not increase, or that is empty or larger than
@@ -60,7 +95,20 @@ NVR_NODISCARD int segment_open(const char *path,
 NVR_NODISCARD int segment_write(struct segment *seg, struct nvr_au *au);
 
 /*
- * Media time from the first unit to `pts` in the track clock; what a cut
+ * Adds one audio access unit (borrowed; muxed at once) at `pts`: audio
+ * clock ticks since the first video unit (the caller maps the camera's
+ * audio timestamps onto the video time line). Its duration is the samples
+ * it holds: 1024 per AAC frame, len / channels for G.711. Returns 0 when
+ * accepted; 1 when dropped and counted: no audio track, no video unit yet,
+ * pts negative or not after the previous audio unit's, empty or larger
+ * than NVR_AU_MAX_BYTES; or a negative errno from the disk as
+ * segment_write() does.
+ */
+NVR_NODISCARD int segment_write_audio(struct segment *seg,
+                                      const struct nvr_au *au, int64_t pts);
+
+/*
+ * Media time from the first video unit to `pts` in the video clock; what a cut
  * decision compares with the target length. 0 before the first unit.
  */
 int64_t segment_elapsed(const struct segment *seg, int64_t pts);

@@ -44,7 +44,7 @@ struct recovery__probe {
     int64_t frames;      /* video samples in complete fragments */
     int64_t duration_us; /* their total duration */
     int width, height;   /* pixels, 0 if unknown */
-    char codec[16];      /* "h264", "h265", or "" */
+    char codec[16];      /* "h264", "h265", "mjpeg", or "" */
     char sha256[65];     /* lowercase hex of all the file's bytes */
 };
 

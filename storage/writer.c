@@ -6,11 +6,22 @@
  * all blocking work: muxing through storage/segment.c, file-system calls,
  * and catalog rows on its own SQLite connection.
  *
- * Segments are cut at keyframes: when the target length is reached, when
- * the codec parameters change, or when the media time restarts. Within one
- * session a segment's start time continues the previous segment's media
- * timeline (so consecutive segments are exactly contiguous) as long as
- * that stays within WRITER_CHAIN_TOLERANCE_US of the wall clock.
+ * A segment holds the session's first video track and its first audio
+ * track that segment.c can record. Segments are cut at video keyframes:
+ * when the target length is reached, when the codec parameters of either
+ * track change, or when the media time of either restarts (NVR_AU_DISCONT;
+ * a video discontinuity closes the segment at once). Within one session a
+ * segment's start time continues the previous segment's media timeline
+ * (so consecutive segments are exactly contiguous) as long as that stays
+ * within WRITER_CHAIN_TOLERANCE_US of the wall clock.
+ *
+ * Audio and video have their own clocks; they meet through the wall time
+ * of their units. The segment's time line starts at its first keyframe;
+ * the first audio unit of the segment is placed at its wall time's offset
+ * from that keyframe's, and the units after it follow the audio clock from
+ * there (so the audio keeps its sample timing inside a segment, and each
+ * segment re-aligns the two clocks). Audio that falls before the keyframe
+ * is dropped.
  */
 #include "config.h"
 #include "storage/writer.h"
@@ -38,6 +49,10 @@
 /* How far a segment's start may follow the previous segment's media
  * timeline away from the wall clock before it is re-anchored to it. */
 #define WRITER_CHAIN_TOLERANCE_US 1000000
+/* Largest wall-time distance between a segment's first keyframe and its
+ * first audio unit that is used to place the audio (more is a broken
+ * clock: the audio is dropped rather than placed days away). */
+#define WRITER_AUDIO_MAX_OFFSET_US ((int64_t)86400 * 1000000)
 /* Attempts with a "-N" suffix when a segment's file name is taken. */
 #define WRITER_NAME_ATTEMPTS 10
 #define WRITER_DIR_MODE      0750
@@ -75,6 +90,7 @@ struct writer {
     bool stop;
     struct writer_stats stats;
     int push_video_track; /* loop side: track recorded, -1 if none yet */
+    int push_audio_track; /* loop side: audio track recorded, or -1 */
     bool push_dropping;   /* loop side: dropping the rest of a GOP */
 
     /* Writer thread only from here on. */
@@ -82,9 +98,17 @@ struct writer {
     int64_t camera_id;
     struct nvr_stream_info pending; /* latest stream description */
     int video_track;                /* in pending, -1 if none */
+    int audio_track;                /* in pending, -1 if none recorded */
     struct segment *seg;
-    struct nvr_track_info seg_track;  /* what the open segment was made with */
-    struct catalog_segment row;       /* its catalog row (id 0: none) */
+    struct nvr_track_info seg_track; /* what the open segment was made with */
+    struct nvr_track_info seg_audio; /* its audio track, if seg_has_audio */
+    bool seg_has_audio;
+    int64_t seg_first_wall_us;  /* wall time of its first keyframe */
+    bool cut_pending;           /* cut at the next keyframe */
+    bool audio_anchored;        /* audio_anchor_* place the audio: */
+    int64_t audio_anchor_pts;   /* an audio unit's pts */
+    int64_t audio_anchor_tick;  /* and its place in the segment (audio clock) */
+    struct catalog_segment row; /* its catalog row (id 0: none) */
     struct catalog_segment probe_row; /* scratch for path look-ups */
     char abs_path[WRITER_MAX_PATH];
     int64_t seg_bytes_counted;  /* of the open segment, in stats already */
@@ -155,7 +179,12 @@ static void writer_count_bytes(struct writer *w, int64_t seg_bytes)
 
 static bool writer_video_codec(enum nvr_codec c)
 {
-    return c == NVR_CODEC_H264 || c == NVR_CODEC_H265;
+    return c == NVR_CODEC_H264 || c == NVR_CODEC_H265 || c == NVR_CODEC_MJPEG;
+}
+
+static bool writer_audio_codec(enum nvr_codec c)
+{
+    return c == NVR_CODEC_AAC || c == NVR_CODEC_PCMA || c == NVR_CODEC_PCMU;
 }
 
 static int writer_find_video(const struct nvr_stream_info *info)
@@ -166,15 +195,39 @@ static int writer_find_video(const struct nvr_stream_info *info)
     return -1;
 }
 
+/* The first audio track, or -1; also -1 when that track cannot be muxed
+ * (then the camera is recorded without sound rather than not at all). */
+static int writer_find_audio(const struct nvr_stream_info *info)
+{
+    for (int i = 0; i < info->n_tracks && i < NVR_MAX_TRACKS; i++)
+        if (writer_audio_codec(info->tracks[i].codec))
+            return segment_audio_ok(&info->tracks[i]) ? i : -1;
+    return -1;
+}
+
 /* Whether a segment made with `a` can go on with parameters `b`: the
  * codec and its parameter sets (which end up in the sample entry) must be
  * the same bytes; a new params_gen alone does not cut. */
 static bool writer_same_params(const struct nvr_track_info *a,
                                const struct nvr_track_info *b)
 {
+    /* MJPEG has no parameter sets: its size is the sample entry's. */
+    if (a->codec == NVR_CODEC_MJPEG &&
+        (a->width != b->width || a->height != b->height))
+        return false;
     return a->codec == b->codec && a->clock_rate == b->clock_rate &&
-           a->params_len == b->params_len &&
+           a->channels == b->channels && a->params_len == b->params_len &&
            memcmp(a->params, b->params, a->params_len) == 0;
+}
+
+/* Whether the open segment's audio track is still the session's. */
+static bool writer_audio_same(const struct writer *w)
+{
+    if (w->audio_track < 0)
+        return !w->seg_has_audio;
+    return w->seg_has_audio &&
+           writer_same_params(&w->seg_audio,
+                              &w->pending.tracks[w->audio_track]);
 }
 
 /* ---- disk full ---- */
@@ -385,7 +438,7 @@ static int64_t writer_start_us(struct writer *w, const struct nvr_au *au,
 
 /* Builds "<camera>/<YYYY-MM-DD>" and the file name for start_us. */
 static int writer_paths(struct writer *w, int64_t start_us, int attempt,
-                        char *dir, size_t dir_size)
+                        const char *ext, char *dir, size_t dir_size)
 {
     struct tm tm;
     time_t secs = (time_t)(start_us / 1000000);
@@ -401,11 +454,11 @@ static int writer_paths(struct writer *w, int64_t start_us, int attempt,
     if (n < 0 || (size_t)n >= dir_size)
         return -ENAMETOOLONG;
     n = snprintf(w->row.path, sizeof(w->row.path),
-                 "%s/%04d-%02d-%02d/%s-%04d%02d%02dT%02d%02d%02d.%06dZ%s.mp4",
+                 "%s/%04d-%02d-%02d/%s-%04d%02d%02dT%02d%02d%02d.%06dZ%s.%s",
                  w->camera, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                  w->camera, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                  tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(start_us % 1000000),
-                 suffix);
+                 suffix, ext);
     if (n < 0 || (size_t)n >= sizeof(w->row.path))
         return -ENAMETOOLONG;
     n = snprintf(w->abs_path, sizeof(w->abs_path), "%s/%s", w->storage_dir,
@@ -419,6 +472,9 @@ static int writer_paths(struct writer *w, int64_t start_us, int attempt,
 static int writer_open_segment(struct writer *w, const struct nvr_au *au)
 {
     const struct nvr_track_info *t = &w->pending.tracks[w->video_track];
+    const struct nvr_track_info *a =
+        w->audio_track >= 0 ? &w->pending.tracks[w->audio_track] : NULL;
+    const char *ext = segment_container_ext(a);
     char dir[WRITER_MAX_PATH];
     int64_t start_us = writer_start_us(w, au, t->clock_rate);
     int r = -EEXIST;
@@ -426,7 +482,7 @@ static int writer_open_segment(struct writer *w, const struct nvr_au *au)
     memset(&w->row, 0, sizeof(w->row));
     for (int attempt = 0; attempt < WRITER_NAME_ATTEMPTS && r == -EEXIST;
          attempt++) {
-        r = writer_paths(w, start_us, attempt, dir, sizeof(dir));
+        r = writer_paths(w, start_us, attempt, ext, dir, sizeof(dir));
         if (r < 0)
             break;
         r = fsops_mkdir_p(dir, WRITER_DIR_MODE);
@@ -440,7 +496,7 @@ static int writer_open_segment(struct writer *w, const struct nvr_au *au)
             r = -EEXIST;
             continue;
         }
-        r = segment_open(w->abs_path, t, start_us, &w->seg);
+        r = segment_open_av(w->abs_path, t, a, start_us, &w->seg);
     }
     if (r < 0) {
         writer_error(w, r, "create", w->row.path);
@@ -448,6 +504,12 @@ static int writer_open_segment(struct writer *w, const struct nvr_au *au)
         return r;
     }
     w->seg_track = *t;
+    w->seg_has_audio = a != NULL;
+    if (a)
+        w->seg_audio = *a;
+    w->seg_first_wall_us = au->wall_us;
+    w->cut_pending = false;
+    w->audio_anchored = false;
     w->seg_bytes_counted = 0;
     w->last_progress_tick = 0;
     w->row.camera_id = w->camera_id;
@@ -488,6 +550,71 @@ static void writer_progress(struct writer *w, int64_t pts)
         writer_error(w, r, "catalog progress", w->row.path);
 }
 
+/* Counts a unit written; wall time only moves forward (audio and video
+ * units interleave). */
+static void writer_count_written(struct writer *w, const struct nvr_au *au)
+{
+    pthread_mutex_lock(&w->mu);
+    w->stats.aus_written++;
+    if (au->wall_us > w->stats.last_wall_us)
+        w->stats.last_wall_us = au->wall_us;
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* Where an audio unit goes in the open segment, in the audio clock; see
+ * the top of this file. Returns false if it cannot be placed. */
+static bool writer_audio_pts(struct writer *w, const struct nvr_au *au,
+                             int64_t *pts)
+{
+    if (!w->audio_anchored) {
+        int64_t off_us = au->wall_us - w->seg_first_wall_us;
+
+        if (off_us > WRITER_AUDIO_MAX_OFFSET_US ||
+            off_us < -WRITER_AUDIO_MAX_OFFSET_US)
+            return false;
+        w->audio_anchor_pts = au->pts;
+        w->audio_anchor_tick = off_us * w->seg_audio.clock_rate / 1000000;
+        w->audio_anchored = true;
+    }
+    *pts = au->pts - w->audio_anchor_pts + w->audio_anchor_tick;
+    return true;
+}
+
+static void writer_handle_audio(struct writer *w, struct nvr_au *au)
+{
+    int64_t pts;
+    int r;
+
+    if (au->flags & NVR_AU_DISCONT) {
+        /* The audio clock restarted: the segment ends at the next
+         * keyframe, and until then the audio is placed anew by its wall
+         * time (units that would overlap are dropped by the segment). */
+        w->cut_pending = true;
+        w->audio_anchored = false;
+    }
+    /* Audio before a segment's first keyframe has no time line to go on;
+     * audio in new parameters waits for the segment they will cut. */
+    if (!w->seg || !w->seg_has_audio ||
+        !writer_same_params(&w->seg_audio,
+                            &w->pending.tracks[w->audio_track]) ||
+        !writer_audio_pts(w, au, &pts)) {
+        writer_count_drop(w, 1);
+        return;
+    }
+    r = segment_write_audio(w->seg, au, pts);
+    if (r == 1) {
+        writer_count_drop(w, 1);
+        return;
+    }
+    if (r < 0) {
+        writer_close_segment(w, SEGMENT_NO_PTS);
+        writer_enter_full(w, r);
+        writer_count_drop(w, 1);
+        return;
+    }
+    writer_count_written(w, au);
+}
+
 static void writer_handle_au(struct writer *w, struct nvr_au *au)
 {
     bool key = au->flags & NVR_AU_KEY;
@@ -495,6 +622,10 @@ static void writer_handle_au(struct writer *w, struct nvr_au *au)
     const struct nvr_track_info *t;
     int r;
 
+    if (w->audio_track >= 0 && au->track == w->audio_track) {
+        writer_handle_audio(w, au);
+        return;
+    }
     if (w->video_track < 0 || au->track != w->video_track)
         return; /* not recorded: counted when pushed */
     t = &w->pending.tracks[w->video_track];
@@ -504,8 +635,9 @@ static void writer_handle_au(struct writer *w, struct nvr_au *au)
         if (!writer_same_params(&w->seg_track, t) || discont) {
             writer_close_segment(w, discont ? SEGMENT_NO_PTS : au->pts);
             w->chain_valid = w->chain_valid && !discont;
-        } else if (key && segment_elapsed(w->seg, au->pts) >=
-                              (int64_t)w->segment_seconds * t->clock_rate) {
+        } else if (key && (w->cut_pending || !writer_audio_same(w) ||
+                           segment_elapsed(w->seg, au->pts) >=
+                               (int64_t)w->segment_seconds * t->clock_rate)) {
             writer_close_segment(w, au->pts);
         }
     }
@@ -542,10 +674,7 @@ static void writer_handle_au(struct writer *w, struct nvr_au *au)
      * the disk takes writes again. */
     if (w->full && key && segment_elapsed(w->seg, au->pts) > 0)
         writer_leave_full(w);
-    pthread_mutex_lock(&w->mu);
-    w->stats.aus_written++;
-    w->stats.last_wall_us = au->wall_us;
-    pthread_mutex_unlock(&w->mu);
+    writer_count_written(w, au);
     writer_progress(w, au->pts);
 }
 
@@ -572,8 +701,20 @@ static void writer_handle(struct writer *w, struct writer_item *it)
     case WRITER_ITEM_STREAM:
         w->pending = *it->info;
         w->video_track = writer_find_video(&w->pending);
+        w->audio_track = writer_find_audio(&w->pending);
         if (w->video_track < 0)
             LOG_W("storage", "camera %s: no recordable video track", w->camera);
+        for (int i = 0; i < w->pending.n_tracks && i < NVR_MAX_TRACKS; i++)
+            if (writer_audio_codec(w->pending.tracks[i].codec)) {
+                if (i != w->audio_track)
+                    LOG_W("storage",
+                          "camera %s: %s audio track cannot be recorded "
+                          "(no decoder configuration or odd format); "
+                          "recording video only",
+                          w->camera,
+                          nvr_codec_name(w->pending.tracks[i].codec));
+                break;
+            }
         break;
     case WRITER_ITEM_AU:
         writer_handle_au(w, it->au);
@@ -641,6 +782,7 @@ int writer_push_stream(struct writer *w, const struct nvr_stream_info *info)
     *it->info = *info;
     pthread_mutex_lock(&w->mu);
     w->push_video_track = writer_find_video(info);
+    w->push_audio_track = writer_find_audio(info);
     /* The next unit that can start a segment with these parameters is a
      * keyframe anyway; what is queued before it stays valid. */
     writer_enqueue_locked(w, it);
@@ -652,23 +794,32 @@ int writer_push_au(struct writer *w, struct nvr_au *au)
 {
     bool key = au->flags & NVR_AU_KEY;
     struct writer_item *it = NULL;
+    bool audio;
 
     pthread_mutex_lock(&w->mu);
-    if (w->push_video_track >= 0 && au->track != w->push_video_track) {
-        /* Only the first video track is recorded for now. */
+    audio = w->push_video_track >= 0 && w->push_audio_track >= 0 &&
+            au->track == w->push_audio_track;
+    if (!audio && w->push_video_track >= 0 &&
+        au->track != w->push_video_track) {
+        /* Only the first video and the first audio track are recorded. */
         pthread_mutex_unlock(&w->mu);
         nvr_au_unref(au);
         return 0;
     }
-    if (key)
-        w->push_dropping = false;
-    if (w->push_video_track < 0 || w->push_dropping)
-        goto drop;
-    if (w->stats.queued_bytes + au->len > w->queue_max_bytes)
+    if (!audio) {
+        if (key)
+            w->push_dropping = false;
+        if (w->push_video_track < 0 || w->push_dropping)
+            goto drop;
+    }
+    if (w->stats.queued_bytes + au->len <= w->queue_max_bytes)
+        it = calloc(1, sizeof(*it));
+    if (!it) {
+        /* Each audio unit stands alone: only it is lost. */
+        if (audio)
+            goto drop;
         goto drop_gop;
-    it = calloc(1, sizeof(*it));
-    if (!it)
-        goto drop_gop;
+    }
     it->kind = WRITER_ITEM_AU;
     it->au = au;
     w->stats.queued_bytes += au->len;
@@ -741,7 +892,9 @@ int writer_new(const struct writer_config *cfg, struct writer **out)
     w->queue_max_bytes = cfg->queue_max_bytes ? cfg->queue_max_bytes
                                               : WRITER_DEFAULT_QUEUE_BYTES;
     w->push_video_track = -1;
+    w->push_audio_track = -1;
     w->video_track = -1;
+    w->audio_track = -1;
     r = catalog_open(cfg->catalog_path, CATALOG_READWRITE, &w->cat);
     if (r < 0)
         goto err_free;

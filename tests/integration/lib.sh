@@ -174,7 +174,7 @@ check_storage() {
         [ "${n:-0}" -gt 0 ] || fail "$rel has no video frames"
         [ "$(sqlite3 "$db" "select count(*) from segments where path = '$rel'")" = 1 ] ||
             fail "$rel is on disk but not in the catalog"
-    done < <(find "$storage" -name '*.mp4' -print0)
+    done < <(find "$storage" \( -name '*.mp4' -o -name '*.mov' \) -print0)
     [ "$files" -gt 0 ] || fail "no segment files under $storage"
     while IFS= read -r rel; do
         [ -f "$storage/$rel" ] || fail "catalog row $rel has no file"

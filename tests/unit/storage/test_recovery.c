@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "avclip.h"
 #include "clip.h"
 #include "storage/catalog.h"
 #include "storage/recovery.h"
@@ -84,6 +85,43 @@ static void record(struct fixture *f, const char *camera, int64_t wall_us,
                                       wall_us + (int64_t)i * CLIP_US, 0)),
             0);
     writer_free(w);
+}
+
+/* record() with an H.265 video track and a G.711 A-law track (a .mov
+ * segment): 20 ms audio units interleaved with the frames. */
+static void record_av(struct fixture *f, const char *camera, int64_t wall_us,
+                      int n)
+{
+    struct writer_config cfg = {.storage_dir = f->dir,
+                                .catalog_path = f->db,
+                                .camera = camera,
+                                .segment_seconds = 100};
+    struct nvr_stream_info info;
+    struct writer *w;
+    struct clip hevc;
+
+    clip_load_codec(&hevc, NVR_CODEC_H265);
+    memset(&info, 0, sizeof(info));
+    info.n_tracks = 2;
+    info.tracks[0] = hevc.track;
+    info.tracks[1] = g711_track(NVR_CODEC_PCMA);
+    assert_int_equal(writer_new(&cfg, &w), 0);
+    assert_int_equal(writer_push_stream(w, &info), 0);
+    for (int i = 0; i < n; i++) {
+        int64_t wall = wall_us + (int64_t)i * CLIP_US;
+
+        assert_int_equal(
+            writer_push_au(w,
+                           clip_au(&hevc, i, (int64_t)i * CLIP_TICKS, wall, 0)),
+            0);
+        for (int k = 0; k < 2; k++)
+            assert_int_equal(
+                writer_push_au(
+                    w, g711_au(160, 1, (2 * i + k) * 160, wall + k * 20000)),
+                0);
+    }
+    writer_free(w);
+    clip_free(&hevc);
 }
 
 static int collect(void *user, const struct catalog_segment *seg)
@@ -299,6 +337,95 @@ static void test_recovery_missing_unknown_and_garbage(void **state)
     assert_int_equal(rep.missing, 0);
 }
 
+static void test_recovery_two_tracks_torn(void **state)
+{
+    struct fixture *f = *state;
+    struct recovery_report rep;
+    const struct catalog_segment *row;
+    struct av_probe p;
+    char path[1024], sha[65];
+    int64_t cut, keep;
+
+    /* A video + audio QuickTime segment of 4 GOPs, cut inside the third
+     * fragment's mdat: only complete fragments are kept, and the frames
+     * and duration are the video track's. */
+    record_av(f, "gate", BASE_WALL_US, 4 * CLIP_FPS);
+    load_rows(f);
+    assert_int_equal(f->n_rows, 1);
+    snprintf(path, sizeof(path), "%s/%s", f->dir, f->rows[0].path);
+    assert_non_null(strstr(path, ".mov"));
+    assert_int_equal(f->rows[0].frames, 4 * CLIP_FPS);
+    cut = box_offset(path, "mdat", 2);
+    assert_true(cut > 0);
+    cut += 100;
+    keep = box_offset(path, "moof", 2);
+    assert_true(keep > 0 && keep < cut);
+    assert_int_equal(truncate(path, cut), 0);
+    set_status(f, f->rows[0].id, CATALOG_SEG_OPEN);
+
+    assert_int_equal(recovery_run(f->dir, f->db, &rep), 0);
+    assert_int_equal(rep.finished, 1);
+    assert_int_equal(rep.repaired, 1);
+    assert_int_equal(rep.unreadable + rep.missing + rep.indexed, 0);
+
+    load_rows(f);
+    assert_int_equal(f->n_rows, 1);
+    row = &f->rows[0];
+    assert_int_equal(row->status, CATALOG_SEG_CLOSED);
+    assert_int_equal(row->frames, 2 * CLIP_FPS);
+    assert_int_equal(row->end_us, BASE_WALL_US + 2000000);
+    assert_string_equal(row->codec, "h265");
+    assert_int_equal(file_size(path), keep);
+    assert_int_equal(row->bytes, keep);
+    assert_int_equal(sha256_file(path, sha), 0);
+    assert_string_equal(row->sha256, sha);
+
+    /* What is left still plays, with its sound. */
+    av_probe_file(path, &p);
+    assert_true(p.ok);
+    assert_int_equal(p.video.packets, 2 * CLIP_FPS);
+    assert_int_equal(p.video.decoded, 2 * CLIP_FPS);
+    assert_string_equal(p.audio.codec, "pcm_alaw");
+    /* Audio of the first two seconds; the video unit is muxed one late,
+     * so the audio that came with the cut keyframe joins the fragment
+     * before it. */
+    assert_true(p.audio.packets >= 4 * CLIP_FPS &&
+                p.audio.packets <= 4 * CLIP_FPS + 2);
+    assert_true(p.audio.monotonic && p.video.monotonic);
+}
+
+static void test_recovery_indexes_mov(void **state)
+{
+    struct fixture *f = *state;
+    struct recovery_report rep;
+    const struct catalog_segment *row;
+    char path[1024], moved[1024];
+
+    /* The row is lost (as if the crash came before the catalog had it):
+     * the .mov file is indexed from what it holds. */
+    record_av(f, "gate", BASE_WALL_US, 2 * CLIP_FPS + 10);
+    load_rows(f);
+    assert_int_equal(f->n_rows, 1);
+    snprintf(path, sizeof(path), "%s/%s", f->dir, f->rows[0].path);
+    snprintf(moved, sizeof(moved),
+             "%s/gate/2023-11-14/gate-20231114T221330."
+             "000000Z.mov",
+             f->dir);
+    assert_int_equal(rename(path, moved), 0);
+
+    assert_int_equal(recovery_run(f->dir, f->db, &rep), 0);
+    assert_int_equal(rep.indexed, 1);
+    assert_int_equal(rep.missing, 1);
+    assert_int_equal(rep.unreadable, 0);
+    load_rows(f);
+    row = row_by_start(f, BASE_WALL_US + 10000000);
+    assert_int_equal(row->status, CATALOG_SEG_CLOSED);
+    assert_int_equal(row->frames, 2 * CLIP_FPS + 10);
+    assert_int_equal(row->end_us - row->start_us,
+                     (2 * CLIP_FPS + 10) * CLIP_US);
+    assert_string_equal(row->codec, "h265");
+}
+
 static void test_recovery_empty_storage(void **state)
 {
     struct fixture *f = *state;
@@ -319,6 +446,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(
             test_recovery_missing_unknown_and_garbage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recovery_two_tracks_torn, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_recovery_indexes_mov, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_recovery_empty_storage, setup,
                                         teardown),
     };
