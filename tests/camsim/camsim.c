@@ -3,12 +3,16 @@
  * camsim: a simulated IP camera for integration tests and `nvr demo`.
  *
  * It runs the GStreamer RTSP server on 127.0.0.1 only and serves one live
- * H.264 stream per mount (test pattern + wall clock, x264 zero-latency,
- * RTP payload type 96 over TCP-interleaved or UDP). Optional Digest
- * authentication mimics a real camera's login. A control directory lets a
- * test take single mounts "down" like a rebooting camera: while
- * DIR/<mount>.down exists, the mount's clients are disconnected and new
- * requests get 404 Not Found. SIGUSR1 toggles all mounts down/up.
+ * stream per mount: H.264, H.265 or MJPEG video (test pattern + wall
+ * clock, encoded live) or a pre-encoded H.264/H.265 clip played in a loop
+ * (camsim_clip.c, no encoder), optionally with an AAC, PCMA or PCMU audio
+ * track, over TCP-interleaved and/or UDP. Optional Digest authentication
+ * mimics a real camera's login. A control directory lets a test make
+ * single mounts misbehave like real cameras: DIR/<mount>.down takes the
+ * mount away (clients disconnected, 404 Not Found), .reboot restarts its
+ * RTP streams with a new SSRC, sequence number and timestamp base on the
+ * same connection, .stall stops its media, .drop loses about 10% of its
+ * RTP packets. SIGUSR1 toggles all mounts down/up.
  *
  * Protocol on stdout, once the server listens:
  *   READY port=<N>
@@ -29,10 +33,18 @@
 
 #include <glib-unix.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <gst/gst.h>
+#include <gst/rtp/gstrtpbuffer.h>
 #include <gst/rtsp-server/rtsp-server.h>
 
-#define CAMSIM_MAX_MOUNTS      32
+#include "camsim_clip.h"
+
+#define CAMSIM_MAX_MOUNTS      256
+#define CAMSIM_MAX_TRACKS      2 /* pay0 video, pay1 audio */
+#define CAMSIM_DROP_PERCENT    10
+#define CAMSIM_UDP_PORT_MIN    20000
+#define CAMSIM_UDP_PORT_MAX    59999
 #define CAMSIM_MOUNT_NAME_MAX  64
 #define CAMSIM_CONTROL_TICK_MS 200
 #define CAMSIM_ADDRESS         "127.0.0.1"
@@ -41,11 +53,48 @@
 
 #define EXIT_USAGE             2
 
+enum camsim_video { CAMSIM_VIDEO_H264, CAMSIM_VIDEO_H265, CAMSIM_VIDEO_MJPEG };
+enum camsim_audio {
+    CAMSIM_AUDIO_NONE,
+    CAMSIM_AUDIO_AAC,
+    CAMSIM_AUDIO_PCMA,
+    CAMSIM_AUDIO_PCMU,
+};
+enum camsim_transport {
+    CAMSIM_TRANSPORT_BOTH,
+    CAMSIM_TRANSPORT_TCP,
+    CAMSIM_TRANSPORT_UDP,
+};
+
+/* How one track's RTP header is rewritten after a simulated reboot. */
+struct camsim_rewrite {
+    gboolean active; /* FALSE until the first reboot */
+    guint32 ssrc;
+    guint16 seq_off;
+    guint32 ts_off;
+};
+
+struct camsim_mount;
+
+/* User data of a payloader's src pad probe. */
+struct camsim_probe {
+    struct camsim_mount *mount;
+    unsigned track;
+};
+
 struct camsim_mount {
     char name[CAMSIM_MOUNT_NAME_MAX + 1];
     char path[CAMSIM_MOUNT_NAME_MAX + 2]; /* "/" + name */
     const char *pattern;                  /* videotestsrc pattern nick */
     gboolean down; /* removed from the mount points right now */
+    struct camsim *cs;
+    /* Misbehaviour, read by the streaming threads' probes. */
+    gint stall;     /* atomic: drop every RTP packet */
+    gint drop;      /* atomic: drop CAMSIM_DROP_PERCENT of them */
+    GMutex rw_lock; /* guards rw */
+    struct camsim_rewrite rw[CAMSIM_MAX_TRACKS];
+    struct camsim_probe probes[CAMSIM_MAX_TRACKS];
+    GPtrArray *medias; /* GstRTSPMedia * (weak) alive for this mount */
 };
 
 struct camsim_opts {
@@ -59,6 +108,10 @@ struct camsim_opts {
     unsigned bitrate_kbps;
     unsigned gop;               /* frames between IDRs; 0 means 2 * fps */
     unsigned session_timeout_s; /* advertised and enforced */
+    enum camsim_video video;
+    enum camsim_audio audio;
+    enum camsim_transport transport;
+    const char *clip; /* pre-encoded Annex B file, or NULL */
 };
 
 struct camsim {
@@ -71,29 +124,66 @@ struct camsim {
     GMainLoop *loop;
     GstRTSPServer *server;
     GstRTSPMountPoints *mount_points;
-    GstRTSPAuth *auth; /* NULL when no --user/--pass */
+    GstRTSPAuth *auth;            /* NULL when no --user/--pass */
+    struct camsim_clip *clip;     /* NULL without --clip */
+    GMutex media_lock;            /* guards every mount's medias */
+    GstRTSPAddressPool *udp_pool; /* 127.0.0.1 ports for UDP media */
+};
+
+/* What a set of options needs, as a bit mask over the element table. */
+enum {
+    NEED_ALWAYS = 1u << 0,
+    NEED_LIVE_VIDEO = 1u << 1, /* test pattern (no --clip) */
+    NEED_X264 = 1u << 2,
+    NEED_H264 = 1u << 3,
+    NEED_X265 = 1u << 4,
+    NEED_H265 = 1u << 5,
+    NEED_MJPEG = 1u << 6,
+    NEED_AUDIO = 1u << 7,
+    NEED_AAC = 1u << 8,
+    NEED_PCMA = 1u << 9,
+    NEED_PCMU = 1u << 10,
+    NEED_CLIP = 1u << 11,
 };
 
 /* Element factory name and the Debian package that ships it. */
 struct camsim_element {
     const char *name;
     const char *package;
+    unsigned need; /* NEED_* bits that require it */
     gboolean required;
 };
 
 static const struct camsim_element camsim_elements[] = {
-    {"videotestsrc", "gstreamer1.0-plugins-base", TRUE},
-    {"videoconvert", "gstreamer1.0-plugins-base", TRUE},
-    {"x264enc", "gstreamer1.0-plugins-ugly", TRUE},
-    {"rtph264pay", "gstreamer1.0-plugins-good", TRUE},
+    {"videotestsrc", "gstreamer1.0-plugins-base", NEED_LIVE_VIDEO, TRUE},
+    {"videoconvert", "gstreamer1.0-plugins-base", NEED_LIVE_VIDEO, TRUE},
+    {"x264enc", "gstreamer1.0-plugins-ugly", NEED_X264, TRUE},
+    {"rtph264pay", "gstreamer1.0-plugins-good", NEED_H264, TRUE},
+    {"x265enc", "gstreamer1.0-plugins-bad", NEED_X265, TRUE},
+    {"rtph265pay", "gstreamer1.0-plugins-good", NEED_H265, TRUE},
+    {"jpegenc", "gstreamer1.0-plugins-good", NEED_MJPEG, TRUE},
+    {"rtpjpegpay", "gstreamer1.0-plugins-good", NEED_MJPEG, TRUE},
+    {"audiotestsrc", "gstreamer1.0-plugins-base", NEED_AUDIO, TRUE},
+    {"audioconvert", "gstreamer1.0-plugins-base", NEED_AUDIO, TRUE},
+    {"voaacenc", "gstreamer1.0-plugins-bad", NEED_AAC, TRUE},
+    {"rtpmp4gpay", "gstreamer1.0-plugins-good", NEED_AAC, TRUE},
+    {"alawenc", "gstreamer1.0-plugins-good", NEED_PCMA, TRUE},
+    {"rtppcmapay", "gstreamer1.0-plugins-good", NEED_PCMA, TRUE},
+    {"mulawenc", "gstreamer1.0-plugins-good", NEED_PCMU, TRUE},
+    {"rtppcmupay", "gstreamer1.0-plugins-good", NEED_PCMU, TRUE},
+    {"appsrc", "gstreamer1.0-plugins-base", NEED_CLIP, TRUE},
     /* Elements the RTSP server itself builds around each stream. */
-    {"rtpbin", "gstreamer1.0-plugins-good", TRUE},
-    {"udpsink", "gstreamer1.0-plugins-good", TRUE},
-    {"appsink", "gstreamer1.0-plugins-base", TRUE},
-    {"queue", "libgstreamer1.0-0", TRUE},
+    {"rtpbin", "gstreamer1.0-plugins-good", NEED_ALWAYS, TRUE},
+    {"udpsink", "gstreamer1.0-plugins-good", NEED_ALWAYS, TRUE},
+    {"appsink", "gstreamer1.0-plugins-base", NEED_ALWAYS, TRUE},
+    {"queue", "libgstreamer1.0-0", NEED_ALWAYS, TRUE},
     /* Debian ships the pango plugin (clockoverlay) in gstreamer1.0-x. */
-    {"clockoverlay", "gstreamer1.0-x", FALSE},
+    {"clockoverlay", "gstreamer1.0-x", NEED_LIVE_VIDEO, FALSE},
 };
+
+static const char *const camsim_video_names[] = {"h264", "h265", "mjpeg"};
+static const char *const camsim_audio_names[] = {"none", "aac", "pcma", "pcmu"};
+static const char *const camsim_transport_names[] = {"both", "tcp", "udp"};
 
 /* Patterns that encode cheaply and differ visibly between mounts; the
  * moving ball comes first so that cam1 has motion. */
@@ -107,18 +197,38 @@ static void usage(FILE *f)
             "usage: camsim [--port N] [--mount NAME]... [--user U --pass P]\n"
             "              [--control DIR] [--fps N] [--width W --height H]\n"
             "              [--bitrate KBPS] [--gop N] [--session-timeout S]\n"
+            "              [--video h264|h265|mjpeg] [--audio "
+            "none|aac|pcma|pcmu]\n"
+            "              [--transport tcp|udp|both] [--clip FILE]\n"
             "              [--address 127.0.0.1]\n"
-            "Serves H.264 test streams on rtsp://127.0.0.1:PORT/NAME.\n"
+            "Serves test streams on rtsp://127.0.0.1:PORT/NAME.\n"
             "  --port N       TCP port, 0 (default) picks a free one\n"
             "  --mount NAME   mount name (repeatable, default cam1)\n"
             "  --user/--pass  require Digest authentication\n"
-            "  --control DIR  DIR/NAME.down present => mount NAME is down\n"
+            "  --control DIR  DIR/NAME.down|.reboot|.stall|.drop: misbehave\n"
             "  --fps N        frame rate (default 25)\n"
             "  --width/--height  picture size (default 640x360)\n"
-            "  --bitrate KBPS x264 bitrate (default 1000)\n"
+            "  --bitrate KBPS encoder bitrate (default 1000)\n"
             "  --gop N        frames between keyframes (default 2*fps)\n"
             "  --session-timeout S  RTSP session timeout (default 60)\n"
+            "  --video CODEC  h264 (default), h265 or mjpeg\n"
+            "  --audio CODEC  none (default), aac, pcma or pcmu\n"
+            "  --transport T  tcp, udp or both (default) offered\n"
+            "  --clip FILE    loop a pre-encoded Annex B H.264/H.265 file\n"
+            "                 (codec from --video) instead of encoding\n"
             "Prints 'READY port=N' and one 'MOUNT url' line per mount.\n");
+}
+
+/* Returns the index of s in names[n], or -EINVAL after a message. */
+static int parse_enum(const char *opt, const char *s, const char *const *names,
+                      size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(s, names[i]) == 0)
+            return (int)i;
+    }
+    fprintf(stderr, "camsim: %s: unknown value '%s'\n", opt, s);
+    return -EINVAL;
 }
 
 static int parse_uint(const char *opt, const char *s, unsigned min,
@@ -180,6 +290,13 @@ static int add_mount(struct camsim *cs, const char *name)
     memcpy(m->path + 1, name, len + 1);
     m->pattern = camsim_patterns[cs->n_mounts % G_N_ELEMENTS(camsim_patterns)];
     m->down = FALSE;
+    m->cs = cs;
+    g_mutex_init(&m->rw_lock);
+    m->medias = g_ptr_array_new();
+    for (unsigned t = 0; t < CAMSIM_MAX_TRACKS; t++) {
+        m->probes[t].mount = m;
+        m->probes[t].track = t;
+    }
     cs->n_mounts++;
     return 0;
 }
@@ -197,6 +314,10 @@ enum {
     OPT_GOP,
     OPT_ADDRESS,
     OPT_SESSION_TIMEOUT,
+    OPT_VIDEO,
+    OPT_AUDIO,
+    OPT_TRANSPORT,
+    OPT_CLIP,
     OPT_HELP,
 };
 
@@ -213,6 +334,10 @@ static const struct option camsim_long_opts[] = {
     {"gop", required_argument, NULL, OPT_GOP},
     {"address", required_argument, NULL, OPT_ADDRESS},
     {"session-timeout", required_argument, NULL, OPT_SESSION_TIMEOUT},
+    {"video", required_argument, NULL, OPT_VIDEO},
+    {"audio", required_argument, NULL, OPT_AUDIO},
+    {"transport", required_argument, NULL, OPT_TRANSPORT},
+    {"clip", required_argument, NULL, OPT_CLIP},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -271,6 +396,27 @@ static int parse_args(struct camsim *cs, int argc, char **argv)
             rc = parse_uint("--session-timeout", optarg, 2, 3600,
                             &o->session_timeout_s);
             break;
+        case OPT_VIDEO:
+            rc = parse_enum("--video", optarg, camsim_video_names,
+                            G_N_ELEMENTS(camsim_video_names));
+            if (rc >= 0)
+                o->video = (enum camsim_video)rc;
+            break;
+        case OPT_AUDIO:
+            rc = parse_enum("--audio", optarg, camsim_audio_names,
+                            G_N_ELEMENTS(camsim_audio_names));
+            if (rc >= 0)
+                o->audio = (enum camsim_audio)rc;
+            break;
+        case OPT_TRANSPORT:
+            rc = parse_enum("--transport", optarg, camsim_transport_names,
+                            G_N_ELEMENTS(camsim_transport_names));
+            if (rc >= 0)
+                o->transport = (enum camsim_transport)rc;
+            break;
+        case OPT_CLIP:
+            o->clip = optarg;
+            break;
         case OPT_ADDRESS:
             if (strcmp(optarg, CAMSIM_ADDRESS) != 0) {
                 fprintf(stderr,
@@ -318,6 +464,16 @@ static int parse_args(struct camsim *cs, int argc, char **argv)
                 o->control_dir);
         return -EINVAL;
     }
+    if (o->clip != NULL && o->video == CAMSIM_VIDEO_MJPEG) {
+        fprintf(stderr, "camsim: --clip takes H.264 or H.265 only\n");
+        return -EINVAL;
+    }
+    /* RFC 2435 carries width and height in units of 8 pixels, max 255. */
+    if (o->video == CAMSIM_VIDEO_MJPEG &&
+        (o->width > 2040 || o->height > 2040)) {
+        fprintf(stderr, "camsim: MJPEG pictures are at most 2040x2040\n");
+        return -EINVAL;
+    }
     if (o->gop == 0)
         o->gop = 2 * o->fps;
     if (cs->n_mounts == 0)
@@ -325,15 +481,46 @@ static int parse_args(struct camsim *cs, int argc, char **argv)
     return 0;
 }
 
+/* The NEED_* bits the options call for. */
+static unsigned camsim_needs(const struct camsim_opts *o)
+{
+    static const unsigned audio_needs[] = {0, NEED_AAC, NEED_PCMA, NEED_PCMU};
+    unsigned need = NEED_ALWAYS;
+
+    if (o->clip != NULL)
+        need |= NEED_CLIP;
+    else
+        need |= NEED_LIVE_VIDEO;
+    switch (o->video) {
+    case CAMSIM_VIDEO_H264:
+        need |= NEED_H264 | (o->clip == NULL ? NEED_X264 : 0);
+        break;
+    case CAMSIM_VIDEO_H265:
+        need |= NEED_H265 | (o->clip == NULL ? NEED_X265 : 0);
+        break;
+    case CAMSIM_VIDEO_MJPEG:
+        need |= NEED_MJPEG;
+        break;
+    }
+    if (o->audio != CAMSIM_AUDIO_NONE)
+        need |= NEED_AUDIO | audio_needs[o->audio];
+    return need;
+}
+
 /* Returns 0, or -ENOENT after naming every missing required element. */
 static int check_elements(struct camsim *cs)
 {
+    unsigned need = camsim_needs(&cs->opts);
+    const char *pay_name = NULL;
     int rc = 0;
 
     for (size_t i = 0; i < G_N_ELEMENTS(camsim_elements); i++) {
         const struct camsim_element *e = &camsim_elements[i];
-        GstElementFactory *f = gst_element_factory_find(e->name);
+        GstElementFactory *f;
 
+        if ((e->need & need) == 0)
+            continue;
+        f = gst_element_factory_find(e->name);
         if (f != NULL) {
             gst_object_unref(f);
             if (strcmp(e->name, "clockoverlay") == 0)
@@ -354,10 +541,14 @@ static int check_elements(struct camsim *cs)
                     e->name, e->package);
         }
     }
-    if (rc == 0) {
+    if (cs->opts.video == CAMSIM_VIDEO_H264)
+        pay_name = "rtph264pay";
+    else if (cs->opts.video == CAMSIM_VIDEO_H265)
+        pay_name = "rtph265pay";
+    if (rc == 0 && pay_name != NULL) {
         /* aggregate-mode appeared in GStreamer 1.18; older payloaders
          * simply do not get it. */
-        GstElement *pay = gst_element_factory_make("rtph264pay", NULL);
+        GstElement *pay = gst_element_factory_make(pay_name, NULL);
 
         if (pay != NULL) {
             cs->have_aggregate =
@@ -369,14 +560,27 @@ static int check_elements(struct camsim *cs)
     return rc;
 }
 
-/* Returns an owned launch line for one mount. */
-static gchar *build_launch(const struct camsim *cs,
-                           const struct camsim_mount *m)
+/* Returns the owned video part of a launch line, ending in pay0. */
+static gchar *build_video(const struct camsim *cs, const struct camsim_mount *m)
 {
     const struct camsim_opts *o = &cs->opts;
+    const char *aggregate =
+        cs->have_aggregate ? " aggregate-mode=zero-latency" : "";
+    const char *pay =
+        o->video == CAMSIM_VIDEO_H265 ? "rtph265pay" : "rtph264pay";
     gchar *clock = NULL;
-    gchar *launch;
+    gchar *enc;
+    gchar *video;
 
+    if (o->clip != NULL) {
+        /* The clip's keyframes carry their parameter sets already
+         * (camsim_clip.c), so the payloader sends the file's bytes as
+         * they are. Caps are set when the media is constructed. */
+        return g_strdup_printf(
+            "appsrc name=src0 is-live=true format=time do-timestamp=false "
+            "! %s name=pay0 pt=96 config-interval=0%s",
+            pay, aggregate);
+    }
     if (cs->have_clock) {
         clock = g_strdup_printf(
             "clockoverlay text=\"%s\" time-format=\"%%Y-%%m-%%d %%H:%%M:%%S\" "
@@ -384,28 +588,272 @@ static gchar *build_launch(const struct camsim *cs,
             "font-desc=\"Sans 16\" ! ",
             m->name);
     }
+    switch (o->video) {
+    case CAMSIM_VIDEO_H265:
+        /* One thread and parameter sets before every IRAP, so that a
+         * client may join at any keyframe. */
+        enc = g_strdup_printf(
+            "x265enc tune=zerolatency speed-preset=ultrafast key-int-max=%u "
+            "bitrate=%u option-string=\"pools=1:frame-threads=1:"
+            "repeat-headers=1:bframes=0\" "
+            "! rtph265pay name=pay0 pt=96 config-interval=-1%s",
+            o->gop, o->bitrate_kbps, aggregate);
+        break;
+    case CAMSIM_VIDEO_MJPEG:
+        /* RTP/JPEG (RFC 2435) has the static payload type 26. */
+        enc = g_strdup("jpegenc quality=50 ! rtpjpegpay name=pay0 pt=26");
+        break;
+    case CAMSIM_VIDEO_H264:
+    default:
+        /* threads=1 keeps one slice per picture and the CPU use low. */
+        enc = g_strdup_printf(
+            "x264enc tune=zerolatency speed-preset=ultrafast bframes=0 "
+            "threads=1 key-int-max=%u bitrate=%u "
+            "! rtph264pay name=pay0 pt=96 config-interval=-1%s",
+            o->gop, o->bitrate_kbps, aggregate);
+        break;
+    }
     /* The capsfilter pins the frame rate, so timestamps step exactly by
-     * 1/fps; threads=1 keeps one slice per picture and the CPU use low. */
-    launch = g_strdup_printf(
-        "( videotestsrc is-live=true pattern=%s "
+     * 1/fps. */
+    video = g_strdup_printf(
+        "videotestsrc is-live=true pattern=%s "
         "! video/x-raw,format=I420,width=%u,height=%u,framerate=%u/1 "
-        "! %svideoconvert "
-        "! x264enc tune=zerolatency speed-preset=ultrafast bframes=0 "
-        "threads=1 key-int-max=%u bitrate=%u "
-        "! rtph264pay name=pay0 pt=96 config-interval=-1%s )",
-        m->pattern, o->width, o->height, o->fps, clock ? clock : "", o->gop,
-        o->bitrate_kbps,
-        cs->have_aggregate ? " aggregate-mode=zero-latency" : "");
+        "! %svideoconvert ! %s",
+        m->pattern, o->width, o->height, o->fps, clock ? clock : "", enc);
     g_free(clock);
+    g_free(enc);
+    return video;
+}
+
+/* Returns the owned audio part of a launch line (pay1), or NULL. */
+static gchar *build_audio(const struct camsim *cs)
+{
+    /* A quiet tone; buffers of one AAC frame (1024 samples) or of one
+     * 20 ms G.711 packet, timestamped by sample count on the pipeline's
+     * clock like the video. */
+    static const char src[] =
+        "audiotestsrc is-live=true wave=sine freq=440 volume=0.2 ";
+
+    switch (cs->opts.audio) {
+    case CAMSIM_AUDIO_AAC:
+        return g_strdup_printf(
+            "%s samplesperbuffer=1024 ! audioconvert "
+            "! audio/x-raw,format=S16LE,rate=16000,channels=1 "
+            "! voaacenc bitrate=32000 ! rtpmp4gpay name=pay1 pt=97",
+            src);
+    case CAMSIM_AUDIO_PCMA:
+        return g_strdup_printf(
+            "%s samplesperbuffer=160 ! audioconvert "
+            "! audio/x-raw,format=S16LE,rate=8000,channels=1 ! alawenc "
+            "! rtppcmapay name=pay1 pt=8 max-ptime=20000000",
+            src);
+    case CAMSIM_AUDIO_PCMU:
+        return g_strdup_printf(
+            "%s samplesperbuffer=160 ! audioconvert "
+            "! audio/x-raw,format=S16LE,rate=8000,channels=1 ! mulawenc "
+            "! rtppcmupay name=pay1 pt=0 max-ptime=20000000",
+            src);
+    case CAMSIM_AUDIO_NONE:
+    default:
+        return NULL;
+    }
+}
+
+/* Returns an owned launch line for one mount. */
+static gchar *build_launch(const struct camsim *cs,
+                           const struct camsim_mount *m)
+{
+    gchar *video = build_video(cs, m);
+    gchar *audio = build_audio(cs);
+    gchar *launch = g_strdup_printf("( %s %s )", video, audio ? audio : "");
+
+    g_free(video);
+    g_free(audio);
     return launch;
+}
+
+/* Rewrites one RTP packet for the mount's reboot state; FALSE drops it.
+ * Runs on a streaming thread. */
+static gboolean rewrite_packet(struct camsim_probe *p, GstBuffer **buf)
+{
+    struct camsim_mount *m = p->mount;
+    struct camsim_rewrite rw;
+    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+
+    if (g_atomic_int_get(&m->stall))
+        return FALSE;
+    if (g_atomic_int_get(&m->drop) &&
+        g_random_int_range(0, 100) < CAMSIM_DROP_PERCENT)
+        return FALSE;
+    g_mutex_lock(&m->rw_lock);
+    rw = m->rw[p->track];
+    g_mutex_unlock(&m->rw_lock);
+    if (!rw.active)
+        return TRUE;
+    *buf = gst_buffer_make_writable(*buf);
+    if (gst_rtp_buffer_map(*buf, GST_MAP_READWRITE, &rtp)) {
+        gst_rtp_buffer_set_ssrc(&rtp, rw.ssrc);
+        gst_rtp_buffer_set_seq(
+            &rtp, (guint16)(gst_rtp_buffer_get_seq(&rtp) + rw.seq_off));
+        gst_rtp_buffer_set_timestamp(&rtp, gst_rtp_buffer_get_timestamp(&rtp) +
+                                               rw.ts_off);
+        gst_rtp_buffer_unmap(&rtp);
+    }
+    return TRUE;
+}
+
+static gboolean rewrite_list_item(GstBuffer **buf, guint idx, gpointer data)
+{
+    if (!rewrite_packet(data, buf)) {
+        gst_buffer_unref(*buf);
+        *buf = NULL;
+    }
+    return TRUE;
+}
+
+static GstPadProbeReturn on_pay_buffer(GstPad *pad, GstPadProbeInfo *info,
+                                       gpointer user_data)
+{
+    if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+        GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+
+        if (!rewrite_packet(user_data, &buf))
+            return GST_PAD_PROBE_DROP;
+        GST_PAD_PROBE_INFO_DATA(info) = buf;
+    } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+        GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST(info);
+
+        list = gst_buffer_list_make_writable(list);
+        gst_buffer_list_foreach(list, rewrite_list_item, user_data);
+        GST_PAD_PROBE_INFO_DATA(info) = list;
+        if (gst_buffer_list_length(list) == 0)
+            return GST_PAD_PROBE_DROP;
+    }
+    return GST_PAD_PROBE_OK;
+}
+
+/* Hooks the misbehaviour probe on payloader pay<track> of a media. */
+static void hook_payloader(struct camsim_mount *m, GstElement *bin,
+                           unsigned track)
+{
+    gchar *name = g_strdup_printf("pay%u", track);
+    GstElement *pay = gst_bin_get_by_name(GST_BIN(bin), name);
+    GstPad *src;
+
+    g_free(name);
+    if (pay == NULL)
+        return;
+    src = gst_element_get_static_pad(pay, "src");
+    if (src != NULL) {
+        gst_pad_add_probe(
+            src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+            on_pay_buffer, &m->probes[track], NULL);
+        gst_object_unref(src);
+    }
+    gst_object_unref(pay);
+}
+
+/* A media of a mount that is alive, with references to the elements the
+ * control files act on. */
+struct camsim_media {
+    GstRTSPMedia *media; /* weak: only compared */
+    GstElement *pay0;    /* owned reference */
+    GstElement *src0;    /* owned reference; clip mounts only */
+};
+
+/* Forgets a media (unprepared or finalized); does nothing the second
+ * time. */
+static void media_forget(struct camsim_mount *m, GstRTSPMedia *media)
+{
+    struct camsim *cs = m->cs;
+    struct camsim_media *found = NULL;
+
+    g_mutex_lock(&cs->media_lock);
+    for (guint i = 0; i < m->medias->len; i++) {
+        struct camsim_media *e = g_ptr_array_index(m->medias, i);
+
+        if (e->media == media) {
+            found = e;
+            g_ptr_array_remove_index_fast(m->medias, i);
+            break;
+        }
+    }
+    g_mutex_unlock(&cs->media_lock);
+    if (found == NULL)
+        return;
+    if (found->src0 != NULL) {
+        camsim_clip_remove_sink(cs->clip, found->src0);
+        gst_object_unref(found->src0);
+    }
+    if (found->pay0 != NULL)
+        gst_object_unref(found->pay0);
+    g_free(found);
+}
+
+static void on_media_gone(gpointer user_data, GObject *where_the_object_was)
+{
+    media_forget(user_data, (GstRTSPMedia *)(void *)where_the_object_was);
+}
+
+static void on_media_unprepared(GstRTSPMedia *media, gpointer user_data)
+{
+    media_forget(user_data, media);
 }
 
 static void on_media_constructed(GstRTSPMediaFactory *factory,
                                  GstRTSPMedia *media, gpointer user_data)
 {
+    struct camsim_mount *m = user_data;
+    struct camsim *cs = m->cs;
+    GstElement *bin = gst_rtsp_media_get_element(media);
+    struct camsim_media *e = g_new0(struct camsim_media, 1);
+
     /* Tag each media with its mount so that sessions can be traced back to
      * it when the mount goes down. */
-    g_object_set_data(G_OBJECT(media), CAMSIM_MOUNT_KEY, user_data);
+    g_object_set_data(G_OBJECT(media), CAMSIM_MOUNT_KEY, m);
+    e->media = media;
+    if (bin != NULL) {
+        for (unsigned t = 0; t < CAMSIM_MAX_TRACKS; t++)
+            hook_payloader(m, bin, t);
+        e->pay0 = gst_bin_get_by_name(GST_BIN(bin), "pay0");
+        if (cs->clip != NULL)
+            e->src0 = gst_bin_get_by_name(GST_BIN(bin), "src0");
+        gst_object_unref(bin);
+    }
+    if (e->src0 != NULL) {
+        GstCaps *caps = camsim_clip_caps(cs->clip);
+        GObjectClass *k = G_OBJECT_GET_CLASS(e->src0);
+
+        g_object_set(e->src0, "caps", caps, NULL);
+        gst_caps_unref(caps);
+        /* A client that cannot keep up loses frames instead of growing
+         * the queue without bound (both properties exist since 1.20). */
+        if (g_object_class_find_property(k, "max-buffers") != NULL)
+            g_object_set(e->src0, "max-buffers", (guint64)(2 * cs->opts.fps),
+                         NULL);
+        if (g_object_class_find_property(k, "leaky-type") != NULL)
+            gst_util_set_object_arg(G_OBJECT(e->src0), "leaky-type",
+                                    "downstream");
+        camsim_clip_add_sink(cs->clip, e->src0);
+    }
+    g_mutex_lock(&cs->media_lock);
+    g_ptr_array_add(m->medias, e);
+    g_mutex_unlock(&cs->media_lock);
+    g_object_weak_ref(G_OBJECT(media), on_media_gone, m);
+    g_signal_connect(media, "unprepared", G_CALLBACK(on_media_unprepared), m);
+}
+
+static GstRTSPLowerTrans camsim_protocols(const struct camsim_opts *o)
+{
+    switch (o->transport) {
+    case CAMSIM_TRANSPORT_TCP:
+        return GST_RTSP_LOWER_TRANS_TCP;
+    case CAMSIM_TRANSPORT_UDP:
+        return GST_RTSP_LOWER_TRANS_UDP;
+    case CAMSIM_TRANSPORT_BOTH:
+    default:
+        return GST_RTSP_LOWER_TRANS_TCP | GST_RTSP_LOWER_TRANS_UDP;
+    }
 }
 
 static void mount_up(struct camsim *cs, struct camsim_mount *m)
@@ -416,8 +864,10 @@ static void mount_up(struct camsim *cs, struct camsim_mount *m)
     gst_rtsp_media_factory_set_launch(f, launch);
     g_free(launch);
     gst_rtsp_media_factory_set_shared(f, TRUE);
-    gst_rtsp_media_factory_set_protocols(f, GST_RTSP_LOWER_TRANS_TCP |
-                                                GST_RTSP_LOWER_TRANS_UDP);
+    gst_rtsp_media_factory_set_protocols(f, camsim_protocols(&cs->opts));
+    /* UDP sockets for RTP/RTCP bind to 127.0.0.1 like the RTSP socket
+     * (without a unicast pool the server binds them to any address). */
+    gst_rtsp_media_factory_set_address_pool(f, cs->udp_pool);
     if (cs->auth != NULL) {
         gst_rtsp_media_factory_add_role(
             f, CAMSIM_ROLE, GST_RTSP_PERM_MEDIA_FACTORY_ACCESS, G_TYPE_BOOLEAN,
@@ -506,20 +956,95 @@ static void mount_down(struct camsim *cs, struct camsim_mount *m)
     }
 }
 
-static gboolean mount_wants_down(const struct camsim *cs,
-                                 const struct camsim_mount *m)
+static gboolean control_file_exists(const struct camsim *cs,
+                                    const struct camsim_mount *m,
+                                    const char *suffix)
 {
     gchar *file;
     gboolean exists;
 
-    if (cs->all_down)
-        return TRUE;
     if (cs->opts.control_dir == NULL)
         return FALSE;
-    file = g_strdup_printf("%s/%s.down", cs->opts.control_dir, m->name);
+    file = g_strdup_printf("%s/%s.%s", cs->opts.control_dir, m->name, suffix);
     exists = access(file, F_OK) == 0;
     g_free(file);
     return exists;
+}
+
+static gboolean mount_wants_down(const struct camsim *cs,
+                                 const struct camsim_mount *m)
+{
+    if (cs->all_down)
+        return TRUE;
+    return control_file_exists(cs, m, "down");
+}
+
+/* Asks the encoder feeding a payloader for a keyframe now, so that the
+ * stream after a reboot starts with one as a real camera's does. */
+static void force_keyframe(GstElement *pay)
+{
+    GstPad *sink = gst_element_get_static_pad(pay, "sink");
+    GstStructure *s;
+
+    if (sink == NULL)
+        return;
+    s = gst_structure_new("GstForceKeyUnit", "all-headers", G_TYPE_BOOLEAN,
+                          TRUE, NULL);
+    (void)gst_pad_push_event(
+        sink, gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, s));
+    gst_object_unref(sink);
+}
+
+/* A camera reboot on the same connection: every track of the mount gets
+ * a new SSRC and new random sequence and timestamp bases at once. */
+static void mount_reboot(struct camsim *cs, struct camsim_mount *m)
+{
+    GPtrArray *pays = g_ptr_array_new_with_free_func(gst_object_unref);
+    guint32 ssrc[CAMSIM_MAX_TRACKS];
+
+    g_mutex_lock(&m->rw_lock);
+    for (unsigned t = 0; t < CAMSIM_MAX_TRACKS; t++) {
+        struct camsim_rewrite *rw = &m->rw[t];
+        guint32 old = rw->ssrc;
+
+        do {
+            rw->ssrc = g_random_int();
+        } while (rw->ssrc == old || rw->ssrc == 0);
+        rw->seq_off = (guint16)g_random_int();
+        rw->ts_off = g_random_int();
+        rw->active = TRUE;
+        ssrc[t] = rw->ssrc;
+    }
+    g_mutex_unlock(&m->rw_lock);
+
+    g_mutex_lock(&cs->media_lock);
+    for (guint i = 0; i < m->medias->len; i++) {
+        struct camsim_media *e = g_ptr_array_index(m->medias, i);
+
+        if (e->pay0 != NULL)
+            g_ptr_array_add(pays, gst_object_ref(e->pay0));
+    }
+    g_mutex_unlock(&cs->media_lock);
+    for (guint i = 0; i < pays->len; i++)
+        force_keyframe(g_ptr_array_index(pays, i));
+    g_ptr_array_free(pays, TRUE);
+    fprintf(stderr, "camsim: mount %s reboot ssrc=%08x", m->name, ssrc[0]);
+    if (cs->opts.audio != CAMSIM_AUDIO_NONE)
+        fprintf(stderr, ",%08x", ssrc[1]);
+    fprintf(stderr, "\n");
+}
+
+/* Follows a control file that holds a state while it exists. */
+static void apply_flag(struct camsim *cs, struct camsim_mount *m, gint *flag,
+                       const char *suffix)
+{
+    gint want = control_file_exists(cs, m, suffix) ? 1 : 0;
+
+    if (g_atomic_int_get(flag) == want)
+        return;
+    g_atomic_int_set(flag, want);
+    fprintf(stderr, "camsim: mount %s %s %s\n", m->name, suffix,
+            want ? "on" : "off");
 }
 
 static void apply_control(struct camsim *cs)
@@ -528,14 +1053,29 @@ static void apply_control(struct camsim *cs)
         struct camsim_mount *m = &cs->mounts[i];
         gboolean want_down = mount_wants_down(cs, m);
 
-        if (want_down == m->down)
+        if (want_down != m->down) {
+            if (want_down)
+                mount_down(cs, m);
+            else
+                mount_up(cs, m);
+            fprintf(stderr, "camsim: mount %s %s\n", m->name,
+                    want_down ? "down" : "up");
+        }
+        if (cs->opts.control_dir == NULL)
             continue;
-        if (want_down)
-            mount_down(cs, m);
-        else
-            mount_up(cs, m);
-        fprintf(stderr, "camsim: mount %s %s\n", m->name,
-                want_down ? "down" : "up");
+        apply_flag(cs, m, &m->stall, "stall");
+        apply_flag(cs, m, &m->drop, "drop");
+        if (control_file_exists(cs, m, "reboot")) {
+            gchar *file =
+                g_strdup_printf("%s/%s.reboot", cs->opts.control_dir, m->name);
+
+            /* One shot: the file is consumed. */
+            if (g_unlink(file) != 0)
+                fprintf(stderr, "camsim: cannot remove %s: %s\n", file,
+                        g_strerror(errno));
+            g_free(file);
+            mount_reboot(cs, m);
+        }
     }
 }
 
@@ -642,6 +1182,7 @@ int main(int argc, char **argv)
     int rc;
 
     memset(&cs, 0, sizeof(cs));
+    g_mutex_init(&cs.media_lock);
     rc = parse_args(&cs, argc, argv);
     if (rc > 0)
         return 0;
@@ -655,6 +1196,16 @@ int main(int argc, char **argv)
     gst_init(NULL, NULL);
     if (check_elements(&cs) < 0)
         return EXIT_FAILURE;
+    if (cs.opts.clip != NULL) {
+        if (camsim_clip_load(cs.opts.clip, cs.opts.video == CAMSIM_VIDEO_H265,
+                             cs.opts.fps, &cs.clip) < 0)
+            return EXIT_FAILURE;
+        fprintf(stderr, "camsim: clip %s: %zu frames, %zu keyframes\n",
+                cs.opts.clip, camsim_clip_frames(cs.clip),
+                camsim_clip_keyframes(cs.clip));
+        if (camsim_clip_start(cs.clip) < 0)
+            return EXIT_FAILURE;
+    }
 
     cs.loop = g_main_loop_new(NULL, FALSE);
     cs.server = gst_rtsp_server_new();
@@ -665,6 +1216,12 @@ int main(int argc, char **argv)
         g_free(service);
     }
     cs.mount_points = gst_rtsp_server_get_mount_points(cs.server);
+    cs.udp_pool = gst_rtsp_address_pool_new();
+    /* A port taken by someone else is skipped: the server binds the next
+     * pair from the pool. */
+    (void)gst_rtsp_address_pool_add_range(cs.udp_pool, CAMSIM_ADDRESS,
+                                          CAMSIM_ADDRESS, CAMSIM_UDP_PORT_MIN,
+                                          CAMSIM_UDP_PORT_MAX, 0);
     g_signal_connect(cs.server, "client-connected",
                      G_CALLBACK(on_client_connected), &cs);
     if (cs.opts.user != NULL)

@@ -3,9 +3,14 @@
 #
 # Checks the simulated camera itself, so that a failing nvr integration test
 # can be told apart from a broken camsim: the stdout READY/MOUNT protocol,
-# H.264 over RTSP/TCP on two mounts, Digest authentication, and mounts going
-# down and up through the control directory. Self-contained on purpose (no
-# lib.sh). Needs $CAMSIM and ffprobe.
+# H.264 over RTSP/TCP on two mounts, Digest authentication, mounts going
+# down and up through the control directory; then the issue-3 options:
+# H.264/H.265/MJPEG video with AAC/PCMA/PCMU audio over TCP and UDP
+# (ffprobe), --transport tcp|udp refusing the other one, a pre-encoded
+# --clip on two mounts, and the .reboot/.stall/.drop control files (seen
+# in the RTP headers by tests/camsim/rtpwatch.py). Self-contained on
+# purpose (no lib.sh). Needs $CAMSIM, ffprobe, ffmpeg (libx264), jq and
+# python3.
 set -euo pipefail
 
 : "${CAMSIM:?CAMSIM must point to the camsim binary}"
@@ -18,6 +23,10 @@ USER_NAME=viewer
 USER_PASS='s3cret-pw'
 READY_TIMEOUT_S=10
 PROBE_TIMEOUT_S=15
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+RTPWATCH="$HERE/../camsim/rtpwatch.py"
+MAKE_CLIP="$HERE/../camsim/make_clip.sh"
 
 work=$(mktemp -d /tmp/test_camsim.XXXXXX)
 camsim_pid=
@@ -121,3 +130,151 @@ wait "$camsim_pid" || rc=$?
 camsim_pid=
 [ "$rc" -eq 0 ] || fail "camsim exited $rc on SIGTERM"
 echo "ok - camsim exits 0 on SIGTERM"
+
+# --- issue 3: codecs, audio, transports, clip, misbehaviour -------------
+
+# start_cs ARGS...: a fresh camsim (the previous one stopped); sets port.
+start_cs() {
+    if [ -n "$camsim_pid" ]; then
+        kill -TERM "$camsim_pid" 2>/dev/null || true
+        wait "$camsim_pid" 2>/dev/null || true
+        camsim_pid=
+    fi
+    : >"$work/camsim.out"
+    "$CAMSIM" --port 0 "$@" >"$work/camsim.out" 2>"$work/camsim.err" &
+    camsim_pid=$!
+    deadline=$((SECONDS + READY_TIMEOUT_S))
+    until grep -q '^READY port=' "$work/camsim.out" 2>/dev/null; do
+        kill -0 "$camsim_pid" 2>/dev/null || fail "camsim $* exited before READY"
+        [ "$SECONDS" -lt "$deadline" ] || fail "camsim $*: no READY"
+        sleep 0.1
+    done
+    port=$(sed -n 's/^READY port=\([0-9]\+\)$/\1/p' "$work/camsim.out")
+}
+
+# streams TRANSPORT URL -> "type:codec:width-or-rate" per stream, sorted.
+streams() {
+    timeout "$PROBE_TIMEOUT_S" ffprobe -v error -rtsp_transport "$1" \
+        -show_entries stream=codec_type,codec_name,width,sample_rate \
+        -of json "$2" 2>"$work/probe.err" |
+        jq -r '.streams[] | "\(.codec_type):\(.codec_name):\(.width // .sample_rate)"' |
+        sort | paste -sd ' '
+}
+
+for combo in "h264 aac video:h264:640 audio:aac:16000" \
+    "h265 pcma video:hevc:640 audio:pcm_alaw:8000" \
+    "mjpeg pcmu video:mjpeg:640 audio:pcm_mulaw:8000" \
+    "h265 none video:hevc:640"; do
+    read -r video audio want_v want_a <<<"$combo"
+    want=$(printf '%s\n' $want_a $want_v | sort | paste -sd ' ')
+    start_cs --video "$video" --audio "$audio"
+    for tr in tcp udp; do
+        got=$(streams "$tr" "rtsp://127.0.0.1:$port/cam1") ||
+            fail "$video+$audio over $tr: ffprobe failed: $(cat "$work/probe.err")"
+        [ "$got" = "$want" ] || fail "$video+$audio over $tr: got '$got', want '$want'"
+    done
+    echo "ok - --video $video --audio $audio: '$want' over TCP and UDP"
+done
+
+# refused TRANSPORT URL: ffprobe must fail with 461 Unsupported Transport.
+refused() {
+    if timeout "$PROBE_TIMEOUT_S" ffprobe -v error -rtsp_transport "$1" "$2" \
+        >/dev/null 2>"$work/probe.err"; then
+        return 1
+    fi
+    grep -q '461' "$work/probe.err"
+}
+
+start_cs --transport tcp --audio pcma
+got=$(streams tcp "rtsp://127.0.0.1:$port/cam1") || fail "--transport tcp: TCP refused"
+[ "$got" = "audio:pcm_alaw:8000 video:h264:640" ] || fail "--transport tcp: got '$got'"
+refused udp "rtsp://127.0.0.1:$port/cam1" ||
+    fail "--transport tcp: UDP not refused with 461: $(cat "$work/probe.err")"
+echo "ok - --transport tcp serves TCP and refuses UDP with 461"
+
+start_cs --transport udp
+got=$(streams udp "rtsp://127.0.0.1:$port/cam1") || fail "--transport udp: UDP refused"
+[ "$got" = "video:h264:640" ] || fail "--transport udp: got '$got'"
+refused tcp "rtsp://127.0.0.1:$port/cam1" ||
+    fail "--transport udp: TCP not refused with 461: $(cat "$work/probe.err")"
+echo "ok - --transport udp serves UDP and refuses TCP with 461"
+
+# A small pre-encoded clip (4 s at 10 fps, GOP 20) served on two mounts.
+"$MAKE_CLIP" "$work/clip.h264" h264 4 320x240 10 300 >/dev/null ||
+    fail "make_clip.sh failed"
+start_cs --clip "$work/clip.h264" --fps 10 --mount a --mount b --audio aac
+grep -q 'clip .*: 40 frames, 2 keyframes' "$work/camsim.err" ||
+    fail "clip not split into 40 frames / 2 keyframes: $(cat "$work/camsim.err")"
+for m in a b; do
+    got=$(streams tcp "rtsp://127.0.0.1:$port/$m") || fail "clip mount $m: $(cat "$work/probe.err")"
+    [ "$got" = "audio:aac:16000 video:h264:320" ] || fail "clip mount $m: got '$got'"
+done
+# Frames arrive at the clip's rate with exact timestamps across a loop.
+timeout 20 ffmpeg -v error -rtsp_transport tcp -i "rtsp://127.0.0.1:$port/a" \
+    -map 0:v -t 5 -c copy -y "$work/clip_rec.mp4" 2>"$work/probe.err" ||
+    fail "recording the clip failed: $(cat "$work/probe.err")"
+n=$(ffprobe -v error -select_streams v:0 -count_packets \
+    -show_entries stream=nb_read_packets -of csv=p=0 "$work/clip_rec.mp4")
+[ "$n" -ge 40 ] && [ "$n" -le 52 ] || fail "clip: $n frames in 5 s at 10 fps"
+# Frame steps of 100 ms within 2 ms (ffmpeg's RTCP resync moves a few
+# ticks); the first step is the stale preroll frame the server sends.
+bad=$(ffprobe -v error -select_streams v:0 -show_entries packet=pts_time \
+    -of csv=p=0 "$work/clip_rec.mp4" |
+    awk 'NR > 2 && ($1 - p < 0.098 || $1 - p > 0.102) {b++} {p = $1}
+        END {print b + 0}')
+[ "$bad" -eq 0 ] || fail "clip: $bad irregular frame intervals"
+echo "ok - --clip serves 2 mounts at 10 fps with regular timestamps ($n frames in 5 s)"
+
+# Misbehaviour: .reboot, .stall, .drop while one client plays.
+rm -f "$work/ctl/"*
+start_cs --audio pcma --control "$work/ctl"
+url="rtsp://127.0.0.1:$port/cam1"
+python3 "$RTPWATCH" "$url" 4 >"$work/reboot.json" 2>"$work/probe.err" &
+watch_pid=$!
+sleep 2
+touch "$work/ctl/cam1.reboot"
+wait "$watch_pid" || fail "rtpwatch: $(cat "$work/probe.err")"
+[ ! -e "$work/ctl/cam1.reboot" ] || fail ".reboot file not consumed"
+grep -q 'camsim: mount cam1 reboot ssrc=' "$work/camsim.err" || fail "no reboot log line"
+for t in 0 1; do
+    jq -e --argjson t "$t" '.tracks[$t].ssrcs | length == 2 and .[0].ssrc != .[1].ssrc' \
+        "$work/reboot.json" >/dev/null || fail "track $t: no new SSRC after .reboot: $(cat "$work/reboot.json")"
+    # A new random sequence base (not the next number after the old one).
+    jq -e --argjson t "$t" '.tracks[$t].ssrcs[1] | .first_seq != ((.prev_seq + 1) % 65536)' \
+        "$work/reboot.json" >/dev/null || fail "track $t: sequence continued across the reboot"
+done
+# The live encoder restarts with a keyframe: STAP-A with SPS/PPS first.
+jq -e '.tracks[0].ssrcs[1].first_byte % 32 == 24' "$work/reboot.json" >/dev/null ||
+    fail "video after reboot does not start with SPS/PPS: $(cat "$work/reboot.json")"
+echo "ok - .reboot: new SSRC and sequence on both tracks, same connection, keyframe first"
+
+python3 "$RTPWATCH" "$url" 5 >"$work/stall.json" 2>"$work/probe.err" &
+watch_pid=$!
+sleep 1.5
+touch "$work/ctl/cam1.stall"
+sleep 2
+rm "$work/ctl/cam1.stall"
+wait "$watch_pid" || fail "rtpwatch during stall: $(cat "$work/probe.err")"
+jq -e '.tracks | all(.max_silence_s >= 1.5 and .packets > 0)' "$work/stall.json" >/dev/null ||
+    fail ".stall did not silence every track: $(cat "$work/stall.json")"
+jq -e '.tracks | all(.ssrcs | length == 1)' "$work/stall.json" >/dev/null ||
+    fail ".stall changed the SSRC"
+grep -q 'camsim: mount cam1 stall on' "$work/camsim.err" || fail "no stall log line"
+echo "ok - .stall: media stop and resume on the same connection"
+
+touch "$work/ctl/cam1.drop"
+sleep 0.5
+python3 "$RTPWATCH" "$url" 4 >"$work/drop.json" 2>"$work/probe.err" ||
+    fail "rtpwatch during drop: $(cat "$work/probe.err")"
+rm "$work/ctl/cam1.drop"
+# About 10% lost: accept 3..25% of the packets sent (pcma: 50/s).
+jq -e '.tracks[1] | (.lost / (.lost + .packets)) as $r | $r >= 0.03 and $r <= 0.25' \
+    "$work/drop.json" >/dev/null || fail ".drop loss ratio off: $(cat "$work/drop.json")"
+jq -e '.tracks[0].lost > 0' "$work/drop.json" >/dev/null || fail ".drop lost no video packet"
+echo "ok - .drop: $(jq -r '.tracks[1] | "\(.lost) of \(.lost + .packets)"' "$work/drop.json") audio packets lost"
+
+kill -TERM "$camsim_pid"
+rc=0
+wait "$camsim_pid" || rc=$?
+camsim_pid=
+[ "$rc" -eq 0 ] || fail "camsim exited $rc on SIGTERM"
