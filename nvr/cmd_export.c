@@ -4,6 +4,9 @@
  * range (storage/export.c does the work): one camera writes -o clip.mp4
  * with clip.mp4.sha256 and clip.manifest.json beside it; several --camera
  * options write <DIR>/<camera>.mp4 (+ .sha256) and one <DIR>/manifest.json.
+ * Video and audio are remuxed; the container follows the output's
+ * extension, and a camera with G.711 audio (which MP4 cannot hold) needs
+ * .mov: a named .mp4 is refused, a clip named here gets .mov.
  * Every clip is recorded in the audit log, so the catalog is opened for
  * writing. A progress line goes to stderr only when it is a terminal.
  */
@@ -16,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,13 +35,15 @@ static void export_usage(FILE *f)
             "usage: nvr export [-c FILE] --camera NAME [--camera NAME...] "
             "--from T --to T\n"
             "                  --reason TEXT -o OUT [--json]\n\n"
-            "Writes the recorded frames of a camera between two times, "
-            "unchanged (no\ntranscoding), into one MP4 that starts at the "
-            "keyframe at or before --from,\nwith OUT.sha256 (for sha256sum "
-            "-c) and a manifest naming every source\nsegment, the gaps, who "
-            "exported it, when and why. The export is recorded\nin the audit "
-            "log. With several --camera options OUT is a folder that gets\n"
-            "one <camera>.mp4 each and one manifest.json.\n\n"
+            "Writes the recorded video and audio of a camera between two "
+            "times, unchanged\n(no transcoding), into one MP4 (or QuickTime "
+            ".mov: the extension decides;\nG.711 audio needs .mov) that "
+            "starts at the keyframe at or before --from,\nwith OUT.sha256 "
+            "(for sha256sum -c) and a manifest naming every source\nsegment, "
+            "the gaps, who exported it, when and why. The export is "
+            "recorded\nin the audit log. With several --camera options OUT "
+            "is a folder that gets\none <camera>.mp4 (or .mov) each and one "
+            "manifest.json.\n\n"
             "  -c, --config FILE  the config file\n"
             "      --camera NAME  the camera (repeatable)\n"
             "      --from T       start (ISO 8601; local time unless Z or "
@@ -45,8 +51,8 @@ static void export_usage(FILE *f)
             "      --to T         end\n"
             "      --reason TEXT  why: incident, request or case reference "
             "(required)\n"
-            "  -o, --output OUT   the clip to write (must not exist), or the "
-            "folder\n"
+            "  -o, --output OUT   the .mp4 or .mov to write (must not exist), "
+            "or the folder\n"
             "      --json         machine-readable output\n"
             "  -h, --help         this text\n");
 }
@@ -81,6 +87,11 @@ static const char *export_error(int err)
                "cannot be read (see the log above)";
     case -ENOTSUP:
         return "the camera changed codec or picture size inside the range";
+    case -EMEDIUMTYPE:
+        return "MP4 cannot hold the camera's audio codec (see above): name "
+               "the output .mov";
+    case -EINVAL:
+        return "invalid request (the output must be named .mp4 or .mov)";
     default:
         return nvr_strerror(err);
     }
@@ -126,6 +137,7 @@ int cmd_export_main(int argc, char **argv)
     struct export_request reqs[EXPORT_MAX_CLIPS];
     struct export_result *res = NULL;
     char(*paths)[PATH_MAX] = NULL;
+    int named[EXPORT_MAX_CLIPS] = {0}; /* path given by the user */
     char manifest[PATH_MAX], catalog_path[2048];
     struct progress_ctx prog = {isatty(STDERR_FILENO), 0};
 
@@ -228,10 +240,22 @@ int cmd_export_main(int argc, char **argv)
     } else {
         struct stat st;
 
-        if (stat(out, &st) == 0 && S_ISDIR(st.st_mode))
+        if (stat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
             snprintf(paths[0], sizeof(paths[0]), "%s/%s.mp4", out, cameras[0]);
-        else
+        } else {
+            size_t len = strlen(out);
+
+            if (len < 5 || (strcasecmp(out + len - 4, ".mp4") != 0 &&
+                            strcasecmp(out + len - 4, ".mov") != 0)) {
+                fprintf(stderr,
+                        "nvr export: -o must name a .mp4 or .mov file (the "
+                        "container follows the extension) or a folder\n");
+                rc = NVR_EXIT_USAGE;
+                goto out;
+            }
             snprintf(paths[0], sizeof(paths[0]), "%s", out);
+            named[0] = 1;
+        }
         if (export_manifest_path(paths[0], manifest, sizeof(manifest)) < 0) {
             fprintf(stderr, "nvr export: output path too long\n");
             rc = NVR_EXIT_USAGE;
@@ -265,6 +289,42 @@ int cmd_export_main(int argc, char **argv)
                 "audit log, so it must be writable)\n",
                 catalog_path, nvr_strerror(rc));
         rc = NVR_EXIT_FAILURE;
+        goto out;
+    }
+    /* The container each clip needs, from its sources' codecs: G.711
+     * audio (pcm_alaw / pcm_mulaw) has no place in MP4, only in
+     * QuickTime. Clips named by the user are checked; clips named here
+     * get the right extension. */
+    for (int i = 0; i < n_cam; i++) {
+        struct export_probe pr;
+        size_t len = strlen(paths[i]);
+
+        rc = export_probe(cat, &reqs[i], &pr);
+        if (rc < 0)
+            break;
+        if (named[i]) {
+            if (pr.not_mp4_codec[0] && len > 4 &&
+                strcasecmp(paths[i] + len - 4, ".mp4") == 0) {
+                fprintf(stderr,
+                        "nvr export: camera %s records %s audio, which MP4 "
+                        "cannot hold (only QuickTime can): name the output "
+                        ".mov, e.g. -o %.*s.mov\n",
+                        cameras[i], pr.not_mp4_codec, (int)(len - 4), paths[i]);
+                rc = NVR_EXIT_USAGE;
+                goto out;
+            }
+        } else if (len > 4) {
+            memcpy(paths[i] + len - 4, pr.extension, 4);
+        }
+    }
+    if (rc < 0) {
+        fprintf(stderr, "nvr export: %s\n", export_error(rc));
+        rc = NVR_EXIT_FAILURE;
+        goto out;
+    }
+    if (n_cam == 1 && !named[0] &&
+        export_manifest_path(paths[0], manifest, sizeof(manifest)) < 0) {
+        rc = NVR_EXIT_USAGE;
         goto out;
     }
     rc = export_run_many(cat, reqs, n_cam, manifest, progress_cb, &prog, res);

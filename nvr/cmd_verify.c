@@ -24,24 +24,22 @@
 #include <sys/stat.h>
 
 #include "nvr/base/err.h"
+#include "nvr/cmd_verify.h"
 #include "nvr/json.h"
 #include "storage/audit.h"
 #include "storage/catalog.h"
 #include "storage/export.h"
 
-/* Largest sidecar / manifest read (bytes). */
-#define VERIFY_MAX_SIDECAR   4096
-#define VERIFY_MAX_MANIFEST  ((size_t)16 * 1024 * 1024)
 #define VERIFY_MAX_PROBLEMS  16
 #define VERIFY_PROBLEM_BYTES ((size_t)3 * PATH_MAX)
 
 struct verify {
     const char *clip;
-    char name[256];          /* basename of the clip */
-    char sha[65];            /* computed */
-    int64_t bytes;           /* its size */
-    char manifest[PATH_MAX]; /* the manifest used, "" if none */
-    char audit_hash[65];     /* named by the manifest */
+    char name[VERIFY_MAX_NAME]; /* basename of the clip */
+    char sha[65];               /* computed */
+    int64_t bytes;              /* its size */
+    char manifest[PATH_MAX];    /* the manifest used, "" if none */
+    char audit_hash[65];        /* named by the manifest */
     char problems[VERIFY_MAX_PROBLEMS][VERIFY_PROBLEM_BYTES];
     int n_problems;
 };
@@ -60,7 +58,7 @@ static char *slot(struct verify *v)
 
 static void verify_usage(FILE *f)
 {
-    fprintf(f, "usage: nvr verify [-c FILE] [--json] CLIP.mp4...\n\n"
+    fprintf(f, "usage: nvr verify [-c FILE] [--json] CLIP.mp4|CLIP.mov...\n\n"
                "Checks an exported clip against CLIP.mp4.sha256 and its "
                "manifest, and says\nexactly what does not match. Exit 0 "
                "only when everything holds.\n\n"
@@ -109,36 +107,29 @@ static bool is_hex64(const char *s)
     return true;
 }
 
-static void check_sidecar(struct verify *v)
+int verify_parse_sidecar(const char *data, size_t len,
+                         struct verify_sidecar *out)
 {
-    char path[PATH_MAX], *text = NULL;
-    size_t len = 0;
-    int err;
+    size_t name_len;
     const char *name;
 
-    snprintf(path, sizeof(path), "%s.sha256", v->clip);
-    err = read_small(path, VERIFY_MAX_SIDECAR, &text, &len);
-    if (err < 0) {
-        PROBLEM(v, "%s: cannot read it: %s", path, nvr_strerror(err));
-        return;
-    }
+    memset(out, 0, sizeof(*out));
     /* "<64 hex>  <name>\n" (or " *<name>", binary mode). */
-    if (len < 67 || !is_hex64(text) || text[64] != ' ' ||
-        (text[65] != ' ' && text[65] != '*')) {
-        PROBLEM(v, "%s: not in sha256sum format", path);
-        free(text);
-        return;
-    }
-    name = text + 66;
-    text[strcspn(text, "\r\n")] = '\0';
-    if (strncmp(text, v->sha, 64) != 0)
-        PROBLEM(v,
-                "the clip's SHA-256 is %s but %s says %.64s: the clip "
-                "was changed (or the sidecar)",
-                v->sha, path, text);
-    if (strcmp(name, v->name) != 0)
-        PROBLEM(v, "%s names the file '%s', not '%s'", path, name, v->name);
-    free(text);
+    if (len < 67 || len > VERIFY_MAX_SIDECAR || !is_hex64(data) ||
+        data[64] != ' ' || (data[65] != ' ' && data[65] != '*'))
+        return -EBADMSG;
+    name = data + 66;
+    name_len = 0;
+    while (66 + name_len < len && name[name_len] != '\n' &&
+           name[name_len] != '\r' && name[name_len] != '\0')
+        name_len++;
+    if (name_len == 0)
+        return -EBADMSG;
+    if (name_len >= sizeof(out->name))
+        return -ENAMETOOLONG;
+    memcpy(out->sha256, data, 64);
+    memcpy(out->name, name, name_len);
+    return 0;
 }
 
 /* Escapes s as the manifest writer does, into out. */
@@ -181,18 +172,96 @@ static bool find_hex_field(const char *p, const char *end, const char *key,
     if (!q || (end && q > end))
         return false;
     q += strlen(pat);
-    if (strlen(q) < 64 || !is_hex64(q))
+    if (strnlen(q, 64) < 64 || !is_hex64(q))
         return false;
     memcpy(out, q, 64);
     out[64] = '\0';
     return true;
 }
 
+int verify_parse_manifest(const char *data, size_t len, const char *name,
+                          struct verify_manifest *out)
+{
+    char pat[VERIFY_MAX_NAME * 6 + 16], esc[VERIFY_MAX_NAME * 6];
+    const char *entry, *next, *b;
+    char *text;
+
+    memset(out, 0, sizeof(*out));
+    if (len > VERIFY_MAX_MANIFEST)
+        return -EFBIG;
+    if (export_manifest_hash(data, len, out->computed, out->recorded) == 0) {
+        out->has_self_hash = true;
+        /* Whatever the 64 bytes are, they are printed: only as hex. */
+        if (!is_hex64(out->recorded))
+            snprintf(out->recorded, sizeof(out->recorded), "%s",
+                     "(not hexadecimal)");
+    }
+    /* The lookups below read a NUL-terminated copy (a NUL inside the
+     * bytes ends the text they see; the self-hash covers all of it). */
+    text = malloc(len + 1);
+    if (!text)
+        return -ENOMEM;
+    memcpy(text, data, len);
+    text[len] = '\0';
+    json_escape_into(name, esc, sizeof(esc));
+    snprintf(pat, sizeof(pat), "\"file\": \"%s\"", esc);
+    entry = strstr(text, pat);
+    if (!entry) {
+        free(text);
+        return 0;
+    }
+    out->lists_clip = true;
+    next = strstr(entry + 1, "\"file\": \"");
+    out->has_sha256 = find_hex_field(entry, next, "sha256", out->sha256);
+    b = strstr(entry, "\"bytes\": ");
+    if (b && (!next || b < next)) {
+        char *e;
+        long long v;
+
+        errno = 0;
+        v = strtoll(b + 9, &e, 10);
+        out->has_bytes = e != b + 9 && errno == 0;
+        out->bytes = v;
+    }
+    if (!find_hex_field(entry, next, "audit_hash", out->audit_hash))
+        out->audit_hash[0] = '\0';
+    free(text);
+    return 0;
+}
+
+static void check_sidecar(struct verify *v)
+{
+    char path[PATH_MAX], *text = NULL;
+    struct verify_sidecar sc;
+    size_t len = 0;
+    int err;
+
+    snprintf(path, sizeof(path), "%s.sha256", v->clip);
+    err = read_small(path, VERIFY_MAX_SIDECAR, &text, &len);
+    if (err < 0) {
+        PROBLEM(v, "%s: cannot read it: %s", path, nvr_strerror(err));
+        return;
+    }
+    err = verify_parse_sidecar(text, len, &sc);
+    free(text);
+    if (err < 0) {
+        PROBLEM(v, "%s: not in sha256sum format", path);
+        return;
+    }
+    if (strcmp(sc.sha256, v->sha) != 0)
+        PROBLEM(v,
+                "the clip's SHA-256 is %s but %s says %s: the clip "
+                "was changed (or the sidecar)",
+                v->sha, path, sc.sha256);
+    if (strcmp(sc.name, v->name) != 0)
+        PROBLEM(v, "%s names the file '%s', not '%s'", path, sc.name, v->name);
+}
+
 static void check_manifest(struct verify *v)
 {
-    char dir[PATH_MAX - 32], alt[PATH_MAX], *text = NULL, pat[600], esc[520];
-    char computed[65], recorded[65], listed[65];
-    const char *entry, *next, *slash;
+    char dir[PATH_MAX - 32], alt[PATH_MAX], *text = NULL;
+    struct verify_manifest m;
+    const char *slash;
     size_t len = 0;
     int err;
 
@@ -215,48 +284,39 @@ static void check_manifest(struct verify *v)
         v->manifest[0] = '\0';
         return;
     }
-    err = export_manifest_hash(text, len, computed, recorded);
-    if (err < 0)
+    err = verify_parse_manifest(text, len, v->name, &m);
+    free(text);
+    if (err < 0) {
+        PROBLEM(v, "%s: %s", v->manifest, nvr_strerror(err));
+        return;
+    }
+    if (!m.has_self_hash)
         PROBLEM(v,
                 "%s has no manifest_sha256 field: not an nvr manifest, "
                 "or it was rewritten",
                 v->manifest);
-    else if (strcmp(computed, recorded) != 0)
+    else if (strcmp(m.computed, m.recorded) != 0)
         PROBLEM(v,
                 "%s was edited after export: it records manifest_sha256 "
                 "%s but its content hashes to %s",
-                v->manifest, recorded, computed);
-
-    json_escape_into(v->name, esc, sizeof(esc));
-    snprintf(pat, sizeof(pat), "\"file\": \"%s\"", esc);
-    entry = strstr(text, pat);
-    if (!entry) {
+                v->manifest, m.recorded, m.computed);
+    if (!m.lists_clip) {
         PROBLEM(v, "%s does not list the clip '%s'", v->manifest, v->name);
-        free(text);
         return;
     }
-    next = strstr(entry + 1, "\"file\": \"");
-    if (!find_hex_field(entry, next, "sha256", listed))
+    if (!m.has_sha256)
         PROBLEM(v, "%s lists '%s' without a SHA-256", v->manifest, v->name);
-    else if (strcmp(listed, v->sha) != 0)
+    else if (strcmp(m.sha256, v->sha) != 0)
         PROBLEM(v,
                 "%s gives the clip's SHA-256 as %s but the clip hashes to "
                 "%s",
-                v->manifest, listed, v->sha);
-    {
-        const char *b = strstr(entry, "\"bytes\": ");
-
-        if (!b || (next && b > next))
-            PROBLEM(v, "%s lists '%s' without its size", v->manifest, v->name);
-        else if (strtoll(b + 9, NULL, 10) != v->bytes)
-            PROBLEM(v,
-                    "%s gives the clip's size as %lld bytes but it has "
-                    "%lld",
-                    v->manifest, strtoll(b + 9, NULL, 10), (long long)v->bytes);
-    }
-    if (!find_hex_field(entry, next, "audit_hash", v->audit_hash))
-        v->audit_hash[0] = '\0';
-    free(text);
+                v->manifest, m.sha256, v->sha);
+    if (!m.has_bytes)
+        PROBLEM(v, "%s lists '%s' without its size", v->manifest, v->name);
+    else if (m.bytes != v->bytes)
+        PROBLEM(v, "%s gives the clip's size as %lld bytes but it has %lld",
+                v->manifest, (long long)m.bytes, (long long)v->bytes);
+    snprintf(v->audit_hash, sizeof(v->audit_hash), "%s", m.audit_hash);
 }
 
 struct audit_find {

@@ -268,7 +268,7 @@ int audit_append(struct catalog *cat, struct audit_entry *e)
 {
     sqlite3 *db;
     struct audit_entry tmp;
-    int64_t last_id;
+    int64_t last_id = 0;
     int err;
 
     NVR_ASSERT_NOT_LOOP();

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Evidential export (see export.h). The source segments of a camera
- * (fragmented MP4 files, listed by the catalog, CLOSED and OPEN) are read
- * with libavformat and their packets written unchanged into one regular,
- * faststart MP4: no decoding, no encoding.
+ * (fragmented MP4 or QuickTime files, listed by the catalog, CLOSED and
+ * OPEN) are read with libavformat and their packets written unchanged into
+ * one regular, faststart MP4 (or .mov): no decoding, no encoding.
  *
  * Timeline: media time 0 is the keyframe at or before the requested start
  * (the catalog's segments start at keyframes, so it is in the first
@@ -18,18 +18,39 @@
  * saying that nothing was recorded from when to when.
  *
  * Sources are read through an AVIOContext that hashes every byte it
- * reads; after demuxing, the rest of the file is hashed too, so a CLOSED
- * segment whose bytes differ from its catalog SHA-256 stops the export
- * (-EBADMSG) rather than being cited as genuine. An OPEN segment (still
- * being written) is read only up to its last complete fragment, and the
- * manifest gives the SHA-256 of exactly the bytes read.
+ * reads (on a helper thread, beside the muxer); after demuxing, the rest
+ * of the file is hashed too, so a CLOSED segment whose bytes differ from
+ * its catalog SHA-256 stops the export (-EBADMSG) rather than being cited
+ * as genuine. An OPEN segment (still being written) is read only up to
+ * its last complete fragment, and the manifest gives the SHA-256 of
+ * exactly the bytes read. Every audio stream of the segments is remuxed
+ * too, placed at its wall-clock offset like the video; the container is
+ * MP4 or QuickTime as the output's extension says, and G.711 audio,
+ * which MP4 cannot hold, needs .mov.
+ *
+ * Two passes, each byte of media read once: a dry pass reads only the
+ * boxes of the sources (the media payload is skipped, served as zeros)
+ * and muxes into no file, which gives the final front region of the clip
+ * (ftyp, the index in the space reserved for it, the mdat header) before
+ * any media is written. The real pass then writes the clip and hashes it
+ * while writing: that front region first, then the media data in order
+ * as they go to the file. The front region the real pass leaves must
+ * equal the dry pass's byte for byte (it does: same boxes, same packets,
+ * same muxer); if it ever did not, the clip is hashed from the file
+ * instead. So the clip is never read back, and its SHA-256 is that of the
+ * file's exact bytes. The dry pass costs a small read per fragment, free
+ * when the sources are in the page cache (recent footage, usually) but a
+ * seek each on a disk: when most of the sources are not in memory
+ * (mincore), it is skipped, the sources are read once from the disk, and
+ * the clip is hashed afterwards from the page cache it was just written
+ * to.
  *
  * The clip is written as <out>.partial and linked to <out> only when
  * complete (link(2) refuses to replace an existing file), then the
  * .sha256 sidecar, the audit entry, and last the manifest, which carries
  * the audit entry's hash. The clip is not fsynced: an hour of footage is
- * gigabytes, and flushing it would cost more than the export itself; its
- * SHA-256 is taken from the file once written, the export can be repeated
+ * gigabytes, and flushing it would cost more than the export itself; the
+ * export can be repeated
  * from the segments, and what proves the copy handed over is `nvr verify`
  * on that copy. The small sidecars are fsynced. The manifest's own hash
  * (manifest_sha256) is the SHA-256 of the manifest file with its 64 hex digits
@@ -46,6 +67,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,8 +94,6 @@
 /* Most bytes buffered while looking for the keyframe at or before the
  * start: one GOP of a high-bitrate camera fits easily. */
 #define EXPORT_MAX_GOP_BYTES ((size_t)256 * 1024 * 1024)
-/* Source read buffer. */
-#define EXPORT_IO_BUF_BYTES ((size_t)1024 * 1024)
 /* Hashing buffer for whole files. */
 #define EXPORT_HASH_BUF_BYTES ((size_t)1024 * 1024)
 /* Largest manifest read back (bytes). */
@@ -401,14 +422,16 @@ static void jb_time(struct jbuf *j, const char *key, int64_t us)
 /* ---- hashing sources beside the muxer ---- */
 
 /*
- * Source bytes are hashed on a helper thread while this thread demuxes
- * and muxes: a source is read in chunks, each chunk is served to the
- * demuxer and then queued for hashing (in order, so one running digest per
- * segment stays correct). On two cores this takes the SHA-256 of the
- * sources off the critical path.
+ * Source bytes, and the clip's, are hashed on a helper thread while this
+ * thread demuxes and muxes: a source is read in chunks, each chunk is
+ * served to the demuxer and then queued for hashing; the clip's media data
+ * are gathered in chunks, written, and queued (in order, so one running
+ * digest per file stays correct). On two cores this takes the SHA-256s
+ * off the muxer's path. Chunks of 256 KiB: small enough to be still in the
+ * cache when hashed, large enough that handing them over costs little.
  */
-#define EXPORT_CHUNK_BYTES ((size_t)4 * 1024 * 1024)
-#define EXPORT_CHUNKS      4
+#define EXPORT_CHUNK_BYTES ((size_t)256 * 1024)
+#define EXPORT_CHUNKS      32
 
 struct chunk {
     uint8_t *buf;
@@ -419,8 +442,12 @@ struct chunk {
 struct hasher {
     pthread_t th;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    /* Two conditions, each signalled only when someone waits on it: a
+     * wake-up per chunk would cost more than hashing it. */
+    pthread_cond_t work; /* the hasher waits: a chunk queued, or stop */
+    pthread_cond_t done; /* the muxer waits: a chunk free, or idle */
     bool running, stop, busy;
+    bool hasher_waits, muxer_waits;
     struct chunk chunks[EXPORT_CHUNKS];
     struct chunk *free_list[EXPORT_CHUNKS];
     int n_free;
@@ -436,8 +463,11 @@ static void *hasher_main(void *arg)
     for (;;) {
         struct chunk *c;
 
-        while (h->q_len == 0 && !h->stop)
-            pthread_cond_wait(&h->cv, &h->mu);
+        while (h->q_len == 0 && !h->stop) {
+            h->hasher_waits = true;
+            pthread_cond_wait(&h->work, &h->mu);
+            h->hasher_waits = false;
+        }
         if (h->q_len == 0)
             break;
         c = h->queue[h->q_head];
@@ -450,7 +480,8 @@ static void *hasher_main(void *arg)
         pthread_mutex_lock(&h->mu);
         h->busy = false;
         h->free_list[h->n_free++] = c;
-        pthread_cond_broadcast(&h->cv);
+        if (h->muxer_waits)
+            pthread_cond_signal(&h->done);
     }
     pthread_mutex_unlock(&h->mu);
     return NULL;
@@ -469,10 +500,12 @@ static int hasher_start(struct hasher *h)
         h->free_list[h->n_free++] = &h->chunks[i];
     }
     pthread_mutex_init(&h->mu, NULL);
-    pthread_cond_init(&h->cv, NULL);
+    pthread_cond_init(&h->work, NULL);
+    pthread_cond_init(&h->done, NULL);
     if (pthread_create(&h->th, NULL, hasher_main, h) != 0) {
         pthread_mutex_destroy(&h->mu);
-        pthread_cond_destroy(&h->cv);
+        pthread_cond_destroy(&h->work);
+        pthread_cond_destroy(&h->done);
         for (int i = 0; i < EXPORT_CHUNKS; i++)
             free(h->chunks[i].buf);
         return -EAGAIN;
@@ -487,11 +520,12 @@ static void hasher_stop(struct hasher *h)
         return;
     pthread_mutex_lock(&h->mu);
     h->stop = true;
-    pthread_cond_broadcast(&h->cv);
+    pthread_cond_signal(&h->work);
     pthread_mutex_unlock(&h->mu);
     pthread_join(h->th, NULL);
     pthread_mutex_destroy(&h->mu);
-    pthread_cond_destroy(&h->cv);
+    pthread_cond_destroy(&h->work);
+    pthread_cond_destroy(&h->done);
     for (int i = 0; i < EXPORT_CHUNKS; i++)
         free(h->chunks[i].buf);
     h->running = false;
@@ -502,8 +536,11 @@ static struct chunk *hasher_get(struct hasher *h)
     struct chunk *c;
 
     pthread_mutex_lock(&h->mu);
-    while (h->n_free == 0)
-        pthread_cond_wait(&h->cv, &h->mu);
+    while (h->n_free == 0) {
+        h->muxer_waits = true;
+        pthread_cond_wait(&h->done, &h->mu);
+        h->muxer_waits = false;
+    }
     c = h->free_list[--h->n_free];
     pthread_mutex_unlock(&h->mu);
     return c;
@@ -516,34 +553,69 @@ static void hasher_put(struct hasher *h, struct chunk *c, bool hash)
     if (hash) {
         h->queue[(h->q_head + h->q_len) % EXPORT_CHUNKS] = c;
         h->q_len++;
+        if (h->hasher_waits)
+            pthread_cond_signal(&h->work);
     } else {
         h->free_list[h->n_free++] = c;
     }
-    pthread_cond_broadcast(&h->cv);
     pthread_mutex_unlock(&h->mu);
 }
 
 /* Waits until every queued chunk is hashed. */
 static void hasher_wait_idle(struct hasher *h)
 {
+    if (!h->running)
+        return;
     pthread_mutex_lock(&h->mu);
-    while (h->q_len > 0 || h->busy)
-        pthread_cond_wait(&h->cv, &h->mu);
+    while (h->q_len > 0 || h->busy) {
+        h->muxer_waits = true;
+        pthread_cond_wait(&h->done, &h->mu);
+        h->muxer_waits = false;
+    }
     pthread_mutex_unlock(&h->mu);
 }
 
 /* ---- per-clip state ---- */
+
+/* Most audio streams carried into one clip (segments hold one). */
+#define EXPORT_MAX_AUDIO EXPORT_MAX_AUDIO_STREAMS
+/* Most audio packets held while a segment's first video frame is not yet
+ * read (its origin is needed to place them); a fragment's worth. */
+#define EXPORT_MAX_EARLY_AUDIO 1024
+/* Largest front region (ftyp, reserved index, mdat header) kept in memory
+ * to hash the clip while it is written; beyond it the clip is hashed from
+ * the file afterwards. */
+#define EXPORT_MAX_FRONT_BYTES ((int64_t)256 * 1024 * 1024)
+/* Sources at least this much (per mille) in the page cache get the dry
+ * pass and the clip hashed while written; others are read once, from the
+ * disk, and the clip is hashed from the page cache afterwards. */
+#define EXPORT_PLAN_CACHED_PERMILLE 900
+/* Avio buffer of the demuxer and the muxer: small, so that packet data
+ * larger than it bypass it (one memcpy fewer per byte). */
+#define EXPORT_AVIO_BUF_BYTES ((size_t)32 * 1024)
+/* Audio that lands this close to the end of the previous packet (rounding
+ * at a segment seam) continues it exactly. */
+#define EXPORT_AUDIO_SNAP_US 40000
 
 struct exp_seg {
     struct catalog_segment cat; /* the catalog row */
     int64_t read_limit;         /* bytes of the file read (complete prefix) */
     char read_sha256[65];       /* of those bytes */
     bool used;                  /* contributed frames */
+    EVP_MD_CTX *md;             /* digest of the bytes read, until final */
+    int vidx;                   /* its video stream */
+    int8_t map[16];             /* stream index -> -1 drop, 0.. audio k */
 };
 
 struct exp_gap {
     int64_t start_us, end_us; /* wall time */
     double media_start_s;     /* where the jump is in the clip */
+};
+
+/* An audio stream of the clip. */
+struct exp_audio {
+    AVCodecParameters *par; /* owned */
+    AVRational tb;          /* of the sources */
 };
 
 struct exp_clip {
@@ -556,6 +628,13 @@ struct exp_clip {
     int n_gaps;
     bool written; /* out_path exists and is ours */
     bool sidecar; /* .sha256 exists and is ours */
+    /* The streams, from the sources' headers (export_probe). */
+    AVCodecParameters *vpar; /* owned */
+    AVRational vtb;
+    struct exp_audio audio[EXPORT_MAX_AUDIO];
+    int n_audio;
+    const char *container; /* "mp4" or "mov": from the output name */
+    bool clip_hashed;      /* res->sha256 taken while writing */
 };
 
 struct export_job {
@@ -590,8 +669,17 @@ static int collect_seg(void *user, const struct catalog_segment *seg)
         c->cap_segs = cap;
     }
     memset(&c->segs[c->n_segs], 0, sizeof(c->segs[0]));
+    c->segs[c->n_segs].read_limit = -1;
     c->segs[c->n_segs++].cat = *seg;
     return 0;
+}
+
+static void clip_free_streams(struct exp_clip *c)
+{
+    avcodec_parameters_free(&c->vpar);
+    for (int k = 0; k < c->n_audio; k++)
+        avcodec_parameters_free(&c->audio[k].par);
+    c->n_audio = 0;
 }
 
 static void job_progress(struct export_job *job, int64_t add, bool force)
@@ -607,6 +695,40 @@ static void job_progress(struct export_job *job, int64_t add, bool force)
 
 /* ---- reading a source segment ---- */
 
+/* One top-level box header at off: its size and whether it is an mdat,
+ * and the header length. Returns 0, or -1 if there is no whole box. */
+static int box_at(int fd, int64_t off, int64_t limit, int64_t *size, int *hl,
+                  bool *mdat)
+{
+    uint8_t h[16];
+    uint64_t box;
+    ssize_t n;
+
+    if (limit - off < 8)
+        return -1;
+    n = pread(fd, h, limit - off >= 16 ? 16 : 8, off);
+    if (n < 8)
+        return -1;
+    box = ((uint64_t)h[0] << 24) | ((uint64_t)h[1] << 16) |
+          ((uint64_t)h[2] << 8) | h[3];
+    *hl = 8;
+    if (box == 1) {
+        if (n < 16)
+            return -1;
+        box = 0;
+        for (int i = 8; i < 16; i++)
+            box = (box << 8) | h[i];
+        *hl = 16;
+    } else if (box == 0) {
+        box = (uint64_t)(limit - off); /* to the end of the file */
+    }
+    if (box < (uint64_t)*hl || box > (uint64_t)(limit - off))
+        return -1;
+    *size = (int64_t)box;
+    *mdat = memcmp(h + 4, "mdat", 4) == 0;
+    return 0;
+}
+
 /*
  * The prefix of a fragmented MP4 made of complete top-level boxes, not
  * counting a trailing moof whose mdat is not complete yet (a segment
@@ -617,27 +739,18 @@ static int64_t complete_prefix(int fd, int64_t size)
     int64_t off = 0, good = 0;
 
     while (off + 8 <= size) {
-        uint8_t h[16];
-        uint64_t box;
-        int hl = 8;
+        uint8_t h[8];
+        int64_t box;
+        int hl;
+        bool mdat;
 
-        if (pread(fd, h, 16 <= size - off ? 16 : 8, off) < 8)
+        if (pread(fd, h, 8, off) < 8)
             return -EIO;
-        box = ((uint64_t)h[0] << 24) | ((uint64_t)h[1] << 16) |
-              ((uint64_t)h[2] << 8) | h[3];
-        if (box == 1) {
-            if (size - off < 16)
-                break;
-            box = 0;
-            for (int i = 8; i < 16; i++)
-                box = (box << 8) | h[i];
-            hl = 16;
-        } else if (box == 0) {
+        if (memcmp(h, "\0\0\0\0", 4) == 0)
             break; /* "to the end of the file": still being written */
-        }
-        if (box < (uint64_t)hl || box > (uint64_t)(size - off))
+        if (box_at(fd, off, size, &box, &hl, &mdat) < 0)
             break;
-        off += (int64_t)box;
+        off += box;
         if (memcmp(h + 4, "moof", 4) != 0)
             good = off;
     }
@@ -652,6 +765,10 @@ struct src_io {
     struct hasher *hasher;
     struct chunk *cur; /* being served to the demuxer */
     size_t off;        /* bytes of cur served */
+    /* The dry pass reads only the boxes, not the media data: */
+    bool dry;
+    int64_t box_end;   /* end of the current top-level box */
+    int64_t skip_from; /* payload of an mdat: served as zeros from here */
 };
 
 /* Reads the next chunk of the file into s->cur. Returns its length (0 at
@@ -687,11 +804,54 @@ static int src_fill(struct src_io *s)
     return (int)got;
 }
 
+/* The dry pass: box headers and boxes other than mdat come from the file,
+ * the payload of an mdat is served as zeros without reading it. The
+ * demuxer sees the same boxes, so the same packets (sizes, timestamps,
+ * flags), as in the real pass. */
+static int src_read_dry(struct src_io *s, uint8_t *buf, int size)
+{
+    int64_t n;
+
+    if (s->pos >= s->limit)
+        return AVERROR_EOF;
+    if (s->pos >= s->box_end) {
+        int64_t box;
+        int hl;
+        bool mdat;
+
+        if (box_at(s->fd, s->pos, s->limit, &box, &hl, &mdat) < 0) {
+            s->box_end = s->limit;
+            s->skip_from = INT64_MAX;
+        } else {
+            s->box_end = s->pos + box;
+            s->skip_from = mdat ? s->pos + hl : INT64_MAX;
+        }
+    }
+    n = NVR_MIN((int64_t)size, s->box_end - s->pos);
+    if (s->pos >= s->skip_from) {
+        memset(buf, 0, (size_t)n);
+    } else {
+        ssize_t r;
+
+        n = NVR_MIN(n, s->skip_from - s->pos);
+        do {
+            r = pread(s->fd, buf, (size_t)n, s->pos);
+        } while (r < 0 && errno == EINTR);
+        if (r <= 0)
+            return r < 0 ? AVERROR(errno) : AVERROR(EIO);
+        n = r;
+    }
+    s->pos += n;
+    return (int)n;
+}
+
 static int src_read(void *opaque, uint8_t *buf, int size)
 {
     struct src_io *s = opaque;
     size_t n;
 
+    if (s->dry)
+        return src_read_dry(s, buf, size);
     if (s->cur && s->off == s->cur->len) {
         hasher_put(s->hasher, s->cur, true);
         s->cur = NULL;
@@ -708,8 +868,8 @@ static int src_read(void *opaque, uint8_t *buf, int size)
     return (int)n;
 }
 
-/* Hashes the bytes after what the demuxer read, up to the limit, and
- * waits for the digest to be complete. */
+/* Queues the bytes after what the demuxer read, up to the limit, for
+ * hashing. The digest is complete once the hasher is idle. */
 static int src_drain(struct src_io *s)
 {
     int r;
@@ -722,7 +882,6 @@ static int src_drain(struct src_io *s)
         hasher_put(s->hasher, s->cur, true);
         s->cur = NULL;
     }
-    hasher_wait_idle(s->hasher);
     if (r < 0)
         return r;
     return s->pos == s->limit ? 0 : -EIO;
@@ -745,17 +904,17 @@ static void src_close(struct src *s)
     }
     if (s->io.cur)
         hasher_put(s->io.hasher, s->io.cur, false);
-    if (s->io.hasher)
-        hasher_wait_idle(s->io.hasher); /* nothing may use md after this */
-    EVP_MD_CTX_free(s->io.md);
+    /* s->io.md is the segment's: queued chunks may still use it. */
     if (s->io.fd >= 0)
         close(s->io.fd);
     memset(s, 0, sizeof(*s));
     s->io.fd = -1;
 }
 
+/* Opens a source segment. dry: for reading its boxes only (no hashing,
+ * no progress). */
 static int src_open(struct export_job *job, const char *storage_dir,
-                    struct exp_seg *seg, struct src *s)
+                    struct exp_seg *seg, bool dry, struct src *s)
 {
     char path[PATH_MAX];
     struct stat stt;
@@ -766,6 +925,7 @@ static int src_open(struct export_job *job, const char *storage_dir,
     s->io.fd = -1;
     s->io.job = job;
     s->io.hasher = &job->hasher;
+    s->io.dry = dry;
     if (snprintf(path, sizeof(path), "%s/%s", storage_dir, seg->cat.path) >=
         (int)sizeof(path))
         return -ENAMETOOLONG;
@@ -779,30 +939,45 @@ static int src_open(struct export_job *job, const char *storage_dir,
         err = -errno;
         goto err;
     }
-    (void)posix_fadvise(s->io.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    if (seg->cat.status == CATALOG_SEG_OPEN) {
-        s->io.limit = complete_prefix(s->io.fd, (int64_t)stt.st_size);
-        if (s->io.limit < 0) {
-            err = (int)s->io.limit;
+    (void)posix_fadvise(s->io.fd, 0, 0,
+                        dry ? POSIX_FADV_RANDOM : POSIX_FADV_SEQUENTIAL);
+    /* The limit is fixed the first time the segment is opened, so every
+     * pass (and the hash) sees the same bytes of a file still growing. */
+    if (seg->read_limit < 0) {
+        if (seg->cat.status == CATALOG_SEG_OPEN)
+            seg->read_limit = complete_prefix(s->io.fd, (int64_t)stt.st_size);
+        else
+            seg->read_limit = (int64_t)stt.st_size;
+        if (seg->read_limit < 0) {
+            err = (int)seg->read_limit;
+            seg->read_limit = -1;
             goto err;
         }
-    } else {
-        s->io.limit = (int64_t)stt.st_size;
     }
-    seg->read_limit = s->io.limit;
-    s->io.md = EVP_MD_CTX_new();
-    if (!s->io.md || EVP_DigestInit_ex(s->io.md, EVP_sha256(), NULL) != 1) {
-        err = -ENOMEM;
+    if (seg->read_limit > (int64_t)stt.st_size) {
+        err = -EIO; /* the file shrank */
         goto err;
     }
-    buf = av_malloc(EXPORT_IO_BUF_BYTES);
+    s->io.limit = seg->read_limit;
+    if (!dry) {
+        if (!seg->md) {
+            seg->md = EVP_MD_CTX_new();
+            if (!seg->md ||
+                EVP_DigestInit_ex(seg->md, EVP_sha256(), NULL) != 1) {
+                err = -ENOMEM;
+                goto err;
+            }
+        }
+        s->io.md = seg->md;
+    }
+    buf = av_malloc(EXPORT_AVIO_BUF_BYTES);
     if (!buf) {
         err = -ENOMEM;
         goto err;
     }
     /* Not seekable: the demuxer reads the file front to back once, so
      * every byte passes through the hash exactly once. */
-    s->pb = avio_alloc_context(buf, (int)EXPORT_IO_BUF_BYTES, 0, &s->io,
+    s->pb = avio_alloc_context(buf, (int)EXPORT_AVIO_BUF_BYTES, 0, &s->io,
                                src_read, NULL, NULL);
     if (!s->pb) {
         av_free(buf);
@@ -816,8 +991,12 @@ static int src_open(struct export_job *job, const char *storage_dir,
         goto err;
     }
     s->fmt->pb = s->pb;
-    s->fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
-    err = avformat_open_input(&s->fmt, NULL, av_find_input_format("mp4"), NULL);
+    /* The container's own sample flags and timestamps, never a parser's
+     * reading of the payload: the dry pass serves no payload, and both
+     * passes must see the same packets (and parsing would only cost). */
+    s->fmt->flags |= AVFMT_FLAG_CUSTOM_IO | AVFMT_FLAG_NOPARSE;
+    /* "mov" is the demuxer of both .mp4 and .mov segments. */
+    err = avformat_open_input(&s->fmt, NULL, av_find_input_format("mov"), NULL);
     if (err < 0) {
         s->fmt = NULL;
         LOG_E("export", "segment %s is not a readable MP4: %s", path,
@@ -843,7 +1022,337 @@ err:
     return err;
 }
 
+/* ---- which streams, which container ---- */
+
+static bool same_stream_kind(const AVCodecParameters *a,
+                             const AVCodecParameters *b)
+{
+    return a->codec_id == b->codec_id && a->width == b->width &&
+           a->height == b->height;
+}
+
+static bool same_audio(const AVCodecParameters *a, const AVCodecParameters *b)
+{
+    return a->codec_id == b->codec_id && a->sample_rate == b->sample_rate &&
+           a->ch_layout.nb_channels == b->ch_layout.nb_channels;
+}
+
+/* Whether MP4 can hold this codec (FFmpeg's mp4 muxer has no tag for
+ * G.711: "Could not find tag for codec pcm_alaw"). */
+static bool mp4_can_hold(enum AVCodecID id)
+{
+    const AVOutputFormat *mp4 = av_guess_format("mp4", NULL, NULL);
+
+    return mp4 && avformat_query_codec(mp4, id, FF_COMPLIANCE_NORMAL) == 1;
+}
+
+/* "mp4" / "mov" from the name's extension, NULL for any other. */
+static const char *container_of(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    const char *slash = strrchr(path, '/');
+
+    if (!dot || (slash && dot < slash))
+        return NULL;
+    if (strcasecmp(dot, ".mp4") == 0)
+        return "mp4";
+    if (strcasecmp(dot, ".mov") == 0)
+        return "mov";
+    return NULL;
+}
+
+/*
+ * Reads the headers of every source segment of c (a few kilobytes each)
+ * and decides the clip's streams: the video of the first segment (later
+ * ones must match it) and, in order, each audio stream the segments carry
+ * (the k-th audio stream of every segment goes to the clip's k-th).
+ * Sets *needs_mov when an audio codec cannot go into MP4.
+ */
+static int clip_probe(struct export_job *job, struct exp_clip *c,
+                      bool *needs_mov, const char **bad_codec)
+{
+    const struct export_request *req = c->req;
+    int err = 0;
+
+    *needs_mov = false;
+    *bad_codec = NULL;
+    for (int i = 0; i < c->n_segs; i++) {
+        struct exp_seg *seg = &c->segs[i];
+        struct src s;
+        AVStream *vst;
+        int k = 0;
+
+        err = src_open(job, req->storage_dir, seg, true, &s);
+        if (err < 0)
+            return err;
+        seg->vidx = s.vidx;
+        vst = s.fmt->streams[s.vidx];
+        if (!c->vpar) {
+            c->vpar = avcodec_parameters_alloc();
+            if (!c->vpar ||
+                avcodec_parameters_copy(c->vpar, vst->codecpar) < 0) {
+                src_close(&s);
+                return -ENOMEM;
+            }
+            c->vtb = vst->time_base;
+        } else if (!same_stream_kind(c->vpar, vst->codecpar)) {
+            LOG_E("export",
+                  "camera %s: segment %s changes codec or picture size "
+                  "mid-range; export the parts separately",
+                  req->camera, seg->cat.path);
+            src_close(&s);
+            return -ENOTSUP;
+        }
+        memset(seg->map, -1, sizeof(seg->map));
+        for (unsigned si = 0; si < s.fmt->nb_streams && si < sizeof(seg->map);
+             si++) {
+            const AVStream *st = s.fmt->streams[si];
+
+            if (st->codecpar->codec_type != AVMEDIA_TYPE_AUDIO)
+                continue;
+            if (k == EXPORT_MAX_AUDIO) {
+                LOG_E("export",
+                      "camera %s: segment %s has more than %d audio "
+                      "streams",
+                      req->camera, seg->cat.path, EXPORT_MAX_AUDIO);
+                src_close(&s);
+                return -ENOTSUP;
+            }
+            if (k == c->n_audio) {
+                struct exp_audio *a = &c->audio[c->n_audio];
+
+                a->par = avcodec_parameters_alloc();
+                if (!a->par ||
+                    avcodec_parameters_copy(a->par, st->codecpar) < 0) {
+                    avcodec_parameters_free(&a->par);
+                    src_close(&s);
+                    return -ENOMEM;
+                }
+                a->tb = st->time_base;
+                c->n_audio++;
+                if (!mp4_can_hold(st->codecpar->codec_id)) {
+                    *needs_mov = true;
+                    if (!*bad_codec)
+                        *bad_codec = avcodec_get_name(st->codecpar->codec_id);
+                }
+            } else if (!same_audio(c->audio[k].par, st->codecpar) ||
+                       av_cmp_q(c->audio[k].tb, st->time_base) != 0) {
+                LOG_E("export",
+                      "camera %s: segment %s changes the audio codec or "
+                      "sample rate mid-range; export the parts separately",
+                      req->camera, seg->cat.path);
+                src_close(&s);
+                return -ENOTSUP;
+            }
+            seg->map[si] = (int8_t)k++;
+        }
+        src_close(&s);
+    }
+    return err;
+}
+
+int export_probe(struct catalog *cat, const struct export_request *req,
+                 struct export_probe *out)
+{
+    struct export_job job;
+    struct exp_clip c;
+    int64_t cam_id;
+    bool mov;
+    const char *bad;
+    int err;
+
+    NVR_ASSERT_NOT_LOOP();
+    if (!cat || !req || !out || !req->storage_dir || !req->camera ||
+        req->from_us >= req->to_us)
+        return -EINVAL;
+    memset(out, 0, sizeof(*out));
+    memset(&job, 0, sizeof(job));
+    memset(&c, 0, sizeof(c));
+    job.cat = cat;
+    c.req = req;
+    err = catalog_camera_find(cat, req->camera, &cam_id);
+    if (err < 0)
+        return err;
+    err = catalog_segment_list(
+        cat, cam_id, req->from_us, req->to_us,
+        (1u << CATALOG_SEG_OPEN) | (1u << CATALOG_SEG_CLOSED), collect_seg, &c);
+    if (err == 0 && c.n_segs < 0)
+        err = c.n_segs == -1 ? -E2BIG : -ENOMEM;
+    else if (err == 0 && c.n_segs == 0)
+        err = -ENOENT;
+    if (err == 0)
+        err = clip_probe(&job, &c, &mov, &bad);
+    if (err == 0) {
+        snprintf(out->extension, sizeof(out->extension), "%s",
+                 mov ? ".mov" : ".mp4");
+        snprintf(out->video_codec, sizeof(out->video_codec), "%s",
+                 avcodec_get_name(c.vpar->codec_id));
+        out->n_audio = c.n_audio;
+        for (int k = 0; k < c.n_audio && k < EXPORT_MAX_AUDIO; k++)
+            snprintf(out->audio_codec[k], sizeof(out->audio_codec[k]), "%s",
+                     avcodec_get_name(c.audio[k].par->codec_id));
+        if (bad)
+            snprintf(out->not_mp4_codec, sizeof(out->not_mp4_codec), "%s", bad);
+    }
+    clip_free_streams(&c);
+    free(c.segs);
+    return err;
+}
+
 /* ---- writing the clip ---- */
+
+/*
+ * The clip's bytes pass through here. Its layout: a front region (ftyp,
+ * the space reserved for the index, the mdat header), written at the
+ * start and completed by the trailer, then the media data, written once,
+ * in order. The dry pass (no file) keeps the front region as the trailer
+ * leaves it. The real pass writes the file, keeps its own front region,
+ * and hashes "dry front region + media data as written" on the hasher
+ * thread; if its front region then equals the dry pass's byte for byte,
+ * that digest is the SHA-256 of the file, and the clip never has to be
+ * read back. Otherwise (never expected) the file is hashed afterwards.
+ */
+struct clip_io {
+    int fd;         /* -1: the dry pass */
+    int64_t pos;    /* where the next write goes */
+    int64_t end;    /* the file's size so far */
+    uint8_t *front; /* bytes written below front_cap (zeros if not) */
+    int64_t front_cap;
+    int64_t data_start; /* where the media data begin; INT64_MAX before */
+    int64_t next;       /* where the next media byte is expected */
+    bool stream_ok;     /* every media byte was hashed, in order */
+    bool front_ok;      /* every front byte fitted in front[] */
+    struct hasher *hasher;
+    EVP_MD_CTX *md; /* real pass: the clip's digest */
+    struct chunk *cur;
+    int64_t cur_pos; /* file offset of cur's first byte */
+    int err;
+};
+
+static int clip_pwrite(struct clip_io *io, const uint8_t *p, size_t n,
+                       int64_t off)
+{
+    while (n > 0) {
+        ssize_t w = pwrite(io->fd, p, n, off);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return w < 0 ? -errno : -EIO;
+        p += w;
+        n -= (size_t)w;
+        off += w;
+    }
+    return 0;
+}
+
+/* Writes out the chunk being filled and queues it for hashing. */
+static int clip_flush_chunk(struct clip_io *io)
+{
+    int err = 0;
+
+    if (!io->cur)
+        return 0;
+    if (io->cur->len > 0)
+        err = clip_pwrite(io, io->cur->buf, io->cur->len, io->cur_pos);
+    hasher_put(io->hasher, io->cur, err == 0 && io->stream_ok);
+    io->cur = NULL;
+    return err;
+}
+
+static int clip_media(struct clip_io *io, const uint8_t *p, size_t n)
+{
+    if (io->fd < 0) {
+        io->next += (int64_t)n;
+        return 0; /* the dry pass keeps only the front region */
+    }
+    if (!io->stream_ok || io->pos != io->next) {
+        int err = clip_flush_chunk(io);
+
+        io->stream_ok = false;
+        return err < 0 ? err : clip_pwrite(io, p, n, io->pos);
+    }
+    while (n > 0) {
+        size_t take;
+
+        if (!io->cur) {
+            io->cur = hasher_get(io->hasher);
+            io->cur->md = io->md;
+            io->cur->len = 0;
+            io->cur_pos = io->next;
+        }
+        take = NVR_MIN(n, EXPORT_CHUNK_BYTES - io->cur->len);
+        memcpy(io->cur->buf + io->cur->len, p, take);
+        io->cur->len += take;
+        io->next += (int64_t)take;
+        p += take;
+        n -= take;
+        if (io->cur->len == EXPORT_CHUNK_BYTES) {
+            int err = clip_flush_chunk(io);
+
+            if (err < 0)
+                return err;
+        }
+    }
+    return 0;
+}
+
+static int clip_write(void *opaque, uint8_t *buf, int size)
+{
+    struct clip_io *io = opaque;
+    size_t n = (size_t)size;
+    int err = 0;
+
+    if (io->err)
+        return io->err;
+    if (io->pos < io->data_start) {
+        size_t f = (size_t)NVR_MIN((int64_t)n, io->data_start - io->pos);
+
+        if (io->pos + (int64_t)f <= io->front_cap)
+            memcpy(io->front + io->pos, buf, f);
+        else
+            io->front_ok = false;
+        if (io->fd >= 0)
+            err = clip_pwrite(io, buf, f, io->pos);
+        io->pos += (int64_t)f;
+        buf += f;
+        n -= f;
+    }
+    if (!err && n > 0) {
+        err = clip_media(io, buf, n);
+        io->pos += (int64_t)n;
+    }
+    io->end = NVR_MAX(io->end, io->pos);
+    if (err < 0) {
+        io->err = AVERROR(-err);
+        return io->err;
+    }
+    return size;
+}
+
+static int64_t clip_seek(void *opaque, int64_t offset, int whence)
+{
+    struct clip_io *io = opaque;
+
+    switch (whence & ~AVSEEK_FORCE) {
+    case AVSEEK_SIZE:
+        return io->end;
+    case SEEK_SET:
+        break;
+    case SEEK_CUR:
+        offset += io->pos;
+        break;
+    case SEEK_END:
+        offset += io->end;
+        break;
+    default:
+        return AVERROR(EINVAL);
+    }
+    if (offset < 0)
+        return AVERROR(EINVAL);
+    io->pos = offset;
+    return offset;
+}
 
 /* The tx3g sample description (3GPP TS 26.245 5.16): display flags,
  * justification, background colour, default text box, default style
@@ -868,7 +1377,8 @@ static const uint8_t tx3g_desc[] = {
 
 struct out {
     AVFormatContext *fmt;
-    AVStream *vst, *sst;
+    AVIOContext *pb;
+    AVStream *vst, *sst, *ast[EXPORT_MAX_AUDIO];
     AVRational tb;        /* our video timestamps (the source's) */
     int64_t cue_start_ms; /* pending cue, -1 if none */
     char cue_text[96];
@@ -939,34 +1449,50 @@ static int out_cue_gap(struct out *o, int64_t a, int64_t b,
     return out_cue_write(o, av_rescale_q(b, o->tb, EXPORT_SUB_TB));
 }
 
-static int out_open(struct out *o, const char *tmp_path,
-                    const AVCodecParameters *par, AVRational tb,
-                    int64_t start_us, const char *camera, int64_t moov_bytes)
+static int out_open(struct out *o, struct clip_io *io, const struct exp_clip *c,
+                    int64_t start_us, int64_t moov_bytes)
 {
     AVDictionary *opts = NULL;
+    const char *camera = c->req->camera;
+    uint8_t *buf;
     char t[80];
     int err;
 
     memset(o, 0, sizeof(*o));
     o->cue_start_ms = -1;
-    o->tb = tb;
+    o->tb = c->vtb;
     o->pkt = av_packet_alloc();
     if (!o->pkt)
         return -ENOMEM;
-    err = avformat_alloc_output_context2(&o->fmt, NULL, "mp4", tmp_path);
+    err = avformat_alloc_output_context2(&o->fmt, NULL, c->container, NULL);
     if (err < 0)
         return err;
     o->vst = avformat_new_stream(o->fmt, NULL);
-    o->sst = avformat_new_stream(o->fmt, NULL);
-    if (!o->vst || !o->sst)
+    if (!o->vst)
         return -ENOMEM;
-    err = avcodec_parameters_copy(o->vst->codecpar, par);
+    err = avcodec_parameters_copy(o->vst->codecpar, c->vpar);
     if (err < 0)
         return err;
     o->vst->codecpar->codec_tag = 0;
-    o->vst->time_base = tb;
+    o->vst->time_base = c->vtb;
+    for (int k = 0; k < c->n_audio; k++) {
+        o->ast[k] = avformat_new_stream(o->fmt, NULL);
+        if (!o->ast[k])
+            return -ENOMEM;
+        err = avcodec_parameters_copy(o->ast[k]->codecpar, c->audio[k].par);
+        if (err < 0)
+            return err;
+        o->ast[k]->codecpar->codec_tag = 0;
+        o->ast[k]->time_base = c->audio[k].tb;
+    }
+    o->sst = avformat_new_stream(o->fmt, NULL);
+    if (!o->sst)
+        return -ENOMEM;
     o->sst->codecpar->codec_type = AVMEDIA_TYPE_SUBTITLE;
     o->sst->codecpar->codec_id = AV_CODEC_ID_MOV_TEXT;
+    /* tx3g in QuickTime too: its default "text" entry would not carry the
+     * 3GPP sample description below. */
+    o->sst->codecpar->codec_tag = MKTAG('t', 'x', '3', 'g');
     o->sst->codecpar->extradata =
         av_mallocz(sizeof(tx3g_desc) + AV_INPUT_BUFFER_PADDING_SIZE);
     if (!o->sst->codecpar->extradata)
@@ -982,24 +1508,43 @@ static int out_open(struct out *o, const char *tmp_path,
     av_dict_set(&o->fmt->metadata, "title", camera, 0);
     av_dict_set(&o->fmt->metadata, "comment",
                 "nvr evidential export; see the manifest", 0);
-    err = avio_open(&o->fmt->pb, tmp_path, AVIO_FLAG_WRITE);
-    if (err < 0)
-        return err;
+    buf = av_malloc(EXPORT_AVIO_BUF_BYTES);
+    if (!buf)
+        return -ENOMEM;
+    o->pb = avio_alloc_context(buf, (int)EXPORT_AVIO_BUF_BYTES, 1, io, NULL,
+                               clip_write, clip_seek);
+    if (!o->pb) {
+        av_free(buf);
+        return -ENOMEM;
+    }
+    o->pb->seekable = AVIO_SEEKABLE_NORMAL;
+    /* Packet data go straight to clip_write, not through the buffer. */
+    o->pb->direct = 1;
+    o->fmt->pb = o->pb;
+    o->fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
     /* Faststart without a second pass: the index is written into space
      * reserved after ftyp (the unused rest becomes a free box), so the
      * media data are written once and never moved. */
     av_dict_set_int(&opts, "moov_size", moov_bytes, 0);
     err = avformat_write_header(o->fmt, &opts);
     av_dict_free(&opts);
-    return err < 0 ? err : 0;
+    if (err < 0)
+        return err;
+    avio_flush(o->pb);
+    if (io->err)
+        return io->err;
+    io->data_start = io->pos;
+    io->next = io->pos;
+    return 0;
 }
 
 static void out_free(struct out *o)
 {
-    if (o->fmt) {
-        if (o->fmt->pb)
-            avio_closep(&o->fmt->pb);
+    if (o->fmt)
         avformat_free_context(o->fmt);
+    if (o->pb) {
+        av_freep(&o->pb->buffer);
+        avio_context_free(&o->pb);
     }
     av_packet_free(&o->pkt);
     memset(o, 0, sizeof(*o));
@@ -1007,11 +1552,13 @@ static void out_free(struct out *o)
 
 /* ---- one clip ---- */
 
-/* A packet held back while looking for the keyframe at or before `from`. */
+/* A packet held back: while looking for the keyframe at or before `from`,
+ * or audio read before its segment's first video frame. */
 struct held {
     AVPacket *pkt;
     int seg;         /* index into clip->segs */
-    int64_t rel;     /* dts from the segment's first packet */
+    int kind;        /* -1 video, k audio stream k */
+    int64_t rel;     /* video: dts from the segment's first packet */
     int64_t wall_us; /* its wall time */
 };
 
@@ -1030,7 +1577,7 @@ static void pending_clear(struct pending *p)
 }
 
 static int pending_add(struct pending *p, const AVPacket *pkt, int seg,
-                       int64_t rel, int64_t wall_us)
+                       int kind, int64_t rel, int64_t wall_us)
 {
     AVPacket *c;
 
@@ -1048,7 +1595,7 @@ static int pending_add(struct pending *p, const AVPacket *pkt, int seg,
     c = av_packet_clone(pkt);
     if (!c)
         return -ENOMEM;
-    p->v[p->n++] = (struct held){c, seg, rel, wall_us};
+    p->v[p->n++] = (struct held){c, seg, kind, rel, wall_us};
     p->bytes += (size_t)pkt->size;
     return 0;
 }
@@ -1056,19 +1603,26 @@ static int pending_add(struct pending *p, const AVPacket *pkt, int seg,
 struct walk {
     struct export_job *job;
     struct exp_clip *clip;
+    bool dry;
+    struct clip_io io;
     struct out o;
     bool started;       /* the first frame is written */
     bool opened;        /* o is set up (at the first frame) */
     int64_t moov_bytes; /* room reserved for the index */
-    char tmp_path[PATH_MAX];
-    AVCodecParameters *par; /* of the first segment */
-    AVRational tb;          /* of the first segment: the clip's timeline */
-    int cur_seg;            /* segment of the last frame written */
-    int64_t seg_base;       /* media time = seg_base + rel in cur_seg */
-    int64_t last_end;       /* media time after the last frame written */
+    const char *path;   /* of the file written, NULL in the dry pass */
+    int cur_seg;        /* segment of the last frame written */
+    int64_t seg_base;   /* media time = seg_base + rel in cur_seg */
+    int64_t last_end;   /* media time after the last frame written */
     int64_t last_wall_end_us;
     int64_t last_dts;
+    int64_t a_end[EXPORT_MAX_AUDIO]; /* audio: end of the last packet */
+    /* The last sample of a source fragment comes without a duration (the
+     * next one is not read yet): it gets the one before it. */
+    int64_t v_dur, a_dur[EXPORT_MAX_AUDIO];
+    int64_t a_frames;
     struct pending gop;
+    struct pending early; /* audio before its segment's first frame */
+    bool seg_video_done;  /* the segment's first frame is placed */
 };
 
 /* Places segment `seg`, whose frame at rel has wall time wall_us, on the
@@ -1090,13 +1644,13 @@ static int walk_place(struct walk *w, int seg, int64_t rel, int64_t wall_us)
         w->seg_base = w->last_end - rel;
         return 0;
     }
-    at = av_rescale_q(wall_us - c->res->actual_from_us, us_tb, w->tb);
+    at = av_rescale_q(wall_us - c->res->actual_from_us, us_tb, c->vtb);
     if (at < w->last_end)
         at = w->last_end;
     g = &c->gaps[c->n_gaps++];
     g->start_us = w->last_wall_end_us;
     g->end_us = wall_us;
-    g->media_start_s = (double)w->last_end * av_q2d(w->tb);
+    g->media_start_s = (double)w->last_end * av_q2d(c->vtb);
     err = out_cue_gap(&w->o, w->last_end, at, g);
     if (err < 0)
         return err;
@@ -1108,15 +1662,19 @@ static int walk_write(struct walk *w, AVPacket *pkt, int seg, int64_t rel,
                       int64_t wall_us)
 {
     struct export_result *res = w->clip->res;
+    AVRational tb = w->clip->vtb;
     int64_t dur = pkt->duration > 0 ? pkt->duration : 1;
     int64_t ts;
     int err;
 
+    if (pkt->duration > 0)
+        w->v_dur = pkt->duration;
+    else if (w->v_dur > 0)
+        dur = w->v_dur;
     if (!w->opened) {
         /* Opened at the first frame: its wall time is the clip's
          * creation_time. */
-        err = out_open(&w->o, w->tmp_path, w->par, w->tb, wall_us,
-                       w->clip->req->camera, w->moov_bytes);
+        err = out_open(&w->o, &w->io, w->clip, wall_us, w->moov_bytes);
         if (err < 0)
             return err;
         w->opened = true;
@@ -1144,48 +1702,127 @@ static int walk_write(struct walk *w, AVPacket *pkt, int seg, int64_t rel,
     pkt->pos = -1;
     w->last_dts = ts;
     w->last_end = ts + dur;
-    w->last_wall_end_us = wall_us + av_rescale_q(dur, w->tb, us_tb);
+    w->last_wall_end_us = wall_us + av_rescale_q(dur, tb, us_tb);
     res->actual_to_us = w->last_wall_end_us;
     res->frames++;
-    av_packet_rescale_ts(pkt, w->tb, w->o.vst->time_base);
+    av_packet_rescale_ts(pkt, tb, w->o.vst->time_base);
     return av_interleaved_write_frame(w->o.fmt, pkt);
 }
 
-static bool same_stream_kind(const AVCodecParameters *a,
-                             const AVCodecParameters *b)
+/*
+ * An audio packet of stream k at wall time wall_us, once the clip has
+ * started: placed at its wall-clock offset from the clip's start, which is
+ * where the video of the same instant is (within a session the video runs
+ * on exactly; across a gap both jump to the real offset). A packet that
+ * would overlap the previous one, or leave a hole shorter than rounding
+ * at a seam, continues it exactly.
+ */
+static int walk_audio_write(struct walk *w, AVPacket *pkt, int k,
+                            int64_t wall_us)
 {
-    return a->codec_id == b->codec_id && a->width == b->width &&
-           a->height == b->height;
+    struct export_result *res = w->clip->res;
+    AVRational tb = w->clip->audio[k].tb;
+    int64_t ts, snap;
+
+    if (wall_us < res->actual_from_us || wall_us >= w->clip->req->to_us)
+        return 0;
+    ts = av_rescale_q(wall_us - res->actual_from_us, us_tb, tb);
+    snap = av_rescale_q(EXPORT_AUDIO_SNAP_US, us_tb, tb);
+    if (w->a_end[k] != INT64_MIN && ts < w->a_end[k] + snap)
+        ts = w->a_end[k];
+    if (pkt->duration > 0)
+        w->a_dur[k] = pkt->duration;
+    else
+        pkt->duration = w->a_dur[k] > 0 ? w->a_dur[k] : 1;
+    pkt->stream_index = w->o.ast[k]->index;
+    pkt->pts = pkt->dts = ts;
+    pkt->pos = -1;
+    w->a_end[k] = ts + pkt->duration;
+    w->a_frames++;
+    av_packet_rescale_ts(pkt, tb, w->o.ast[k]->time_base);
+    return av_interleaved_write_frame(w->o.fmt, pkt);
 }
 
-/* Handles one source packet (already in the clip's time base). */
-static int walk_packet(struct walk *w, AVPacket *pkt, int seg, int64_t rel,
-                       int64_t wall_us)
+/* Handles one source packet (video: already in the clip's time base). */
+static int walk_packet(struct walk *w, AVPacket *pkt, int seg, int kind,
+                       int64_t rel, int64_t wall_us)
 {
     const struct export_request *req = w->clip->req;
+    bool key = kind < 0 && (pkt->flags & AV_PKT_FLAG_KEY);
     int err;
 
+    if (kind >= 0) {
+        if (w->started)
+            return walk_audio_write(w, pkt, kind, wall_us);
+        if (w->gop.n > 0)
+            return pending_add(&w->gop, pkt, seg, kind, rel, wall_us);
+        return 0;
+    }
     if (!w->started && wall_us <= req->from_us) {
         /* Before the start: keep only the GOP that contains it. */
-        if (pkt->flags & AV_PKT_FLAG_KEY)
+        if (key)
             pending_clear(&w->gop);
-        if (w->gop.n > 0 || (pkt->flags & AV_PKT_FLAG_KEY))
-            return pending_add(&w->gop, pkt, seg, rel, wall_us);
+        if (w->gop.n > 0 || key)
+            return pending_add(&w->gop, pkt, seg, kind, rel, wall_us);
         return 0;
     }
     if (!w->started && w->gop.n > 0) {
-        for (int k = 0; k < w->gop.n; k++) {
-            struct held *h = &w->gop.v[k];
+        for (int i = 0; i < w->gop.n; i++) {
+            struct held *h = &w->gop.v[i];
 
-            err = walk_write(w, h->pkt, h->seg, h->rel, h->wall_us);
+            err = h->kind < 0
+                      ? walk_write(w, h->pkt, h->seg, h->rel, h->wall_us)
+                      : walk_audio_write(w, h->pkt, h->kind, h->wall_us);
             if (err < 0)
                 return err;
         }
         pending_clear(&w->gop);
     }
-    if (!w->started && !(pkt->flags & AV_PKT_FLAG_KEY))
+    if (!w->started && !key)
         return 0; /* a clip starts at a keyframe */
     return walk_write(w, pkt, seg, rel, wall_us);
+}
+
+/* Wall time of an audio packet of segment seg whose video starts at
+ * first_dts (video time base). */
+static int64_t audio_wall(const struct walk *w, const struct exp_seg *seg,
+                          const AVPacket *pkt, int k, int64_t first_dts)
+{
+    int64_t a = av_rescale_q(pkt->dts, w->clip->audio[k].tb, us_tb);
+    int64_t v = av_rescale_q(first_dts, w->clip->vtb, us_tb);
+
+    return seg->cat.start_us + (a - v);
+}
+
+/* Processes the held video packet of segment i (the one before the last
+ * read), then the audio that waited for the segment's first frame. */
+static int walk_held_video(struct walk *w, int i, AVPacket *held,
+                           int64_t first_dts)
+{
+    struct exp_seg *seg = &w->clip->segs[i];
+    int64_t rel, wall_us;
+    int err;
+
+    if (held->dts == AV_NOPTS_VALUE)
+        return 0;
+    rel = held->dts - first_dts;
+    wall_us = seg->cat.start_us + av_rescale_q(rel, w->clip->vtb, us_tb);
+    err = walk_packet(w, held, i, -1, rel, wall_us);
+    av_packet_unref(held);
+    held->dts = AV_NOPTS_VALUE;
+    if (err < 0)
+        return err;
+    for (int k = 0; k < w->early.n; k++) {
+        struct held *h = &w->early.v[k];
+
+        err = walk_packet(w, h->pkt, i, h->kind, 0,
+                          audio_wall(w, seg, h->pkt, h->kind, first_dts));
+        if (err < 0)
+            return err;
+    }
+    pending_clear(&w->early);
+    w->seg_video_done = true;
+    return 0;
 }
 
 static int walk_segment(struct walk *w, int i, bool *done)
@@ -1195,53 +1832,96 @@ static int walk_segment(struct walk *w, int i, bool *done)
     struct exp_seg *seg = &c->segs[i];
     struct src s;
     AVPacket *pkt = av_packet_alloc();
+    AVPacket *held = av_packet_alloc(); /* video, waiting for the next */
     AVStream *ist;
     int64_t first_dts = AV_NOPTS_VALUE;
+    unsigned a_left = 0; /* audio streams not yet read up to to_us */
     int err;
 
-    if (!pkt)
+    if (!pkt || !held) {
+        av_packet_free(&pkt);
+        av_packet_free(&held);
         return -ENOMEM;
-    err = src_open(w->job, req->storage_dir, seg, &s);
+    }
+    held->dts = AV_NOPTS_VALUE;
+    err = src_open(w->job, req->storage_dir, seg, w->dry, &s);
     if (err < 0 || !s.fmt) {
         av_packet_free(&pkt);
+        av_packet_free(&held);
         return err < 0 ? err : -EIO;
     }
     ist = s.fmt->streams[s.vidx];
-    if (!w->par) {
-        w->par = avcodec_parameters_alloc();
-        if (!w->par || avcodec_parameters_copy(w->par, ist->codecpar) < 0) {
-            err = -ENOMEM;
-            goto out;
-        }
-        w->tb = ist->time_base;
-    } else if (!same_stream_kind(w->par, ist->codecpar)) {
-        LOG_E("export",
-              "camera %s: segment %s changes codec or picture size "
-              "mid-range; export the parts separately",
-              req->camera, seg->cat.path);
-        err = -ENOTSUP;
+    if (s.vidx != seg->vidx || !same_stream_kind(c->vpar, ist->codecpar)) {
+        err = -EBADMSG; /* not the file probed */
         goto out;
     }
+    pending_clear(&w->early);
+    w->seg_video_done = false;
+    for (size_t k = 0; k < sizeof(seg->map); k++) {
+        if (seg->map[k] >= 0)
+            a_left |= 1u << seg->map[k];
+    }
 
-    while (!*done && (err = av_read_frame(s.fmt, pkt)) >= 0) {
-        int64_t rel, wall_us;
+    /*
+     * The demuxer gives packets without durations (no parser runs), so
+     * each video packet is held until the next one gives its duration;
+     * the segment's last one keeps the duration before it. The audio of
+     * a fragment follows its video in the file, so reading goes on after
+     * the video reached to_us until the audio has too.
+     */
+    while ((!*done || a_left) && (err = av_read_frame(s.fmt, pkt)) >= 0) {
+        int si = pkt->stream_index;
+        int kind = si == s.vidx                               ? -1
+                   : si >= 0 && (size_t)si < sizeof(seg->map) ? seg->map[si]
+                                                              : -2;
 
-        if (pkt->stream_index != s.vidx || pkt->dts == AV_NOPTS_VALUE) {
+        if (kind < -1 || pkt->dts == AV_NOPTS_VALUE ||
+            (kind >= 0 &&
+             av_cmp_q(s.fmt->streams[si]->time_base, c->audio[kind].tb))) {
             av_packet_unref(pkt);
             continue;
         }
-        av_packet_rescale_ts(pkt, ist->time_base, w->tb);
+        if (kind < 0 && *done) {
+            av_packet_unref(pkt);
+            continue;
+        }
+        if (kind >= 0) {
+            if (w->seg_video_done &&
+                audio_wall(w, seg, pkt, kind, first_dts) >= req->to_us)
+                a_left &= ~(1u << kind);
+            if (!w->seg_video_done) {
+                /* Placed once the segment's first frame is. */
+                err = w->early.n < EXPORT_MAX_EARLY_AUDIO
+                          ? pending_add(&w->early, pkt, i, kind, 0, 0)
+                          : 0;
+            } else {
+                err = walk_packet(w, pkt, i, kind, 0,
+                                  audio_wall(w, seg, pkt, kind, first_dts));
+            }
+            av_packet_unref(pkt);
+            if (err < 0)
+                goto out;
+            continue;
+        }
+        av_packet_rescale_ts(pkt, ist->time_base, c->vtb);
         if (first_dts == AV_NOPTS_VALUE)
             first_dts = pkt->dts;
-        rel = pkt->dts - first_dts;
-        wall_us = seg->cat.start_us + av_rescale_q(rel, w->tb, us_tb);
-        if (wall_us >= req->to_us) {
+        if (held->dts != AV_NOPTS_VALUE && pkt->dts > held->dts)
+            held->duration = pkt->dts - held->dts;
+        err = walk_held_video(w, i, held, first_dts);
+        if (err < 0)
+            goto out;
+        if (seg->cat.start_us +
+                av_rescale_q(pkt->dts - first_dts, c->vtb, us_tb) >=
+            req->to_us) {
             *done = true;
             av_packet_unref(pkt);
-            break;
+            continue;
         }
-        err = walk_packet(w, pkt, i, rel, wall_us);
-        av_packet_unref(pkt);
+        av_packet_move_ref(held, pkt);
+    }
+    if (err == AVERROR_EOF || *done) {
+        err = walk_held_video(w, i, held, first_dts);
         if (err < 0)
             goto out;
     }
@@ -1251,22 +1931,15 @@ static int walk_segment(struct walk *w, int i, bool *done)
         LOG_E("export", "segment %s: %s", seg->cat.path, av_err2str(err));
         goto out;
     }
+    if (w->dry)
+        goto out;
+    /* Its digest is checked once the clip is written (check_sources):
+     * waiting for it here would stall the muxer at every segment. */
     err = src_drain(&s.io);
-    if (err < 0)
-        goto out;
-    err = sha_final_hex(s.io.md, seg->read_sha256);
-    if (err < 0)
-        goto out;
-    if (seg->cat.status == CATALOG_SEG_CLOSED && seg->cat.sha256[0] &&
-        strcmp(seg->read_sha256, seg->cat.sha256) != 0) {
-        LOG_E("export",
-              "camera %s: segment %s does not match its catalog SHA-256 "
-              "(catalog %s, file %s): refusing to export altered footage",
-              req->camera, seg->cat.path, seg->cat.sha256, seg->read_sha256);
-        err = -EBADMSG;
-    }
 out:
+    pending_clear(&w->early);
     av_packet_free(&pkt);
+    av_packet_free(&held);
     src_close(&s);
     return err;
 }
@@ -1275,8 +1948,9 @@ out:
  * An upper bound of the clip's index size: per sample at most 44 bytes
  * (stsz 4, stts 8, ctts 8, stss 4, co64 8, stsc 12), for every frame the
  * sources can hold (a closed segment's frame count; for an open one, or a
- * count of 0, its duration at EXPORT_MAX_FPS) and one cue per second, plus
- * room for the fixed boxes and the parameter sets.
+ * count of 0, its duration at EXPORT_MAX_FPS), 100 audio packets a second
+ * per audio stream and one cue per second, plus room for the fixed boxes
+ * and the parameter sets.
  */
 static int64_t moov_bound(const struct export_job *job,
                           const struct exp_clip *c)
@@ -1289,72 +1963,270 @@ static int64_t moov_bound(const struct export_job *job,
         int64_t end = s->status == CATALOG_SEG_OPEN
                           ? NVR_MIN(job->now_us, s->end_us + 60000000)
                           : s->end_us;
-        int64_t by_time =
-            (end - s->start_us) / 1000000 * EXPORT_MAX_FPS + EXPORT_MAX_FPS;
+        int64_t secs = (end - s->start_us) / 1000000 + 1;
+        int64_t by_time = secs * EXPORT_MAX_FPS;
 
         samples += s->status == CATALOG_SEG_CLOSED && s->frames > 0 ? s->frames
                                                                     : by_time;
-        samples += (end - s->start_us) / 1000000 + 4; /* cues */
+        samples += secs * 100 * c->n_audio;
+        samples += secs + 3; /* cues */
     }
     return samples * 44 + (int64_t)256 * 1024;
 }
 
-/* Writes c's clip: sets its result's ranges, frames, codec. */
-static int export_clip_media(struct export_job *job, struct exp_clip *c)
+static void walk_reset(struct walk *w, struct export_job *job,
+                       struct exp_clip *c, bool dry)
 {
-    struct walk w;
+    memset(w, 0, sizeof(*w));
+    w->job = job;
+    w->clip = c;
+    w->dry = dry;
+    w->last_dts = INT64_MIN;
+    w->cur_seg = -1;
+    for (int k = 0; k < EXPORT_MAX_AUDIO; k++)
+        w->a_end[k] = INT64_MIN;
+    w->io.fd = -1;
+    w->io.data_start = INT64_MAX;
+    w->io.stream_ok = true;
+    w->io.front_ok = true;
+    w->io.hasher = &job->hasher;
+    c->n_gaps = 0;
+    c->res->frames = 0;
+    c->res->actual_from_us = c->res->actual_to_us = 0;
+    for (int i = 0; i < c->n_segs; i++)
+        c->segs[i].used = false;
+}
+
+static void walk_free(struct walk *w)
+{
+    pending_clear(&w->gop);
+    pending_clear(&w->early);
+    free(w->gop.v);
+    free(w->early.v);
+    if (w->io.cur)
+        hasher_put(w->io.hasher, w->io.cur, false);
+    w->io.cur = NULL;
+    out_free(&w->o);
+    free(w->io.front);
+    w->io.front = NULL;
+}
+
+/* One pass over the sources: the dry pass into no file, or the real one
+ * into w->path. */
+static int walk_run(struct walk *w)
+{
+    struct exp_clip *c = w->clip;
     bool done = false;
     int err = 0;
 
-    memset(&w, 0, sizeof(w));
-    w.job = job;
-    w.clip = c;
-    w.last_dts = INT64_MIN;
-    w.cur_seg = -1;
-    if (snprintf(w.tmp_path, sizeof(w.tmp_path), "%s.partial",
-                 c->req->out_path) >= (int)sizeof(w.tmp_path))
+    w->moov_bytes = moov_bound(w->job, c);
+    if (w->moov_bytes > INT_MAX)
+        return -E2BIG;
+    if (w->moov_bytes + 65536 <= EXPORT_MAX_FRONT_BYTES) {
+        w->io.front_cap = w->moov_bytes + 65536;
+        w->io.front = calloc(1, (size_t)w->io.front_cap);
+        if (!w->io.front)
+            return -ENOMEM;
+    } else {
+        w->io.front_ok = false;
+    }
+    for (int i = 0; i < c->n_segs && !done; i++) {
+        err = walk_segment(w, i, &done);
+        if (err < 0)
+            return err;
+    }
+    if (!w->started) {
+        LOG_E("export", "camera %s: no frame recorded in the range",
+              c->req->camera);
+        return -ENOENT;
+    }
+    err =
+        out_cue_write(&w->o, av_rescale_q(w->last_end, c->vtb, EXPORT_SUB_TB));
+    if (err < 0)
+        return err;
+    err = av_write_trailer(w->o.fmt);
+    if (err < 0)
+        return err;
+    avio_flush(w->o.pb);
+    if (w->io.err)
+        return w->io.err;
+    if (w->io.fd >= 0) {
+        err = clip_flush_chunk(&w->io);
+        hasher_wait_idle(w->io.hasher);
+    }
+    return err;
+}
+
+/*
+ * Per mille of the sources' bytes that are in the page cache. The dry
+ * pass reads the boxes of every fragment, one small read each: from
+ * memory that is nothing, from a disk it is thousands of seeks before the
+ * first byte is written. So it is worth it only for sources in memory.
+ */
+static int sources_cached_permille(const struct exp_clip *c)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    int64_t total = 0, cached = 0;
+
+    for (int i = 0; i < c->n_segs; i++) {
+        char path[PATH_MAX];
+        unsigned char *vec;
+        size_t pages, len;
+        void *map;
+        int fd;
+
+        if (snprintf(path, sizeof(path), "%s/%s", c->req->storage_dir,
+                     c->segs[i].cat.path) >= (int)sizeof(path))
+            continue;
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        len = c->segs[i].read_limit > 0 ? (size_t)c->segs[i].read_limit : 0;
+        pages = (len + (size_t)page - 1) / (size_t)page;
+        map = len ? mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0) : MAP_FAILED;
+        close(fd);
+        if (map == MAP_FAILED)
+            continue;
+        vec = malloc(pages);
+        if (vec && mincore(map, len, vec) == 0) {
+            for (size_t k = 0; k < pages; k++)
+                cached += vec[k] & 1;
+            total += (int64_t)pages;
+        }
+        free(vec);
+        munmap(map, len);
+    }
+    return total > 0 ? (int)(cached * 1000 / total) : 0;
+}
+
+/* Every source read: its SHA-256, which for a closed segment must be the
+ * catalog's. The hasher must be idle. */
+static int check_sources(struct exp_clip *c)
+{
+    int err = 0;
+
+    for (int i = 0; i < c->n_segs && err == 0; i++) {
+        struct exp_seg *seg = &c->segs[i];
+
+        if (!seg->md)
+            continue;
+        err = sha_final_hex(seg->md, seg->read_sha256);
+        EVP_MD_CTX_free(seg->md);
+        seg->md = NULL;
+        if (err == 0 && seg->cat.status == CATALOG_SEG_CLOSED &&
+            seg->cat.sha256[0] &&
+            strcmp(seg->read_sha256, seg->cat.sha256) != 0) {
+            LOG_E("export",
+                  "camera %s: segment %s does not match its catalog SHA-256 "
+                  "(catalog %s, file %s): refusing to export altered footage",
+                  c->req->camera, seg->cat.path, seg->cat.sha256,
+                  seg->read_sha256);
+            err = -EBADMSG;
+        }
+    }
+    return err;
+}
+
+/* The hasher must be idle. */
+static void free_digests(struct exp_clip *c)
+{
+    for (int i = 0; i < c->n_segs; i++) {
+        EVP_MD_CTX_free(c->segs[i].md);
+        c->segs[i].md = NULL;
+    }
+}
+
+/* Writes c's clip: sets its result's ranges, frames, codec, and its
+ * SHA-256 when it could be taken while writing (c->clip_hashed). */
+static int export_clip_media(struct export_job *job, struct exp_clip *c)
+{
+    struct walk dry, w;
+    bool planned;
+    char tmp_path[PATH_MAX];
+    EVP_MD_CTX *md = NULL;
+    int err;
+
+    walk_reset(&dry, job, c, true);
+    walk_reset(&w, job, c, false);
+    if (snprintf(tmp_path, sizeof(tmp_path), "%s.partial", c->req->out_path) >=
+        (int)sizeof(tmp_path))
         return -ENAMETOOLONG;
     c->gaps = calloc((size_t)c->n_segs + 2, sizeof(*c->gaps));
     if (!c->gaps)
         return -ENOMEM;
-    w.moov_bytes = moov_bound(job, c);
-    if (w.moov_bytes > INT_MAX)
-        return -E2BIG;
-    for (int i = 0; i < c->n_segs && !done; i++) {
-        err = walk_segment(&w, i, &done);
+
+    /* The dry pass: what the front region will hold once complete. */
+    planned = sources_cached_permille(c) >= EXPORT_PLAN_CACHED_PERMILLE;
+    if (planned) {
+        err = walk_run(&dry);
         if (err < 0)
             goto out;
     }
-    if (!w.started) {
-        LOG_E("export", "camera %s: no frame recorded in the range",
-              c->req->camera);
-        err = -ENOENT;
+
+    walk_reset(&w, job, c, false);
+    w.path = tmp_path;
+    w.io.fd = open(tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (w.io.fd < 0) {
+        err = -errno;
         goto out;
     }
-    err = out_cue_write(&w.o, av_rescale_q(w.last_end, w.tb, EXPORT_SUB_TB));
+    md = EVP_MD_CTX_new();
+    if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        err = -ENOMEM;
+        goto out;
+    }
+    w.io.md = md;
+    if (planned && dry.io.front_ok && dry.io.data_start <= dry.io.front_cap)
+        EVP_DigestUpdate(md, dry.io.front, (size_t)dry.io.data_start);
+    else
+        w.io.stream_ok = false;
+    err = walk_run(&w);
     if (err < 0)
         goto out;
-    err = av_write_trailer(w.o.fmt);
+    err = check_sources(c);
     if (err < 0)
         goto out;
-    err = avio_closep(&w.o.fmt->pb);
-    if (err < 0)
+    if (close(w.io.fd) != 0) {
+        w.io.fd = -1;
+        err = -errno;
         goto out;
-    if (link(w.tmp_path, c->req->out_path) != 0) {
+    }
+    w.io.fd = -1;
+    c->clip_hashed =
+        planned && w.io.stream_ok && w.io.front_ok && dry.io.front_ok &&
+        w.io.data_start == dry.io.data_start && w.io.next == w.io.end &&
+        memcmp(w.io.front, dry.io.front, (size_t)w.io.data_start) == 0;
+    if (c->clip_hashed) {
+        err = sha_final_hex(md, c->res->sha256);
+        if (err < 0)
+            goto out;
+    } else if (planned) {
+        LOG_W("export",
+              "camera %s: the clip's layout differs from the planned one; "
+              "hashing it from the file",
+              c->req->camera);
+    }
+    c->res->bytes = w.io.end;
+    if (link(tmp_path, c->req->out_path) != 0) {
         err = -errno;
         goto out;
     }
     c->written = true;
     snprintf(c->res->codec, sizeof(c->res->codec), "%s",
-             avcodec_get_name(w.par->codec_id));
-    c->res->width = w.par->width;
-    c->res->height = w.par->height;
+             avcodec_get_name(c->vpar->codec_id));
+    c->res->width = c->vpar->width;
+    c->res->height = c->vpar->height;
+    c->res->audio_frames = w.a_frames;
 out:
-    pending_clear(&w.gop);
-    free(w.gop.v);
-    out_free(&w.o);
-    avcodec_parameters_free(&w.par);
-    unlink(w.tmp_path);
+    if (w.io.fd >= 0)
+        close(w.io.fd);
+    w.io.fd = -1;
+    walk_free(&dry);
+    walk_free(&w);
+    hasher_wait_idle(&job->hasher); /* nothing may use a digest after this */
+    free_digests(c);
+    EVP_MD_CTX_free(md);
+    unlink(tmp_path);
     return err;
 }
 
@@ -1435,14 +2307,21 @@ static int append_audit(struct export_job *job, struct exp_clip *c)
     jb_escaped(&j, c->res->sha256);
     jb_s(&j, ",\"bytes\":");
     {
-        char b[96];
+        /* Five 64-bit numbers and the keys: 200 bytes always suffice. */
+        char b[256];
+        int n;
 
-        snprintf(b, sizeof(b),
-                 "%lld,\"actual_from_us\":%lld,\"actual_to_us\":%lld,"
-                 "\"segments\":%d,\"gaps\":%d,\"reason\":",
-                 (long long)c->res->bytes, (long long)c->res->actual_from_us,
-                 (long long)c->res->actual_to_us, c->res->n_segments,
-                 c->res->n_gaps);
+        n = snprintf(b, sizeof(b),
+                     "%lld,\"actual_from_us\":%lld,\"actual_to_us\":%lld,"
+                     "\"segments\":%d,\"gaps\":%d,\"reason\":",
+                     (long long)c->res->bytes,
+                     (long long)c->res->actual_from_us,
+                     (long long)c->res->actual_to_us, c->res->n_segments,
+                     c->res->n_gaps);
+        if (n < 0 || (size_t)n >= sizeof(b)) {
+            free(j.p);
+            return -EMSGSIZE;
+        }
         jb_s(&j, b);
     }
     jb_escaped(&j, c->req->reason ? c->req->reason : "");
@@ -1483,11 +2362,25 @@ static void manifest_clip(struct jbuf *j, const struct exp_clip *c)
     jb_str(j, "codec", r->codec);
     jb_int(j, "width", r->width);
     jb_int(j, "height", r->height);
+    jb_str(j, "container", c->container);
+    jb_open(j, "audio", "[");
+    for (int k = 0; k < c->n_audio; k++) {
+        const AVCodecParameters *a = c->audio[k].par;
+
+        jb_open(j, NULL, "{");
+        jb_str(j, "codec", avcodec_get_name(a->codec_id));
+        jb_int(j, "sample_rate", a->sample_rate);
+        jb_int(j, "channels", a->ch_layout.nb_channels);
+        jb_close(j, "}");
+    }
+    jb_close(j, "]");
+    jb_int(j, "audio_packets", r->audio_frames);
     jb_str(j, "timeline",
            "media time 0 is actual_from; within a recording session frames "
            "follow each other; across a gap the clip keeps the real time "
-           "difference (the clock jumps, the last picture is held); a "
-           "subtitle track shows the local wall-clock time");
+           "difference (the clock jumps, the last picture is held); audio "
+           "is placed at its wall-clock offset; a subtitle track shows the "
+           "local wall-clock time");
     jb_open(j, "segments", "[");
     for (int i = 0; i < c->n_segs; i++) {
         const struct exp_seg *s = &c->segs[i];
@@ -1626,6 +2519,11 @@ static int check_request(const struct export_request *r)
     if (strlen(base_name(r->out_path)) == 0 ||
         strlen(base_name(r->out_path)) >= 200)
         return -EINVAL;
+    if (!container_of(r->out_path)) {
+        LOG_E("export", "%s: the output must be named .mp4 or .mov",
+              r->out_path);
+        return -EINVAL;
+    }
     if (access(r->out_path, F_OK) == 0)
         return -EEXIST;
     if (snprintf(path, sizeof(path), "%s.sha256", r->out_path) >=
@@ -1683,6 +2581,7 @@ int export_run_many(struct catalog *cat, const struct export_request *reqs,
         c->res = &res[i];
         memset(c->res, 0, sizeof(*c->res));
         snprintf(c->file, sizeof(c->file), "%s", base_name(reqs[i].out_path));
+        c->container = container_of(reqs[i].out_path);
         err = catalog_camera_find(cat, reqs[i].camera, &cam_id);
         if (err < 0)
             break;
@@ -1704,21 +2603,36 @@ int export_run_many(struct catalog *cat, const struct export_request *reqs,
     if (progress)
         progress(user, 0, job.total_bytes);
 
+    /* Every clip's streams and container before writing anything, so a
+     * clip that cannot be made fails before the others are written. */
+    for (int i = 0; i < n && err == 0; i++) {
+        struct exp_clip *c = &job.clips[i];
+        const char *bad = NULL;
+        bool needs_mov = false;
+
+        err = clip_probe(&job, c, &needs_mov, &bad);
+        if (err == 0 && needs_mov && strcmp(c->container, "mp4") == 0) {
+            LOG_E("export",
+                  "camera %s records %s audio, which MP4 cannot hold: name "
+                  "the output .mov (QuickTime) instead of %s",
+                  c->req->camera, bad, c->file);
+            err = -EMEDIUMTYPE;
+        }
+    }
+    if (err < 0)
+        goto out;
+
     for (int i = 0; i < n; i++) {
         struct exp_clip *c = &job.clips[i];
-        struct stat st;
 
         err = export_clip_media(&job, c);
         if (err < 0)
             goto out;
-        err = export_sha256_file(c->req->out_path, c->res->sha256);
-        if (err < 0)
-            goto out;
-        if (stat(c->req->out_path, &st) != 0) {
-            err = -errno;
-            goto out;
+        if (!c->clip_hashed) {
+            err = export_sha256_file(c->req->out_path, c->res->sha256);
+            if (err < 0)
+                goto out;
         }
-        c->res->bytes = (int64_t)st.st_size;
         for (int k = 0; k < c->n_segs; k++)
             c->res->n_segments += c->segs[k].used;
         add_edge_gaps(&job, c);
@@ -1748,6 +2662,7 @@ out:
             remove_outputs(&job.clips[i]);
         free(job.clips[i].segs);
         free(job.clips[i].gaps);
+        clip_free_streams(&job.clips[i]);
     }
     free(job.clips);
     hasher_stop(&job.hasher);

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Evidential export: the original frames of one camera between two times,
- * remuxed (never transcoded) across segment boundaries into one MP4 that
- * starts at the keyframe at or before `from`, with the wall clock carried
- * in the file, a `.sha256` sidecar that `sha256sum -c` accepts and a
- * `.manifest.json` naming every source segment (with its catalog SHA-256),
- * the gaps, who exported it, when, why, and the audit entry recording it.
+ * video and audio remuxed (never transcoded) across segment boundaries
+ * into one MP4 (or, for G.711 audio, QuickTime .mov) that starts at the
+ * keyframe at or before `from`, with the wall clock carried in the file,
+ * a `.sha256` sidecar that `sha256sum -c` accepts and a `.manifest.json`
+ * naming every source segment (with its catalog SHA-256), the gaps, who
+ * exported it, when, why, and the audit entry recording it.
  *
  * Blocking; never on the loop thread.
  */
@@ -23,7 +24,8 @@ struct export_request {
     const char *storage_dir; /* borrowed */
     const char *camera;      /* borrowed */
     int64_t from_us, to_us;  /* requested range, UTC us, from < to */
-    const char *out_path;    /* the .mp4 to write (must not exist) */
+    const char *out_path;    /* the .mp4 or .mov to write (must not exist);
+                                the container follows the extension */
     const char *reason;      /* why: incident or request reference */
 };
 
@@ -39,10 +41,11 @@ struct export_result {
     int n_gaps;      /* gaps inside the range */
     char sha256[65]; /* of the clip */
     char manifest_path[1024];
-    char audit_hash[65]; /* hash of the audit entry of this export */
-    int64_t audit_id;    /* its id */
-    char codec[16];      /* "h264", ... */
-    int width, height;   /* pixels */
+    char audit_hash[65];  /* hash of the audit entry of this export */
+    int64_t audit_id;     /* its id */
+    char codec[16];       /* "h264", ... */
+    int width, height;    /* pixels */
+    int64_t audio_frames; /* audio packets exported (every audio stream) */
 };
 
 /* Progress: done of total source bytes; called from the calling thread. */
@@ -50,9 +53,14 @@ typedef void (*export_progress_cb)(void *user, int64_t done, int64_t total);
 
 /*
  * Writes the clip and its sidecars, then appends an AUDIT_EXPORT entry.
- * Returns 0, -ENOENT (unknown camera, or no footage in the range), -EEXIST
- * (output exists), -EINVAL, or an I/O / catalog error; on failure no
- * partial clip is left behind. progress may be NULL.
+ * The video and every audio stream are remuxed, never transcoded; the
+ * container is MP4 or QuickTime as out_path's extension (.mp4 / .mov)
+ * says. Returns 0, -ENOENT (unknown camera, or no footage in the range),
+ * -EEXIST (output exists), -EINVAL (also: out_path not .mp4 / .mov),
+ * -EMEDIUMTYPE (an audio codec MP4 cannot hold and out_path is .mp4: the
+ * log names the camera and codec; use .mov), -ENOTSUP (codec changes
+ * inside the range), or an I/O / catalog error; on failure no partial
+ * clip is left behind. progress may be NULL.
  */
 NVR_NODISCARD int export_run(struct catalog *cat,
                              const struct export_request *req,
@@ -73,6 +81,26 @@ NVR_NODISCARD int export_run_many(struct catalog *cat,
                                   const char *manifest_path,
                                   export_progress_cb progress, void *user,
                                   struct export_result *res);
+
+/*
+ * What a clip of req would hold, from the source segments' headers only
+ * (cheap): the extension its container needs (".mp4", or ".mov" when an
+ * audio codec cannot go into MP4, such as G.711 pcm_alaw / pcm_mulaw;
+ * then not_mp4_codec names it) and its codecs. req->out_path is not used.
+ * Returns 0, -ENOENT (unknown camera, nothing in the range), -ENOTSUP
+ * (codec changes inside the range), -EINVAL, or an I/O error.
+ */
+#define EXPORT_MAX_AUDIO_STREAMS 4
+struct export_probe {
+    char extension[8];
+    char video_codec[16];
+    int n_audio;
+    char audio_codec[EXPORT_MAX_AUDIO_STREAMS][16];
+    char not_mp4_codec[16]; /* "" when MP4 can hold everything */
+};
+NVR_NODISCARD int export_probe(struct catalog *cat,
+                               const struct export_request *req,
+                               struct export_probe *out);
 
 /* The manifest written next to a single clip: "a/clip.mp4" ->
  * "a/clip.manifest.json". Returns 0 or -ENAMETOOLONG. */

@@ -93,6 +93,7 @@ void tui__export(struct tui *t, const char *reason)
 {
     struct export_request req;
     struct export_result res;
+    struct export_probe probe;
     char out[PATH_MAX], stamp[32];
     const char *cam = t->cams[t->sel].name;
     int r;
@@ -104,8 +105,6 @@ void tui__export(struct tui *t, const char *reason)
     if (tui__open_writer(t) < 0)
         return;
     tui__fmt_local(t->mark_in, "%Y%m%d-%H%M%S", stamp, sizeof(stamp));
-    snprintf(out, sizeof(out), "%s/%s-%s.mp4",
-             t->opts->export_dir ? t->opts->export_dir : ".", cam, stamp);
     memset(&req, 0, sizeof(req));
     memset(&res, 0, sizeof(res));
     req.storage_dir = t->opts->storage_dir;
@@ -114,6 +113,12 @@ void tui__export(struct tui *t, const char *reason)
     req.to_us = t->mark_out;
     req.out_path = out;
     req.reason = reason;
+    /* .mp4, or .mov when the audio is G.711 (MP4 cannot hold it). */
+    if (export_probe(t->wcat, &req, &probe) < 0)
+        snprintf(probe.extension, sizeof(probe.extension), ".mp4");
+    snprintf(out, sizeof(out), "%s/%s-%s%s",
+             t->opts->export_dir ? t->opts->export_dir : ".", cam, stamp,
+             probe.extension);
     export_progress(t, 0, 1);
     r = export_run(t->wcat, &req, export_progress, t, &res);
     if (r < 0) {

@@ -10,12 +10,19 @@
  * bitrate. Then the whole range is exported (remux, faststart, hashing of
  * every source and of the clip, manifest, audit entry) and timed.
  *
- * usage: bench_export [SECONDS [MBIT_PER_S]]   (default 3600 4)
+ * usage: bench_export [SECONDS [MBIT_PER_S [FOOTAGE_DIR [cold]]]]
+ *        (default 3600 4). With FOOTAGE_DIR the footage is kept there and
+ *        reused by the next run with the same folder (so the export can be
+ *        timed again without recording an hour); "cold" drops the page
+ *        cache before exporting (needs root), so the sources come from the
+ *        disk; otherwise they are still in memory from being written.
  * Prints figures; asserts nothing about them.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +64,21 @@ static int rm_cb(const char *p, const struct stat *sb, int flag,
     (void)flag;
     (void)ftw;
     return remove(p);
+}
+
+/* Writes back dirty pages and empties the page cache. */
+static int drop_caches(void)
+{
+    int fd;
+    ssize_t n;
+
+    sync();
+    fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    n = write(fd, "3\n", 2);
+    close(fd);
+    return n == 2 ? 0 : -EIO;
 }
 
 /* Copies the SPS and PPS NAL units of an Annex B access unit. */
@@ -126,9 +148,13 @@ int main(int argc, char **argv)
 {
     int seconds = argc > 1 ? atoi(argv[1]) : 3600;
     double mbps = argc > 2 ? atof(argv[2]) : 4.0;
+    const char *keep = argc > 3 ? argv[3] : NULL;
+    bool cold = argc > 4 && strcmp(argv[4], "cold") == 0;
     const char *datadir = getenv("NVR_TESTDATA_DIR");
-    char clip_path[1024], dir[] = "/tmp/nvr-bench-export-XXXXXX";
-    char storage[256], catalog_path[300], out[300];
+    char clip_path[1024], dir[256] = "/tmp/nvr-bench-export-XXXXXX";
+    char storage[300], catalog_path[320], out[300], path[400];
+    struct stat sb;
+    bool reuse = false;
     static struct unit units[BENCH_MAX_AUS];
     struct nvr_stream_info info;
     struct writer_config wc;
@@ -155,11 +181,24 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_export: cannot read %s\n", clip_path);
         return 1;
     }
-    if (!mkdtemp(dir))
+    if (keep) {
+        snprintf(dir, sizeof(dir), "%s", keep);
+        if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+            return 1;
+    } else if (!mkdtemp(dir)) {
         return 1;
+    }
     snprintf(storage, sizeof(storage), "%s/storage", dir);
     snprintf(catalog_path, sizeof(catalog_path), "%s/catalog.db", storage);
     snprintf(out, sizeof(out), "%s/hour.mp4", dir);
+    /* A previous run's clip and sidecars. */
+    unlink(out);
+    snprintf(path, sizeof(path), "%s.sha256", out);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/hour.manifest.json", dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/done", dir);
+    reuse = keep && stat(path, &sb) == 0;
 
     memset(&wc, 0, sizeof(wc));
     wc.storage_dir = storage;
@@ -175,6 +214,8 @@ int main(int argc, char **argv)
         catalog_close(c0);
     }
     t_gen = now_s();
+    if (reuse)
+        goto export;
     if (writer_new(&wc, &w) < 0 || writer_push_stream(w, &info) < 0)
         return 1;
     frames = seconds * BENCH_FPS;
@@ -210,7 +251,17 @@ int main(int argc, char **argv)
         (void)writer_push_au(w, au);
     }
     writer_free(w);
-    t_gen = now_s() - t_gen;
+    if (keep) {
+        FILE *f = fopen(path, "w");
+
+        if (f)
+            fclose(f);
+    }
+    export : t_gen = now_s() - t_gen;
+    if (cold && drop_caches() < 0) {
+        fprintf(stderr, "bench_export: cannot drop the page cache\n");
+        return 1;
+    }
 
     if (catalog_open(catalog_path, CATALOG_READWRITE, &cat) < 0)
         return 1;
@@ -230,13 +281,17 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("footage: %d s of one %.1f Mbit/s camera, %d frames, %d segments "
-           "(made in %.1f s by the real writer)\n",
-           seconds, mbps, frames, res.n_segments, t_gen);
-    printf("export: %.2f s for %.1f MB (%.0f MB/s), %lld frames, %d gaps, "
+           "(%s in %.1f s by the real writer)\n",
+           seconds, mbps, seconds * BENCH_FPS, res.n_segments,
+           reuse ? "reused, made earlier" : "made", reuse ? 0.0 : t_gen);
+    printf("export (%s page cache): %.2f s for %.1f MB (%.0f MB/s), %lld "
+           "frames, %d gaps, "
            "sha256 %.16s...\n",
-           t_exp, (double)res.bytes / 1e6, (double)res.bytes / 1e6 / t_exp,
-           (long long)res.frames, res.n_gaps, res.sha256);
-    nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+           cold ? "cold" : "warm", t_exp, (double)res.bytes / 1e6,
+           (double)res.bytes / 1e6 / t_exp, (long long)res.frames, res.n_gaps,
+           res.sha256);
+    if (!keep)
+        nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
     for (int i = 0; i < n_units; i++)
         free(units[i].data);
     return 0;

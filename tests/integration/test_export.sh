@@ -7,7 +7,8 @@
 # within one GOP (the gap keeps its real length), `sha256sum -c` and
 # `nvr verify` pass, and a flipped byte or an edited manifest makes
 # `nvr verify` fail saying what. Then both cameras into one folder with
-# one manifest, and the audit log records every export.
+# one manifest, and the audit log records every export. Last, a camera
+# with G.711 audio: refused into .mp4, exported into .mov.
 . "$NVR_TEST_LIB"
 
 GOP_S=2 # camsim: --gop defaults to 2 * fps
@@ -173,3 +174,45 @@ jq -e --arg h "$(jq -r '.clips[0].audit_hash' "$man")" \
     "$T/audit.json" >/dev/null || fail "the manifest's audit hash is not the export entry"
 "$NVR" audit -c "$cfg" --verify >/dev/null || fail "audit log does not verify"
 ok "audit: $(jq -c '[.entries[] | .kind]' "$T/audit.json")"
+
+# Audio: a camera whose segments carry G.711 A-law next to H.264 (made
+# with the ffmpeg command as fragmented QuickTime, as the recorder writes
+# them) is catalogued beside gate. MP4 cannot hold A-law: -o .mp4 is
+# refused naming the camera and codec, -o .mov is remuxed with its audio
+# and verifies, and a folder export names that clip .mov, gate's .mp4.
+door_dir="$T/storage/door"
+mkdir -p "$door_dir"
+sqlite3 "$db" "insert into cameras(name, created_us) values ('door', 0)"
+door_id=$(sqlite3 "$db" "select id from cameras where name = 'door'")
+for i in 0 1; do
+    f="$door_dir/s$i.mov"
+    ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=160x120:rate=25 \
+        -f lavfi -i "sine=frequency=440:sample_rate=8000" -t 4 -c:v libx264 -g 25 -bf 0 \
+        -c:a pcm_alaw -movflags frag_keyframe+empty_moov+default_base_moof -f mov "$f" ||
+        fail "ffmpeg cannot make an A-law segment"
+    start=$((from_us - 2000000 + i * 4000000))
+    sqlite3 "$db" "insert into segments(camera_id, start_us, end_us, path, bytes, frames, codec, width, height, sha256, status)
+        values ($door_id, $start, $((start + 4000000)), 'door/s$i.mov', $(stat -c %s "$f"), 100, 'h264', 160, 120,
+        '$(sha256sum "$f" | cut -d' ' -f1)', 1)"
+done
+rc=0
+"$NVR" export -c "$cfg" --camera door --from "$from" --to "$to" --reason "audio" -o "$T/out/door.mp4" 2>"$T/door.err" || rc=$?
+[ "$rc" != 0 ] && grep -q "door.*pcm_alaw.*\.mov" "$T/door.err" || fail "A-law into .mp4: rc $rc $(cat "$T/door.err")"
+[ ! -e "$T/out/door.mp4" ] || fail "a refused .mp4 was left behind"
+"$NVR" export -c "$cfg" --camera door --from "$from" --to "$to" --reason "audio" -o "$T/out/door.mov" >/dev/null 2>"$T/door.err" ||
+    fail "A-law into .mov: $(cat "$T/door.err")"
+ffprobe -v error -show_entries stream=codec_type,codec_name -of csv=p=0 "$T/out/door.mov" >"$T/door.txt"
+grep -q '^h264,video' "$T/door.txt" && grep -q '^pcm_alaw,audio' "$T/door.txt" && grep -q ',subtitle' "$T/door.txt" ||
+    fail "door.mov streams: $(tr '\n' ' ' <"$T/door.txt")"
+(cd "$T/out" && sha256sum -c door.mov.sha256) >/dev/null || fail "sha256sum -c door.mov"
+"$NVR" verify "$T/out/door.mov" >"$T/verify.txt" || fail "verify door.mov: $(cat "$T/verify.txt")"
+jq -e '.clips[0].container == "mov" and .clips[0].audio[0].codec == "pcm_alaw" and .clips[0].audio_packets > 0' \
+    "$T/out/door.manifest.json" >/dev/null || fail "door manifest: $(jq -c '.clips[0] | [.container, .audio]' "$T/out/door.manifest.json")"
+"$NVR" export -c "$cfg" --camera gate --camera door --from "$from" --to "$to" \
+    --reason "SAR audio" -o "$T/both2" >"$T/both2.txt" 2>&1 || fail "folder export with audio: $(cat "$T/both2.txt")"
+[ -f "$T/both2/gate.mp4" ] && [ -f "$T/both2/door.mov" ] || fail "folder names: $(ls "$T/both2")"
+"$NVR" verify "$T/both2/gate.mp4" "$T/both2/door.mov" >"$T/verify.txt" || fail "verify folder: $(cat "$T/verify.txt")"
+rc=0
+"$NVR" export -c "$cfg" --camera gate --from "$from" --to "$to" --reason x -o "$T/out/clip.avi" 2>"$T/avi.err" || rc=$?
+[ "$rc" = 2 ] && grep -q "\.mp4 or \.mov" "$T/avi.err" || fail "-o clip.avi: rc $rc $(cat "$T/avi.err")"
+ok "audio: A-law refused in .mp4, remuxed into .mov (verifies), folder names door.mov and gate.mp4"

@@ -8,6 +8,12 @@
  * sidecar, the manifest and its self-hash, the audit entry, refusal to
  * overwrite, unknown cameras, and that a source segment changed on disk
  * stops the export with nothing left behind.
+ *
+ * Audio: two-track segments made by the ffmpeg command (fragmented MP4
+ * with H.264 + AAC, fragmented QuickTime with H.264 + G.711 A-law), put
+ * in a catalog as two contiguous 4 s segments per camera: the audio is
+ * remuxed into the clip, an A-law camera is refused into .mp4 (and
+ * exported into .mov), the container follows the extension.
  */
 #include "config.h"
 
@@ -23,6 +29,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libavformat/avformat.h>
 
 #include "clip.h"
 #include "storage/audit.h"
@@ -329,6 +336,229 @@ static void test_export_many_one_manifest(void **state)
     free(man);
 }
 
+/* ---- audio ---- */
+
+struct afix {
+    char *dir;
+    char storage[512], catalog[600];
+    struct catalog *cat;
+};
+
+/* Two 4 s segments of camera cam made by the ffmpeg command, catalogued. */
+static int make_audio_camera(struct afix *f, const char *cam,
+                             const char *acodec, int rate, const char *ext)
+{
+    int64_t cam_id;
+    char dir[700];
+
+    snprintf(dir, sizeof(dir), "%s/%s", f->storage, cam);
+    if (mkdir(dir, 0750) != 0)
+        return -1;
+    if (catalog_camera_ensure(f->cat, cam, &cam_id) < 0)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        struct catalog_segment seg;
+        char cmd[2048], path[1024];
+
+        snprintf(path, sizeof(path), "%s/%s/s%d.%s", f->storage, cam, i, ext);
+        snprintf(cmd, sizeof(cmd),
+                 "ffmpeg -nostdin -v error -y -f lavfi -i "
+                 "testsrc=size=160x120:rate=25 -f lavfi -i "
+                 "sine=frequency=%d:sample_rate=%d -t 4 -c:v libx264 -g 25 "
+                 "-bf 0 -c:a %s -movflags "
+                 "frag_keyframe+empty_moov+default_base_moof -f %s '%s'",
+                 440 + 100 * i, rate, acodec, ext, path);
+        if (system(cmd) != 0)
+            return -1;
+        memset(&seg, 0, sizeof(seg));
+        seg.camera_id = cam_id;
+        seg.start_us = T0_US + (int64_t)i * 4000000;
+        seg.end_us = seg.start_us + 4000000;
+        snprintf(seg.path, sizeof(seg.path), "%s/s%d.%s", cam, i, ext);
+        snprintf(seg.codec, sizeof(seg.codec), "h264");
+        seg.width = 160;
+        seg.height = 120;
+        if (catalog_segment_begin(f->cat, &seg) < 0)
+            return -1;
+        seg.bytes = file_size(path);
+        seg.frames = 100;
+        if (sha256_file(path, seg.sha256) < 0 ||
+            catalog_segment_finish(f->cat, &seg) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int setup_audio(void **state)
+{
+    struct afix *f = calloc(1, sizeof(*f));
+
+    if (!f || system("ffmpeg -version >/dev/null 2>&1") != 0) {
+        free(f);
+        return -1;
+    }
+    f->dir = make_tmpdir();
+    snprintf(f->storage, sizeof(f->storage), "%s/storage", f->dir);
+    snprintf(f->catalog, sizeof(f->catalog), "%s/catalog.db", f->storage);
+    if (mkdir(f->storage, 0750) != 0 ||
+        catalog_open(f->catalog, CATALOG_READWRITE, &f->cat) < 0 ||
+        make_audio_camera(f, "aac", "aac", 16000, "mp4") < 0 ||
+        make_audio_camera(f, "alaw", "pcm_alaw", 8000, "mov") < 0)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown_audio(void **state)
+{
+    struct afix *f = *state;
+
+    catalog_close(f->cat);
+    remove_tree(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+struct streams {
+    char video[16], audio[16], text[16];
+    int64_t video_pkts, audio_pkts;
+    double audio_first_s, audio_end_s, video_end_s;
+};
+
+static void read_streams(const char *path, struct streams *st)
+{
+    AVFormatContext *fmt = NULL;
+    AVPacket *pkt = av_packet_alloc();
+
+    memset(st, 0, sizeof(*st));
+    st->audio_first_s = -1;
+    assert_non_null(pkt);
+    assert_int_equal(avformat_open_input(&fmt, path, NULL, NULL), 0);
+    for (unsigned i = 0; i < fmt->nb_streams; i++) {
+        const AVCodecParameters *par = fmt->streams[i]->codecpar;
+        char *dst = par->codec_type == AVMEDIA_TYPE_VIDEO   ? st->video
+                    : par->codec_type == AVMEDIA_TYPE_AUDIO ? st->audio
+                                                            : st->text;
+
+        snprintf(dst, 16, "%s", avcodec_get_name(par->codec_id));
+    }
+    while (av_read_frame(fmt, pkt) >= 0) {
+        const AVStream *s = fmt->streams[pkt->stream_index];
+        double t = (double)pkt->pts * av_q2d(s->time_base);
+        double end = (double)(pkt->pts + pkt->duration) * av_q2d(s->time_base);
+
+        if (s->codecpar->codec_type == AVMEDIA_TYPE_VIDEO) {
+            st->video_pkts++;
+            if (end > st->video_end_s)
+                st->video_end_s = end;
+        } else if (s->codecpar->codec_type == AVMEDIA_TYPE_AUDIO) {
+            st->audio_pkts++;
+            if (st->audio_first_s < 0)
+                st->audio_first_s = t;
+            if (end > st->audio_end_s)
+                st->audio_end_s = end;
+        }
+        av_packet_unref(pkt);
+    }
+    av_packet_free(&pkt);
+    avformat_close_input(&fmt);
+}
+
+static struct export_request audio_request(struct afix *f, const char *cam,
+                                           const char *out)
+{
+    return (struct export_request){
+        .storage_dir = f->storage,
+        .camera = cam,
+        .from_us = T0_US + 1500000,
+        .to_us = T0_US + 7000000,
+        .out_path = out,
+        .reason = "audio test",
+    };
+}
+
+static void check_audio_clip(const char *path, const struct export_result *res,
+                             const char *acodec)
+{
+    struct streams st;
+    char sha[65];
+
+    read_streams(path, &st);
+    assert_string_equal(st.video, "h264");
+    assert_string_equal(st.audio, acodec);
+    assert_string_equal(st.text, "mov_text");
+    /* From the keyframe about 1 s in (ffmpeg shifts the video of its
+     * AAC files by the encoder delay, 64 ms) to 7 s: six seconds of
+     * 25 fps. */
+    assert_true(res->actual_from_us >= T0_US + 1000000 &&
+                res->actual_from_us <= T0_US + 1100000);
+    assert_int_equal(st.video_pkts, res->frames);
+    assert_true(res->frames >= 146 && res->frames <= 150);
+    assert_int_equal(st.audio_pkts, res->audio_frames);
+    /* Audio covers the clip across the segment seam, in sync. */
+    assert_true(st.audio_first_s >= 0 && st.audio_first_s < 0.1);
+    assert_true(st.audio_end_s > st.video_end_s - 0.2 &&
+                st.audio_end_s < st.video_end_s + 0.2);
+    assert_int_equal(sha256_file(path, sha), 0);
+    assert_string_equal(sha, res->sha256);
+}
+
+static void test_export_audio_aac_mp4(void **state)
+{
+    struct afix *f = *state;
+    char out[700], man[800];
+    struct export_request req;
+    struct export_result res;
+    struct export_probe pr;
+    char *text;
+
+    snprintf(out, sizeof(out), "%s/aac.mp4", f->dir);
+    req = audio_request(f, "aac", out);
+    assert_int_equal(export_probe(f->cat, &req, &pr), 0);
+    assert_string_equal(pr.extension, ".mp4");
+    assert_int_equal(pr.n_audio, 1);
+    assert_string_equal(pr.audio_codec[0], "aac");
+    assert_string_equal(pr.not_mp4_codec, "");
+    assert_int_equal(export_run(f->cat, &req, NULL, NULL, &res), 0);
+    check_audio_clip(out, &res, "aac");
+    assert_int_equal(export_manifest_path(out, man, sizeof(man)), 0);
+    text = read_text(man);
+    assert_non_null(strstr(text, "\"container\": \"mp4\""));
+    assert_non_null(strstr(text, "\"codec\": \"aac\""));
+    assert_non_null(strstr(text, "\"sample_rate\": 16000"));
+    free(text);
+}
+
+static void test_export_alaw_needs_mov(void **state)
+{
+    struct afix *f = *state;
+    char out[700], side[720];
+    struct export_request req;
+    struct export_result res;
+    struct export_probe pr;
+
+    snprintf(out, sizeof(out), "%s/alaw.mp4", f->dir);
+    req = audio_request(f, "alaw", out);
+    assert_int_equal(export_probe(f->cat, &req, &pr), 0);
+    assert_string_equal(pr.extension, ".mov");
+    assert_string_equal(pr.not_mp4_codec, "pcm_alaw");
+    assert_int_equal(export_run(f->cat, &req, NULL, NULL, &res), -EMEDIUMTYPE);
+    assert_int_equal(access(out, F_OK), -1);
+    snprintf(side, sizeof(side), "%s.sha256", out);
+    assert_int_equal(access(side, F_OK), -1);
+
+    snprintf(out, sizeof(out), "%s/alaw.mov", f->dir);
+    req = audio_request(f, "alaw", out);
+    assert_int_equal(export_run(f->cat, &req, NULL, NULL, &res), 0);
+    check_audio_clip(out, &res, "pcm_alaw");
+
+    /* Neither .mp4 nor .mov. */
+    snprintf(out, sizeof(out), "%s/other.mkv", f->dir);
+    req = audio_request(f, "alaw", out);
+    assert_int_equal(export_run(f->cat, &req, NULL, NULL, &res), -EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -340,6 +570,10 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_many_one_manifest, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_export_audio_aac_mp4, setup_audio,
+                                        teardown_audio),
+        cmocka_unit_test_setup_teardown(test_export_alaw_needs_mov, setup_audio,
+                                        teardown_audio),
         cmocka_unit_test_setup_teardown(test_export_open_segment, setup,
                                         teardown),
     };
