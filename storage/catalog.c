@@ -57,6 +57,7 @@ enum catalog_stmt_id {
     STMT_SEG_MAX_SPAN,
     STMT_SEG_LIST,
     STMT_SEG_LIST_OPEN,
+    STMT_RUN_LIST,
     STMT_EVENT_ADD,
     STMT_EVENT_FIND,
     STMT_STATUS_PUT,
@@ -115,6 +116,17 @@ static const char *const catalog_stmt_sql[STMT_COUNT] = {
     [STMT_SEG_LIST_OPEN] =
         "SELECT " SEG_COLUMNS " FROM segments INDEXED BY segments_open"
         " WHERE status = 0 AND " SEG_LIST_WHERE " ORDER BY start_us, id",
+    /* Runs are disjoint, so those overlapping [?2, ?3) are the last one
+     * starting before ?2 and those starting in [?2, ?3): one short range
+     * of segment_runs_camera_start. */
+    [STMT_RUN_LIST] =
+        "SELECT camera_id, start_us, end_us FROM segment_runs"
+        " INDEXED BY segment_runs_camera_start"
+        " WHERE camera_id = ?1 AND start_us >= coalesce((SELECT"
+        " max(start_us) FROM segment_runs WHERE camera_id = ?1"
+        " AND start_us < ?2), ?2) AND start_us < ?3"
+        " AND (end_us > ?2 OR (end_us = start_us AND start_us >= ?2))"
+        " ORDER BY start_us",
     [STMT_EVENT_ADD] = "INSERT INTO camera_events(camera_id, time_us, kind,"
                        " detail) VALUES(?1, ?2, ?3, ?4)",
     [STMT_EVENT_FIND] = "SELECT kind, detail FROM camera_events"
@@ -123,11 +135,194 @@ static const char *const catalog_stmt_sql[STMT_COUNT] = {
     [STMT_STATUS_PUT] =
         "INSERT OR REPLACE INTO camera_status(name, state, last_frame_us,"
         " bitrate_bps, frames, lost_packets, dropped, reconnects,"
-        " updated_us, error) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        " updated_us, error, transport, drift_us, ts_jumps, frames_lost,"
+        " rtcp_sr) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+        " ?12, ?13, ?14, ?15)",
     [STMT_STATUS_LIST] = "SELECT name, state, last_frame_us, bitrate_bps,"
                          " frames, lost_packets, dropped, reconnects,"
-                         " updated_us, error FROM camera_status"
+                         " updated_us, error, transport, drift_us,"
+                         " ts_jumps, frames_lost, rtcp_sr FROM camera_status"
                          " ORDER BY name",
+};
+
+/*
+ * Schema v4: recording runs. The terminal UI draws a camera's timeline
+ * from the contiguous spans of its footage; reading them from the segment
+ * rows costs one row per minute of footage (43,200 rows for 30 days), so
+ * the catalog keeps them in segment_runs: per camera, the components of
+ * the union of [start_us, end_us + RUN_GAP] over its usable (OPEN or
+ * CLOSED) segments, each stored as [first start, latest end]. Two runs of
+ * a camera are therefore always more than RUN_GAP apart.
+ *
+ * Triggers on segments maintain the table inside the statement that
+ * changes a row, whichever connection runs it (the writers, recovery,
+ * retention's own statements, the sqlite3 shell), so no caller has to
+ * know about runs. Each trigger touches only the rows near the change:
+ *  - a row that becomes usable (insert, or an update to OPEN/CLOSED or to
+ *    a later end) extends the single run it touches in place when it can
+ *    (the recorder's append: one UPDATE), else one run replaces every run
+ *    it touches;
+ *  - a row that stops being usable (delete, MISSING, DELETING, a shorter
+ *    end) recomputes only its run R: the footage of R before the row is
+ *    one piece [R.start, L] (L from the few segments that can reach it:
+ *    the longest segment of the camera bounds how far back they start),
+ *    the segments starting in [row start, row end + RUN_GAP] are re-merged
+ *    with it, and everything of R after that range is one piece ending at
+ *    R.end: a split can only happen inside the row's own range. The pieces
+ *    are merged with window functions and replace R. segment_runs_work
+ *    holds R during that and is empty outside a trigger.
+ * RUN_GAP is CATALOG_RUN_GAP_US; released steps never change, so a new
+ * tolerance would need a new step that rebuilds the table.
+ */
+#define RUN_GAP "500000"
+
+/* Adds the usable row NEW to the runs when GUARD holds. */
+#define RUNS_MERGE_NEW(GUARD)                                                \
+    "UPDATE segment_runs SET end_us = NEW.end_us WHERE " GUARD               \
+    " AND id = (SELECT id FROM segment_runs WHERE"                           \
+    " camera_id = NEW.camera_id AND end_us >= NEW.start_us - " RUN_GAP       \
+    " ORDER BY end_us LIMIT 1)"                                              \
+    " AND start_us <= NEW.start_us AND end_us < NEW.end_us"                  \
+    " AND NOT EXISTS (SELECT 1 FROM segment_runs r2"                         \
+    " WHERE r2.camera_id = NEW.camera_id"                                    \
+    " AND r2.end_us > segment_runs.end_us"                                   \
+    " AND +r2.start_us <= NEW.end_us + " RUN_GAP ");"                        \
+    "INSERT INTO segment_runs(camera_id, start_us, end_us)"                  \
+    " SELECT * FROM (SELECT NEW.camera_id,"                                  \
+    " min(NEW.start_us, coalesce(min(start_us), NEW.start_us)),"             \
+    " max(NEW.end_us, coalesce(max(end_us), NEW.end_us))"                    \
+    " FROM segment_runs WHERE camera_id = NEW.camera_id"                     \
+    " AND end_us >= NEW.start_us - " RUN_GAP                                 \
+    " AND +start_us <= NEW.end_us + " RUN_GAP ")"                            \
+    " WHERE " GUARD " AND NOT EXISTS (SELECT 1 FROM segment_runs"            \
+    " WHERE camera_id = NEW.camera_id AND end_us >= NEW.end_us"              \
+    " AND +start_us <= NEW.start_us);"                                       \
+    "DELETE FROM segment_runs WHERE " GUARD " AND camera_id = NEW.camera_id" \
+    " AND end_us >= NEW.start_us - " RUN_GAP                                 \
+    " AND +start_us <= NEW.end_us + " RUN_GAP                                \
+    " AND EXISTS (SELECT 1 FROM segment_runs r2"                             \
+    " WHERE r2.camera_id = NEW.camera_id"                                    \
+    " AND r2.end_us >= segment_runs.end_us"                                  \
+    " AND +r2.start_us <= segment_runs.start_us"                             \
+    " AND r2.id <> segment_runs.id);"
+
+/*
+ * Takes the row OLD out of the runs when GUARD holds. The pieces merged
+ * are R before the row ([R.start, L], L the latest end of the segments
+ * that start in R before the row and may reach furthest), the segments
+ * starting in the row's own range, and R after that range (one piece from
+ * the first segment there to R's end).
+ */
+#define RUNS_REMOVE_OLD(GUARD)                                              \
+    "INSERT INTO segment_runs_work(id, start_us, end_us)"                   \
+    " SELECT id, start_us, end_us FROM segment_runs WHERE " GUARD           \
+    " AND camera_id = OLD.camera_id AND end_us >= OLD.end_us"               \
+    " AND +start_us <= OLD.start_us ORDER BY end_us LIMIT 1;"               \
+    "INSERT INTO segment_runs(camera_id, start_us, end_us)"                 \
+    " SELECT OLD.camera_id, min(a), max(b) FROM (SELECT a, b,"              \
+    " sum(brk) OVER (ORDER BY a, b ROWS UNBOUNDED PRECEDING) AS grp"        \
+    " FROM (SELECT a, b, coalesce(a - max(b) OVER (ORDER BY a, b"           \
+    " ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) > " RUN_GAP         \
+    ", 0) AS brk FROM ("                                                    \
+    "SELECT w.start_us AS a, coalesce((SELECT max(s.end_us)"                \
+    " FROM segments s WHERE s.camera_id = OLD.camera_id"                    \
+    " AND s.status IN (0, 1) AND s.start_us < OLD.start_us"                 \
+    " AND s.start_us >= max(w.start_us, p.start_us - coalesce((SELECT"      \
+    " max(end_us - start_us) FROM segments"                                 \
+    " WHERE camera_id = OLD.camera_id), 0))), p.end_us) AS b"               \
+    " FROM segment_runs_work w, (SELECT start_us, end_us FROM segments"     \
+    " WHERE camera_id = OLD.camera_id AND status IN (0, 1)"                 \
+    " AND start_us < OLD.start_us"                                          \
+    " AND start_us >= (SELECT start_us FROM segment_runs_work)"             \
+    " ORDER BY start_us DESC LIMIT 1) p"                                    \
+    " UNION ALL SELECT start_us, end_us FROM segments"                      \
+    " WHERE camera_id = OLD.camera_id AND status IN (0, 1)"                 \
+    " AND start_us >= OLD.start_us AND start_us <= OLD.end_us + " RUN_GAP   \
+    " AND EXISTS (SELECT 1 FROM segment_runs_work)"                         \
+    " UNION ALL SELECT * FROM (SELECT s.start_us, w.end_us"                 \
+    " FROM segment_runs_work w, segments s"                                 \
+    " WHERE s.camera_id = OLD.camera_id AND s.status IN (0, 1)"             \
+    " AND s.start_us > OLD.end_us + " RUN_GAP " AND s.start_us <= w.end_us" \
+    " ORDER BY s.start_us LIMIT 1))))"                                      \
+    " GROUP BY grp;"                                                        \
+    "DELETE FROM segment_runs"                                              \
+    " WHERE id IN (SELECT id FROM segment_runs_work);"                      \
+    "DELETE FROM segment_runs_work;"
+
+/* Whether the update of a usable row left footage out of the runs. */
+#define RUNS_UPDATE_SHRINKS                              \
+    "OLD.status IN (0, 1) AND NOT (NEW.status IN (0, 1)" \
+    " AND NEW.camera_id = OLD.camera_id"                 \
+    " AND NEW.start_us <= OLD.start_us AND NEW.end_us >= OLD.end_us)"
+
+/* 4 -> 5: the ingest figures of issue 3 in each camera's status row
+ * (transport in use, clock drift, timestamp jumps, frames lost, whether
+ * RTCP sender reports are seen). The table only mirrors the running
+ * recorder (rewritten every second), so it is rebuilt rather than
+ * altered: that also holds for a file whose table already has them. */
+static const char catalog_migration_ingest_status[] =
+    "DROP TABLE IF EXISTS camera_status;"
+    "CREATE TABLE camera_status("
+    " name TEXT PRIMARY KEY,"
+    " state TEXT NOT NULL DEFAULT '',"
+    " last_frame_us INTEGER NOT NULL DEFAULT 0,"
+    " bitrate_bps INTEGER NOT NULL DEFAULT 0,"
+    " frames INTEGER NOT NULL DEFAULT 0,"
+    " lost_packets INTEGER NOT NULL DEFAULT 0,"
+    " dropped INTEGER NOT NULL DEFAULT 0,"
+    " reconnects INTEGER NOT NULL DEFAULT 0,"
+    " updated_us INTEGER NOT NULL DEFAULT 0,"
+    " error TEXT NOT NULL DEFAULT '',"
+    " transport TEXT NOT NULL DEFAULT '',"
+    " drift_us INTEGER NOT NULL DEFAULT 0,"
+    " ts_jumps INTEGER NOT NULL DEFAULT 0,"
+    " frames_lost INTEGER NOT NULL DEFAULT 0,"
+    " rtcp_sr INTEGER NOT NULL DEFAULT 0);";
+
+/* 3 -> 4, the tables and the runs of the rows already there (in one
+ * sorted pass); catalog_migrate_runs() adds the triggers. */
+static const char catalog_migration_runs[] =
+    "CREATE TABLE segment_runs("
+    " id INTEGER PRIMARY KEY,"
+    " camera_id INTEGER NOT NULL REFERENCES cameras(id),"
+    " start_us INTEGER NOT NULL,"
+    " end_us INTEGER NOT NULL,"
+    " CHECK(end_us >= start_us));"
+    "CREATE INDEX segment_runs_camera_start"
+    " ON segment_runs(camera_id, start_us);"
+    "CREATE INDEX segment_runs_camera_end ON segment_runs(camera_id, end_us);"
+    "CREATE TABLE segment_runs_work("
+    " id INTEGER PRIMARY KEY,"
+    " start_us INTEGER NOT NULL,"
+    " end_us INTEGER NOT NULL);"
+    "INSERT INTO segment_runs(camera_id, start_us, end_us)"
+    " SELECT camera_id, min(start_us), max(end_us) FROM (SELECT camera_id,"
+    " start_us, end_us, sum(brk) OVER (PARTITION BY camera_id"
+    " ORDER BY start_us, end_us ROWS UNBOUNDED PRECEDING) AS grp"
+    " FROM (SELECT camera_id, start_us, end_us, coalesce(start_us"
+    " - max(end_us) OVER (PARTITION BY camera_id ORDER BY start_us, end_us"
+    " ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) > " RUN_GAP
+    ", 0) AS brk FROM segments WHERE status IN (0, 1)))"
+    " GROUP BY camera_id, grp;";
+
+/*
+ * The triggers of step 3 -> 4, each the concatenation of its fragments
+ * (one C string literal may not hold a whole trigger). The update trigger
+ * adds the new footage first: the runs then hold OLD and NEW, and taking
+ * OLD out recomputes its range from the rows as they are now.
+ */
+static const char *const catalog_run_triggers[][5] = {
+    {"CREATE TRIGGER segments_runs_insert AFTER INSERT ON segments"
+     " WHEN NEW.status IN (0, 1) BEGIN ",
+     RUNS_MERGE_NEW("1"), " END", NULL},
+    {"CREATE TRIGGER segments_runs_delete AFTER DELETE ON segments"
+     " WHEN OLD.status IN (0, 1) BEGIN ",
+     RUNS_REMOVE_OLD("1"), " END", NULL},
+    {"CREATE TRIGGER segments_runs_update"
+     " AFTER UPDATE OF camera_id, start_us, end_us, status ON segments"
+     " WHEN OLD.status IN (0, 1) OR NEW.status IN (0, 1) BEGIN ",
+     RUNS_MERGE_NEW("NEW.status IN (0, 1)"),
+     RUNS_REMOVE_OLD("(" RUNS_UPDATE_SHRINKS ")"), " END"},
 };
 
 /*
@@ -215,6 +410,9 @@ static const char *const catalog_migrations[] = {
     "CREATE INDEX segments_deleting ON segments(camera_id, start_us)"
     " WHERE status = 3;"
     "CREATE INDEX segments_start ON segments(start_us);",
+    /* 3 -> 4: recording runs (with catalog_migrate_runs()). */
+    catalog_migration_runs,
+    catalog_migration_ingest_status,
 };
 
 _Static_assert(NVR_ARRAY_SIZE(catalog_migrations) == CATALOG_SCHEMA_VERSION,
@@ -419,6 +617,32 @@ static int catalog_check_version(int version, const char *path)
     return 0;
 }
 
+/* The C part of step 3 -> 4: creates the triggers that keep segment_runs
+ * up to date. Runs inside the step's transaction. */
+static int catalog_migrate_runs(struct catalog *cat)
+{
+    for (size_t i = 0; i < NVR_ARRAY_SIZE(catalog_run_triggers); i++) {
+        const char *const *part = catalog_run_triggers[i];
+        size_t len = 1;
+        char *sql;
+        int err;
+
+        for (size_t j = 0; j < 5 && part[j]; j++)
+            len += strlen(part[j]);
+        sql = malloc(len);
+        if (!sql)
+            return -ENOMEM;
+        sql[0] = '\0';
+        for (size_t j = 0; j < 5 && part[j]; j++)
+            strcat(sql, part[j]);
+        err = catalog_exec(cat, sql, "create run trigger");
+        free(sql);
+        if (err < 0)
+            return err;
+    }
+    return 0;
+}
+
 /*
  * Brings the schema to CATALOG_SCHEMA_VERSION. The version is re-read inside
  * each IMMEDIATE transaction because another process may have migrated the
@@ -448,6 +672,8 @@ static int catalog_migrate(struct catalog *cat, const char *path)
               version + 1);
         snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", version + 1);
         err = catalog_exec(cat, catalog_migrations[version], "migrate");
+        if (err == 0 && version == 3)
+            err = catalog_migrate_runs(cat);
         if (err == 0)
             err = catalog_exec(cat, bump, "set schema version");
         if (err == 0)
@@ -981,6 +1207,38 @@ int catalog_segment_list(struct catalog *cat, int64_t camera_id,
     return err < 0 ? err : 0;
 }
 
+int catalog_run_list(struct catalog *cat, int64_t camera_id, int64_t from_us,
+                     int64_t to_us, catalog_run_cb cb, void *user)
+{
+    const int64_t v[] = {camera_id, from_us, to_us};
+    struct catalog_run run;
+    sqlite3_stmt *st;
+    bool owned;
+    int rc, err;
+
+    if (!cb || camera_id <= 0)
+        return -EINVAL;
+    if (from_us >= to_us)
+        return 0;
+    err = catalog_stmt_get(cat, STMT_RUN_LIST, &st, &owned);
+    if (err < 0)
+        return err;
+    rc = catalog_bind_int64s(st, 1, v, NVR_ARRAY_SIZE(v));
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        run.camera_id = sqlite3_column_int64(st, 0);
+        run.start_us = sqlite3_column_int64(st, 1);
+        run.end_us = sqlite3_column_int64(st, 2);
+        if (cb(user, &run) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+        rc = SQLITE_OK;
+    }
+    err = rc == SQLITE_DONE ? 0 : catalog__err(cat, rc, "list runs");
+    catalog_stmt_put(st, owned);
+    return err;
+}
+
 int catalog_event_add(struct catalog *cat, int64_t camera_id, int64_t time_us,
                       const char *kind, const char *detail)
 {
@@ -1054,6 +1312,8 @@ int catalog_status_put(struct catalog *cat, const struct catalog_status *st_in)
                          st_in->frames,        st_in->lost_packets,
                          st_in->dropped,       st_in->reconnects,
                          st_in->updated_us};
+    const int64_t v2[] = {st_in->drift_us, st_in->ts_jumps, st_in->frames_lost,
+                          st_in->rtcp_sr};
     sqlite3_stmt *st;
     bool owned;
     int rc, err;
@@ -1070,6 +1330,11 @@ int catalog_status_put(struct catalog *cat, const struct catalog_status *st_in)
         rc = catalog_bind_int64s(st, 3, v, NVR_ARRAY_SIZE(v));
     if (rc == SQLITE_OK)
         rc = catalog_bind_field(st, 10, st_in->error, sizeof(st_in->error));
+    if (rc == SQLITE_OK)
+        rc = catalog_bind_field(st, 11, st_in->transport,
+                                sizeof(st_in->transport));
+    if (rc == SQLITE_OK)
+        rc = catalog_bind_int64s(st, 12, v2, NVR_ARRAY_SIZE(v2));
     err = rc == SQLITE_OK ? catalog_step_done(cat, st, "put status")
                           : catalog__err(cat, rc, "put status");
     catalog_stmt_put(st, owned);
@@ -1100,6 +1365,11 @@ int catalog_status_list(struct catalog *cat, catalog_status_cb cb, void *user)
         row.reconnects = sqlite3_column_int64(st, 7);
         row.updated_us = sqlite3_column_int64(st, 8);
         catalog_column_text(st, 9, row.error, sizeof(row.error));
+        catalog_column_text(st, 10, row.transport, sizeof(row.transport));
+        row.drift_us = sqlite3_column_int64(st, 11);
+        row.ts_jumps = sqlite3_column_int64(st, 12);
+        row.frames_lost = sqlite3_column_int64(st, 13);
+        row.rtcp_sr = sqlite3_column_int64(st, 14);
         if (cb(user, &row) != 0) {
             rc = SQLITE_DONE;
             break;

@@ -19,7 +19,15 @@
 
 #include "nvr/base/compiler.h"
 
-#define CATALOG_SCHEMA_VERSION 3
+#define CATALOG_SCHEMA_VERSION 5
+
+/*
+ * Usable segments (OPEN or CLOSED) of a camera whose start comes at most
+ * this long after the end of the footage before them form one recording
+ * run. Schema version 4 bakes this value into its triggers; the terminal
+ * UI merges spans with the same tolerance.
+ */
+#define CATALOG_RUN_GAP_US 500000
 
 enum catalog_open_flags {
     CATALOG_READONLY = 0,  /* fails with -ENOENT if the file is missing */
@@ -59,6 +67,11 @@ struct catalog_status {
     int64_t reconnects;    /* this run */
     int64_t updated_us;    /* when the daemon wrote this row */
     char error[256];       /* last error, credentials removed; "" if none */
+    char transport[8];     /* "tcp", "udp", "" before a session */
+    int64_t drift_us;      /* wall time minus recorder clock, signed */
+    int64_t ts_jumps;      /* timestamp discontinuities this run */
+    int64_t frames_lost;   /* units lost to packet loss or damage */
+    int64_t rtcp_sr;       /* 1: RTCP sender reports seen */
 };
 
 struct catalog;
@@ -129,6 +142,28 @@ NVR_NODISCARD int catalog_segment_list(struct catalog *cat, int64_t camera_id,
                                        int64_t from_us, int64_t to_us,
                                        unsigned status_mask,
                                        catalog_segment_cb cb, void *user);
+
+/* A recording run: contiguous usable footage of one camera. */
+struct catalog_run {
+    int64_t camera_id;
+    int64_t start_us; /* start of its first segment */
+    int64_t end_us;   /* the latest end of its segments */
+};
+
+/* Called per run; return nonzero to stop early. run is borrowed. */
+typedef int (*catalog_run_cb)(void *user, const struct catalog_run *run);
+
+/*
+ * Lists the recording runs of camera_id (> 0) that overlap [from_us,
+ * to_us), ordered by start_us. Runs are whole: the first may start before
+ * from_us and the last end after to_us. The catalog keeps them up to date
+ * itself (SQL triggers on the segments table) whenever a segment row is
+ * inserted, updated or deleted, by any connection, so reading them costs
+ * one row per run instead of one per segment. Returns 0 or -EIO.
+ */
+NVR_NODISCARD int catalog_run_list(struct catalog *cat, int64_t camera_id,
+                                   int64_t from_us, int64_t to_us,
+                                   catalog_run_cb cb, void *user);
 
 /* Records why recording of a camera stopped or failed at time_us
  * ("connection lost: timed out"); used to label gaps. 0 or -EIO. */

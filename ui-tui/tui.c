@@ -310,10 +310,15 @@ struct spans_ctx {
     int err;
 };
 
-static int spans_cb(void *user, const struct catalog_segment *seg)
+/* The catalog merges segments into runs with the tolerance playback uses
+ * to step over a gap, so a run is what playback plays without a jump. */
+_Static_assert(CATALOG_RUN_GAP_US == PLAYBACK_GAP_MIN_US,
+               "runs and playback agree on what a gap is");
+
+static int spans_cb(void *user, const struct catalog_run *run)
 {
     struct spans_ctx *c = user;
-    int r = tl_spans_add(c->s, seg->start_us, seg->end_us, PLAYBACK_GAP_MIN_US);
+    int r = tl_spans_add(c->s, run->start_us, run->end_us, PLAYBACK_GAP_MIN_US);
 
     if (r < 0) {
         c->err = r;
@@ -322,8 +327,8 @@ static int spans_cb(void *user, const struct catalog_segment *seg)
     return 0;
 }
 
-#define SEG_USABLE ((1u << CATALOG_SEG_OPEN) | (1u << CATALOG_SEG_CLOSED))
-
+/* The recorded spans of a camera overlapping [from, to): its recording
+ * runs, one row per stretch of footage however many segments it holds. */
 static int load_spans(struct tui *t, int64_t cam_id, int64_t from, int64_t to,
                       struct tl_spans *out)
 {
@@ -333,8 +338,7 @@ static int load_spans(struct tui *t, int64_t cam_id, int64_t from, int64_t to,
     tl_spans_clear(out);
     if (cam_id <= 0)
         return 0;
-    r = catalog_segment_list(t->cat, cam_id, from, to, SEG_USABLE, spans_cb,
-                             &c);
+    r = catalog_run_list(t->cat, cam_id, from, to, spans_cb, &c);
     return r < 0 ? r : c.err;
 }
 

@@ -5,7 +5,9 @@
 # taken down through its control file): the timeline shows the gap where
 # 'nvr recordings' says it is, typing a time moves the cursor and the status
 # line there, 'n' jumps to the gap, '?' opens the help, resizing to 80x24
-# and back keeps the layout, and 'q' (and Ctrl-C) restore the terminal.
+# and back keeps the layout, in/out marks with 'e' and 'h' export and hold
+# the marked range (checked with 'nvr verify', 'nvr hold list' and 'nvr
+# audit'), and 'q' (and Ctrl-C) restore the terminal.
 . "$NVR_TEST_LIB"
 
 command -v tmux >/dev/null || fail "tmux is not installed (setup.sh installs it)"
@@ -90,7 +92,8 @@ wait_status() {
 }
 
 wait_screen 'PROMPT\$'
-keys "$NVR tui -c $cfg; echo TUI-EXIT=\$?" Enter
+mkdir -p "$T/exports"
+keys "$NVR tui -c $cfg --export-dir $T/exports; echo TUI-EXIT=\$?" Enter
 wait_screen 'CAMERA'
 wait_screen 'gate'
 ok "nvr tui shows the camera"
@@ -166,6 +169,73 @@ ok "80x24 keeps the layout"
 tmx resize-window -t tui -x 120 -y 40
 wait_for 10 check_layout 120 40 || { screen >&2; fail "layout back at 120x40"; }
 ok "back to 120x40 keeps the layout"
+
+# ---- marks: export and hold the marked range ----
+# In 5 s before the gap, out 3 s after it: the range holds the gap.
+in_us=$(( (gap_start / 1000000 - 5) * 1000000 ))
+out_us=$(( (gap_end / 1000000 + 3) * 1000000 ))
+in_t=$(hms "$in_us")
+out_t=$(hms "$out_us")
+keys g "$in_t" Enter
+wait_status "$in_t" PAUSED
+keys i
+wait_screen 'in mark set'
+keys g "$out_t" Enter
+wait_status "$out_t" PAUSED
+keys o
+wait_screen 'out mark set'
+
+keys e
+wait_screen "export gate $in_t-$out_t, reason"
+keys "tui export test" Enter
+wait_screen 'exported [0-9]* frames (1 gap) to ' 60
+msg=$(screen | grep -o 'exported [0-9]* frames (1 gap) to .*' | head -1)
+# .mp4, or .mov when the camera sends G.711 audio.
+clips=()
+for f in "$T"/exports/gate-*.mp4 "$T"/exports/gate-*.mov; do
+    [ -f "$f" ] && clips+=("$f")
+done
+[ "${#clips[@]}" = 1 ] || fail "export wrote: $(ls "$T/exports")"
+clip=${clips[0]}
+clip_sha=$(sha256sum "$clip" | cut -d' ' -f1)
+# The line ends "<path> sha256 <12 hex>"; a narrow screen may cut it.
+case "$msg" in
+*" sha256 "*) echo "$msg" | grep -q "sha256 ${clip_sha:0:12}" ||
+    fail "confirmation '$msg' does not name the clip's hash $clip_sha" ;;
+esac
+"$NVR" verify -c "$cfg" "$clip" >"$T/verify.txt" 2>&1 ||
+    fail "nvr verify of the TUI's export: $(cat "$T/verify.txt")"
+ok "e exported $in_t-$out_t: $msg; nvr verify passes"
+
+keys h
+wait_screen "hold gate $in_t-$out_t, reason"
+keys "tui hold test" Enter
+wait_screen "hold #[0-9]* placed on gate $in_t-$out_t" 30
+hold_id=$(screen | sed -n 's/.*hold #\([0-9]*\) placed on gate.*/\1/p' | head -1)
+"$NVR" hold list -c "$cfg" --json >"$T/holds.json" || fail "nvr hold list failed"
+jq -e --argjson id "$hold_id" --argjson f "$in_us" --argjson t "$out_us" \
+    '[.holds[] | select(.id == $id and .camera == "gate" and .from_us == $f
+        and .to_us == $t and .reason == "tui hold test" and .active)] | length == 1' \
+    "$T/holds.json" >/dev/null || fail "hold #$hold_id not as placed: $(cat "$T/holds.json")"
+ok "h placed hold #$hold_id on $in_t-$out_t (nvr hold list agrees)"
+
+# Both are in the audit log, with the marked range and the reasons; the
+# export's entry names the clip's hash and the gap.
+"$NVR" audit -c "$cfg" --camera gate --json >"$T/audit.json" || fail "nvr audit failed"
+detail=$(jq -r '[.entries[] | select(.kind == "export")][-1].detail' "$T/audit.json")
+echo "$detail" | jq -e . >/dev/null 2>&1 || fail "the export's audit detail is not JSON: $detail"
+jq -e --argjson f "$in_us" --argjson t "$out_us" --arg sha "$clip_sha" \
+    '[.entries[] | select(.kind == "export" and .from_us == $f and .to_us == $t)
+        | .detail | fromjson | select(.reason == "tui export test"
+        and .sha256 == $sha and .gaps == 1)] | length == 1' \
+    "$T/audit.json" >/dev/null || fail "no export entry: $(jq -c '.entries[-3:]' "$T/audit.json")"
+jq -e --argjson f "$in_us" --argjson t "$out_us" --argjson id "$hold_id" \
+    '[.entries[] | select(.kind == "hold_add" and .from_us == $f and .to_us == $t)
+        | .detail | fromjson | select(.hold == $id and .reason == "tui hold test")]
+        | length == 1' \
+    "$T/audit.json" >/dev/null || fail "no hold entry: $(jq -c '.entries[-3:]' "$T/audit.json")"
+"$NVR" audit -c "$cfg" --verify >/dev/null || fail "the audit log does not verify"
+ok "the export and the hold are in the audit log, which verifies"
 
 # q restores the terminal: the shell prompt, no alternate screen, a
 # visible cursor, and the tty in its cooked mode.

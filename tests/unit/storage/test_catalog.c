@@ -197,6 +197,11 @@ static void test_catalog_migrates_v1_to_v2(void **state)
                                   "DROP TABLE holds; DROP TABLE audit;"
                                   "DROP INDEX segments_deleting;"
                                   "DROP INDEX segments_start;"
+                                  "DROP TRIGGER segments_runs_insert;"
+                                  "DROP TRIGGER segments_runs_delete;"
+                                  "DROP TRIGGER segments_runs_update;"
+                                  "DROP TABLE segment_runs;"
+                                  "DROP TABLE segment_runs_work;"
                                   "PRAGMA user_version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
