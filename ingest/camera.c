@@ -32,6 +32,11 @@
  * least after the credentials were refused. */
 #define CAMERA_AUTH_BACKOFF_MS 30000
 #define PROBE_TIMEOUT_MS       10000
+/* How long a new session's first units wait for RTCP sender reports. */
+#define CAMERA_SYNC_HOLD_MS 4000
+/* transport auto: how long after PLAY UDP may stay silent before the
+ * camera is tried over TCP interleaved instead. */
+#define CAMERA_UDP_PROBE_MS 5000
 
 struct ingest_camera {
     uv_loop_t *loop;
@@ -52,6 +57,14 @@ struct ingest_camera {
 
     const struct ingest_camera_events *ev;
     void *user_data;
+
+    enum ingest_transport transport;
+    int auto_tcp;     /* transport auto settled on TCP */
+    int sync_hold_ms; /* 0: none */
+    int retry_now;    /* the next session repeats an attempt (no backoff) */
+    /* The last authentication challenge, answered at once by the next
+     * session: some cameras close the connection after each 401. */
+    struct rtsp_auth auth;
 
     struct rtsp_session *sess; /* the running session, or NULL */
     int live_sessions;         /* sessions whose on_closed is pending */
@@ -82,6 +95,19 @@ const char *ingest_state_name(enum ingest_state st)
         return "stopped";
     }
     return "unknown";
+}
+
+const char *ingest_transport_name(enum ingest_transport t)
+{
+    switch (t) {
+    case INGEST_TRANSPORT_TCP:
+        return "tcp";
+    case INGEST_TRANSPORT_UDP:
+        return "udp";
+    case INGEST_TRANSPORT_AUTO:
+        return "auto";
+    }
+    return "?";
 }
 
 static uint64_t cam_rand(struct ingest_camera *cam)
@@ -172,6 +198,19 @@ static void cam_on_end(void *user, int err, const char *msg, unsigned flags)
     cam->sess = NULL;
     if (cam->closing)
         return;
+    if ((flags & RTSP_SESSION_END_NO_UDP) &&
+        cam->transport == INGEST_TRANSPORT_AUTO && !cam->auto_tcp) {
+        /* Nothing was recorded over UDP: repeat the attempt over TCP at
+         * once, and keep TCP for this camera from now on. */
+        cam->auto_tcp = 1;
+        cam->retry_now = 1;
+        LOG_W("ingest",
+              "camera %s: %s; transport auto: using TCP interleaved from "
+              "now on",
+              cam->name, msg);
+        uv_timer_start(&cam->backoff, cam_backoff_cb, 0, 0);
+        return;
+    }
     if ((flags & RTSP_SESSION_END_PLAYED) && cam->ev->on_break)
         cam->ev->on_break(cam->user_data, err, msg);
     if (cam->closing)
@@ -225,9 +264,15 @@ static void cam_connect(struct ingest_camera *cam)
     struct rtsp_session_config sc;
     int err;
 
-    if (cam->sessions > 0)
+    int udp = cam->transport == INGEST_TRANSPORT_UDP ||
+              (cam->transport == INGEST_TRANSPORT_AUTO && !cam->auto_tcp);
+
+    if (cam->sessions > 0 && !cam->retry_now)
         cam->stats.reconnects++;
+    cam->retry_now = 0;
     cam->sessions++;
+    snprintf(cam->stats.transport, sizeof(cam->stats.transport), "%s",
+             udp ? "udp" : "tcp");
     LOG_I("ingest", "camera %s: connecting to %s", cam->name, cam->url);
     cam_set_state(cam, INGEST_STATE_CONNECTING, 0, "connecting");
     if (cam->closing)
@@ -245,6 +290,12 @@ static void cam_connect(struct ingest_camera *cam)
     sc.media_timeout_ms = cam->media_timeout_ms;
     sc.seed = cam_rand(cam);
     sc.stats = &cam->stats;
+    sc.udp = udp;
+    sc.udp_probe_ms = cam->transport == INGEST_TRANSPORT_AUTO && udp
+                          ? CAMERA_UDP_PROBE_MS
+                          : 0;
+    sc.auth = &cam->auth;
+    sc.hold_ms = cam->sync_hold_ms;
     err =
         rtsp_session_new(cam->loop, &sc, &cam_session_events, cam, &cam->sess);
     if (err < 0) {
@@ -317,6 +368,10 @@ int ingest_camera_new(uv_loop_t *loop, const struct ingest_camera_config *cfg,
     if (cam->backoff_max_ms < cam->backoff_min_ms)
         cam->backoff_max_ms = cam->backoff_min_ms;
     cam->backoff_ms = cam->backoff_min_ms;
+    cam->transport = cfg->transport;
+    cam->sync_hold_ms = cfg->sync_hold_ms < 0    ? 0
+                        : cfg->sync_hold_ms == 0 ? CAMERA_SYNC_HOLD_MS
+                                                 : cfg->sync_hold_ms;
     cam->rng = cfg->seed ? cfg->seed : uv_hrtime() ^ (uintptr_t)cam;
     if (!cam->rng)
         cam->rng = 0x9e3779b97f4a7c15ULL;

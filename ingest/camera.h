@@ -29,6 +29,16 @@ enum ingest_state {
 /* "connecting", "recording", "backoff", "auth_failed", "error", "stopped" */
 const char *ingest_state_name(enum ingest_state st);
 
+/* How RTP reaches us (RFC 2326 10.12 and 12.39). */
+enum ingest_transport {
+    INGEST_TRANSPORT_TCP = 0, /* interleaved on the RTSP connection */
+    INGEST_TRANSPORT_UDP,     /* RTP/AVP over UDP, a port pair per track */
+    INGEST_TRANSPORT_AUTO,    /* UDP; TCP from the first time UDP fails */
+};
+
+/* "tcp", "udp", "auto" */
+const char *ingest_transport_name(enum ingest_transport t);
+
 struct ingest_camera_config {
     const char *name;       /* camera name for log lines (borrowed, copied) */
     const char *url;        /* rtsp:// URL; may hold credentials (copied) */
@@ -40,6 +50,10 @@ struct ingest_camera_config {
     int backoff_min_ms;     /* 0: 1000 */
     int backoff_max_ms;     /* 0: 30000 (auth failures: at least 30000) */
     uint64_t seed;          /* jitter seed; 0 picks one */
+    enum ingest_transport transport; /* default TCP */
+    int sync_hold_ms; /* 0: 4000; < 0: none. How long a session with
+                         several tracks holds its first units back waiting
+                         for RTCP sender reports to align them */
 };
 
 struct ingest_camera;
@@ -73,7 +87,16 @@ struct ingest_stats {
     char last_error[256];    /* its text, credentials removed */
     uint64_t rtp_ignored;    /* RTP dropped: malformed, unexpected payload
                                 type, or on a channel never set up */
-    uint64_t rtcp_packets;   /* RTCP received (not used yet) */
+    uint64_t rtcp_packets;   /* RTCP packets received */
+    char transport[4];       /* in use: "tcp", "udp", "" before a session */
+    int rtcp_sr;             /* a sane RTCP sender report was seen */
+    int64_t drift_us;        /* wall time given to units minus the
+                                recorder clock at their arrival (filtered;
+                                wallclock.h): what the slew still has to
+                                correct, signed */
+    int slew_ppm;            /* rate correction applied now */
+    uint64_t ts_jumps;       /* timestamp discontinuities: jumps, SSRC
+                                changes, sequence resets, clock steps */
 };
 
 /*

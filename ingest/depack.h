@@ -47,5 +47,9 @@ struct depack_ops {
 const struct depack_ops *depack_find(enum nvr_codec codec);
 
 extern const struct depack_ops depack_h264_ops;
+extern const struct depack_ops depack_h265_ops;
+extern const struct depack_ops depack_aac_ops;
+extern const struct depack_ops depack_g711_ops; /* PCMA and PCMU */
+extern const struct depack_ops depack_mjpeg_ops;
 
 #endif

@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include "ingest/camera.h"
+#include "ingest/rtsp_auth.h"
 #include "ingest/sdp.h"
 #include "nvr/base/au.h"
 #include "nvr/base/compiler.h"
@@ -23,10 +24,14 @@
  * RTSP_MAX_HEADER_BYTES + RTSP_MAX_BODY and one interleaved frame at most
  * 4 + 65535 bytes, so a whole item always fits. */
 #define RTSP_SESSION_RBUF_BYTES (256 * 1024)
+/* Bytes of pending writes (requests and answers with their bookkeeping)
+ * beyond which the session fails: a camera that does not read, or sends
+ * requests faster than it reads our answers, costs bounded memory. */
+#define RTSP_SESSION_WQUEUE_MAX_BYTES (64 * 1024)
 /* How long a TEARDOWN may take before the connection is simply closed. */
 #define RTSP_SESSION_TEARDOWN_MS 500
 /* The longest keepalive period, whatever the session timeout says. */
-#define RTSP_SESSION_KEEPALIVE_MAX_MS 30000
+#define RTSP_SESSION_KEEPALIVE_MAX_MS 60000
 /* Session timeout assumed when SETUP gives none (RFC 2326 12.37). */
 #define RTSP_SESSION_DEFAULT_TIMEOUT_S 60
 
@@ -50,11 +55,23 @@ struct rtsp_session_config {
     uint64_t seed;              /* for the Digest client nonce */
     struct ingest_stats *stats; /* counters to add to (borrowed; must
                                    outlive the session) */
+    int udp;                    /* SETUP asks for RTP over UDP */
+    int udp_probe_ms;           /* > 0 (transport auto): end with
+                                   RTSP_SESSION_END_NO_UDP when UDP brings
+                                   no RTP this long after PLAY, or the
+                                   camera refuses it */
+    int hold_ms;                /* > 0: with several tracks, hold the first
+                                   units back this long at most until
+                                   sender reports align the tracks */
+    struct rtsp_auth *auth;     /* NULL, or the camera's last challenge,
+                                   answered at once and updated (borrowed;
+                                   must outlive the session) */
 };
 
 /* Flags passed to on_end. */
 #define RTSP_SESSION_END_PLAYED 1u /* the session had started playing */
 #define RTSP_SESSION_END_AUTH   2u /* credentials were refused */
+#define RTSP_SESSION_END_NO_UDP 4u /* UDP did not work (transport auto) */
 
 /*
  * Events of one session. Any may be NULL. None runs after
@@ -110,5 +127,47 @@ int rtsp_session_played(const struct rtsp_session *s);
  * events. Must not be called after on_end.
  */
 void rtsp_session_stop(struct rtsp_session *s);
+
+/* ---- camera quirks of the session (rtsp_quirks.c; pure) ---- */
+
+/*
+ * The base URL for control URLs (RFC 2326 C.1.1) from req_url (with a
+ * scheme) and the Content-Base (or Content-Location) value, NULL or "" if
+ * absent. A value without a scheme keeps only its path, put after
+ * req_url's authority. Returns 0 or -EMSGSIZE. Strings are borrowed.
+ */
+int rtsp_quirks_base_url(const char *req_url, const char *content_base,
+                         char *out, size_t out_size);
+
+/*
+ * Takes the Session header of a SETUP answer unless *id is already set
+ * (cameras that change the id between SETUPs: the first one wins).
+ * Returns 1 with id and *timeout_s set, 0 when an id was already kept,
+ * -EBADMSG (malformed) or -EMSGSIZE (does not fit id_size).
+ */
+int rtsp_quirks_session_id(const char *value, size_t len, char *id,
+                           size_t id_size, int *timeout_s);
+
+/* Keepalive period: half the session timeout (RTSP_SESSION_DEFAULT_-
+ * TIMEOUT_S if <= 0), at least 1 s, at most RTSP_SESSION_KEEPALIVE_MAX_MS. */
+uint64_t rtsp_quirks_keepalive_ms(int session_timeout_s);
+
+/* The keepalive request's method (a static string). */
+const char *rtsp_quirks_keepalive_method(void);
+
+enum rtsp_quirks_auth {
+    RTSP_QUIRKS_AUTH_ANSWER = 0,       /* answer the challenge once */
+    RTSP_QUIRKS_AUTH_NEED_CREDENTIALS, /* none configured: fail */
+    RTSP_QUIRKS_AUTH_REFUSED,          /* second 401: wrong password */
+};
+
+/* What a 401 calls for, given whether credentials are configured and
+ * whether this request already answered a challenge. */
+enum rtsp_quirks_auth rtsp_quirks_on_401(int have_credentials, int retried);
+
+/* The negative errno for a refusing RTSP status: -EACCES, -ENOENT,
+ * -ENOTSUP, -EBUSY (the camera is still busy with an old session:
+ * retry later) or -EPROTO. */
+int rtsp_quirks_status_errno(int status);
 
 #endif

@@ -11,7 +11,8 @@
  * and time. It is picohttpparser-style: no allocation, spans borrow the
  * caller's buffer. Camera quirks handled here: bare LF line ends, trailing
  * whitespace in values, a missing Content-Length (no body), SSRC values
- * with spaces, a trailing ';' in RTP-Info and unparseable seq/rtptime.
+ * with spaces, a trailing ';' in RTP-Info, unparseable seq/rtptime and an
+ * SSRC given only in RTP-Info.
  */
 #include "config.h"
 
@@ -624,6 +625,9 @@ int rtsp_parse_rtpinfo(const char *value, size_t len, struct rtsp_rtpinfo *out)
                     out->entries[idx].has_rtptime = 1;
                     out->entries[idx].rtptime = (uint32_t)x;
                 }
+            } else if (ieq(name, name_len, "ssrc")) {
+                out->entries[idx].has_ssrc =
+                    parse_ssrc(v, v_len, &out->entries[idx].ssrc) == 0;
             }
         }
         if (has_url || item_len_total(p, e_end) != 0)

@@ -106,11 +106,14 @@ struct rtsp_rtpinfo {
         uint16_t seq;
         int has_rtptime;
         uint32_t rtptime;
+        int has_ssrc; /* "ssrc=" (RFC 7826 18.45; Reolink sends it in
+                         RTSP/1.0 instead of in Transport), hex */
+        uint32_t ssrc;
     } entries[RTSP_MAX_RTPINFO];
 };
 
-/* Parses RTP-Info (RFC 2326 12.33). Unparseable seq/rtptime values are
- * left unset rather than failing; a trailing ';' or ',' is accepted.
+/* Parses RTP-Info (RFC 2326 12.33). Unparseable seq/rtptime/ssrc values
+ * are left unset rather than failing; a trailing ';' or ',' is accepted.
  * Returns 0 or -EBADMSG. */
 int rtsp_parse_rtpinfo(const char *value, size_t len, struct rtsp_rtpinfo *out);
 

@@ -2,15 +2,15 @@
 /*
  * One RTSP/1.0 connection (RFC 2326) on libuv: TCP connect, OPTIONS,
  * DESCRIBE, SETUP of every recordable track with interleaved RTP (section
- * 10.12), PLAY, OPTIONS keepalives, and TEARDOWN on stop. Incoming bytes go
- * to a fixed per-connection buffer and through the pure parsers
- * (rtsp_msg.h, rtp.h, depack.h); access units come out timestamped with the
- * recorder's wall clock. Every step has a deadline. The session ends once,
- * through on_end, and frees itself in the last close callback.
+ * 10.12) or RTP over UDP (rtsp_udp.c), PLAY, OPTIONS keepalives, and
+ * TEARDOWN on stop. Incoming bytes go to a fixed per-connection buffer and
+ * through the pure parsers (rtsp_msg.h); media goes to rtsp_media.c. Every
+ * step has a deadline. The session ends once, through on_end, and frees
+ * itself in the last close callback.
  */
 #include "config.h"
 
-#include "ingest/ingest_int.h"
+#include "ingest/rtsp_session_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -22,123 +22,12 @@
 
 #include <uv.h>
 
-#include "ingest/depack.h"
-#include "ingest/rtp.h"
-#include "ingest/rtsp_auth.h"
 #include "ingest/rtsp_msg.h"
 #include "ingest/rtsp_url.h"
 #include "ingest/sdp.h"
 #include "nvr/base/clock.h"
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
-
-#define SESS_URL_MAX        1024
-#define SESS_REQ_MAX        8192  /* one request we send, headers included */
-#define SESS_EXTRA_MAX      512   /* request-specific header lines */
-#define SESS_MSG_MAX        256   /* failure messages */
-#define SESS_WARN_PERIOD_MS 10000 /* per-packet warnings: one per period */
-/* Clock ticks from a track's anchor beyond which it is re-anchored: about
- * 100 days at 1 MHz, and far below where ticks * 1e6 overflows. */
-#define SESS_MAX_PTS_SPAN ((int64_t)1 << 43)
-#define SESS_N_HANDLES    5 /* tcp, deadline, media, keepalive, total */
-
-enum sess_state {
-    SESS_CONNECTING = 0,
-    SESS_OPTIONS,
-    SESS_DESCRIBE,
-    SESS_SETUP,
-    SESS_PLAY,
-    SESS_PLAYING,
-    SESS_TEARDOWN,
-    SESS_CLOSED,
-};
-
-struct sess_track {
-    struct rtsp_session *sess;
-    int stream_index;            /* index in nvr_stream_info.tracks */
-    const struct sdp_track *sdp; /* points into sess->sdp */
-    const struct depack_ops *ops;
-    void *depack; /* owned */
-    struct rtp_seq seq;
-    int seen_packet; /* a packet was accepted this session */
-    int discont;     /* flag the next unit NVR_AU_DISCONT */
-    int video;       /* first unit after on_stream must be key */
-    int need_key;
-    int announced; /* on_stream carried this track's params */
-    uint32_t announced_gen;
-    int anchored;
-    int64_t anchor_pts; /* clock_rate units */
-    int64_t anchor_wall_us;
-    uint64_t lost_seen;    /* seq.lost already added to stats */
-    uint64_t dropped_seen; /* depack aus_dropped already added */
-};
-
-struct rtsp_session {
-    uv_loop_t *loop;
-    uv_tcp_t tcp;
-    uv_connect_t connect_req;
-    uv_timer_t deadline;  /* connect, each request, TEARDOWN */
-    uv_timer_t media;     /* RTP silence after PLAY */
-    uv_timer_t keepalive; /* OPTIONS while playing */
-    uv_timer_t total;     /* whole-session bound (probe) */
-    int pending_closes;
-
-    enum sess_state state;
-    enum rtsp_session_mode mode;
-    int ended;       /* on_end emitted or suppressed: no more failures */
-    int stopping;    /* the owner stopped us: no events but on_closed */
-    int closing;     /* handles are closing */
-    int bad_host;    /* fail from the loop: host is not an IP literal */
-    int connect_err; /* fail from the loop: uv_tcp_connect() refused */
-    unsigned end_flags;
-
-    char camera[64];
-    char url[SESS_URL_MAX];
-    char host[256];
-    uint16_t port;
-    char user[128];
-    char pass[128];
-    int connect_timeout_ms;
-    int request_timeout_ms;
-    int media_timeout_ms;
-    int total_timeout_ms;
-    struct ingest_stats *stats;
-
-    const struct rtsp_session_events *ev;
-    void *user_data;
-
-    /* The request in flight, kept so a 401 can resend it. */
-    int req_pending;
-    uint32_t req_cseq;
-    int req_auth_retried;
-    char req_method[16];
-    char req_uri[SESS_URL_MAX];
-    char req_extra[SESS_EXTRA_MAX];
-    uint32_t next_cseq;
-    uint32_t keepalive_cseq; /* 0: no keepalive outstanding */
-
-    struct rtsp_auth auth;
-    int have_auth;
-
-    char session_id[128]; /* from the first SETUP answer */
-    int session_timeout_s;
-    char base_url[SESS_URL_MAX];
-    struct sdp_session sdp;
-    struct sess_track tracks[NVR_MAX_TRACKS];
-    int n_tracks;
-    int setup_next;       /* track whose SETUP runs */
-    int8_t chan_rtp[256]; /* interleaved channel -> track, or -1 */
-    uint8_t chan_rtcp[256];
-
-    struct nvr_stream_info info;
-    int recording;
-    uint64_t last_media_ms; /* uv_now() of the last RTP packet */
-    uint64_t warn_last_ms;
-    uint64_t warn_suppressed;
-
-    size_t rlen;
-    uint8_t rbuf[RTSP_SESSION_RBUF_BYTES];
-};
 
 struct sess_write {
     uv_write_t req;
@@ -197,6 +86,7 @@ static void sess_closed_one(struct rtsp_session *s)
 
     if (--s->pending_closes > 0)
         return;
+    rtsp_media__drop_held(s);
     for (int i = 0; i < s->n_tracks; i++)
         s->tracks[i].ops->destroy(s->tracks[i].depack);
     ev = s->ev;
@@ -231,6 +121,42 @@ static void sess_total_closed(uv_handle_t *h)
     sess_closed_one(nvr_container_of(h, struct rtsp_session, total));
 }
 
+static void sess_rtcp_closed(uv_handle_t *h)
+{
+    sess_closed_one(nvr_container_of(h, struct rtsp_session, rtcp));
+}
+
+static void sess_udp_on_closed(void *user)
+{
+    sess_closed_one(user);
+}
+
+static void sess_udp_on_rtp(void *user, int track, const uint8_t *pkt,
+                            size_t len)
+{
+    rtsp_media__on_rtp(user, track, pkt, len);
+}
+
+static void sess_udp_on_rtcp(void *user, int track, const uint8_t *pkt,
+                             size_t len)
+{
+    rtsp_media__on_rtcp(user, track, pkt, len);
+}
+
+static void sess_udp_on_bytes(void *user, size_t len)
+{
+    struct rtsp_session *s = user;
+
+    s->stats->bytes_in += len;
+}
+
+static const struct rtsp_udp_events sess_udp_events = {
+    .on_rtp = sess_udp_on_rtp,
+    .on_rtcp = sess_udp_on_rtcp,
+    .on_bytes = sess_udp_on_bytes,
+    .on_closed = sess_udp_on_closed,
+};
+
 /* Idempotent: stops everything and starts closing each handle once. */
 static void sess_close(struct rtsp_session *s)
 {
@@ -245,33 +171,11 @@ static void sess_close(struct rtsp_session *s)
     uv_close((uv_handle_t *)&s->media, sess_media_closed);
     uv_close((uv_handle_t *)&s->keepalive, sess_keepalive_closed);
     uv_close((uv_handle_t *)&s->total, sess_total_closed);
-}
-
-/* Per-packet problems: the first one of each period at WARN, the rest
- * counted and summarised with the next. */
-NVR_PRINTF(2, 3)
-static void sess_warn_rl(struct rtsp_session *s, const char *fmt, ...)
-{
-    uint64_t now = uv_now(s->loop);
-    char line[SESS_MSG_MAX];
-    va_list ap;
-
-    if (s->warn_last_ms && now - s->warn_last_ms < SESS_WARN_PERIOD_MS) {
-        s->warn_suppressed++;
-        return;
+    uv_close((uv_handle_t *)&s->rtcp, sess_rtcp_closed);
+    if (s->udp) {
+        s->pending_closes++;
+        rtsp_udp_close(s->udp);
     }
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    if (s->warn_suppressed)
-        LOG_W("ingest",
-              "camera %s: %s (and %" PRIu64 " other packet problems in the "
-              "last %d s)",
-              s->camera, line, s->warn_suppressed, SESS_WARN_PERIOD_MS / 1000);
-    else
-        LOG_W("ingest", "camera %s: %s", s->camera, line);
-    s->warn_last_ms = now ? now : 1;
-    s->warn_suppressed = 0;
 }
 
 /* ---- writing ---- */
@@ -281,6 +185,7 @@ static void sess_write_cb(uv_write_t *req, int status)
     struct sess_write *w = nvr_container_of(req, struct sess_write, req);
     struct rtsp_session *s = w->sess;
 
+    s->wqueued -= sizeof(*w) + w->len;
     free(w);
     if (status < 0 && !s->closing)
         sess_fail(s, status, "write: %s", uv_strerror(status));
@@ -289,10 +194,17 @@ static void sess_write_cb(uv_write_t *req, int status)
 /* Queues len bytes. Returns 0 or a negative errno (the caller fails). */
 static int sess_write(struct rtsp_session *s, const char *data, size_t len)
 {
-    struct sess_write *w = malloc(sizeof(*w) + len);
+    struct sess_write *w;
     uv_buf_t buf;
     int err;
 
+    /* A camera that stops reading, or floods us with requests to answer,
+     * must not make the output grow without bound. Counted until each
+     * write's callback runs: libuv reads many times before it calls back
+     * writes that completed at once, so its own queue size is not enough. */
+    if (s->wqueued + sizeof(*w) + len > RTSP_SESSION_WQUEUE_MAX_BYTES)
+        return -ENOBUFS;
+    w = malloc(sizeof(*w) + len);
     if (!w)
         return -ENOMEM;
     w->sess = s;
@@ -302,6 +214,8 @@ static int sess_write(struct rtsp_session *s, const char *data, size_t len)
     err = uv_write(&w->req, (uv_stream_t *)&s->tcp, &buf, 1, sess_write_cb);
     if (err < 0)
         free(w);
+    else
+        s->wqueued += sizeof(*w) + len;
     return err;
 }
 
@@ -326,7 +240,7 @@ static int sess_format_request(struct rtsp_session *s, const char *method,
     if (s->have_auth) {
         char auth[1024];
 
-        if (rtsp_auth_header(&s->auth, method, uri, s->user, s->pass, auth,
+        if (rtsp_auth_header(s->authp, method, uri, s->user, s->pass, auth,
                              sizeof(auth)) < 0)
             return -EMSGSIZE;
         r = snprintf(out + n, out_size - n, "Authorization: %s\r\n", auth);
@@ -401,22 +315,60 @@ static void sess_send_describe(struct rtsp_session *s)
                  "Accept: application/sdp\r\n");
 }
 
+/*
+ * Binds the UDP port pair of track t on the local address of the RTSP
+ * connection (the interface the camera is reached by). Returns 0 or a
+ * negative errno; the caller fails the session.
+ */
+static int sess_udp_bind(struct rtsp_session *s, struct sess_track *t)
+{
+    struct sockaddr_storage local;
+    int len = sizeof(local);
+    int err;
+
+    if (!s->udp) {
+        err = rtsp_udp_new(s->loop, &sess_udp_events, s, &s->udp);
+        if (err < 0)
+            return err;
+    }
+    err = uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&local, &len);
+    if (err < 0)
+        return err;
+    return rtsp_udp_bind(s->udp, t->stream_index, (struct sockaddr *)&local,
+                         &t->client_port);
+}
+
 static void sess_send_setup(struct rtsp_session *s)
 {
-    const struct sess_track *t = &s->tracks[s->setup_next];
+    struct sess_track *t = &s->tracks[s->setup_next];
     int sdp_index = (int)(t->sdp - s->sdp.tracks);
     char uri[SESS_URL_MAX];
     char extra[128];
+    int err;
 
     if (rtsp_url_join_control(s->base_url, t->sdp->control, uri, sizeof(uri)) <
         0) {
         sess_fail(s, -EMSGSIZE, "SETUP: control URL too long");
         return;
     }
-    /* Channels 2i and 2i+1 for SDP track i, so they never collide. */
-    snprintf(extra, sizeof(extra),
-             "Transport: RTP/AVP/TCP;unicast;interleaved=%d-%d\r\n",
-             2 * sdp_index, 2 * sdp_index + 1);
+    if (s->use_udp) {
+        err = sess_udp_bind(s, t);
+        if (err < 0) {
+            if (s->udp_probe_ms > 0)
+                s->end_flags |= RTSP_SESSION_END_NO_UDP;
+            sess_fail(s, err, "SETUP: cannot open UDP ports: %s",
+                      nvr_strerror(err));
+            return;
+        }
+        snprintf(extra, sizeof(extra),
+                 "Transport: RTP/AVP;unicast;client_port=%u-%u\r\n",
+                 (unsigned)t->client_port, (unsigned)t->client_port + 1);
+    } else {
+        /* Channels 2i and 2i+1 for SDP track i, so they never collide. */
+        snprintf(extra, sizeof(extra),
+                 "Transport: RTP/AVP/TCP;unicast;interleaved=%d-%d\r\n",
+                 2 * sdp_index, 2 * sdp_index + 1);
+    }
     sess_request(s, SESS_SETUP, "SETUP", uri, extra);
 }
 
@@ -438,57 +390,19 @@ static void sess_send_play(struct rtsp_session *s)
     sess_request(s, SESS_PLAY, "PLAY", uri, "Range: npt=0.000-\r\n");
 }
 
-static int has_scheme(const char *v)
-{
-    return strncasecmp(v, "rtsp://", 7) == 0 ||
-           strncasecmp(v, "rtsps://", 8) == 0;
-}
-
 /*
  * The base for control URLs (RFC 2326 C.1.1): Content-Base, else
- * Content-Location, else the request URL. Some cameras send Content-Base
- * without a scheme; it is then taken relative to the request's authority.
+ * Content-Location, else the request URL; rtsp_quirks_base_url() copes
+ * with a Content-Base that has no scheme.
  */
 static int sess_set_base(struct rtsp_session *s, const struct rtsp_msg *m)
 {
     char v[SESS_URL_MAX];
-    const char *auth_end;
-    size_t auth_len;
-    int r;
 
     if (rtsp_msg_header_copy(m, "Content-Base", v, sizeof(v)) != 0 &&
         rtsp_msg_header_copy(m, "Content-Location", v, sizeof(v)) != 0)
         v[0] = '\0';
-    if (!v[0]) {
-        snprintf(s->base_url, sizeof(s->base_url), "%s", s->url);
-        return 0;
-    }
-    if (has_scheme(v)) {
-        snprintf(s->base_url, sizeof(s->base_url), "%s", v);
-        return 0;
-    }
-    /*
-     * No scheme: Anjvision sends "192.168.1.10:554/stream0/", others a bare
-     * "/path/". Keep only the path and put it after the authority we
-     * connected to (the camera may not know the address we reach it by).
-     * A value with no path at all is ignored.
-     */
-    if (v[0] != '/') {
-        const char *path = strchr(v, '/');
-
-        if (!path) {
-            snprintf(s->base_url, sizeof(s->base_url), "%s", s->url);
-            return 0;
-        }
-        memmove(v, path, strlen(path) + 1);
-    }
-    /* s->url always has a scheme: "rtsp://authority[/path]". */
-    auth_end = strstr(s->url, "://");
-    auth_end = strchr(auth_end ? auth_end + 3 : s->url, '/');
-    auth_len = auth_end ? (size_t)(auth_end - s->url) : strlen(s->url);
-    r = snprintf(s->base_url, sizeof(s->base_url), "%.*s%s", (int)auth_len,
-                 s->url, v);
-    return r < 0 || (size_t)r >= sizeof(s->base_url) ? -EMSGSIZE : 0;
+    return rtsp_quirks_base_url(s->url, v, s->base_url, sizeof(s->base_url));
 }
 
 /* Picks the tracks to SETUP: recordable, with a depacketizer. */
@@ -530,10 +444,16 @@ static int sess_pick_tracks(struct rtsp_session *s)
         t->stream_index = s->n_tracks;
         t->sdp = st;
         t->ops = ops;
-        t->video = st->codec == NVR_CODEC_H264 || st->codec == NVR_CODEC_H265;
+        t->video = st->codec == NVR_CODEC_H264 || st->codec == NVR_CODEC_H265 ||
+                   st->codec == NVR_CODEC_MJPEG;
+        wallclock_track_init(&t->clock, st->clock_rate);
         err = ops->create(st, &t->depack);
         if (err < 0)
             return err;
+        /* The first video track steers the time line: its frames arrive
+         * evenly, audio packets in bursts. */
+        if (t->video && !s->tracks[s->ref_track].video)
+            s->ref_track = s->n_tracks;
         s->n_tracks++;
     }
     return 0;
@@ -578,6 +498,51 @@ static void sess_on_describe(struct rtsp_session *s, const struct rtsp_msg *m)
     sess_send_setup(s);
 }
 
+/* The next SETUP, or PLAY once every track is set up. */
+static void sess_setup_next(struct rtsp_session *s)
+{
+    if (++s->setup_next < s->n_tracks)
+        sess_send_setup(s);
+    else
+        sess_send_play(s);
+}
+
+/* A SETUP answer for UDP (RFC 2326 12.39): connect the track's sockets to
+ * the camera's server_port pair, at the address of the RTSP connection. */
+static void sess_on_setup_udp(struct rtsp_session *s, struct sess_track *t,
+                              const struct rtsp_transport *tr)
+{
+    struct sockaddr_storage peer;
+    int len = sizeof(peer);
+    int err;
+
+    if (!tr || tr->server_port[0] <= 0 || tr->server_port[0] > 65535) {
+        if (s->udp_probe_ms > 0)
+            s->end_flags |= RTSP_SESSION_END_NO_UDP;
+        sess_fail(s, -EPROTO, "SETUP: the camera gave no UDP server_port");
+        return;
+    }
+    err = uv_tcp_getpeername(&s->tcp, (struct sockaddr *)&peer, &len);
+    if (err == 0)
+        err = rtsp_udp_connect(
+            s->udp, t->stream_index, (struct sockaddr *)&peer,
+            (uint16_t)tr->server_port[0],
+            tr->server_port[1] > 0 && tr->server_port[1] <= 65535
+                ? (uint16_t)tr->server_port[1]
+                : 0);
+    if (err < 0) {
+        if (s->udp_probe_ms > 0)
+            s->end_flags |= RTSP_SESSION_END_NO_UDP;
+        sess_fail(s, err, "SETUP: cannot connect UDP: %s", nvr_strerror(err));
+        return;
+    }
+    t->udp = 1;
+    LOG_D("ingest", "camera %s: track %d (%s) over UDP, ports %u-%u", s->camera,
+          t->stream_index, nvr_codec_name(t->sdp->codec),
+          (unsigned)t->client_port, (unsigned)t->client_port + 1);
+    sess_setup_next(s);
+}
+
 static void sess_on_setup(struct rtsp_session *s, const struct rtsp_msg *m)
 {
     struct sess_track *t = &s->tracks[s->setup_next];
@@ -589,31 +554,32 @@ static void sess_on_setup(struct rtsp_session *s, const struct rtsp_msg *m)
 
     /* Cameras may change the id on later SETUPs: the first one wins. */
     v = rtsp_msg_header(m, "Session", &vlen);
-    if (v && !s->session_id[0]) {
-        int timeout_s = RTSP_SESSION_DEFAULT_TIMEOUT_S;
-
-        if (rtsp_parse_session(v, vlen, s->session_id, sizeof(s->session_id),
-                               &timeout_s) < 0 ||
-            !s->session_id[0]) {
-            s->session_id[0] = '\0';
-            sess_fail(s, -EBADMSG, "SETUP: malformed Session header");
+    if (v &&
+        rtsp_quirks_session_id(v, vlen, s->session_id, sizeof(s->session_id),
+                               &s->session_timeout_s) < 0) {
+        sess_fail(s, -EBADMSG, "SETUP: malformed Session header");
+        return;
+    }
+    /* The camera may pick other channels than asked, or interleave when
+     * UDP was asked for; follow its answer. */
+    v = rtsp_msg_header(m, "Transport", &vlen);
+    if (v && rtsp_parse_transport(v, vlen, &tr) == 0) {
+        if (tr.interleaved && tr.channel_rtp >= 0 && tr.channel_rtp < 256) {
+            ch_rtp = tr.channel_rtp;
+            ch_rtcp = tr.channel_rtcp >= 0 && tr.channel_rtcp < 256
+                          ? tr.channel_rtcp
+                          : -1;
+        } else if (s->use_udp) {
+            sess_on_setup_udp(s, t, &tr);
             return;
         }
-        s->session_timeout_s =
-            timeout_s > 0 ? timeout_s : RTSP_SESSION_DEFAULT_TIMEOUT_S;
-    }
-    /* The camera may pick other channels than asked; follow its answer. */
-    v = rtsp_msg_header(m, "Transport", &vlen);
-    if (v && rtsp_parse_transport(v, vlen, &tr) == 0 && tr.interleaved &&
-        tr.channel_rtp >= 0 && tr.channel_rtp < 256) {
-        ch_rtp = tr.channel_rtp;
-        ch_rtcp = tr.channel_rtcp >= 0 && tr.channel_rtcp < 256
-                      ? tr.channel_rtcp
-                      : -1;
+    } else if (s->use_udp) {
+        sess_on_setup_udp(s, t, NULL);
+        return;
     }
     s->chan_rtp[ch_rtp] = (int8_t)t->stream_index;
     if (ch_rtcp >= 0 && ch_rtcp != ch_rtp)
-        s->chan_rtcp[ch_rtcp] = 1;
+        s->chan_rtcp[ch_rtcp] = (int8_t)t->stream_index;
     LOG_D("ingest", "camera %s: track %d (%s) on channel %d", s->camera,
           t->stream_index, nvr_codec_name(t->sdp->codec), ch_rtp);
     if (++s->setup_next < s->n_tracks)
@@ -625,6 +591,11 @@ static void sess_on_setup(struct rtsp_session *s, const struct rtsp_msg *m)
 static void sess_keepalive_cb(uv_timer_t *timer);
 static void sess_media_cb(uv_timer_t *timer);
 
+static void sess_rtcp_cb(uv_timer_t *timer)
+{
+    rtsp_media__tick(nvr_container_of(timer, struct rtsp_session, rtcp));
+}
+
 static void sess_on_play(struct rtsp_session *s)
 {
     uint64_t period_ms;
@@ -632,29 +603,33 @@ static void sess_on_play(struct rtsp_session *s)
     s->state = SESS_PLAYING;
     s->end_flags |= RTSP_SESSION_END_PLAYED;
     s->last_media_ms = uv_now(s->loop);
-    uv_timer_start(&s->media, sess_media_cb, (uint64_t)s->media_timeout_ms, 0);
-    if (!s->session_timeout_s)
-        s->session_timeout_s = RTSP_SESSION_DEFAULT_TIMEOUT_S;
-    period_ms = (uint64_t)s->session_timeout_s * 1000 / 2;
-    if (period_ms < 1000)
-        period_ms = 1000;
-    if (period_ms > RTSP_SESSION_KEEPALIVE_MAX_MS)
-        period_ms = RTSP_SESSION_KEEPALIVE_MAX_MS;
+    if (!s->udp)
+        s->udp_probe_ms = 0;
+    uv_timer_start(
+        &s->media, sess_media_cb,
+        (uint64_t)(s->udp_probe_ms > 0 && s->udp_probe_ms < s->media_timeout_ms
+                       ? s->udp_probe_ms
+                       : s->media_timeout_ms),
+        0);
+    period_ms = rtsp_quirks_keepalive_ms(s->session_timeout_s);
     uv_timer_start(&s->keepalive, sess_keepalive_cb, period_ms, period_ms);
-    LOG_I("ingest", "camera %s: playing %d track(s)", s->camera, s->n_tracks);
+    uv_timer_start(&s->rtcp, sess_rtcp_cb, SESS_TICK_MS, SESS_TICK_MS);
+    LOG_I("ingest", "camera %s: playing %d track(s) over %s", s->camera,
+          s->n_tracks, s->udp ? "UDP" : "TCP");
 }
 
 static void sess_on_401(struct rtsp_session *s, const struct rtsp_msg *m)
 {
     int err;
 
-    if ((!s->user[0] && !s->pass[0]) || s->req_auth_retried) {
+    if (rtsp_quirks_on_401(s->user[0] || s->pass[0], s->req_auth_retried) !=
+        RTSP_QUIRKS_AUTH_ANSWER) {
         s->end_flags |= RTSP_SESSION_END_AUTH;
         sess_fail(s, -EACCES,
                   "authentication failed (wrong username or password?)");
         return;
     }
-    err = rtsp_auth_parse_challenge(m, &s->auth);
+    err = rtsp_auth_parse_challenge(m, s->authp);
     if (err == -ENOTSUP) {
         s->end_flags |= RTSP_SESSION_END_AUTH;
         sess_fail(s, -ENOTSUP,
@@ -670,20 +645,6 @@ static void sess_on_401(struct rtsp_session *s, const struct rtsp_msg *m)
     s->have_auth = 1;
     s->req_auth_retried = 1;
     sess_send_current(s);
-}
-
-static int status_errno(int status)
-{
-    switch (status) {
-    case 403:
-        return -EACCES;
-    case 404:
-        return -ENOENT;
-    case 461:
-        return -ENOTSUP;
-    default:
-        return -EPROTO;
-    }
 }
 
 static void sess_on_response(struct rtsp_session *s, const struct rtsp_msg *m)
@@ -717,8 +678,12 @@ static void sess_on_response(struct rtsp_session *s, const struct rtsp_msg *m)
     }
     /* OPTIONS is only a courtesy: some cameras refuse it, DESCRIBE decides. */
     if ((m->status < 200 || m->status >= 300) && s->state != SESS_OPTIONS) {
-        sess_fail(s, status_errno(m->status), "%s: %d %.*s", s->req_method,
-                  m->status, (int)NVR_MIN(m->reason_len, 80),
+        /* A camera that refuses UDP (461 Unsupported Transport, or any
+         * error to a UDP SETUP) gets TCP next time under transport auto. */
+        if (s->state == SESS_SETUP && s->use_udp && s->udp_probe_ms > 0)
+            s->end_flags |= RTSP_SESSION_END_NO_UDP;
+        sess_fail(s, rtsp_quirks_status_errno(m->status), "%s: %d %.*s",
+                  s->req_method, m->status, (int)NVR_MIN(m->reason_len, 80),
                   m->reason ? m->reason : "");
         return;
     }
@@ -760,178 +725,13 @@ static void sess_on_request(struct rtsp_session *s, const struct rtsp_msg *m)
     else
         n = snprintf(buf, sizeof(buf), "RTSP/1.0 501 Not Implemented\r\n\r\n");
     err = sess_write(s, buf, (size_t)n);
-    if (err < 0)
+    if (err == -ENOBUFS)
+        sess_fail(s, err,
+                  "camera sends requests faster than it reads the answers "
+                  "(more than %d KiB queued)",
+                  RTSP_SESSION_WQUEUE_MAX_BYTES / 1024);
+    else if (err < 0)
         sess_fail(s, err, "write: %s", uv_strerror(err));
-}
-
-/* ---- media ---- */
-
-/* Builds the stream description from every set-up track. */
-static void sess_build_info(struct rtsp_session *s)
-{
-    memset(&s->info, 0, sizeof(s->info));
-    s->info.n_tracks = s->n_tracks;
-    for (int i = 0; i < s->n_tracks; i++) {
-        struct sess_track *t = &s->tracks[i];
-        struct nvr_track_info *ti = &s->info.tracks[i];
-
-        t->ops->get_info(t->depack, ti);
-        ti->codec = t->sdp->codec;
-        ti->clock_rate = t->sdp->clock_rate;
-        ti->channels = t->sdp->channels;
-        if (ti->params_len == 0 && t->sdp->params_len > 0 &&
-            t->sdp->params_len <= sizeof(ti->params)) {
-            memcpy(ti->params, t->sdp->params, t->sdp->params_len);
-            ti->params_len = t->sdp->params_len;
-        }
-        t->announced = 1;
-        t->announced_gen = ti->params_gen;
-        t->need_key = t->video;
-    }
-}
-
-static void sess_emit(void *user, struct nvr_au *au)
-{
-    struct sess_track *t = user;
-    struct rtsp_session *s = t->sess;
-    struct nvr_track_info ti;
-    int is_key = (au->flags & NVR_AU_KEY) != 0;
-
-    if (s->stopping || s->closing || s->state == SESS_TEARDOWN) {
-        nvr_au_unref(au);
-        return;
-    }
-    t->ops->get_info(t->depack, &ti);
-    if (!t->announced || ti.params_gen != t->announced_gen) {
-        /* A video track announces new parameters only with a keyframe,
-         * so the first unit after on_stream can be decoded. */
-        if (t->video && !is_key) {
-            s->stats->aus_dropped++;
-            nvr_au_unref(au);
-            return;
-        }
-        sess_build_info(s);
-        if (!s->recording) {
-            s->recording = 1;
-            if (s->ev->on_recording)
-                s->ev->on_recording(s->user_data);
-            if (s->stopping) {
-                nvr_au_unref(au);
-                return;
-            }
-        }
-        if (s->ev->on_stream)
-            s->ev->on_stream(s->user_data, &s->info);
-        if (s->stopping) {
-            nvr_au_unref(au);
-            return;
-        }
-    }
-    if (t->need_key) {
-        if (!is_key) {
-            s->stats->aus_dropped++;
-            nvr_au_unref(au);
-            return;
-        }
-        t->need_key = 0;
-    }
-    /* Each track's timeline is pinned to the recorder's clock at its first
-     * unit (the session's first unit for the first track), and again after
-     * a restart or an absurd jump that would overflow the arithmetic. */
-    if (t->anchored && (au->pts - t->anchor_pts > SESS_MAX_PTS_SPAN ||
-                        t->anchor_pts - au->pts > SESS_MAX_PTS_SPAN)) {
-        t->anchored = 0;
-        t->discont = 1;
-    }
-    if (!t->anchored) {
-        t->anchored = 1;
-        t->anchor_pts = au->pts;
-        t->anchor_wall_us = nvr_clock_wall_us();
-    }
-    au->track = t->stream_index;
-    au->wall_us = t->anchor_wall_us;
-    if (t->sdp->clock_rate > 0)
-        au->wall_us +=
-            (au->pts - t->anchor_pts) * 1000000 / (int64_t)t->sdp->clock_rate;
-    if (t->discont) {
-        au->flags |= NVR_AU_DISCONT;
-        t->discont = 0;
-    }
-    s->stats->aus++;
-    s->stats->last_au_wall_us = au->wall_us;
-    if (s->ev->on_au)
-        s->ev->on_au(s->user_data, au);
-    else
-        nvr_au_unref(au);
-}
-
-static void sess_on_frame(struct rtsp_session *s, uint8_t ch,
-                          const uint8_t *payload, size_t len)
-{
-    struct sess_track *t;
-    struct depack_stats ds;
-    struct rtp_hdr h;
-    int64_t ts;
-    int r, lost_before;
-
-    if (s->chan_rtp[ch] < 0) {
-        if (s->chan_rtcp[ch]) {
-            s->stats->rtcp_packets++; /* sender reports: not used yet */
-            return;
-        }
-        s->stats->rtp_ignored++;
-        sess_warn_rl(s,
-                     "ignoring data on interleaved channel %u, which was "
-                     "never set up",
-                     ch);
-        return;
-    }
-    if (s->state == SESS_TEARDOWN || s->stopping)
-        return;
-    t = &s->tracks[s->chan_rtp[ch]];
-    s->last_media_ms = uv_now(s->loop);
-    if (rtp_parse(payload, len, &h) < 0) {
-        s->stats->rtp_ignored++;
-        sess_warn_rl(s, "ignoring a malformed RTP packet on channel %u", ch);
-        return;
-    }
-    s->stats->rtp_packets++;
-    if (h.pt != t->sdp->pt) {
-        s->stats->rtp_ignored++;
-        sess_warn_rl(s,
-                     "ignoring RTP payload type %u on channel %u "
-                     "(expected %d)",
-                     h.pt, ch, t->sdp->pt);
-        return;
-    }
-    r = rtp_seq_update(&t->seq, &h);
-    if (r < 0)
-        return; /* duplicate or late */
-    if (t->seq.lost > t->lost_seen) {
-        s->stats->rtp_lost += t->seq.lost - t->lost_seen;
-        t->lost_seen = t->seq.lost;
-    } else if (t->seq.lost < t->lost_seen) {
-        t->lost_seen = t->seq.lost; /* the tracker restarted */
-    }
-    lost_before = r == RTP_SEQ_LOSS;
-    if (r == RTP_SEQ_RESET && t->seen_packet) {
-        /* New SSRC or a sequence jump: media time restarted. */
-        LOG_I("ingest", "camera %s: RTP stream of track %d restarted",
-              s->camera, t->stream_index);
-        t->discont = 1;
-        t->anchored = 0;
-        lost_before = 1;
-    }
-    t->seen_packet = 1;
-    ts = rtp_seq_ts_unwrap(&t->seq, h.ts);
-    (void)t->ops->push(t->depack, &h, ts, lost_before, sess_emit, t);
-    if (s->closing)
-        return;
-    t->ops->get_stats(t->depack, &ds);
-    if (ds.aus_dropped > t->dropped_seen) {
-        s->stats->aus_dropped += ds.aus_dropped - t->dropped_seen;
-        t->dropped_seen = ds.aus_dropped;
-    }
 }
 
 /* ---- reading ---- */
@@ -964,7 +764,7 @@ static void sess_parse(struct rtsp_session *s)
                           "data");
                 return;
             }
-            sess_on_frame(s, ch, payload, payload_len);
+            rtsp_media__on_interleaved(s, ch, payload, payload_len);
         } else {
             struct rtsp_msg m;
 
@@ -1076,6 +876,17 @@ static void sess_media_cb(uv_timer_t *timer)
 
     if (s->state != SESS_PLAYING)
         return;
+    if (s->udp_probe_ms > 0) {
+        if (s->rtp_received == 0) {
+            /* A firewall or NAT in the way: transport auto falls back to
+             * TCP interleaved (the camera decides). */
+            s->end_flags |= RTSP_SESSION_END_NO_UDP;
+            sess_fail(s, -ETIMEDOUT, "no RTP over UDP within %g s of PLAY",
+                      ms_to_s(s->udp_probe_ms));
+            return;
+        }
+        s->udp_probe_ms = 0;
+    }
     if (idle >= (uint64_t)s->media_timeout_ms) {
         sess_fail(s, -ETIMEDOUT, "no media for %g s",
                   ms_to_s(s->media_timeout_ms));
@@ -1098,7 +909,8 @@ static void sess_keepalive_cb(uv_timer_t *timer)
     /* OPTIONS keeps every camera's session alive (CAMERA-QUIRKS.md);
      * liveness itself is judged by the media deadline. */
     cseq = s->next_cseq++;
-    n = sess_format_request(s, "OPTIONS", s->url, "", cseq, buf, sizeof(buf));
+    n = sess_format_request(s, rtsp_quirks_keepalive_method(), s->url, "", cseq,
+                            buf, sizeof(buf));
     if (n < 0) {
         sess_fail(s, n, "OPTIONS: request too long");
         return;
@@ -1182,21 +994,34 @@ int rtsp_session_new(uv_loop_t *loop, const struct rtsp_session_config *cfg,
     s->total_timeout_ms = cfg->total_timeout_ms;
     s->next_cseq = 1;
     memset(s->chan_rtp, -1, sizeof(s->chan_rtp));
+    memset(s->chan_rtcp, -1, sizeof(s->chan_rtcp));
+    s->hold_ms = cfg->hold_ms;
+    s->holding = cfg->hold_ms > 0;
+    s->use_udp = cfg->udp;
+    s->udp_probe_ms = cfg->udp ? cfg->udp_probe_ms : 0;
+    s->authp = cfg->auth ? cfg->auth : &s->auth;
+    /* A challenge this camera sent on an earlier connection is answered
+     * at once: some cameras close the connection after every 401. */
+    s->have_auth =
+        s->authp->scheme != RTSP_AUTH_NONE && (s->user[0] || s->pass[0]);
+    wallclock_init(&s->clock);
     /* The client nonce only has to be unpredictable enough to differ
      * between requests and clients (RFC 2617 3.2.2). */
     x = cfg->seed ? cfg->seed : uv_hrtime() ^ (uint64_t)(uintptr_t)s;
     x ^= x >> 33;
     x *= 0xff51afd7ed558ccdULL;
     x ^= x >> 33;
-    snprintf(s->auth.cnonce, sizeof(s->auth.cnonce),
+    snprintf(s->authp->cnonce, sizeof(s->authp->cnonce),
              "%016" PRIx64 "%016" PRIx64, x,
              (uint64_t)(x * 0xc4ceb9fe1a85ec53ULL));
+    s->our_ssrc = (uint32_t)(x >> 17) ^ (uint32_t)x;
 
     (void)uv_tcp_init(loop, &s->tcp); /* cannot fail on Unix */
     (void)uv_timer_init(loop, &s->deadline);
     (void)uv_timer_init(loop, &s->media);
     (void)uv_timer_init(loop, &s->keepalive);
     (void)uv_timer_init(loop, &s->total);
+    (void)uv_timer_init(loop, &s->rtcp);
     s->state = SESS_CONNECTING;
     *out = s;
 

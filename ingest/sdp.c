@@ -3,8 +3,11 @@
  * SDP parser (RFC 8866) for the bodies of RTSP DESCRIBE responses, with the
  * payload format parameters the recorder needs: rtpmap (RFC 8866 6.6),
  * fmtp, control (RFC 2326 C.1.1), H.264 sprop-parameter-sets and
- * packetization-mode (RFC 6184 section 8.1) and H.265 sprop-vps/sps/pps
- * (RFC 7798 section 7.1).
+ * packetization-mode (RFC 6184 section 8.1), H.265 sprop-vps/sps/pps and
+ * sprop-max-don-diff (RFC 7798 section 7.1), and the mpeg4-generic AAC
+ * parameters (RFC 3640 section 4.1: config, mode, AU header field
+ * lengths, constantDuration). Static payload types (RFC 3551 6) 0, 8 and
+ * 26 need no rtpmap.
  *
  * Real cameras get SDP wrong in many small ways (CAMERA-QUIRKS.md), so the
  * parser is a line scanner that ignores what it does not understand: any
@@ -334,10 +337,102 @@ static void map_codec(struct sdp_track *t, const struct track_src *src)
         t->channels = 0;
 }
 
+/* Decodes fmtp config= (hex, RFC 3640 4.1) into t->config; a value that
+ * is not whole hex bytes or too long leaves it empty. */
+static void parse_config(struct sdp_track *t, struct span v)
+{
+    size_t n = v.n / 2;
+
+    t->config_len = 0;
+    if (!v.p || v.n == 0 || (v.n & 1) || n > sizeof(t->config))
+        return;
+    for (size_t i = 0; i < v.n; i++) {
+        int c = lower((unsigned char)v.p[i]), d;
+
+        if (c >= '0' && c <= '9')
+            d = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            d = c - 'a' + 10;
+        else
+            return;
+        if (i & 1)
+            t->config[i / 2] = (uint8_t)(t->config[i / 2] | d);
+        else
+            t->config[i / 2] = (uint8_t)(d << 4);
+    }
+    t->config_len = n;
+}
+
+/* One numeric fmtp parameter: absent gives 0, out of range -1. */
+static int fmtp_int(struct span fmtp, const char *name, long max)
+{
+    struct span v = fmtp_param(fmtp, name);
+
+    if (!v.p)
+        return 0;
+    return (int)span_uint(v, max);
+}
+
+/* RFC 3640 parameters. Returns whether the track can be depacketized as
+ * AAC: an AudioSpecificConfig, a mode that carries AAC (or none given)
+ * and every length in range. */
+static int parse_aac(struct sdp_track *t, struct span fmtp)
+{
+    struct span mode = fmtp_param(fmtp, "mode");
+    int hbr = span_ieq(mode, "AAC-hbr"), lbr = span_ieq(mode, "AAC-lbr");
+    int *lens[] = {&t->size_length,         &t->index_length,
+                   &t->index_delta_length,  &t->cts_delta_length,
+                   &t->dts_delta_length,    &t->stream_state_indication,
+                   &t->aux_data_size_length};
+    int *others[] = {&t->random_access_indication, &t->constant_duration,
+                     &t->constant_size};
+    int ok = 1;
+
+    if (mode.p)
+        copy_field(t->mode, sizeof(t->mode), mode);
+    parse_config(t, fmtp_param(fmtp, "config"));
+    t->size_length = fmtp_int(fmtp, "sizelength", SDP_AAC_MAX_FIELD_BITS);
+    t->index_length = fmtp_int(fmtp, "indexlength", SDP_AAC_MAX_FIELD_BITS);
+    t->index_delta_length =
+        fmtp_int(fmtp, "indexdeltalength", SDP_AAC_MAX_FIELD_BITS);
+    t->cts_delta_length =
+        fmtp_int(fmtp, "ctsdeltalength", SDP_AAC_MAX_FIELD_BITS);
+    t->dts_delta_length =
+        fmtp_int(fmtp, "dtsdeltalength", SDP_AAC_MAX_FIELD_BITS);
+    t->random_access_indication = fmtp_int(fmtp, "randomaccessindication", 1);
+    t->stream_state_indication =
+        fmtp_int(fmtp, "streamstateindication", SDP_AAC_MAX_FIELD_BITS);
+    t->aux_data_size_length =
+        fmtp_int(fmtp, "auxiliarydatasizelength", SDP_AAC_MAX_FIELD_BITS);
+    t->constant_duration = fmtp_int(fmtp, "constantduration", 1 << 20);
+    t->constant_size = fmtp_int(fmtp, "constantsize", 1 << 16);
+    if (!fmtp_param(fmtp, "sizelength").p && (hbr || lbr)) {
+        /* The values both modes fix (RFC 3640 3.3.5, 3.3.6). */
+        t->size_length = hbr ? 13 : 6;
+        t->index_length = t->index_delta_length = hbr ? 3 : 2;
+    }
+    /* A value that did not parse is left 0, never negative. */
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        if (*lens[i] < 0) {
+            *lens[i] = 0;
+            ok = 0;
+        }
+    }
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        if (*others[i] < 0) {
+            *others[i] = 0;
+            ok = 0;
+        }
+    }
+    if (mode.p && !hbr && !lbr)
+        ok = 0;
+    return ok && t->config_len > 0;
+}
+
 static void finish_track(struct sdp_track *t, const struct track_src *src)
 {
     struct span fmtp = src->fmtp, v;
-    long mode;
+    long mode, don;
 
     map_codec(t, src);
     mode = span_uint(fmtp_param(fmtp, "packetization-mode"), 2);
@@ -355,15 +450,19 @@ static void finish_track(struct sdp_track *t, const struct track_src *src)
             if (v.p)
                 add_sprop(t, v, 32 + i);
         }
+        don = span_uint(fmtp_param(fmtp, "sprop-max-don-diff"), 32767);
+        t->max_don_diff = don > 0 ? (int)don : 0;
     }
     switch (t->codec) {
     case NVR_CODEC_H264:
     case NVR_CODEC_H265:
     case NVR_CODEC_MJPEG:
-    case NVR_CODEC_AAC:
     case NVR_CODEC_PCMA:
     case NVR_CODEC_PCMU:
         t->recordable = t->clock_rate > 0;
+        break;
+    case NVR_CODEC_AAC:
+        t->recordable = parse_aac(t, fmtp) && t->clock_rate > 0;
         break;
     case NVR_CODEC_NONE:
     default:

@@ -14,6 +14,11 @@
 
 #define SDP_MAX_TRACKS 8
 #define SDP_MAX_BYTES  (64 * 1024)
+/* The largest AudioSpecificConfig kept (a few bytes in practice). */
+#define SDP_MAX_CONFIG_BYTES 64
+/* RFC 3640 AU header field lengths accepted, in bits: AU sizes and indices
+ * never need more than 16; 32 leaves headroom and keeps shifts defined. */
+#define SDP_AAC_MAX_FIELD_BITS 32
 
 struct sdp_track {
     char media[16];         /* "video", "audio", "application", ... */
@@ -30,6 +35,25 @@ struct sdp_track {
                              decoded to Annex B (4-byte start codes); empty
                              if missing or invalid */
     int recordable; /* 1 if codec is one the recorder keeps */
+    /* H.265 fmtp (RFC 7798 7.1): > 0 means DONL/DOND fields are present */
+    int max_don_diff;
+    /* mpeg4-generic fmtp (RFC 3640 4.1); lengths in bits, 0 if absent
+     * (AAC-hbr / AAC-lbr imply 13/3/3 and 6/2/2 when sizelength is not
+     * given). Values out of range make the track non-recordable. */
+    char mode[16];                /* "AAC-hbr", "AAC-lbr", ... as sent */
+    int size_length;              /* sizelength */
+    int index_length;             /* indexlength */
+    int index_delta_length;       /* indexdeltalength */
+    int cts_delta_length;         /* ctsdeltalength */
+    int dts_delta_length;         /* dtsdeltalength */
+    int random_access_indication; /* randomaccessindication, 0 or 1 */
+    int stream_state_indication;  /* streamstateindication, bits */
+    int aux_data_size_length;     /* auxiliarydatasizelength */
+    int constant_duration;        /* constantduration, samples; 0 if absent */
+    int constant_size;            /* constantsize, bytes; 0 if absent */
+    size_t config_len;            /* bytes in config */
+    uint8_t config[SDP_MAX_CONFIG_BYTES]; /* AAC: AudioSpecificConfig from
+                                 fmtp config= (hex); empty if absent */
 };
 
 struct sdp_session {

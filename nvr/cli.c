@@ -59,6 +59,7 @@ static void usage(FILE *f)
 }
 
 /* FFmpeg's log lines, routed into ours at a matching level. */
+NVR_PRINTF(3, 0)
 static void av_log_route(void *avcl, int level, const char *fmt, va_list vl)
 {
     enum nvr_log_level lvl;

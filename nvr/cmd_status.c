@@ -35,9 +35,11 @@ struct status_ctx {
 static void status_usage(FILE *f)
 {
     fprintf(f, "usage: nvr status [-c FILE] [--json]\n\n"
-               "Shows each camera's state, last frame time, bitrate and "
-               "last error,\nas published by the running recorder, and "
-               "storage use.\n\n"
+               "Shows each camera's state, last frame time, bitrate, "
+               "transport (tcp/udp),\nclock drift (ms, + = ahead of this "
+               "machine's clock), timestamp jumps,\nRTP packets and frames "
+               "lost, and last error, as published by the\nrunning "
+               "recorder, and storage use.\n\n"
                "  -c, --config FILE  the config file\n"
                "      --json         machine-readable output\n"
                "  -h, --help         this text\n");
@@ -172,6 +174,11 @@ int cmd_status_main(int argc, char **argv)
             json_int(&j, "lost_packets", st->lost_packets);
             json_int(&j, "dropped", st->dropped);
             json_int(&j, "reconnects", st->reconnects);
+            json_str(&j, "transport", st->transport[0] ? st->transport : NULL);
+            json_int(&j, "drift_ms", st->drift_us / 1000);
+            json_int(&j, "timestamp_jumps", st->ts_jumps);
+            json_int(&j, "frames_lost", st->frames_lost);
+            json_bool(&j, "rtcp_sr", st->rtcp_sr != 0);
             json_time(&j, "updated", st->updated_us);
             json_obj_end(&j);
         }
@@ -191,8 +198,9 @@ int cmd_status_main(int argc, char **argv)
         goto out;
     }
 
-    printf("%-16s %-12s %-20s %9s  %s\n", "CAMERA", "STATE", "LAST FRAME",
-           "KBIT/S", "ERROR");
+    printf("%-16s %-12s %-20s %9s %-5s %8s %5s %8s %7s  %s\n", "CAMERA",
+           "STATE", "LAST FRAME", "KBIT/S", "TRANS", "DRIFT_MS", "JUMPS",
+           "RTP_LOST", "FR_LOST", "ERROR");
     for (int i = 0; i < ctx.n; i++) {
         const struct catalog_status *st = &ctx.rows[i];
         char when[64] = "-";
@@ -202,9 +210,13 @@ int cmd_status_main(int argc, char **argv)
             /* "YYYY-MM-DD HH:MM:SS ZZZ": drop the zone to fit. */
             when[19] = '\0';
         }
-        printf("%-16s %-12s %-20s %9lld  %s\n", cfg->cameras[i].name,
-               status_state(&ctx, i, now), when,
-               (long long)(st->bitrate_bps / 1000), st->error);
+        printf("%-16s %-12s %-20s %9lld %-5s %8lld %5lld %8lld %7lld  %s\n",
+               cfg->cameras[i].name, status_state(&ctx, i, now), when,
+               (long long)(st->bitrate_bps / 1000),
+               st->transport[0] ? st->transport : "-",
+               (long long)(st->drift_us / 1000), (long long)st->ts_jumps,
+               (long long)st->lost_packets, (long long)st->frames_lost,
+               st->error);
     }
     if (!ctx.running)
         printf("\nno recorder is running on this storage\n");

@@ -174,6 +174,11 @@ static void status_fill(struct daemon *d, struct catalog_status *rows,
             st->lost_packets = (int64_t)is.rtp_lost;
             st->reconnects = (int64_t)is.reconnects;
             st->dropped += (int64_t)is.aus_dropped;
+            snprintf(st->transport, sizeof(st->transport), "%s", is.transport);
+            st->drift_us = is.drift_us;
+            st->ts_jumps = (int64_t)is.ts_jumps;
+            st->frames_lost = (int64_t)is.aus_dropped;
+            st->rtcp_sr = is.rtcp_sr;
         }
         /* Retention's alert (only held footage left) comes first. */
         nvr_retention_job_alert(d->retention, st->error, sizeof(st->error));
@@ -532,6 +537,10 @@ static int daemon_start_cameras(struct daemon *d)
         ic.url = d->targets[i].url;
         ic.username = d->targets[i].username;
         ic.password = d->targets[i].password;
+        ic.transport = cc->transport == NVR_TRANSPORT_UDP ? INGEST_TRANSPORT_UDP
+                       : cc->transport == NVR_TRANSPORT_AUTO
+                           ? INGEST_TRANSPORT_AUTO
+                           : INGEST_TRANSPORT_TCP;
         err = ingest_camera_new(&d->loop, &ic, &cam_events, c, &c->ingest);
         if (err < 0) {
             LOG_E("nvr", "camera %s (config line %d): %s", cc->name, cc->line,

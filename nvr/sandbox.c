@@ -8,7 +8,9 @@
  *
  * The allow-list is what the recorder's steady state uses: file I/O in the
  * storage directory (FFmpeg's file protocol, SQLite), libuv's epoll loop
- * and thread pool, TCP sockets to the cameras, threads, time and memory.
+ * and thread pool, TCP sockets to the cameras (and UDP sockets bound and
+ * connected to them when a camera uses RTP over UDP), threads, time and
+ * memory.
  * Anything else fails with EPERM instead of killing the process, so a
  * forgotten call shows up as an error in the log, not as a crash.
  * Sanitizer builds also allow what the leak checker needs at exit (a
@@ -439,7 +441,7 @@ static int seccomp_add_named(scmp_filter_ctx ctx, const char *const *names,
     return 0;
 }
 
-static int seccomp_add_conditional(scmp_filter_ctx ctx)
+static int seccomp_add_conditional(scmp_filter_ctx ctx, int allow_udp)
 {
     static const unsigned long ioctls[] = {FIONBIO,  FIOCLEX, FIONCLEX,
                                            FIONREAD, TCGETS,  TIOCGWINSZ};
@@ -453,6 +455,16 @@ static int seccomp_add_conditional(scmp_filter_ctx ctx)
         err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
                                SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]),
                                SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_STREAM));
+    /* RTP over UDP: datagram sockets, bound to a local port pair and
+     * connected to the camera (rtsp_udp.c). Landlock still refuses a TCP
+     * bind, and listen/accept stay denied. */
+    for (size_t i = 0; allow_udp && i < NVR_ARRAY_SIZE(families) && err == 0;
+         i++)
+        err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+                               SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]),
+                               SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_DGRAM));
+    if (allow_udp && err == 0)
+        err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(bind), 0);
     /* glibc tries clone3 first and falls back to clone on ENOSYS; clone3
      * passes its flags in memory, where seccomp cannot look. */
     if (err == 0)
@@ -486,7 +498,8 @@ static int seccomp_add_conditional(scmp_filter_ctx ctx)
     return err;
 }
 
-static void seccomp_apply(struct sandbox_report *r)
+static void seccomp_apply(const struct sandbox_config *cfg,
+                          struct sandbox_report *r)
 {
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
     int err;
@@ -503,7 +516,7 @@ static void seccomp_apply(struct sandbox_report *r)
         err = seccomp_add_named(ctx, seccomp_sanitizer,
                                 NVR_ARRAY_SIZE(seccomp_sanitizer));
     if (err == 0)
-        err = seccomp_add_conditional(ctx);
+        err = seccomp_add_conditional(ctx, cfg->allow_udp);
     if (err == 0)
         err = seccomp_load(ctx);
     if (err < 0)
@@ -532,7 +545,7 @@ int sandbox_apply(const struct sandbox_config *cfg, struct sandbox_report *out)
         add_missing(out, "no-core-dumps: %s", nvr_strerror(-errno));
     /* Both need no-new-privs when the process lacks CAP_SYS_ADMIN. */
     ll_apply(cfg, out);
-    seccomp_apply(out);
+    seccomp_apply(cfg, out);
     return 0;
 }
 
@@ -643,6 +656,10 @@ int sandbox_start_recorder(const struct nvr_config *cfg,
     sc.n_read_paths = n_paths;
     sc.tcp_ports = ports;
     sc.n_tcp_ports = n_ports;
+    for (int i = 0; i < n_targets && i < cfg->n_cameras; i++)
+        if (targets[i].allowed && cfg->cameras[i].enabled &&
+            cfg->cameras[i].transport != NVR_TRANSPORT_TCP)
+            sc.allow_udp = 1;
     err = sandbox_apply(&sc, &rep);
     free(ports);
     if (err < 0)

@@ -51,6 +51,8 @@ struct sandbox_config {
     int n_read_paths;              /* at most SANDBOX_MAX_PATHS */
     const uint16_t *tcp_ports;     /* connect() only to these ports */
     int n_tcp_ports;               /* at most SANDBOX_MAX_PORTS */
+    int allow_udp; /* UDP sockets and bind() for RTP over UDP (a camera
+                      with transport udp or auto); still no listen/accept */
 };
 
 struct sandbox_report {

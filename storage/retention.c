@@ -95,8 +95,8 @@ static const char *const ret_sql[RS_COUNT] = {
                 " LIMIT 1",
     [RS_MARK] = "UPDATE segments SET status = 3 WHERE id = ?1 AND status = 1",
     [RS_DROP] = "DELETE FROM segments WHERE id = ?1 AND status = ?2",
-    [RS_SUM] = "SELECT coalesce(sum(bytes), 0) FROM segments"
-               " WHERE camera_id = ?1 AND status IN (0, 1)",
+    [RS_SUM] = ("SELECT coalesce(sum(bytes), 0) FROM segments"
+                " WHERE camera_id = ?1 AND status IN (0, 1)"),
 };
 
 struct ret_cam {

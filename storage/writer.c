@@ -117,6 +117,7 @@ struct writer {
     int64_t chain_start_us;     /* the previous segment's start_us */
     int64_t chain_first_pts;    /* and its first pts */
     int chain_clock_rate;
+    int64_t chain_end_us; /* the previous segment's end_us, or 0 */
 
     writer_disk_full_cb on_disk_full;
     void *user;
@@ -410,6 +411,7 @@ static void writer_close_segment(struct writer *w, int64_t next_pts)
     w->chain_start_us = w->row.start_us;
     w->chain_first_pts = res.first_pts;
     w->chain_clock_rate = w->seg_track.clock_rate;
+    w->chain_end_us = w->row.end_us;
 }
 
 /* The start time of a segment whose first unit is `au`. */
@@ -433,7 +435,10 @@ static int64_t writer_start_us(struct writer *w, const struct nvr_au *au,
               w->camera, chained - au->wall_us);
         return au->wall_us;
     }
-    return chained;
+    /* ingest slews wall_us towards the recorder clock (at most 500 ppm,
+     * ingest/wallclock.h): follow it once it is 10 ms away, so the chain
+     * never drifts a whole tolerance off and then jumps a second. */
+    return llabs(chained - au->wall_us) > 10000 ? au->wall_us : chained;
 }
 
 /* Builds "<camera>/<YYYY-MM-DD>" and the file name for start_us. */
@@ -479,6 +484,10 @@ static int writer_open_segment(struct writer *w, const struct nvr_au *au)
     int64_t start_us = writer_start_us(w, au, t->clock_rate);
     int r = -EEXIST;
 
+    /* Never before the previous segment ended (after a camera restart its
+     * slewed time line may be a few ms ahead of the new one). */
+    if (start_us < w->chain_end_us)
+        start_us = w->chain_end_us;
     memset(&w->row, 0, sizeof(w->row));
     for (int attempt = 0; attempt < WRITER_NAME_ATTEMPTS && r == -EEXIST;
          attempt++) {

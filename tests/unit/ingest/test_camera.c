@@ -116,6 +116,7 @@ struct fake_server {
     int require_auth;      /* Digest on everything but OPTIONS */
     const char *password;  /* the one the server accepts */
     int close_after_media; /* FIN after the media burst */
+    int close_after_401;   /* FIN after every 401 */
     int no_teardown_answer;
     int send_junk_first;      /* a server request and stray data first */
     int session_timeout_s;    /* in the SETUP answer; 0: 60 */
@@ -378,6 +379,11 @@ static void srv_on_request(struct fake_conn *c, const struct rtsp_msg *m)
         srv->n_describe++;
     if (srv->require_auth && !auth_ok(srv, m, method, uri)) {
         srv_reply_401(c, cseq);
+        if (srv->close_after_401 && !c->closing)
+            assert_int_equal(uv_shutdown(&c->shutdown_req,
+                                         (uv_stream_t *)&c->tcp,
+                                         srv_shutdown_cb),
+                             0);
         return;
     }
     if (strcmp(method, "DESCRIBE") == 0) {
@@ -577,9 +583,9 @@ struct harness {
     int au_before_stream;
     int first_au_key;
     int pts_monotonic, wall_monotonic;
-    int64_t last_pts, last_wall;
+    int64_t last_pts[NVR_MAX_TRACKS], last_wall[NVR_MAX_TRACKS]; /* per track */
     int au_bad_track;
-    int n_discont;     /* units flagged NVR_AU_DISCONT */
+    int n_discont;     /* units of track 0 flagged NVR_AU_DISCONT */
     int discont_key;   /* the first of them was a keyframe */
     int au_at_discont; /* n_au when it came */
     struct nvr_stream_info info;
@@ -644,23 +650,29 @@ static void on_au(void *user, struct nvr_au *au)
     assert_true(h->n_closed == 0);
     if (h->n_stream == 0)
         h->au_before_stream = 1;
+    if (au->track < 0 || au->track >= h->info.n_tracks ||
+        au->track >= NVR_MAX_TRACKS) {
+        h->au_bad_track = 1;
+        h->n_au++;
+        nvr_au_unref(au);
+        return;
+    }
     if (h->n_au == 0) {
         h->first_au_key = (au->flags & NVR_AU_KEY) != 0;
         h->pts_monotonic = h->wall_monotonic = 1;
-    } else if (!(au->flags & NVR_AU_DISCONT) && h->last_pts != INT64_MIN) {
-        if (au->pts <= h->last_pts)
+    } else if (!(au->flags & NVR_AU_DISCONT) &&
+               h->last_pts[au->track] != INT64_MIN) {
+        if (au->pts <= h->last_pts[au->track])
             h->pts_monotonic = 0;
-        if (au->wall_us < h->last_wall)
+        if (au->wall_us <= h->last_wall[au->track])
             h->wall_monotonic = 0;
     }
-    if ((au->flags & NVR_AU_DISCONT) && h->n_discont++ == 0) {
+    if ((au->flags & NVR_AU_DISCONT) && au->track == 0 && h->n_discont++ == 0) {
         h->discont_key = (au->flags & NVR_AU_KEY) != 0;
         h->au_at_discont = h->n_au;
     }
-    if (au->track < 0 || au->track >= h->info.n_tracks)
-        h->au_bad_track = 1;
-    h->last_pts = au->pts;
-    h->last_wall = au->wall_us;
+    h->last_pts[au->track] = au->pts;
+    h->last_wall[au->track] = au->wall_us;
     h->n_au++;
     nvr_au_unref(au);
     if (h->close_at_au && h->n_au == h->close_at_au && h->cam) {
@@ -677,7 +689,9 @@ static void on_break(void *user, int err, const char *reason)
     assert_non_null(reason);
     h->n_break++;
     h->last_break_err = err;
-    h->last_pts = INT64_MIN; /* a new session starts its own timeline */
+    /* A new session starts its own timeline. */
+    for (int i = 0; i < NVR_MAX_TRACKS; i++)
+        h->last_pts[i] = INT64_MIN;
     log_event(h, 'b', h->state, err);
 }
 
@@ -706,9 +720,12 @@ static int setup(void **state)
     h->cfg.request_timeout_ms = 1000;
     h->cfg.media_timeout_ms = 3000;
     h->cfg.backoff_min_ms = 20;
+    /* The recorded bunny sends no sender reports: no waiting for them. */
+    h->cfg.sync_hold_ms = -1;
     h->cfg.backoff_max_ms = 2000;
     h->cfg.seed = 42;
-    h->last_pts = INT64_MIN;
+    for (int i = 0; i < NVR_MAX_TRACKS; i++)
+        h->last_pts[i] = INT64_MIN;
 
     *state = h;
     return 0;
@@ -833,8 +850,9 @@ static void test_camera_full_session(void **state)
     assert_true(h->pts_monotonic);
     assert_true(h->wall_monotonic);
     assert_false(h->au_bad_track);
-    /* Only the H.264 track is set up, on channels 2-3 (SDP track 1). */
-    assert_int_equal(h->srv.n_setup, 1);
+    /* Both tracks are set up, the AAC audio (SDP track 0) on channels 0-1
+     * first, then the H.264 video on channels 2-3 (SDP track 1). */
+    assert_int_equal(h->srv.n_setup, 2);
     assert_non_null(
         strstr(h->srv.setup_transport, "RTP/AVP/TCP;unicast;interleaved=2-3"));
     assert_string_equal(h->srv.setup_uri,
@@ -843,10 +861,11 @@ static void test_camera_full_session(void **state)
     assert_string_equal(h->srv.play_uri,
                         "rtsp://wowzaec2demo.streamlock.net/vod/"
                         "mp4:BigBuckBunny_115k.mov/");
-    assert_int_equal(h->info.n_tracks, 1);
-    assert_int_equal(h->info.tracks[0].codec, NVR_CODEC_H264);
-    assert_int_equal(h->info.tracks[0].clock_rate, 90000);
-    assert_true(h->info.tracks[0].params_len > 0);
+    assert_int_equal(h->info.n_tracks, 2);
+    assert_int_equal(h->info.tracks[0].codec, NVR_CODEC_AAC);
+    assert_int_equal(h->info.tracks[1].codec, NVR_CODEC_H264);
+    assert_int_equal(h->info.tracks[1].clock_rate, 90000);
+    assert_true(h->info.tracks[1].params_len > 0);
     /* The server's own request was refused; stray data was ignored. */
     assert_int_equal(h->srv.n_501, 1);
     ingest_camera_get_stats(h->cam, &st);
@@ -1041,6 +1060,26 @@ static void test_camera_digest(void **state)
     free(captured_logs);
     captured_logs = NULL;
     captured_len = 0;
+}
+
+/* A camera that closes the connection after each 401: the challenge of
+ * the first connection is answered at once on the next one. */
+static void test_camera_digest_kept_across_connections(void **state)
+{
+    struct harness *h = *state;
+
+    h->srv.require_auth = 1;
+    h->srv.close_after_401 = 1;
+    h->srv.password = "s3cr3t-pw";
+    srv_start(&h->srv, &h->loop);
+    start_camera(h, "admin:s3cr3t-pw@", "/vod/mp4:BigBuckBunny_115k.mov");
+    assert_true(run_until(h, got_20_aus, 5000));
+    assert_int_equal(h->srv.n_401, 1);
+    assert_int_equal(h->srv.n_auth_bad, 0);
+    assert_true(h->srv.n_conns >= 2);
+    assert_int_equal(h->state, INGEST_STATE_RECORDING);
+    close_camera(h);
+    assert_true(run_until(h, is_closed, 2000));
 }
 
 static void test_camera_wrong_password(void **state)
@@ -1399,6 +1438,7 @@ int main(void)
         T(test_camera_hikvision_controls),
         T(test_camera_digest),
         T(test_camera_wrong_password),
+        T(test_camera_digest_kept_across_connections),
         T(test_camera_no_credentials),
         T(test_camera_reconnect_after_close),
         T(test_camera_connect_refused_backoff_grows),

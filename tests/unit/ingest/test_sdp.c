@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Tests of the SDP parser: every real camera SDP in NVR_REALCAM_DIR with
- * each track's expected codec, clock, control and parameter sets, plus
- * synthetic quirks (missing o=, empty fmtp, broken sprop, too many media).
+ * each track's expected codec, clock, control and parameter sets (H.264
+ * SPS/PPS, H.265 VPS/SPS/PPS, AAC config and AU header layout, PCMA/PCMU),
+ * plus synthetic quirks (missing o=, empty fmtp, broken sprop, too many
+ * media, static payload types without rtpmap, unusable AAC fmtp).
  */
 #include "config.h"
 
@@ -388,6 +390,204 @@ static void test_sdp_errors(void **state)
     free(big);
 }
 
+/* The codec parameters beyond H.264 from real cameras: Dahua H.265 +
+ * PCMA and H.264 + AAC + ONVIF metadata, Reolink, Ubiquiti and Wowza
+ * AAC (config, AU header layout), TP-Link H.265. */
+static void test_sdp_codec_params(void **state)
+{
+    size_t len;
+    char *sdp;
+    struct sdp_session s;
+    const struct sdp_track *t;
+
+    (void)state;
+    sdp = read_sdp("dahua_describe_h265_pcma.txt", &len);
+    assert_int_equal(sdp_parse(sdp, len, &s), 0);
+    t = &s.tracks[0];
+    assert_int_equal(t->codec, NVR_CODEC_H265);
+    assert_int_equal(t->max_don_diff, 0);
+    /* VPS (34 bytes), SPS (44), PPS (9), in that order. */
+    assert_int_equal(t->params_len, 4 + 34 + 4 + 44 + 4 + 9);
+    assert_memory_equal(t->params + 4, "\x40\x01\x0c\x01\xff\xff", 6);
+    assert_memory_equal(t->params + 38 + 4, "\x42\x01\x01\x01\x60", 5);
+    assert_memory_equal(t->params + 86 + 4,
+                        "\x44\x01\xc0\xf2\xc6\x8d\x03\xb3\x40", 9);
+    t = &s.tracks[1];
+    assert_int_equal(t->codec, NVR_CODEC_PCMA);
+    assert_int_equal(t->pt, 8);
+    assert_int_equal(t->clock_rate, 8000);
+    assert_int_equal(t->channels, 1);
+    assert_int_equal(t->recordable, 1);
+    assert_int_equal(t->config_len, 0);
+    free(sdp);
+
+    sdp = read_sdp("dahua_describe_h264_aac_onvif.txt", &len);
+    assert_int_equal(sdp_parse(sdp, len, &s), 0);
+    t = &s.tracks[1];
+    assert_int_equal(t->codec, NVR_CODEC_AAC);
+    assert_int_equal(t->clock_rate, 48000);
+    assert_int_equal(t->channels, 1);
+    assert_int_equal(t->config_len, 2);
+    assert_memory_equal(t->config, "\x11\x88", 2);
+    assert_string_equal(t->mode, "AAC-hbr");
+    assert_int_equal(t->size_length, 13);
+    assert_int_equal(t->index_length, 3);
+    assert_int_equal(t->index_delta_length, 3);
+    assert_int_equal(t->cts_delta_length, 0);
+    assert_int_equal(t->constant_duration, 0);
+    assert_int_equal(t->recordable, 1);
+    t = &s.tracks[2];
+    assert_string_equal(t->encoding, "vnd.onvif.metadata");
+    assert_int_equal(t->codec, NVR_CODEC_NONE);
+    assert_int_equal(t->recordable, 0);
+    free(sdp);
+
+    /* "config=1408; profile=1;": spaces and a trailing ';'. */
+    sdp = read_sdp("reolink_describe.txt", &len);
+    assert_int_equal(sdp_parse(sdp, len, &s), 0);
+    assert_int_equal(s.tracks[1].config_len, 2);
+    assert_memory_equal(s.tracks[1].config, "\x14\x08", 2);
+    assert_int_equal(s.tracks[1].size_length, 13);
+    free(sdp);
+
+    /* "SizeLength=13; IndexLength=3;": any case. */
+    sdp = read_sdp("ubiquiti_sdp.txt", &len);
+    assert_int_equal(sdp_parse(sdp, len, &s), 0);
+    assert_memory_equal(s.tracks[0].config, "\x11\x88", 2);
+    assert_int_equal(s.tracks[0].size_length, 13);
+    assert_int_equal(s.tracks[0].index_delta_length, 3);
+    assert_int_equal(s.tracks[1].recordable, 0); /* opus */
+    free(sdp);
+
+    sdp = read_sdp("bunny_describe.txt", &len);
+    assert_int_equal(sdp_parse(sdp, len, &s), 0);
+    assert_memory_equal(s.tracks[0].config, "\x14\x90", 2);
+    assert_int_equal(s.tracks[0].channels, 2);
+    free(sdp);
+
+    sdp = read_sdp("tplink_sdp.txt", &len);
+    assert_int_equal(sdp_parse(sdp, len, &s), 0);
+    assert_int_equal(s.tracks[0].codec, NVR_CODEC_H265);
+    assert_memory_equal(s.tracks[0].params + 4, "\x40\x01", 2);
+    assert_int_equal(s.tracks[1].codec, NVR_CODEC_PCMA);
+    free(sdp);
+}
+
+static void test_sdp_h265_don(void **state)
+{
+    static const char text[] =
+        "m=video 0 RTP/AVP 96\r\n"
+        "a=rtpmap:96 H265/90000\r\n"
+        "a=fmtp:96 sprop-max-don-diff=2;sprop-depack-buf-nalus=3\r\n";
+    struct sdp_session s;
+
+    (void)state;
+    assert_int_equal(parse_str(text, &s), 0);
+    assert_int_equal(s.tracks[0].max_don_diff, 2);
+    assert_int_equal(s.tracks[0].params_len, 0);
+    assert_int_equal(s.tracks[0].recordable, 1);
+}
+
+/* AAC tracks the depacketizer cannot handle are not recordable; the
+ * AAC-lbr and AAC-hbr layouts are implied when sizelength is absent. */
+static void test_sdp_aac_fmtp(void **state)
+{
+    static const char *const bad[] = {
+        /* no config: no AudioSpecificConfig for the recording */
+        "a=fmtp:97 mode=AAC-hbr;sizelength=13\r\n",
+        /* not whole hex bytes, not hex */
+        "a=fmtp:97 mode=AAC-hbr;config=141\r\n",
+        "a=fmtp:97 mode=AAC-hbr;config=14zz\r\n",
+        /* a mode that is not AAC */
+        "a=fmtp:97 mode=CELP-cbr;config=1408\r\n",
+        /* field lengths out of range */
+        "a=fmtp:97 mode=AAC-hbr;config=1408;sizelength=99\r\n",
+        "a=fmtp:97 config=1408;indexlength=-1\r\n",
+        "a=fmtp:97 config=1408;constantduration=x\r\n",
+    };
+    char text[512], long_config[256];
+    struct sdp_session s;
+    size_t n;
+
+    (void)state;
+    /* A config longer than any AudioSpecificConfig is refused. */
+    n = (size_t)snprintf(long_config, sizeof(long_config), "a=fmtp:97 config=");
+    for (int i = 0; i <= SDP_MAX_CONFIG_BYTES; i++)
+        n += (size_t)snprintf(long_config + n, sizeof(long_config) - n, "14");
+    assert_true(n < sizeof(long_config) - 3);
+    memcpy(long_config + n, "\r\n", 3);
+    snprintf(text, sizeof(text),
+             "m=audio 0 RTP/AVP 97\r\na=rtpmap:97 MPEG4-GENERIC/16000\r\n%s",
+             long_config);
+    assert_int_equal(parse_str(text, &s), 0);
+    assert_int_equal(s.tracks[0].recordable, 0);
+    assert_int_equal(s.tracks[0].config_len, 0);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(
+            text, sizeof(text),
+            "m=audio 0 RTP/AVP 97\r\na=rtpmap:97 MPEG4-GENERIC/16000\r\n%s",
+            bad[i]);
+        assert_int_equal(parse_str(text, &s), 0);
+        if (s.tracks[0].recordable)
+            fail_msg("recordable: %s", bad[i]);
+        /* Values that did not parse are left 0, never negative. */
+        assert_true(s.tracks[0].index_length >= 0);
+        assert_true(s.tracks[0].constant_duration >= 0);
+        assert_int_equal(s.tracks[0].codec, NVR_CODEC_AAC);
+    }
+    assert_int_equal(
+        parse_str("m=audio 0 RTP/AVP 97\r\n"
+                  "a=rtpmap:97 MPEG4-GENERIC/16000/2\r\n"
+                  "a=fmtp:97 mode=aac-lbr;config=1410;constantDuration=960;"
+                  "ctsdeltalength=4;randomaccessindication=1\r\n",
+                  &s),
+        0);
+    assert_int_equal(s.tracks[0].recordable, 1);
+    assert_int_equal(s.tracks[0].channels, 2);
+    assert_int_equal(s.tracks[0].size_length, 6);
+    assert_int_equal(s.tracks[0].index_length, 2);
+    assert_int_equal(s.tracks[0].index_delta_length, 2);
+    assert_int_equal(s.tracks[0].constant_duration, 960);
+    assert_int_equal(s.tracks[0].cts_delta_length, 4);
+    assert_int_equal(s.tracks[0].random_access_indication, 1);
+    /* An AAC fmtp on a video section is not AAC. */
+    assert_int_equal(parse_str("m=video 0 RTP/AVP 97\r\n"
+                               "a=rtpmap:97 MPEG4-GENERIC/90000\r\n"
+                               "a=fmtp:97 config=1408\r\n",
+                               &s),
+                     0);
+    assert_int_equal(s.tracks[0].codec, NVR_CODEC_NONE);
+}
+
+/* Static payload types without an rtpmap (RFC 3551 table 4/5). */
+static void test_sdp_static_payload_types(void **state)
+{
+    static const char text[] = "m=audio 0 RTP/AVP 8\r\n"
+                               "m=audio 0 RTP/AVP 0\r\n"
+                               "m=video 0 RTP/AVP 26\r\n"
+                               "m=video 0 RTP/AVP 32\r\n"
+                               "m=audio 0 RTP/AVP 97\r\n";
+    struct sdp_session s;
+
+    (void)state;
+    assert_int_equal(parse_str(text, &s), 0);
+    assert_int_equal(s.n_tracks, 5);
+    assert_int_equal(s.tracks[0].codec, NVR_CODEC_PCMA);
+    assert_int_equal(s.tracks[0].clock_rate, 8000);
+    assert_int_equal(s.tracks[0].channels, 1);
+    assert_int_equal(s.tracks[0].recordable, 1);
+    assert_int_equal(s.tracks[1].codec, NVR_CODEC_PCMU);
+    assert_int_equal(s.tracks[1].recordable, 1);
+    assert_int_equal(s.tracks[2].codec, NVR_CODEC_MJPEG);
+    assert_int_equal(s.tracks[2].clock_rate, 90000);
+    assert_int_equal(s.tracks[2].channels, 0);
+    assert_int_equal(s.tracks[2].recordable, 1);
+    /* MPV (32) is known but not recorded; 97 without rtpmap is unknown. */
+    assert_int_equal(s.tracks[3].recordable, 0);
+    assert_int_equal(s.tracks[4].codec, NVR_CODEC_NONE);
+    assert_int_equal(s.tracks[4].recordable, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,6 +598,10 @@ int main(void)
         cmocka_unit_test(test_sdp_sprop_annexb),
         cmocka_unit_test(test_sdp_too_many_tracks),
         cmocka_unit_test(test_sdp_errors),
+        cmocka_unit_test(test_sdp_codec_params),
+        cmocka_unit_test(test_sdp_h265_don),
+        cmocka_unit_test(test_sdp_aac_fmtp),
+        cmocka_unit_test(test_sdp_static_payload_types),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The state of one RTSP session, shared by the files that make it up:
+ * rtsp_session.c (connection, handshake, timers, teardown) and
+ * rtsp_media.c (RTP and RTCP in, access units out, receiver reports),
+ * with rtsp_udp.c underneath for UDP transport. Loop thread only.
+ */
+#ifndef NVR_INGEST_RTSP_SESSION_INT_H
+#define NVR_INGEST_RTSP_SESSION_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "ingest/depack.h"
+#include "ingest/ingest_int.h"
+#include "ingest/rtp.h"
+#include "ingest/rtsp_auth.h"
+#include "ingest/rtsp_udp.h"
+#include "ingest/sdp.h"
+#include "ingest/wallclock.h"
+
+#define SESS_URL_MAX        1024
+#define SESS_REQ_MAX        8192  /* one request we send, headers included */
+#define SESS_EXTRA_MAX      512   /* request-specific header lines */
+#define SESS_MSG_MAX        256   /* failure messages */
+#define SESS_WARN_PERIOD_MS 10000 /* per-packet warnings: one per period */
+#define SESS_N_HANDLES      6 /* tcp, deadline, media, keepalive, total, rtcp */
+/* The media tick while playing: ends a hold, sends receiver reports. */
+#define SESS_TICK_MS 1000
+/* RTCP receiver reports over UDP: about every 5 s (RFC 3550 6.2). */
+#define SESS_RR_PERIOD_MS 5000
+/* Sender reports whose NTP time is further than this from the recorder's
+ * clock are not believed. */
+#define SESS_SR_MAX_SKEW_US ((int64_t)86400 * 1000000)
+/* A session with several tracks holds its first units back until every
+ * track has a sender report to align it (RFC 3550 6.4.1), so even the
+ * first segment has audio and video in sync; at most hold_ms, this many
+ * units, or this many bytes, then they go out anchored by arrival. */
+#define SESS_HOLD_UNITS 1024
+/* After that, units wait at most this long to be put in time order with
+ * the other tracks' (a track delivered late is not waited for longer). */
+#define SESS_INTERLEAVE_US ((int64_t)500000)
+#define SESS_HOLD_BYTES    ((size_t)32 * 1024 * 1024)
+
+enum sess_state {
+    SESS_CONNECTING = 0,
+    SESS_OPTIONS,
+    SESS_DESCRIBE,
+    SESS_SETUP,
+    SESS_PLAY,
+    SESS_PLAYING,
+    SESS_TEARDOWN,
+    SESS_CLOSED,
+};
+
+struct sess_track {
+    struct rtsp_session *sess;
+    int stream_index;            /* index in nvr_stream_info.tracks */
+    const struct sdp_track *sdp; /* points into sess->sdp */
+    const struct depack_ops *ops;
+    void *depack; /* owned */
+    struct rtp_seq seq;
+    int seen_packet; /* a packet was accepted this session */
+    int video;       /* first unit after on_stream must be key */
+    int need_key;
+    int announced; /* on_stream carried this track's params */
+    uint32_t announced_gen;
+    struct wallclock_track clock; /* RTP time to wall time */
+    uint64_t lost_seen;           /* seq.lost already added to stats */
+    uint64_t dropped_seen;        /* depack aus_dropped already added */
+
+    int udp;              /* RTP and RTCP come over UDP */
+    uint16_t client_port; /* our RTP port (UDP) */
+    /* The last sane RTCP sender report (RFC 3550 6.4.1). */
+    int sr_valid;
+    uint32_t sr_ssrc;
+    int64_t sr_ntp_us;   /* its NTP time, UTC us */
+    uint32_t sr_rtp;     /* the same instant in RTP time */
+    uint32_t sr_lsr;     /* middle 32 bits of its NTP time (for LSR) */
+    uint64_t sr_recv_ms; /* uv_now() when it came (for DLSR) */
+    /* Receiver report state (RFC 3550 A.3, A.8). */
+    uint64_t rr_received; /* seq.received at the last report */
+    uint64_t rr_lost;     /* seq.lost at the last report */
+    uint32_t jitter16;    /* interarrival jitter * 16, RTP units */
+    int64_t last_transit; /* arrival minus RTP time, RTP units */
+    int have_transit;
+    int stamped;          /* a unit was stamped (queued or delivered) */
+    int64_t last_wall_us; /* the wall time of the last one */
+};
+
+struct rtsp_session {
+    uv_loop_t *loop;
+    uv_tcp_t tcp;
+    uv_connect_t connect_req;
+    uv_timer_t deadline;  /* connect, each request, TEARDOWN */
+    uv_timer_t media;     /* RTP silence after PLAY */
+    uv_timer_t keepalive; /* OPTIONS while playing */
+    uv_timer_t total;     /* whole-session bound (probe) */
+    uv_timer_t rtcp;      /* media tick: holds, receiver reports */
+    uint64_t ticks;
+    struct rtsp_udp *udp; /* UDP sockets, or NULL (TCP interleaved) */
+    int pending_closes;
+
+    enum sess_state state;
+    enum rtsp_session_mode mode;
+    int ended;       /* on_end emitted or suppressed: no more failures */
+    int stopping;    /* the owner stopped us: no events but on_closed */
+    int closing;     /* handles are closing */
+    int bad_host;    /* fail from the loop: host is not an IP literal */
+    int connect_err; /* fail from the loop: uv_tcp_connect() refused */
+    unsigned end_flags;
+
+    char camera[64];
+    char url[SESS_URL_MAX];
+    char host[256];
+    uint16_t port;
+    char user[128];
+    char pass[128];
+    int connect_timeout_ms;
+    int request_timeout_ms;
+    int media_timeout_ms;
+    int total_timeout_ms;
+    struct ingest_stats *stats;
+    int use_udp;      /* SETUP asks for UDP */
+    int udp_probe_ms; /* > 0: give up UDP if no RTP came this long after
+                         PLAY (transport auto) */
+
+    const struct rtsp_session_events *ev;
+    void *user_data;
+
+    /* The request in flight, kept so a 401 can resend it. */
+    int req_pending;
+    uint32_t req_cseq;
+    int req_auth_retried;
+    char req_method[16];
+    char req_uri[SESS_URL_MAX];
+    char req_extra[SESS_EXTRA_MAX];
+    uint32_t next_cseq;
+    uint32_t keepalive_cseq; /* 0: no keepalive outstanding */
+
+    struct rtsp_auth auth;   /* used when the camera keeps none */
+    struct rtsp_auth *authp; /* the challenge answered: &auth or the
+                                camera's, kept across connections */
+    int have_auth;
+
+    char session_id[128]; /* from the first SETUP answer */
+    int session_timeout_s;
+    char base_url[SESS_URL_MAX];
+    struct sdp_session sdp;
+    struct sess_track tracks[NVR_MAX_TRACKS];
+    int n_tracks;
+    int setup_next;         /* track whose SETUP runs */
+    int8_t chan_rtp[256];   /* interleaved channel -> track, or -1 */
+    int8_t chan_rtcp[256];  /* interleaved channel -> track, or -1 */
+    int ref_track;          /* whose arrivals steer the wall clock */
+    struct wallclock clock; /* the session's time line */
+    uint32_t our_ssrc;      /* in our receiver reports */
+    uint64_t rtp_received;  /* RTP packets this session, any track */
+    int sr_logged;          /* "using sender reports" logged */
+    /* Units held back until the tracks are aligned (SESS_HOLD_*), then
+     * queued to go out in time order (SESS_INTERLEAVE_US). */
+    int hold_ms;            /* from rtsp_session_config */
+    int holding;            /* 1 until the first release */
+    uint64_t hold_start_ms; /* uv_now() of the first held unit */
+    int n_held;
+    size_t held_bytes;
+    struct {
+        struct nvr_au *au; /* owned reference */
+        struct sess_track *t;
+        int64_t arrival_us; /* recorder clock when it was complete */
+    } held[SESS_HOLD_UNITS];
+
+    struct nvr_stream_info info;
+    int recording;
+    uint64_t last_media_ms; /* uv_now() of the last RTP packet */
+    uint64_t warn_last_ms;
+    uint64_t warn_suppressed;
+
+    size_t wqueued; /* bytes of writes whose callback has not run yet */
+    size_t rlen;
+    uint8_t rbuf[RTSP_SESSION_RBUF_BYTES];
+};
+
+/* ---- rtsp_media.c ---- */
+
+/* Interleaved data on channel ch (RFC 2326 10.12): RTP or RTCP of a set-up
+ * track, or ignored and counted. */
+void rtsp_media__on_interleaved(struct rtsp_session *s, uint8_t ch,
+                                const uint8_t *payload, size_t len);
+
+/* One RTP packet of track index (in sequence order). */
+void rtsp_media__on_rtp(struct rtsp_session *s, int track, const uint8_t *pkt,
+                        size_t len);
+
+/* One RTCP compound packet of track index. */
+void rtsp_media__on_rtcp(struct rtsp_session *s, int track, const uint8_t *pkt,
+                         size_t len);
+
+/* Drops the units still held back (the session is closing). */
+void rtsp_media__drop_held(struct rtsp_session *s);
+
+/* Every SESS_TICK_MS while playing: releases held units whose hold is
+ * over, and every SESS_RR_PERIOD_MS sends a receiver report for every UDP
+ * track that received RTP. */
+void rtsp_media__tick(struct rtsp_session *s);
+
+#endif

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fuzzes ingest/depack_h265.c. The first input byte picks the track
+ * setup (bit 0: DONL/DOND fields present, bit 1: no parameter sets from
+ * the SDP); then a run of pseudo packets, each a 16-bit big-endian
+ * payload length, one flag byte (bit 0 marker, bit 1 packets lost
+ * before, bit 2 next timestamp, bit 3 another payload type) and the RTP
+ * payload. The SDP parameter sets are those of tests/data/
+ * clip_160x120_25fps.h265. Every emitted unit is checked for its start
+ * code, limits and timestamp order, then freed.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "ingest/depack.h"
+#include "ingest/sdp.h"
+#include "nvr/base/au.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const uint8_t fuzz_params[] = {
+    0x00, 0x00, 0x00, 0x01, 0x40, 0x01, 0x0c, 0x01, 0xff, 0xff, 0x01, 0x60,
+    0x00, 0x00, 0x03, 0x00, 0x90, 0x00, 0x00, 0x03, 0x00, 0x00, 0x03, 0x00,
+    0x1e, 0xba, 0x02, 0x40, 0x00, 0x00, 0x00, 0x01, 0x42, 0x01, 0x01, 0x01,
+    0x60, 0x00, 0x00, 0x03, 0x00, 0x90, 0x00, 0x00, 0x03, 0x00, 0x00, 0x03,
+    0x00, 0x1e, 0xa0, 0x14, 0x20, 0x79, 0x65, 0xba, 0x92, 0x4c, 0xaf, 0x01,
+    0x68, 0x08, 0x00, 0x00, 0x03, 0x00, 0x08, 0x00, 0x00, 0x03, 0x00, 0xc8,
+    0x40, 0x00, 0x00, 0x00, 0x01, 0x44, 0x01, 0xc1, 0x72, 0xb4, 0x62, 0x40};
+
+static void fuzz_emit(void *user, struct nvr_au *au)
+{
+    int64_t *last_pts = user;
+
+    if (au->len < 6 || au->len > (size_t)NVR_AU_MAX_BYTES ||
+        au->len > au->cap || memcmp(au->data, "\0\0\0\1", 4) != 0 ||
+        au->pts < *last_pts)
+        __builtin_trap();
+    *last_pts = au->pts;
+    nvr_au_unref(au);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static struct sdp_track track;
+    const struct depack_ops *ops = depack_find(NVR_CODEC_H265);
+    struct nvr_track_info info;
+    void *st;
+    size_t off = 1;
+    int64_t ts = 0, last_pts = 0;
+    uint16_t seq = 0;
+
+    if (size < 1)
+        return 0;
+    memset(&track, 0, sizeof(track));
+    track.pt = 96;
+    track.codec = NVR_CODEC_H265;
+    track.max_don_diff = data[0] & 1;
+    if (!(data[0] & 2)) {
+        memcpy(track.params, fuzz_params, sizeof(fuzz_params));
+        track.params_len = sizeof(fuzz_params);
+    }
+    if (!ops || ops->create(&track, &st) < 0)
+        return 0;
+    while (size - off >= 3) {
+        size_t n = ((size_t)data[off] << 8) | data[off + 1];
+        uint8_t flags = data[off + 2];
+        struct rtp_hdr h = {0};
+
+        off += 3;
+        if (n > size - off)
+            n = size - off;
+        if (flags & 4)
+            ts += 3000;
+        h.pt = (flags & 8) ? 50 : 96;
+        h.marker = flags & 1;
+        h.seq = seq++;
+        h.ts = (uint32_t)ts;
+        h.payload = data + off;
+        h.payload_len = n;
+        (void)ops->push(st, &h, ts, flags & 2, fuzz_emit, &last_pts);
+        off += n;
+    }
+    ops->get_info(st, &info);
+    if (info.params_len > sizeof(info.params) ||
+        (info.params_len > 0 && memcmp(info.params, "\0\0\0\1", 4) != 0))
+        __builtin_trap();
+    ops->destroy(st);
+    return 0;
+}
