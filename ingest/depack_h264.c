@@ -16,7 +16,11 @@
  * before both SPS and PPS are known.
  *
  * One nvr_au is grown in place while a unit is built and is handed to the
- * emit callback whole; dropped units reuse it.
+ * emit callback whole; dropped units reuse it. Payload bytes are copied
+ * once, from the RTP packet into the unit. Units are allocated at about
+ * the size of the last unit of their kind (IDR or not), so an IDR picture,
+ * often ten times a P picture, does not grow by reallocation (copying what
+ * it holds each time) and a P picture does not hold an IDR-sized buffer.
  */
 #include "config.h"
 #include "ingest/depack.h"
@@ -32,8 +36,9 @@
 /* Each parameter set must leave room for the other and two start codes in
  * nvr_track_info.params. */
 #define H264_DEPACK_MAX_PARAM ((NVR_PARAMS_MAX_BYTES - 8) / 2)
-/* First allocation for a unit; later ones follow the previous size. */
-#define H264_DEPACK_MIN_CAP ((size_t)64 * 1024)
+/* Smallest allocation for a unit; later ones follow the previous unit of
+ * the same kind. */
+#define H264_DEPACK_MIN_CAP ((size_t)16 * 1024)
 
 #define H264_NAL_SLICE      1
 #define H264_NAL_IDR        5
@@ -47,18 +52,19 @@
 struct h264_depack {
     int pt; /* the track's payload type; others are ignored */
 
-    struct nvr_au *au; /* unit being built (refcount 1), or NULL */
-    size_t cap_hint;   /* bytes to allocate for the next unit */
-    int au_open;       /* packets with timestamp au_ts are being added */
-    int64_t au_ts;     /* unwrapped RTP timestamp, 90 kHz */
-    int au_vcl;        /* holds (part of) a slice */
-    int au_idr;        /* holds an IDR slice */
-    int au_corrupt;    /* lost or rejected data: drop at the end */
-    int head_check;    /* after loss: the unit's first slice must be the
-                          picture's first, or its head was lost */
-    int need_idr;      /* drop units until the next IDR */
-    int emitted;       /* a unit was emitted; last_pts is valid */
-    int64_t last_pts;  /* pts of the last emitted unit */
+    struct nvr_au *au;   /* unit being built (refcount 1), or NULL */
+    size_t cap_hint;     /* bytes to allocate for the next non-IDR unit */
+    size_t key_cap_hint; /* and for the next IDR unit */
+    int au_open;         /* packets with timestamp au_ts are being added */
+    int64_t au_ts;       /* unwrapped RTP timestamp, 90 kHz */
+    int au_vcl;          /* holds (part of) a slice */
+    int au_idr;          /* holds an IDR slice */
+    int au_corrupt;      /* lost or rejected data: drop at the end */
+    int head_check;      /* after loss: the unit's first slice must be the
+                            picture's first, or its head was lost */
+    int need_idr;        /* drop units until the next IDR */
+    int emitted;         /* a unit was emitted; last_pts is valid */
+    int64_t last_pts;    /* pts of the last emitted unit */
 
     int in_fu;       /* an FU-A NAL unit is being reassembled */
     int fu_skip;     /* drop fragments until the next start */
@@ -122,7 +128,8 @@ static void h264_append(struct h264_depack *st, const uint8_t *data, size_t len)
 {
     if (st->au_corrupt)
         return;
-    if (!st->au && nvr_au_new(st->cap_hint, &st->au) < 0) {
+    if (!st->au &&
+        nvr_au_new(st->au_idr ? st->key_cap_hint : st->cap_hint, &st->au) < 0) {
         st->au_corrupt = 1;
         return;
     }
@@ -146,8 +153,17 @@ static void h264_nal_begin(struct h264_depack *st, uint8_t hdr,
     }
     if (h264_is_vcl(type)) {
         st->au_vcl = 1;
-        if (type == H264_NAL_IDR)
+        if (type == H264_NAL_IDR && !st->au_idr) {
             st->au_idr = 1;
+            /* Room for the whole picture now, while the unit holds only
+             * its parameter sets. On failure appending grows the unit, or
+             * marks it corrupt. */
+            if (st->au && !st->au_corrupt) {
+                int err = nvr_au_reserve(&st->au, st->key_cap_hint);
+
+                (void)err;
+            }
+        }
     }
 }
 
@@ -191,7 +207,8 @@ static void h264_finish(struct h264_depack *st, depack_emit_cb emit, void *user)
             st->need_idr = 1;
         if (st->au_vcl)
             st->stats.aus_dropped++;
-        if (st->au && st->au->cap > 2 * st->cap_hint) {
+        if (st->au &&
+            st->au->cap > 2 * NVR_MAX(st->cap_hint, st->key_cap_hint)) {
             /* Do not keep an oversized buffer around for the next unit. */
             nvr_au_unref(st->au);
             st->au = NULL;
@@ -210,11 +227,15 @@ static void h264_finish(struct h264_depack *st, depack_emit_cb emit, void *user)
     au->wall_us = 0;
     au->params_gen = st->params_gen;
     st->au_vcl = st->au_idr = 0;
-    /* The next unit starts with a little more room than this one used
-     * (never more than nvr_au allows: au->cap is within its limit), so it
-     * rarely reallocates while growing. */
-    st->cap_hint =
-        NVR_MAX(H264_DEPACK_MIN_CAP, NVR_MIN(au->cap, au->len + au->len / 4));
+    /* The next unit of this kind starts with a little more room than this
+     * one used (never more than nvr_au allows: au->cap is within its
+     * limit), so it rarely reallocates while growing. */
+    if (au->flags & NVR_AU_KEY)
+        st->key_cap_hint = NVR_MAX(H264_DEPACK_MIN_CAP,
+                                   NVR_MIN(au->cap, au->len + au->len / 4));
+    else
+        st->cap_hint = NVR_MAX(H264_DEPACK_MIN_CAP,
+                               NVR_MIN(au->cap, au->len + au->len / 4));
     st->stats.aus++;
     st->emitted = 1;
     st->last_pts = au->pts;
@@ -423,6 +444,7 @@ static int h264_create(const struct sdp_track *track, void **out)
     st->pt = track->pt;
     st->need_idr = 1;
     st->cap_hint = H264_DEPACK_MIN_CAP;
+    st->key_cap_hint = H264_DEPACK_MIN_CAP;
     h264_load_annexb(st, track->params,
                      NVR_MIN(track->params_len, sizeof(track->params)));
     if (st->params_gen)

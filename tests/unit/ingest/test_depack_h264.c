@@ -570,6 +570,59 @@ static void test_depack_h264_oversized(void **state)
     assert_int_equal(f->aus[0]->len, 4 + sizeof(idr));
 }
 
+/* Units are allocated at about the size of the last unit of their kind: a
+ * second IDR picture fits the buffer it starts with (its capacity is the
+ * first IDR's size plus a quarter, not a doubling step), and a P picture
+ * after an IDR does not get an IDR-sized buffer. */
+static void test_depack_h264_unit_sizing(void **state)
+{
+    struct fixture *f = *state;
+    enum { IDR_LEN = 100000, P_LEN = 3000 };
+    uint8_t *nal = malloc(IDR_LEN);
+    size_t idr_au = 4 + IDR_LEN;
+
+    assert_non_null(nal);
+    nal[0] = 0x65;
+    nal[1] = 0x88;
+    for (size_t i = 2; i < IDR_LEN; i++)
+        nal[i] = (uint8_t)(i * 13 + 5);
+    push_fu(f, nal, IDR_LEN, 1400, 3600, 1);
+    assert_int_equal(f->n, 1);
+    assert_int_equal(f->aus[0]->len, idr_au);
+    assert_memory_equal(f->aus[0]->data + 4, nal, IDR_LEN);
+    assert_int_equal(f->aus[0]->flags, NVR_AU_KEY);
+    nal[0] = 0x41;
+    nal[1] = 0x9a;
+    push_fu(f, nal, P_LEN, 1400, 7200, 1);
+    nal[0] = 0x41;
+    push_fu(f, nal, P_LEN, 1400, 10800, 1);
+    /* The second IDR starts with its parameter sets in a STAP-A, as
+     * cameras send them. */
+    {
+        uint8_t pkt[64];
+        const uint8_t *ps[] = {bunny_sps, bunny_pps};
+        const size_t pl[] = {sizeof(bunny_sps), sizeof(bunny_pps)};
+        size_t n = stap_a(pkt, ps, pl, 2);
+
+        assert_int_equal(push(f, pkt, n, 14400, 0, 0), 0);
+    }
+    nal[0] = 0x65;
+    push_fu(f, nal, IDR_LEN, 1400, 14400, 1);
+
+    assert_int_equal(f->n, 4);
+    assert_int_equal(f->aus[1]->len, 4 + P_LEN);
+    assert_true(f->aus[1]->cap < idr_au);
+    assert_true(f->aus[2]->cap < idr_au);
+    assert_int_equal(f->aus[3]->flags, NVR_AU_KEY);
+    assert_int_equal(f->aus[3]->len, 4 + sizeof(bunny_sps) + 4 +
+                                         sizeof(bunny_pps) + 4 + IDR_LEN);
+    assert_int_equal(f->aus[3]->cap, idr_au + idr_au / 4);
+    assert_memory_equal(f->aus[3]->data + f->aus[3]->len - IDR_LEN, nal,
+                        IDR_LEN);
+    assert_int_equal(stats(f).aus_dropped, 0);
+    free(nal);
+}
+
 static void test_depack_h264_fu_a_quirks(void **state)
 {
     struct fixture *f = *state;
@@ -823,6 +876,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_depack_h264_params_gen, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_depack_h264_oversized, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_depack_h264_unit_sizing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_depack_h264_fu_a_quirks, setup,
                                         teardown),
