@@ -35,6 +35,7 @@
 #include "nvr/sandbox.h"
 #include "nvr/retention_job.h"
 #include "storage/catalog.h"
+#include "storage/sha256.h"
 #include "storage/recovery.h"
 #include "storage/writer.h"
 
@@ -484,6 +485,11 @@ static int daemon_guard(struct daemon *d)
               d->cfg->path);
         return -EINVAL;
     }
+    /* libcrypto reads its configuration on first use: do it while the
+     * file system is still open. */
+    err = nvr_sha256_prepare();
+    if (err < 0)
+        return err;
     if (d->opts && d->opts->sandbox)
         return sandbox_start_recorder(d->cfg, d->targets, d->cfg->n_cameras);
     return 0;

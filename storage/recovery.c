@@ -50,12 +50,12 @@
 #include <libavformat/avio.h>
 #include <libavutil/mathematics.h>
 #include <libavutil/mem.h>
-#include <libavutil/sha.h>
 #include <sqlite3.h>
 
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
 #include "storage/catalog.h"
+#include "storage/sha256.h"
 #include "storage/fsops.h"
 #include "storage/storage_int.h"
 
@@ -190,9 +190,8 @@ static int recovery_valid_prefix(int fd, int64_t size, int64_t *valid)
 
 static int recovery_hash(int fd, int64_t size, char hex[65])
 {
-    struct AVSHA *sha = av_sha_alloc();
+    struct nvr_sha256 *sha = nvr_sha256_new();
     uint8_t *buf = av_malloc(RECOVERY_HASH_CHUNK);
-    uint8_t digest[32];
     int64_t off = 0;
     int r = 0;
 
@@ -200,21 +199,20 @@ static int recovery_hash(int fd, int64_t size, char hex[65])
         r = -ENOMEM;
         goto out;
     }
-    av_sha_init(sha, 256);
     while (off < size) {
         size_t n = (size_t)NVR_MIN((int64_t)RECOVERY_HASH_CHUNK, size - off);
         r = recovery_pread_all(fd, buf, n, off);
         if (r < 0)
             goto out;
-        av_sha_update(sha, buf, n);
+        nvr_sha256_update(sha, buf, n);
         off += (int64_t)n;
     }
-    av_sha_final(sha, digest);
-    for (size_t i = 0; i < sizeof(digest); i++)
-        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    r = nvr_sha256_final_hex(sha, hex);
+    if (r < 0)
+        goto out;
 out:
     av_free(buf);
-    av_free(sha);
+    nvr_sha256_free(sha);
     return r;
 }
 

@@ -32,9 +32,9 @@
 #include <libavformat/avio.h>
 #include <libavutil/mathematics.h>
 #include <libavutil/mem.h>
-#include <libavutil/sha.h>
 
 #include "storage/fsops.h"
+#include "storage/sha256.h"
 
 /* Size of the muxer's output buffer: whole fragments go out in a few
  * write calls. */
@@ -63,7 +63,7 @@ struct segment {
     char *path;
     int fd;
     int err; /* first disk or muxer error; sticky */
-    struct AVSHA *sha;
+    struct nvr_sha256 *sha;
     AVFormatContext *fmt;
     AVIOContext *pb;
     AVPacket *pkt;
@@ -101,7 +101,7 @@ static int seg_io_write(void *opaque, segment_io_byte *buf, int size)
             seg->err = n < 0 ? (int)n : -EIO;
             return seg->err;
         }
-        av_sha_update(seg->sha, buf + off, (size_t)n);
+        nvr_sha256_update(seg->sha, buf + off, (size_t)n);
         seg->bytes += n;
         off += (size_t)n;
     }
@@ -327,7 +327,7 @@ static void seg_free(struct segment *seg)
         avio_context_free(&seg->pb);
     }
     av_packet_free(&seg->pkt);
-    av_free(seg->sha);
+    nvr_sha256_free(seg->sha);
     nvr_au_unref(seg->held);
     if (seg->fd >= 0)
         (void)fsops_close(seg->fd); /* only on paths already failed */
@@ -499,15 +499,12 @@ int segment_open_av(const char *path, const struct nvr_track_info *video,
     seg->audio_last_pts = -1;
     seg->wall_us = wall_us;
     seg->path = strdup(path);
-    seg->sha = av_sha_alloc();
+    seg->sha = nvr_sha256_new();
     seg->pkt = av_packet_alloc();
     if (!seg->path || !seg->sha || !seg->pkt) {
         r = -ENOMEM;
         goto err_free;
     }
-    r = av_sha_init(seg->sha, 256);
-    if (r < 0)
-        goto err_free;
     r = seg_setup_muxer(seg);
     if (r < 0)
         goto err_free;
@@ -631,7 +628,6 @@ static int seg_fsync_dir(const char *path)
 int segment_close(struct segment *seg, int64_t next_pts,
                   struct segment_result *res)
 {
-    uint8_t digest[32];
     int r;
 
     if (!seg)
@@ -667,9 +663,9 @@ int segment_close(struct segment *seg, int64_t next_pts,
         seg->err = r;
 
     segment_get_progress(seg, res);
-    av_sha_final(seg->sha, digest);
-    for (size_t i = 0; i < sizeof(digest); i++)
-        snprintf(res->sha256 + 2 * i, 3, "%02x", digest[i]);
+    r = nvr_sha256_final_hex(seg->sha, res->sha256);
+    if (seg->err == 0 && r < 0)
+        seg->err = r;
     r = seg->err;
     seg_free(seg);
     return r;

@@ -16,19 +16,18 @@
 #include <unistd.h>
 
 #include <libavutil/mem.h>
-#include <libavutil/sha.h>
 
 #include "nvr/base/thread.h"
 #include "storage/catalog.h"
+#include "storage/sha256.h"
 
 #define VERIFY_CHUNK_BYTES ((size_t)1 << 20)
 #define VERIFY_MAX_PATH    1024
 
 static int verify_hash_fd(int fd, char hex[65], int64_t *bytes)
 {
-    struct AVSHA *sha = av_sha_alloc();
+    struct nvr_sha256 *sha = nvr_sha256_new();
     uint8_t *buf = av_malloc(VERIFY_CHUNK_BYTES);
-    uint8_t digest[32];
     int64_t off = 0;
     int r = 0;
 
@@ -36,7 +35,6 @@ static int verify_hash_fd(int fd, char hex[65], int64_t *bytes)
         r = -ENOMEM;
         goto out;
     }
-    av_sha_init(sha, 256);
     for (;;) {
         ssize_t n = pread(fd, buf, VERIFY_CHUNK_BYTES, off);
         if (n < 0 && errno == EINTR)
@@ -47,16 +45,16 @@ static int verify_hash_fd(int fd, char hex[65], int64_t *bytes)
         }
         if (n == 0)
             break;
-        av_sha_update(sha, buf, (size_t)n);
+        nvr_sha256_update(sha, buf, (size_t)n);
         off += n;
     }
-    av_sha_final(sha, digest);
-    for (size_t i = 0; i < sizeof(digest); i++)
-        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    r = nvr_sha256_final_hex(sha, hex);
+    if (r < 0)
+        goto out;
     *bytes = off;
 out:
     av_free(buf);
-    av_free(sha);
+    nvr_sha256_free(sha);
     return r;
 }
 

@@ -46,6 +46,10 @@
 #define WRITER_DEFAULT_QUEUE_BYTES ((size_t)64 * 1024 * 1024)
 /* Media time between catalog progress updates of an open segment. */
 #define WRITER_PROGRESS_SECONDS 2
+/* Units queued before the writer thread is woken without a keyframe. */
+#define WRITER_WAKE_UNITS 12
+/* ... and the longest such a unit waits for the thread. */
+#define WRITER_WAKE_MAX_NS (100L * 1000 * 1000)
 /* How far a segment's start may follow the previous segment's media
  * timeline away from the wall clock before it is re-anchored to it. */
 #define WRITER_CHAIN_TOLERANCE_US 1000000
@@ -87,6 +91,7 @@ struct writer {
     pthread_mutex_t mu; /* guards the queue, the stats and push state */
     pthread_cond_t cv;
     struct writer_item *head, *tail;
+    int unsignalled; /* units queued since the thread was last woken */
     bool stop;
     struct writer_stats stats;
     int push_video_track; /* loop side: track recorded, -1 if none yet */
@@ -741,8 +746,18 @@ static void *writer_main(void *arg)
 
     pthread_mutex_lock(&w->mu);
     for (;;) {
-        while (!w->head && !w->stop)
-            pthread_cond_wait(&w->cv, &w->mu);
+        while (!w->head && !w->stop) {
+            /* Units pushed without a wake-up wait at most this long. */
+            struct timespec ts;
+
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            ts.tv_nsec += WRITER_WAKE_MAX_NS;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            (void)pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+        }
         it = w->head;
         if (!it)
             break; /* stopping, and everything queued was written */
@@ -773,7 +788,15 @@ static void writer_enqueue_locked(struct writer *w, struct writer_item *it)
     else
         w->head = it;
     w->tail = it;
-    pthread_cond_signal(&w->cv);
+    /* The muxer keeps a fragment in memory until the next keyframe, so
+     * waking the thread for every frame buys nothing but context
+     * switches: wake it for keyframes, for anything that is not a unit,
+     * and every WRITER_WAKE_UNITS units so that stats stay fresh. */
+    if (it->kind != WRITER_ITEM_AU || (it->au->flags & NVR_AU_KEY) ||
+        ++w->unsignalled >= WRITER_WAKE_UNITS) {
+        w->unsignalled = 0;
+        pthread_cond_signal(&w->cv);
+    }
 }
 
 int writer_push_stream(struct writer *w, const struct nvr_stream_info *info)
@@ -913,7 +936,16 @@ int writer_new(const struct writer_config *cfg, struct writer **out)
     r = -pthread_mutex_init(&w->mu, NULL);
     if (r < 0)
         goto err_close_cat;
-    r = -pthread_cond_init(&w->cv, NULL);
+    {
+        pthread_condattr_t ca;
+
+        r = -pthread_condattr_init(&ca);
+        if (r == 0)
+            r = -pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        if (r == 0)
+            r = -pthread_cond_init(&w->cv, &ca);
+        pthread_condattr_destroy(&ca);
+    }
     if (r < 0)
         goto err_mutex;
     r = -pthread_create(&w->thread, NULL, writer_main, w);
