@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Evidential export (issue 7): record two camsim cameras with 60 s segments
-# for about 100 s with an outage of camera "gate" after its first segment
+# for about 2.5 minutes with an outage of camera "gate" after its first segment
 # closed, then export a range of gate that spans three segments and the
 # gap. ffprobe reads the clip, its duration matches the requested range
 # within one GOP (the gap keeps its real length), `sha256sum -c` and
@@ -34,7 +34,11 @@ wait_for 20 not_recording || fail "gate still recording while down"
 sleep 4
 rm "$T/control/gate.down"
 wait_for 20 state_is "$cfg" gate recording || fail "gate did not come back"
-sleep 14
+# Record until the segment after the outage has closed as well: about
+# three minutes in all, three full segment files around the gap.
+gate_closed_three() { [ "$(segment_count "$db" gate 1)" -ge 3 ]; }
+wait_for 90 gate_closed_three || fail "the third segment did not close"
+sleep 3
 stop_nvr
 
 "$NVR" recordings -c "$cfg" --camera gate --json >"$T/rec.json"
