@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "nvr/base/thread.h"
@@ -36,6 +37,17 @@ ssize_t fsops_write(int fd, const void *buf, size_t len)
     NVR_ASSERT_NOT_LOOP();
     do {
         n = write(fd, buf, len);
+    } while (n < 0 && errno == EINTR);
+    return n < 0 ? -errno : n;
+}
+
+ssize_t fsops_writev(int fd, const struct iovec *iov, int cnt)
+{
+    ssize_t n;
+
+    NVR_ASSERT_NOT_LOOP();
+    do {
+        n = writev(fd, iov, cnt);
     } while (n < 0 && errno == EINTR);
     return n < 0 ? -errno : n;
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "nvr/base/compiler.h"
 
@@ -22,6 +23,10 @@ NVR_NODISCARD int fsops_open(const char *path, int flags, mode_t mode);
 /* One write(2): returns the bytes written (may be fewer than len; callers
  * loop) or a negative errno such as -ENOSPC or -EIO. */
 NVR_NODISCARD ssize_t fsops_write(int fd, const void *buf, size_t len);
+
+/* One writev(2): returns the bytes written (may be fewer than the total;
+ * callers loop) or a negative errno such as -ENOSPC or -EIO. */
+NVR_NODISCARD ssize_t fsops_writev(int fd, const struct iovec *iov, int cnt);
 
 /* fsync(2). Returns 0 or a negative errno. */
 NVR_NODISCARD int fsops_fsync(int fd);

@@ -1,20 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One segment file (see segment.h): libavformat's mp4 (or mov) muxer in
- * fragmented mode (frag_keyframe+empty_moov+default_base_moof) writing
- * through a non-seekable custom AVIOContext. The write callback goes
- * through fsops and feeds a running SHA-256, so closing needs no re-read.
- * Video packets are muxed one unit late so that each gets its exact
- * duration; after each video keyframe (which makes the muxer emit the
- * previous GOP, with the audio muxed meanwhile, as a fragment) the I/O
- * buffer is flushed so the fragment reaches the kernel.
+ * One segment file (see segment.h). libavformat's mp4 (or mov) muxer, set
+ * up for fragmented output (empty_moov+default_base_moof), writes the
+ * header: ftyp and a moov whose sample entries hold the codec
+ * configuration, through a non-seekable custom AVIOContext. The media
+ * fragments are then written by frag.c from the units' own buffers with
+ * writev(2): see frag.h for why. Both paths go through fsops and feed a
+ * running SHA-256, so closing needs no re-read.
  *
- * frag_discont makes the first fragment of each track start at that
- * track's first timestamp (its tfdt) instead of at zero, so audio that
- * starts a little after the first video frame keeps its offset; and
- * timestamps are never shifted by libavformat (they start at 0 for video
- * and are never negative for audio), so the first packet muxed, which may
- * be audio, does not move the time line.
+ * Video units are added one unit late so that each gets its exact
+ * duration. A fragment is written when the writer has nothing more queued
+ * (segment_flush), before each video keyframe (so that every GOP starts a
+ * fragment, which is what the mfra index lists), when the waiting samples
+ * reach SEGMENT_FRAG_MAX_BYTES, and at the close. Each track's fragment
+ * starts at its own first sample's time (tfdt), so audio that starts a
+ * little after the first video frame keeps its offset.
  */
 #include "config.h"
 #include "storage/segment.h"
@@ -33,13 +33,19 @@
 #include <libavutil/mathematics.h>
 #include <libavutil/mem.h>
 
+#include "storage/frag.h"
 #include "storage/fsops.h"
 #include "storage/sha256.h"
 
-/* Size of the muxer's output buffer: whole fragments go out in a few
- * write calls. */
-#define SEGMENT_IO_BUF_BYTES ((size_t)256 * 1024)
-#define SEGMENT_FILE_MODE    0640
+/* Size of the muxer's output buffer, which only the file header goes
+ * through: a moov is a few kilobytes. */
+#define SEGMENT_IO_BUF_BYTES ((size_t)16 * 1024)
+/* Sample bytes that may wait for a fragment; more are written at once. */
+#define SEGMENT_FRAG_MAX_BYTES ((size_t)8 * 1024 * 1024)
+/* Track IDs the mp4 and mov muxers give streams 0 and 1. */
+#define SEGMENT_VIDEO_TRACK_ID 1u
+#define SEGMENT_AUDIO_TRACK_ID 2u
+#define SEGMENT_FILE_MODE      0640
 /* Limits of an audio track we record. */
 #define SEGMENT_MAX_CHANNELS    8
 #define SEGMENT_MAX_SAMPLE_RATE 192000
@@ -66,7 +72,10 @@ struct segment {
     struct nvr_sha256 *sha;
     AVFormatContext *fmt;
     AVIOContext *pb;
-    AVPacket *pkt;
+    struct frag frag;
+    int frag_audio;      /* frag track index of the audio, or -1 */
+    AVRational video_tb; /* timescales of the tracks in the file */
+    AVRational audio_tb;
     struct nvr_track_info track; /* video */
     struct nvr_track_info audio; /* when has_audio */
     bool has_audio;
@@ -106,6 +115,37 @@ static int seg_io_write(void *opaque, segment_io_byte *buf, int size)
         off += (size_t)n;
     }
     return size;
+}
+
+/* frag_write_fn: writes every byte of iov through fsops, hashing what the
+ * kernel took; after a failure nothing more is written, as above. */
+static int seg_writev(void *opaque, struct iovec *iov, int cnt)
+{
+    struct segment *seg = opaque;
+
+    if (seg->err < 0)
+        return seg->err;
+    while (cnt > 0) {
+        ssize_t n = fsops_writev(seg->fd, iov, cnt);
+
+        if (n <= 0) {
+            seg->err = n < 0 ? (int)n : -EIO;
+            return seg->err;
+        }
+        seg->bytes += n;
+        while (cnt > 0 && (size_t)n >= iov->iov_len) {
+            nvr_sha256_update(seg->sha, iov->iov_base, iov->iov_len);
+            n -= (ssize_t)iov->iov_len;
+            iov++;
+            cnt--;
+        }
+        if (n > 0) {
+            nvr_sha256_update(seg->sha, iov->iov_base, (size_t)n);
+            iov->iov_base = (uint8_t *)iov->iov_base + n;
+            iov->iov_len -= (size_t)n;
+        }
+    }
+    return 0;
 }
 
 /* Reads the size from a JPEG's frame header (ITU T.81 B.2.2: SOFn, n not
@@ -258,6 +298,8 @@ static int seg_write_header(struct segment *seg, const struct nvr_au *first)
     }
     if (first && (par->width <= 0 || par->height <= 0))
         seg_probe_dims(seg, first, par);
+    /* Fragmented layout: an empty moov with mvex; the fragments never go
+     * through the muxer. */
     av_dict_set(&opts, "movflags",
                 "frag_keyframe+empty_moov+default_base_moof+frag_discont", 0);
     /* Each track's start is its first fragment's tfdt; an edit list in
@@ -268,52 +310,69 @@ static int seg_write_header(struct segment *seg, const struct nvr_au *first)
     if (r < 0)
         return seg->err < 0 ? seg->err : r;
     seg->header_written = true;
+    /* The muxer chose each track's timescale (mdhd); fragments use it. */
+    seg->video_tb = seg->fmt->streams[SEGMENT_VIDEO_STREAM]->time_base;
+    if (seg->has_audio)
+        seg->audio_tb = seg->fmt->streams[SEGMENT_AUDIO_STREAM]->time_base;
     /* The header alone makes the file recognisable to players. */
     avio_flush(seg->pb);
     return seg->err;
 }
 
-/* Hands one packet to the muxer; the unit's bytes are borrowed. */
-static int seg_write_packet(struct segment *seg, const struct nvr_au *au,
-                            int stream, int64_t pts, int64_t dur, bool key)
+/* Writes the samples waiting as one fragment, if any. */
+static int seg_flush_frag(struct segment *seg)
 {
-    AVPacket *pkt = seg->pkt;
     int r;
 
-    av_packet_unref(pkt);
-    pkt->data = (uint8_t *)au->data;
-    pkt->size = (int)au->len;
-    pkt->stream_index = stream;
-    pkt->pts = pkt->dts = pts;
-    pkt->duration = dur;
-    if (key)
-        pkt->flags |= AV_PKT_FLAG_KEY;
-    r = av_write_frame(seg->fmt, pkt);
-    pkt->data = NULL;
-    pkt->size = 0;
+    if (seg->err < 0)
+        return seg->err;
+    r = frag_flush(&seg->frag, seg->bytes, seg_writev, seg);
     if (r < 0 && seg->err == 0)
         seg->err = r;
     return seg->err;
 }
 
-static int seg_mux(struct segment *seg, const struct nvr_au *au, int64_t dur)
+/* Adds one sample (a reference to au is kept until it is written) at `ts`
+ * for `dur`, both in `clock` units, on frag track `track` whose timescale
+ * is tb. A keyframe of the video track starts a new fragment. Returns 0,
+ * 1 (dropped: no NAL unit) or seg->err. */
+static int seg_add_sample(struct segment *seg, int track, struct nvr_au *au,
+                          int64_t ts, int64_t dur, int clock, AVRational tb,
+                          bool key)
 {
-    if (seg_write_packet(seg, au, SEGMENT_VIDEO_STREAM,
-                         au->pts - seg->first_pts, dur,
-                         au->flags & NVR_AU_KEY) < 0)
-        return seg->err;
+    AVRational c = {1, clock};
+    int64_t dts = av_rescale_q(ts, c, tb);
+    int64_t d = av_rescale_q(ts + dur, c, tb) - dts;
+    int r;
+
+    if ((track == 0 && key) ||
+        seg->frag.pending_bytes + au->len > SEGMENT_FRAG_MAX_BYTES) {
+        if (seg_flush_frag(seg) < 0)
+            return seg->err;
+    }
+    r = frag_add(&seg->frag, track, au, dts, d, key);
+    if (r < 0 && seg->err == 0)
+        seg->err = r;
+    return r < 0 ? seg->err : r;
+}
+
+static int seg_mux(struct segment *seg, struct nvr_au *au, int64_t dur)
+{
+    int r = seg_add_sample(seg, 0, au, au->pts - seg->first_pts, dur,
+                           seg->track.clock_rate, seg->video_tb,
+                           au->flags & NVR_AU_KEY);
+
+    if (r < 0)
+        return r;
+    if (r == 1) {
+        seg->dropped++;
+        return 0;
+    }
     seg->frames++;
     seg->dur_ticks += dur;
     seg->last_dur = dur;
     seg->last_pts = au->pts;
-    if (au->flags & NVR_AU_KEY) {
-        /* The muxer has just emitted the previous GOP's fragment into the
-         * I/O buffer; push it to the kernel now. */
-        avio_flush(seg->pb);
-        if (seg->err == 0 && seg->pb->error < 0)
-            seg->err = seg->pb->error;
-    }
-    return seg->err;
+    return 0;
 }
 
 static void seg_free(struct segment *seg)
@@ -326,7 +385,7 @@ static void seg_free(struct segment *seg)
         av_freep(&seg->pb->buffer);
         avio_context_free(&seg->pb);
     }
-    av_packet_free(&seg->pkt);
+    frag_clear(&seg->frag);
     nvr_sha256_free(seg->sha);
     nvr_au_unref(seg->held);
     if (seg->fd >= 0)
@@ -498,10 +557,15 @@ int segment_open_av(const char *path, const struct nvr_track_info *video,
     }
     seg->audio_last_pts = -1;
     seg->wall_us = wall_us;
+    frag_init(&seg->frag);
+    (void)frag_add_track(&seg->frag, SEGMENT_VIDEO_TRACK_ID, true,
+                         video->codec != NVR_CODEC_MJPEG);
+    seg->frag_audio =
+        audio ? frag_add_track(&seg->frag, SEGMENT_AUDIO_TRACK_ID, false, false)
+              : -1;
     seg->path = strdup(path);
     seg->sha = nvr_sha256_new();
-    seg->pkt = av_packet_alloc();
-    if (!seg->path || !seg->sha || !seg->pkt) {
+    if (!seg->path || !seg->sha) {
         r = -ENOMEM;
         goto err_free;
     }
@@ -557,10 +621,10 @@ int segment_write(struct segment *seg, struct nvr_au *au)
     return 0;
 }
 
-int segment_write_audio(struct segment *seg, const struct nvr_au *au,
-                        int64_t pts)
+int segment_write_audio(struct segment *seg, struct nvr_au *au, int64_t pts)
 {
     int64_t dur;
+    int r;
 
     if (seg->err < 0)
         return seg->err;
@@ -577,11 +641,22 @@ int segment_write_audio(struct segment *seg, const struct nvr_au *au,
         seg->dropped++;
         return 1;
     }
-    if (seg_write_packet(seg, au, SEGMENT_AUDIO_STREAM, pts, dur, true) < 0)
-        return seg->err;
+    r = seg_add_sample(seg, seg->frag_audio, au, pts, dur,
+                       seg->audio.clock_rate, seg->audio_tb, true);
+    if (r < 0)
+        return r;
+    if (r == 1) {
+        seg->dropped++;
+        return 1;
+    }
     seg->audio_frames++;
     seg->audio_last_pts = pts;
     return 0;
+}
+
+int segment_flush(struct segment *seg)
+{
+    return seg_flush_frag(seg);
 }
 
 int64_t segment_elapsed(const struct segment *seg, int64_t pts)
@@ -644,9 +719,10 @@ int segment_close(struct segment *seg, int64_t next_pts,
     seg->held = NULL;
     if (seg->err == 0 && !seg->header_written)
         (void)seg_write_header(seg, NULL);
-    if (seg->err == 0) {
-        r = av_write_trailer(seg->fmt);
-        avio_flush(seg->pb);
+    /* No trailer from the muxer: the fragments and their index are
+     * frag.c's. */
+    if (seg_flush_frag(seg) == 0) {
+        r = frag_finish(&seg->frag, seg_writev, seg);
         if (seg->err == 0 && r < 0)
             seg->err = r;
     }

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One segment file: fragmented MP4 (one fragment per GOP, empty moov)
- * written by libavformat without transcoding, through fsops so that a
- * running SHA-256 covers every byte as it is written. The file plays while
- * it is being written, and a crash loses at most the GOP in flight.
+ * One segment file: fragmented MP4 (empty moov, then moof + mdat
+ * fragments) without transcoding; libavformat writes the header and
+ * frag.c the fragments, both through fsops so that a running SHA-256
+ * covers every byte as it is written. The file plays while it is being
+ * written; a fragment is written whenever the camera's writer has caught
+ * up (segment_flush) and at least once per GOP, so a crash loses only the
+ * units not flushed yet.
  *
  * A segment holds one video track (H.264, H.265 as hvc1, or MJPEG) and at
  * most one audio track (AAC, G.711 A-law or mu-law), each in its own clock
@@ -12,11 +15,11 @@
  * muxer cannot tag: then QuickTime (.mov), with the same moof/mdat layout.
  *
  * Video units are held back by one so that every sample gets its exact
- * duration (the next unit's pts minus its own); audio units are muxed at
- * once with the duration their samples give. Frame counts and durations
- * in struct segment_result are those of the video track. A struct segment
- * is used by one thread at a time (the camera's writer thread); never the
- * loop thread.
+ * duration (the next unit's pts minus its own); audio units wait for the
+ * next fragment with the duration their samples give. Frame counts and
+ * durations in struct segment_result are those of the video track. A struct
+ * segment is used by one thread at a time (the camera's writer thread); never
+ * the loop thread.
  */
 #ifndef NVR_STORAGE_SEGMENT_H
 #define NVR_STORAGE_SEGMENT_H
@@ -95,7 +98,8 @@ NVR_NODISCARD int segment_open_av(const char *path,
 NVR_NODISCARD int segment_write(struct segment *seg, struct nvr_au *au);
 
 /*
- * Adds one audio access unit (borrowed; muxed at once) at `pts`: audio
+ * Adds one audio access unit (borrowed; a reference is kept until its
+ * fragment is written) at `pts`: audio
  * clock ticks since the first video unit (the caller maps the camera's
  * audio timestamps onto the video time line). Its duration is the samples
  * it holds: 1024 per AAC frame, len / channels for G.711. Returns 0 when
@@ -104,8 +108,16 @@ NVR_NODISCARD int segment_write(struct segment *seg, struct nvr_au *au);
  * than NVR_AU_MAX_BYTES; or a negative errno from the disk as
  * segment_write() does.
  */
-NVR_NODISCARD int segment_write_audio(struct segment *seg,
-                                      const struct nvr_au *au, int64_t pts);
+NVR_NODISCARD int segment_write_audio(struct segment *seg, struct nvr_au *au,
+                                      int64_t pts);
+
+/*
+ * Writes the units added so far (all but the held video unit) to the file
+ * as one fragment. The writer calls this when its queue is empty, so that
+ * what was received reaches the kernel without waiting for the next GOP.
+ * Returns 0 or a negative errno from the disk, as segment_write() does.
+ */
+NVR_NODISCARD int segment_flush(struct segment *seg);
 
 /*
  * Media time from the first video unit to `pts` in the video clock; what a cut

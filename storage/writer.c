@@ -48,8 +48,10 @@
 #define WRITER_PROGRESS_SECONDS 2
 /* Units queued before the writer thread is woken without a keyframe. */
 #define WRITER_WAKE_UNITS 12
-/* ... and the longest such a unit waits for the thread. */
-#define WRITER_WAKE_MAX_NS (100L * 1000 * 1000)
+/* ... and the longest such a unit waits for the thread; what the thread
+ * finds is written as one fragment, so this is also about the longest a
+ * received unit waits to reach the kernel. */
+#define WRITER_WAKE_MAX_NS (250L * 1000 * 1000)
 /* How far a segment's start may follow the previous segment's media
  * timeline away from the wall clock before it is re-anchored to it. */
 #define WRITER_CHAIN_TOLERANCE_US 1000000
@@ -739,6 +741,21 @@ static void writer_handle(struct writer *w, struct writer_item *it)
     }
 }
 
+/* The queue is empty: what the segment holds goes to the disk as one
+ * fragment. */
+static void writer_flush(struct writer *w)
+{
+    int r;
+
+    if (!w->seg)
+        return;
+    r = segment_flush(w->seg);
+    if (r < 0) {
+        writer_close_segment(w, SEGMENT_NO_PTS);
+        writer_enter_full(w, r);
+    }
+}
+
 static void *writer_main(void *arg)
 {
     struct writer *w = arg;
@@ -772,6 +789,11 @@ static void *writer_main(void *arg)
         if (it->au)
             w->stats.queued_bytes -= it->au->len;
         writer_item_free(it);
+        if (!w->head) {
+            pthread_mutex_unlock(&w->mu);
+            writer_flush(w);
+            pthread_mutex_lock(&w->mu);
+        }
     }
     pthread_mutex_unlock(&w->mu);
     writer_close_segment(w, SEGMENT_NO_PTS);
@@ -788,10 +810,9 @@ static void writer_enqueue_locked(struct writer *w, struct writer_item *it)
     else
         w->head = it;
     w->tail = it;
-    /* The muxer keeps a fragment in memory until the next keyframe, so
-     * waking the thread for every frame buys nothing but context
-     * switches: wake it for keyframes, for anything that is not a unit,
-     * and every WRITER_WAKE_UNITS units so that stats stay fresh. */
+    /* Waking the thread for every frame buys nothing but context
+     * switches and tiny fragments: wake it for keyframes, for anything
+     * that is not a unit, and every WRITER_WAKE_UNITS units. */
     if (it->kind != WRITER_ITEM_AU || (it->au->flags & NVR_AU_KEY) ||
         ++w->unsignalled >= WRITER_WAKE_UNITS) {
         w->unsignalled = 0;

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/types.h>
 #include <time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -37,10 +38,12 @@
 
 ssize_t __real_fsops_write(int fd, const void *buf, size_t len);
 ssize_t __wrap_fsops_write(int fd, const void *buf, size_t len);
+ssize_t __real_fsops_writev(int fd, const struct iovec *iov, int cnt);
+ssize_t __wrap_fsops_writev(int fd, const struct iovec *iov, int cnt);
 int __real_fsops_mkdir_p(const char *path, mode_t mode);
 int __wrap_fsops_mkdir_p(const char *path, mode_t mode);
 
-static int write_calls;   /* fsops_write calls so far */
+static int write_calls;   /* fsops_write and fsops_writev calls so far */
 static int write_fail_at; /* fail this call (1-based) with -ENOSPC; 0 never */
 static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
@@ -52,6 +55,13 @@ ssize_t __wrap_fsops_write(int fd, const void *buf, size_t len)
     if (++write_calls == write_fail_at)
         return -ENOSPC;
     return __real_fsops_write(fd, buf, len);
+}
+
+ssize_t __wrap_fsops_writev(int fd, const struct iovec *iov, int cnt)
+{
+    if (++write_calls == write_fail_at)
+        return -ENOSPC;
+    return __real_fsops_writev(fd, iov, cnt);
 }
 
 int __wrap_fsops_mkdir_p(const char *path, mode_t mode)
@@ -439,9 +449,16 @@ static void run_enospc(struct fixture *f, int fail_at, int expect_closed,
     int closed = 0, missing = 0;
 
     write_fail_at = fail_at;
+    /* Everything is queued while the thread waits to open the first
+     * file, so it never finds its queue empty before the end: fragments
+     * are then cut at keyframes only, and the call that fails is known. */
+    gate_closed = true;
     assert_int_equal(writer_new(&f->cfg, &w), 0);
     push_stream(f, w);
-    assert_int_equal(feed(f, w, 0, 7 * CLIP_FPS), 0);
+    assert_int_equal(feed(f, w, 0, 1), 0);
+    gate_wait_entered();
+    assert_int_equal(feed(f, w, 1, 7 * CLIP_FPS), 0);
+    gate_open();
     wait_drained(w);
     writer_get_stats(w, &st);
     /* One disk-full episode, over: recording resumed and the error was
