@@ -137,6 +137,17 @@ static void h264_append(struct h264_depack *st, const uint8_t *data, size_t len)
         st->au_corrupt = 1;
 }
 
+/* Appends a NAL unit's start code and notes where it is, so that the
+ * writer need not scan the unit for it. */
+static void h264_append_start(struct h264_depack *st)
+{
+    size_t at = st->au ? st->au->len : 0;
+
+    h264_append(st, h264_start_code, sizeof(h264_start_code));
+    if (!st->au_corrupt && st->au)
+        nvr_au_note_nal(st->au, at);
+}
+
 /* Called for the start of every NAL unit added to the unit. */
 static void h264_nal_begin(struct h264_depack *st, uint8_t hdr,
                            const uint8_t *rest, size_t rest_len)
@@ -171,7 +182,7 @@ static void h264_nal_begin(struct h264_depack *st, uint8_t hdr,
 static void h264_add_nal(struct h264_depack *st, const uint8_t *nal, size_t len)
 {
     h264_nal_begin(st, nal[0], nal + 1, len - 1);
-    h264_append(st, h264_start_code, sizeof(h264_start_code));
+    h264_append_start(st);
     h264_append(st, nal, len);
     h264_note_param(st, nal, len);
 }
@@ -184,7 +195,7 @@ static void h264_drop_fu(struct h264_depack *st)
         return;
     st->in_fu = 0;
     if (st->au && st->fu_start <= st->au->len)
-        st->au->len = st->fu_start;
+        nvr_au_truncate(st->au, st->fu_start);
     if (h264_is_vcl(st->fu_type))
         st->au_corrupt = 1;
 }
@@ -213,7 +224,7 @@ static void h264_finish(struct h264_depack *st, depack_emit_cb emit, void *user)
             nvr_au_unref(st->au);
             st->au = NULL;
         } else if (st->au) {
-            st->au->len = 0;
+            nvr_au_truncate(st->au, 0);
         }
         st->au_vcl = st->au_idr = st->au_corrupt = 0;
         return;
@@ -273,7 +284,7 @@ static int h264_push_fu(struct h264_depack *st, const uint8_t *p, size_t len,
         st->fu_start = st->au ? st->au->len : 0;
         st->fu_type = (uint8_t)type;
         st->in_fu = 1;
-        h264_append(st, h264_start_code, sizeof(h264_start_code));
+        h264_append_start(st);
         h264_append(st, &hdr, 1);
     } else if (!st->in_fu) {
         /* A fragment of a NAL unit whose start never arrived, or the rest

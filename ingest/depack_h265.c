@@ -154,6 +154,17 @@ static void h265_append(struct h265_depack *st, const uint8_t *data, size_t len)
         st->au_corrupt = 1;
 }
 
+/* Appends a NAL unit's start code and notes where it is, so that the
+ * writer need not scan the unit for it. */
+static void h265_append_start(struct h265_depack *st)
+{
+    size_t at = st->au ? st->au->len : 0;
+
+    h265_append(st, h265_start_code, sizeof(h265_start_code));
+    if (!st->au_corrupt && st->au)
+        nvr_au_note_nal(st->au, at);
+}
+
 /* Called for the start of every NAL unit added to the unit. `rest` is
  * what follows the two-byte NAL header. */
 static void h265_nal_begin(struct h265_depack *st, unsigned type,
@@ -187,7 +198,7 @@ static void h265_nal_begin(struct h265_depack *st, unsigned type,
 static void h265_add_nal(struct h265_depack *st, const uint8_t *nal, size_t len)
 {
     h265_nal_begin(st, h265_type(nal[0]), nal + 2, len - 2);
-    h265_append(st, h265_start_code, sizeof(h265_start_code));
+    h265_append_start(st);
     h265_append(st, nal, len);
     h265_note_param(st, nal, len);
 }
@@ -200,7 +211,7 @@ static void h265_drop_fu(struct h265_depack *st)
         return;
     st->in_fu = 0;
     if (st->au && st->fu_start <= st->au->len)
-        st->au->len = st->fu_start;
+        nvr_au_truncate(st->au, st->fu_start);
     if (h265_is_vcl(st->fu_type))
         st->au_corrupt = 1;
 }
@@ -237,7 +248,7 @@ static void h265_finish(struct h265_depack *st, depack_emit_cb emit, void *user)
             nvr_au_unref(st->au);
             st->au = NULL;
         } else if (st->au) {
-            st->au->len = 0;
+            nvr_au_truncate(st->au, 0);
         }
         h265_reset_unit(st);
         return;
@@ -302,7 +313,7 @@ static int h265_push_fu(struct h265_depack *st, const uint8_t *p, size_t len,
         st->fu_start = st->au ? st->au->len : 0;
         st->fu_type = (uint8_t)type;
         st->in_fu = 1;
-        h265_append(st, h265_start_code, sizeof(h265_start_code));
+        h265_append_start(st);
         h265_append(st, hdr, sizeof(hdr));
     } else if (!st->in_fu) {
         /* A fragment of a NAL unit whose start never arrived, or the rest
@@ -441,7 +452,7 @@ static int h265_push(void *opaque, const struct rtp_hdr *pkt, int64_t ts_ext,
                 uint8_t nal[2] = {p[0], p[1]};
 
                 h265_nal_begin(st, type, p + 4, len - 4);
-                h265_append(st, h265_start_code, sizeof(h265_start_code));
+                h265_append_start(st);
                 h265_append(st, nal, 2);
                 h265_append(st, p + 4, len - 4);
                 if (!st->au_corrupt && st->au && st->au->len >= len + 2)

@@ -139,9 +139,37 @@ static int add_nal(struct frag *f, size_t first, const uint8_t *d, size_t start,
     return 0;
 }
 
-/* Splits an Annex B unit into NAL units appended to f->nal, scanning for
- * start codes; a zero byte just before a start code is taken as the
- * four-byte form's. Returns 0, 1 (no NAL unit, or too many) or -ENOMEM. */
+/* Takes the NAL units from the depacketizer's index of their start codes
+ * (nvr_au_note_nal), checking that each start code is where it says.
+ * Returns 0; 1 when the unit is not indexed, or not as indexed (it is
+ * scanned instead); or -ENOMEM. */
+static int indexed_nals(struct frag *f, const struct nvr_au *au, uint64_t *size)
+{
+    size_t first = f->nnal;
+
+    if (au->n_nals == 0 || au->n_nals > NVR_AU_NAL_INDEX || au->nal_at[0] != 0)
+        return 1;
+    for (uint32_t i = 0; i < au->n_nals; i++) {
+        size_t at = au->nal_at[i];
+        size_t end = i + 1 < au->n_nals ? au->nal_at[i + 1] : au->len;
+        int r = 1;
+
+        if (at + 4 <= end && end <= au->len &&
+            memcmp(au->data + at, "\0\0\0\1", 4) == 0)
+            r = add_nal(f, first, au->data, at + 4, end, size);
+        if (r != 0) {
+            f->nnal = first;
+            *size = 0;
+            return r;
+        }
+    }
+    return 0;
+}
+
+/* Splits an Annex B unit into NAL units appended to f->nal: from the
+ * depacketizer's index when it has one, else by scanning, where a zero
+ * byte just before a start code is taken as the four-byte form's.
+ * Returns 0, 1 (no NAL unit, or too many) or -ENOMEM. */
 static int split_nals(struct frag *f, const struct nvr_au *au,
                       struct frag_sample *s)
 {
@@ -149,9 +177,11 @@ static int split_nals(struct frag *f, const struct nvr_au *au,
     size_t len = au->len;
     size_t first = f->nnal;
     uint64_t size = 0;
-    int r;
+    int r = indexed_nals(f, au, &size);
 
-    for (size_t sc = find_start_code(d, len, 0); sc < len;) {
+    if (r < 0)
+        return r;
+    for (size_t sc = r == 0 ? len : find_start_code(d, len, 0); sc < len;) {
         size_t start = sc + 3;
         size_t next = find_start_code(d, len, start);
         size_t end = next;

@@ -86,6 +86,28 @@ int nvr_au_append(struct nvr_au **au, const void *data, size_t len)
     return 0;
 }
 
+void nvr_au_note_nal(struct nvr_au *au, size_t at)
+{
+    if (au->n_nals < NVR_AU_NAL_INDEX && at <= UINT32_MAX)
+        au->nal_at[au->n_nals] = (uint32_t)at;
+    /* Past the index (or an offset it cannot hold) the count says "not
+     * indexed"; it stops one above so that it never wraps. */
+    if (au->n_nals <= NVR_AU_NAL_INDEX)
+        au->n_nals = at <= UINT32_MAX ? au->n_nals + 1 : NVR_AU_NAL_INDEX + 1;
+}
+
+void nvr_au_truncate(struct nvr_au *au, size_t len)
+{
+    if (len > au->len)
+        return;
+    au->len = len;
+    if (len == 0)
+        au->n_nals = 0;
+    while (au->n_nals > 0 && au->n_nals <= NVR_AU_NAL_INDEX &&
+           au->nal_at[au->n_nals - 1] >= len)
+        au->n_nals--;
+}
+
 struct nvr_au *nvr_au_ref(struct nvr_au *au)
 {
     atomic_fetch_add_explicit(&au->refs, 1, memory_order_relaxed);

@@ -22,6 +22,9 @@
 /* The largest codec parameter blob (VPS/SPS/PPS in Annex B). */
 #define NVR_PARAMS_MAX_BYTES 1024
 #define NVR_MAX_TRACKS       4
+/* NAL units whose start a video unit can index: those of a typical
+ * picture with its parameter sets and SEI. */
+#define NVR_AU_NAL_INDEX 16
 
 enum nvr_codec {
     NVR_CODEC_NONE = 0,
@@ -49,9 +52,12 @@ struct nvr_au {
                             differences within one session matter */
     int64_t wall_us;     /* recorder wall time of this unit, UTC us */
     uint32_t params_gen; /* nvr_track_info.params_gen it was decoded with */
-    size_t len;          /* bytes used in data */
-    size_t cap;          /* bytes allocated in data */
-    uint8_t data[];      /* video: Annex B NAL units with 4-byte start codes */
+    uint32_t n_nals;     /* NAL units noted with nvr_au_note_nal(); when 0
+                            or above NVR_AU_NAL_INDEX, find them in data */
+    uint32_t nal_at[NVR_AU_NAL_INDEX]; /* offsets of their start codes */
+    size_t len;                        /* bytes used in data */
+    size_t cap;                        /* bytes allocated in data */
+    uint8_t data[]; /* video: Annex B NAL units with 4-byte start codes */
 };
 
 /*
@@ -69,6 +75,15 @@ NVR_NODISCARD int nvr_au_reserve(struct nvr_au **au, size_t cap);
  * Returns 0, -EMSGSIZE or -ENOMEM; on failure the unit is unchanged. */
 NVR_NODISCARD int nvr_au_append(struct nvr_au **au, const void *data,
                                 size_t len);
+
+/* Notes that a NAL unit's 4-byte start code begins at data[at] (the
+ * depacketizer's index, which saves the writer a scan of every byte).
+ * Offsets must be noted in increasing order. Refcount 1 only. */
+void nvr_au_note_nal(struct nvr_au *au, size_t at);
+
+/* Shortens the unit to len bytes (at most au->len), forgetting the NAL
+ * units noted at or after len. Refcount 1 only. */
+void nvr_au_truncate(struct nvr_au *au, size_t len);
 
 /* Takes another reference; returns au. */
 struct nvr_au *nvr_au_ref(struct nvr_au *au);

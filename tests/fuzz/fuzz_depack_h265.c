@@ -38,6 +38,13 @@ static void fuzz_emit(void *user, struct nvr_au *au)
         au->len > au->cap || memcmp(au->data, "\0\0\0\1", 4) != 0 ||
         au->pts < *last_pts)
         __builtin_trap();
+    /* The index of start codes the writer trusts points at start codes,
+     * in order. */
+    for (uint32_t i = 0; i < au->n_nals && i < NVR_AU_NAL_INDEX; i++)
+        if ((size_t)au->nal_at[i] + 4 > au->len ||
+            memcmp(au->data + au->nal_at[i], "\0\0\0\1", 4) != 0 ||
+            (i > 0 && au->nal_at[i] <= au->nal_at[i - 1]))
+            __builtin_trap();
     *last_pts = au->pts;
     nvr_au_unref(au);
 }

@@ -64,10 +64,42 @@ static void test_au_codec_names(void **state)
     assert_string_equal(nvr_codec_name(NVR_CODEC_NONE), "unknown");
 }
 
+static void test_au_nal_index(void **state)
+{
+    struct nvr_au *au;
+
+    (void)state;
+    assert_int_equal(nvr_au_new(64, &au), 0);
+    assert_int_equal(au->n_nals, 0);
+    for (size_t i = 0; i < 3; i++) {
+        nvr_au_note_nal(au, au->len);
+        assert_int_equal(nvr_au_append(&au, "\0\0\0\1\x41\x9a", 6), 0);
+    }
+    assert_int_equal(au->n_nals, 3);
+    assert_int_equal(au->nal_at[2], 12);
+    /* Cutting at the third NAL unit's start code forgets it, and only it
+     * (what a depacketizer does with a fragment it drops). */
+    nvr_au_truncate(au, 12);
+    assert_int_equal(au->len, 12);
+    assert_int_equal(au->n_nals, 2);
+    nvr_au_truncate(au, 99); /* longer than the unit: nothing */
+    assert_int_equal(au->len, 12);
+    nvr_au_truncate(au, 0);
+    assert_int_equal(au->n_nals, 0);
+    /* Past the index the count says "not indexed", and stays so. */
+    for (size_t i = 0; i < NVR_AU_NAL_INDEX + 5; i++)
+        nvr_au_note_nal(au, i * 6);
+    assert_int_equal(au->n_nals, NVR_AU_NAL_INDEX + 1);
+    nvr_au_truncate(au, 6);
+    assert_int_equal(au->n_nals, NVR_AU_NAL_INDEX + 1);
+    nvr_au_unref(au);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_au_append_grows),
+        cmocka_unit_test(test_au_nal_index),
         cmocka_unit_test(test_au_limit),
         cmocka_unit_test(test_au_refcount),
         cmocka_unit_test(test_au_codec_names),

@@ -160,10 +160,29 @@ static int free_clip(void **state)
     return 0;
 }
 
+/* The depacketizer's index of its start codes (nvr_au_note_nal) lists
+ * exactly the start codes in the unit, in order. */
+static void check_nal_index(const struct nvr_au *au)
+{
+    uint32_t n = 0;
+
+    for (size_t i = 0; i + 4 <= au->len; i++) {
+        if (memcmp(au->data + i, "\0\0\0\1", 4) != 0)
+            continue;
+        if (n < NVR_AU_NAL_INDEX)
+            assert_int_equal(au->nal_at[n], i);
+        n++;
+        i += 3;
+    }
+    assert_int_equal(au->n_nals,
+                     n > NVR_AU_NAL_INDEX ? NVR_AU_NAL_INDEX + 1 : n);
+}
+
 static void collect(void *user, struct nvr_au *au)
 {
     struct fixture *f = user;
 
+    check_nal_index(au);
     assert_true(f->n < MAX_AUS);
     f->aus[f->n++] = au;
 }

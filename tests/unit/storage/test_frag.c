@@ -179,6 +179,55 @@ static void test_frag_annexb_length_prefixed(void **state)
     free(s.buf);
 }
 
+static void test_frag_uses_the_depacketizers_index(void **state)
+{
+    (void)state;
+    /* A slice holding 00 00 01 (a camera that skipped emulation
+     * prevention): scanning would cut it in three, the depacketizer's
+     * index keeps it whole, as the camera sent it. */
+    static const uint8_t au1[] = {0, 0,    0, 1, 0x65, 0, 0,
+                                  1, 0x88, 0, 0, 0,    1, 0x06};
+    static const uint8_t want_indexed[] = {0, 0,    0, 5, 0x65, 0, 0,
+                                           1, 0x88, 0, 0, 0,    1, 0x06};
+    static const uint8_t want_scanned[] = {0, 0,    0, 1, 0x65, 0, 0,   0,
+                                           1, 0x88, 0, 0, 0,    1, 0x06};
+    struct frag f;
+    struct sink s = {0};
+    struct traf t[2];
+    uint32_t seq;
+    size_t mdat;
+    struct nvr_au *a = unit(au1, sizeof(au1));
+    struct nvr_au *b = unit(au1, sizeof(au1));
+    struct nvr_au *c = unit(au1, sizeof(au1));
+
+    nvr_au_note_nal(a, 0);
+    nvr_au_note_nal(a, 9);
+    /* An index that does not match the bytes is not trusted. */
+    nvr_au_note_nal(c, 0);
+    nvr_au_note_nal(c, 8);
+    frag_init(&f);
+    assert_int_equal(frag_add_track(&f, 1, true, true), 0);
+    assert_int_equal(frag_add(&f, 0, a, 0, 1, true), 0);
+    assert_int_equal(frag_add(&f, 0, b, 1, 1, false), 0);
+    assert_int_equal(frag_add(&f, 0, c, 2, 1, false), 0);
+    assert_int_equal(frag_flush(&f, 0, sink_write, &s), 0);
+    assert_int_equal(parse_moof(s.buf, 0, &seq, t, &mdat), 1);
+    assert_int_equal(t[0].size[0], sizeof(want_indexed));
+    assert_memory_equal(s.buf + mdat + 8, want_indexed, sizeof(want_indexed));
+    assert_int_equal(t[0].size[1], sizeof(want_scanned));
+    assert_memory_equal(s.buf + mdat + 8 + sizeof(want_indexed), want_scanned,
+                        sizeof(want_scanned));
+    assert_int_equal(t[0].size[2], sizeof(want_scanned));
+    assert_memory_equal(s.buf + mdat + 8 + sizeof(want_indexed) +
+                            sizeof(want_scanned),
+                        want_scanned, sizeof(want_scanned));
+    nvr_au_unref(a);
+    nvr_au_unref(b);
+    nvr_au_unref(c);
+    frag_clear(&f);
+    free(s.buf);
+}
+
 static void test_frag_refuses_units_without_nal(void **state)
 {
     (void)state;
@@ -350,6 +399,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_frag_annexb_length_prefixed),
+        cmocka_unit_test(test_frag_uses_the_depacketizers_index),
         cmocka_unit_test(test_frag_refuses_units_without_nal),
         cmocka_unit_test(test_frag_two_tracks_and_gaps),
         cmocka_unit_test(test_frag_mfra_lists_keyframe_fragments),
