@@ -44,8 +44,11 @@
 #include "storage/storage_int.h"
 
 #define WRITER_DEFAULT_QUEUE_BYTES ((size_t)64 * 1024 * 1024)
-/* Media time between catalog progress updates of an open segment. */
-#define WRITER_PROGRESS_SECONDS 2
+/* Media time between catalog progress updates of an open segment: how
+ * far behind the live edge the catalog may be. Each update is a commit
+ * that also maintains segment_runs, a sizeable part of the recorder's
+ * cost per camera when it is done every 2 s. */
+#define WRITER_PROGRESS_SECONDS 5
 /* Units queued before the writer thread is woken without a keyframe. */
 #define WRITER_WAKE_UNITS 12
 /* ... and the longest such a unit waits for the thread; what the thread
