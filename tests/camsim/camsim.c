@@ -40,18 +40,20 @@
 
 #include "camsim_clip.h"
 
-#define CAMSIM_MAX_MOUNTS      256
-#define CAMSIM_MAX_TRACKS      2 /* pay0 video, pay1 audio */
-#define CAMSIM_DROP_PERCENT    10
-#define CAMSIM_UDP_PORT_MIN    20000
-#define CAMSIM_UDP_PORT_MAX    59999
-#define CAMSIM_MOUNT_NAME_MAX  64
-#define CAMSIM_CONTROL_TICK_MS 200
-#define CAMSIM_ADDRESS         "127.0.0.1"
-#define CAMSIM_ROLE            "camsim-user"
-#define CAMSIM_MOUNT_KEY       "camsim-mount"
+#define CAMSIM_MAX_MOUNTS         256
+#define CAMSIM_MAX_TRACKS         2 /* pay0 video, pay1 audio */
+#define CAMSIM_DROP_PERCENT       10
+#define CAMSIM_UDP_PORT_MIN       20000
+#define CAMSIM_UDP_PORT_MAX       59999
+#define CAMSIM_MOUNT_NAME_MAX     64
+#define CAMSIM_CONTROL_TICK_MS    200
+#define CAMSIM_CLIP_QUEUE_S       3  /* frames a clip mount's appsrc holds */
+#define CAMSIM_MAX_CLIENT_THREADS 16 /* threads serving RTSP connections */
+#define CAMSIM_ADDRESS            "127.0.0.1"
+#define CAMSIM_ROLE               "camsim-user"
+#define CAMSIM_MOUNT_KEY          "camsim-mount"
 
-#define EXIT_USAGE             2
+#define EXIT_USAGE                2
 
 enum camsim_video { CAMSIM_VIDEO_H264, CAMSIM_VIDEO_H265, CAMSIM_VIDEO_MJPEG };
 enum camsim_audio {
@@ -493,10 +495,11 @@ static unsigned camsim_needs(const struct camsim_opts *o)
         need |= NEED_LIVE_VIDEO;
     switch (o->video) {
     case CAMSIM_VIDEO_H264:
-        need |= NEED_H264 | (o->clip == NULL ? NEED_X264 : 0);
+        /* A clip is packetized by camsim itself (camsim_clip.c). */
+        need |= o->clip == NULL ? NEED_H264 | NEED_X264 : 0;
         break;
     case CAMSIM_VIDEO_H265:
-        need |= NEED_H265 | (o->clip == NULL ? NEED_X265 : 0);
+        need |= o->clip == NULL ? NEED_H265 | NEED_X265 : 0;
         break;
     case CAMSIM_VIDEO_MJPEG:
         need |= NEED_MJPEG;
@@ -541,7 +544,9 @@ static int check_elements(struct camsim *cs)
                     e->name, e->package);
         }
     }
-    if (cs->opts.video == CAMSIM_VIDEO_H264)
+    if (cs->opts.clip != NULL)
+        pay_name = NULL;
+    else if (cs->opts.video == CAMSIM_VIDEO_H264)
         pay_name = "rtph264pay";
     else if (cs->opts.video == CAMSIM_VIDEO_H265)
         pay_name = "rtph265pay";
@@ -566,20 +571,18 @@ static gchar *build_video(const struct camsim *cs, const struct camsim_mount *m)
     const struct camsim_opts *o = &cs->opts;
     const char *aggregate =
         cs->have_aggregate ? " aggregate-mode=zero-latency" : "";
-    const char *pay =
-        o->video == CAMSIM_VIDEO_H265 ? "rtph265pay" : "rtph264pay";
     gchar *clock = NULL;
     gchar *enc;
     gchar *video;
 
     if (o->clip != NULL) {
-        /* The clip's keyframes carry their parameter sets already
-         * (camsim_clip.c), so the payloader sends the file's bytes as
-         * they are. Caps are set when the media is constructed. */
-        return g_strdup_printf(
-            "appsrc name=src0 is-live=true format=time do-timestamp=false "
-            "! %s name=pay0 pt=96 config-interval=0%s",
-            pay, aggregate);
+        /* The clip is packetized once (camsim_clip.c): the appsrc
+         * pushes finished RTP packets and stands for the payloader, so
+         * no mount parses or payloads anything. Its caps (SSRC and
+         * bases) are set when the media is constructed. */
+        return g_strdup(CAMSIM_CLIP_SRC_ELEMENT " name=pay0 is-live=true "
+                                                "format=time "
+                                                "do-timestamp=false");
     }
     if (cs->have_clock) {
         clock = g_strdup_printf(
@@ -679,6 +682,7 @@ static gboolean rewrite_packet(struct camsim_probe *p, GstBuffer **buf)
     struct camsim_mount *m = p->mount;
     struct camsim_rewrite rw;
     GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+    GstMapInfo map;
 
     if (g_atomic_int_get(&m->stall))
         return FALSE;
@@ -691,6 +695,27 @@ static gboolean rewrite_packet(struct camsim_probe *p, GstBuffer **buf)
     if (!rw.active)
         return TRUE;
     *buf = gst_buffer_make_writable(*buf);
+    /* The header alone is rewritten: payloaders (and the clip) put it in
+     * the first memory, and mapping the whole packet for writing may copy
+     * a payload the buffer shares with others. */
+    if (gst_buffer_n_memory(*buf) > 0 &&
+        gst_buffer_map_range(*buf, 0, 1, &map, GST_MAP_READWRITE)) {
+        gboolean done = map.size >= 12 && (map.data[0] & 0xc0) == 0x80 &&
+                        (map.data[0] & 0x0f) == 0;
+
+        if (done) {
+            guint16 seq =
+                (guint16)(GST_READ_UINT16_BE(map.data + 2) + rw.seq_off);
+
+            GST_WRITE_UINT16_BE(map.data + 2, seq);
+            GST_WRITE_UINT32_BE(map.data + 4,
+                                GST_READ_UINT32_BE(map.data + 4) + rw.ts_off);
+            GST_WRITE_UINT32_BE(map.data + 8, rw.ssrc);
+        }
+        gst_buffer_unmap(*buf, &map);
+        if (done)
+            return TRUE;
+    }
     if (gst_rtp_buffer_map(*buf, GST_MAP_READWRITE, &rtp)) {
         gst_rtp_buffer_set_ssrc(&rtp, rw.ssrc);
         gst_rtp_buffer_set_seq(
@@ -800,6 +825,38 @@ static void on_media_unprepared(GstRTSPMedia *media, gpointer user_data)
     media_forget(user_data, media);
 }
 
+/* Queue limits of a clip mount's appsrc, then registers it with the clip
+ * (which sets its caps). */
+static void clip_sink_setup(struct camsim *cs, GstRTSPMedia *media,
+                            GstElement *src)
+{
+    GstRTSPStream *stream = gst_rtsp_media_get_stream(media, 0);
+    GObjectClass *k = G_OBJECT_GET_CLASS(src);
+    guint64 dur = camsim_clip_duration_ns(cs->clip);
+    guint64 bytes = camsim_clip_payload_bytes(cs->clip);
+    guint64 max_bytes = CAMSIM_CLIP_QUEUE_S * 2 * bytes * GST_SECOND /
+                        MAX(dur, (guint64)GST_SECOND);
+
+    /* The queue holds CAMSIM_CLIP_QUEUE_S of frames: enough to ride out
+     * the time between DESCRIBE (the media starts and blocks until PLAY)
+     * and PLAY, and a streaming thread starved on a loaded machine,
+     * without losing a frame. A client that stays behind longer loses
+     * whole frames (lists) instead of growing the queue without bound.
+     * The default limit (200000 bytes) is a fraction of a second of a
+     * 4 Mbit/s stream. max-time, max-buffers and leaky-type exist since
+     * 1.20; a list counts as one buffer or as its packets depending on
+     * the version, so buffers are not limited. */
+    g_object_set(src, "max-bytes", MAX(max_bytes, (guint64)(4u << 20)), NULL);
+    if (g_object_class_find_property(k, "max-buffers") != NULL)
+        g_object_set(src, "max-buffers", (guint64)0, NULL);
+    if (g_object_class_find_property(k, "max-time") != NULL)
+        g_object_set(src, "max-time",
+                     (guint64)(CAMSIM_CLIP_QUEUE_S * GST_SECOND), NULL);
+    if (g_object_class_find_property(k, "leaky-type") != NULL)
+        gst_util_set_object_arg(G_OBJECT(src), "leaky-type", "downstream");
+    camsim_clip_add_sink(cs->clip, src, stream);
+}
+
 static void on_media_constructed(GstRTSPMediaFactory *factory,
                                  GstRTSPMedia *media, gpointer user_data)
 {
@@ -813,29 +870,18 @@ static void on_media_constructed(GstRTSPMediaFactory *factory,
     g_object_set_data(G_OBJECT(media), CAMSIM_MOUNT_KEY, m);
     e->media = media;
     if (bin != NULL) {
-        for (unsigned t = 0; t < CAMSIM_MAX_TRACKS; t++)
+        /* Only control files make a mount misbehave: without them the
+         * packets need no look on their way. */
+        for (unsigned t = 0;
+             cs->opts.control_dir != NULL && t < CAMSIM_MAX_TRACKS; t++)
             hook_payloader(m, bin, t);
         e->pay0 = gst_bin_get_by_name(GST_BIN(bin), "pay0");
-        if (cs->clip != NULL)
-            e->src0 = gst_bin_get_by_name(GST_BIN(bin), "src0");
+        if (cs->clip != NULL && e->pay0 != NULL)
+            e->src0 = gst_object_ref(e->pay0);
         gst_object_unref(bin);
     }
-    if (e->src0 != NULL) {
-        GstCaps *caps = camsim_clip_caps(cs->clip);
-        GObjectClass *k = G_OBJECT_GET_CLASS(e->src0);
-
-        g_object_set(e->src0, "caps", caps, NULL);
-        gst_caps_unref(caps);
-        /* A client that cannot keep up loses frames instead of growing
-         * the queue without bound (both properties exist since 1.20). */
-        if (g_object_class_find_property(k, "max-buffers") != NULL)
-            g_object_set(e->src0, "max-buffers", (guint64)(2 * cs->opts.fps),
-                         NULL);
-        if (g_object_class_find_property(k, "leaky-type") != NULL)
-            gst_util_set_object_arg(G_OBJECT(e->src0), "leaky-type",
-                                    "downstream");
-        camsim_clip_add_sink(cs->clip, e->src0);
-    }
+    if (e->src0 != NULL)
+        clip_sink_setup(cs, media, e->src0);
     g_mutex_lock(&cs->media_lock);
     g_ptr_array_add(m->medias, e);
     g_mutex_unlock(&cs->media_lock);
@@ -1200,9 +1246,11 @@ int main(int argc, char **argv)
         if (camsim_clip_load(cs.opts.clip, cs.opts.video == CAMSIM_VIDEO_H265,
                              cs.opts.fps, &cs.clip) < 0)
             return EXIT_FAILURE;
-        fprintf(stderr, "camsim: clip %s: %zu frames, %zu keyframes\n",
+        fprintf(stderr,
+                "camsim: clip %s: %zu frames, %zu keyframes, %zu RTP "
+                "packets\n",
                 cs.opts.clip, camsim_clip_frames(cs.clip),
-                camsim_clip_keyframes(cs.clip));
+                camsim_clip_keyframes(cs.clip), camsim_clip_packets(cs.clip));
         if (camsim_clip_start(cs.clip) < 0)
             return EXIT_FAILURE;
     }
@@ -1216,6 +1264,17 @@ int main(int argc, char **argv)
         g_free(service);
     }
     cs.mount_points = gst_rtsp_server_get_mount_points(cs.server);
+    {
+        /* One thread serves every client connection by default, and a
+         * DESCRIBE waits there until the mount's media has started: N
+         * clients connecting at once would start their mounts one after
+         * the other. */
+        GstRTSPThreadPool *tp = gst_rtsp_server_get_thread_pool(cs.server);
+
+        gst_rtsp_thread_pool_set_max_threads(
+            tp, (gint)MIN(cs.n_mounts, (size_t)CAMSIM_MAX_CLIENT_THREADS));
+        g_object_unref(tp);
+    }
     cs.udp_pool = gst_rtsp_address_pool_new();
     /* A port taken by someone else is skipped: the server binds the next
      * pair from the pool. */
