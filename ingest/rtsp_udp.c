@@ -23,6 +23,9 @@
 #include "ingest/rtp.h"
 #include "nvr/base/log.h"
 
+/* Receive buffer asked for each RTP socket. */
+#define UDP_RTP_RCVBUF_BYTES (4 * 1024 * 1024)
+
 struct udp_track {
     struct rtsp_udp *u;
     int index;
@@ -153,6 +156,15 @@ int rtsp_udp_bind(struct rtsp_udp *u, int track, const struct sockaddr *local,
             close(fd_rtp);
             close(fd_rtcp);
             return err;
+        }
+        {
+            /* Datagrams wait in this buffer while the loop thread is busy
+             * or pausing (nvr/daemon.c lets input gather for 10 ms): ask
+             * for much more than the default, which holds a 1080p
+             * keyframe; the kernel caps it at net.core.rmem_max. */
+            int rcvbuf = UDP_RTP_RCVBUF_BYTES;
+
+            (void)uv_recv_buffer_size((uv_handle_t *)&t->rtp, &rcvbuf);
         }
         err = uv_udp_open(&t->rtcp, fd_rtcp);
         if (err < 0) {

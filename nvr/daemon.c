@@ -42,9 +42,11 @@
 
 #define DAEMON_TICK_MS  1000
 #define DAEMON_PATH_MAX 2048
-/* How long the loop thread lets input gather after each pass; see
- * daemon_run_loop(). */
-#define DAEMON_LOOP_GATHER_NS (10L * 1000 * 1000)
+/* How long the loop thread lets input gather after each pass (see
+ * daemon_run_loop()): while every camera's media comes over TCP, and while
+ * one comes over UDP, whose datagrams have only the socket's buffer. */
+#define DAEMON_LOOP_GATHER_NS     (40L * 1000 * 1000)
+#define DAEMON_LOOP_GATHER_UDP_NS (10L * 1000 * 1000)
 
 struct daemon;
 
@@ -79,6 +81,7 @@ struct daemon {
     int open_cams; /* ingest cameras not yet closed */
     int stopping;
     int status_busy;            /* a status job is in flight */
+    long gather_ns;             /* daemon_run_loop()'s pause; tick_cb sets it */
     struct catalog *status_cat; /* used only inside status jobs */
     int64_t start_mono_us;
     struct nvr_daemon_cam_view *views;
@@ -197,20 +200,23 @@ static void status_fill(struct daemon *d, struct catalog_status *rows,
 
 /*
  * Runs the loop until no handle is left. Each pass waits for an event and
- * handles everything ready; then the thread sleeps DAEMON_LOOP_GATHER_NS
- * so that the next pass finds a frame or more waiting on most sockets,
- * instead of waking for each camera's every burst: with 32 cameras that
- * is about 100 wake-ups a second instead of 500, and one read per socket
- * takes all that arrived. Nothing waits longer for the loop than this
- * (timers fire at most this late), and the kernel's socket buffers hold
- * far more than 10 ms of any camera's stream.
+ * handles everything ready; then the thread sleeps d->gather_ns, so that
+ * the next pass finds a frame or more waiting on each socket instead of
+ * waking for every camera's every burst, and one read takes it all. Each
+ * read also makes the kernel acknowledge what it took, so fewer, larger
+ * reads mean fewer ACKs sent. Nothing waits longer for the loop than this
+ * (timers fire at most this late). TCP's buffers grow to hold far more
+ * than 40 ms of any camera; a UDP socket has only its receive buffer
+ * (rtsp_udp.c asks for the most the kernel allows), so the pause is 10 ms
+ * while a camera's media comes over UDP.
  */
-static void daemon_run_loop(uv_loop_t *loop)
+static void daemon_run_loop(struct daemon *d)
 {
-    const struct timespec gather = {.tv_nsec = DAEMON_LOOP_GATHER_NS};
+    while (uv_run(&d->loop, UV_RUN_ONCE) != 0) {
+        const struct timespec gather = {.tv_nsec = d->gather_ns};
 
-    while (uv_run(loop, UV_RUN_ONCE) != 0)
         (void)nanosleep(&gather, NULL);
+    }
 }
 
 static int status_write(struct catalog **cat, const char *path,
@@ -281,6 +287,7 @@ static void tick_cb(uv_timer_t *t)
 {
     struct daemon *d = nvr_container_of(t, struct daemon, tick);
     int64_t now = nvr_clock_mono_us();
+    int udp = 0;
 
     for (int i = 0; i < d->n_cams; i++) {
         struct daemon_cam *c = &d->cams[i];
@@ -291,6 +298,7 @@ static void tick_cb(uv_timer_t *t)
         if (!c->ingest)
             continue;
         ingest_camera_get_stats(c->ingest, &is);
+        udp |= strcmp(is.transport, "udp") == 0;
         if (c->prev_mono_us && now > c->prev_mono_us) {
             c->bitrate_bps =
                 (int64_t)((is.bytes_in - c->prev_bytes_in) * 8 * 1000000 /
@@ -308,6 +316,7 @@ static void tick_cb(uv_timer_t *t)
         v->dropped = ws.aus_dropped + is.aus_dropped;
         v->error = c->error;
     }
+    d->gather_ns = udp ? DAEMON_LOOP_GATHER_UDP_NS : DAEMON_LOOP_GATHER_NS;
     status_publish(d);
     if (d->opts && d->opts->tick)
         d->opts->tick(d->opts->user, d->views, d->n_cams);
@@ -642,7 +651,8 @@ int nvr_daemon_run(const struct nvr_config *cfg,
     /* From here until the loop ends, storage asserts it is not called on
      * this thread. */
     nvr_thread_set_loop(1);
-    daemon_run_loop(&d->loop);
+    d->gather_ns = DAEMON_LOOP_GATHER_UDP_NS; /* until tick_cb knows */
+    daemon_run_loop(d);
     nvr_thread_set_loop(0);
     err = uv_loop_close(&d->loop);
     if (err < 0)
