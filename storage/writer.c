@@ -54,7 +54,7 @@
 /* ... and the longest such a unit waits for the thread; what the thread
  * finds is written as one fragment, so this is also about the longest a
  * received unit waits to reach the kernel. */
-#define WRITER_WAKE_MAX_NS (250L * 1000 * 1000)
+#define WRITER_WAKE_MAX_NS (500L * 1000 * 1000)
 /* How far a segment's start may follow the previous segment's media
  * timeline away from the wall clock before it is re-anchored to it. */
 #define WRITER_CHAIN_TOLERANCE_US 1000000
