@@ -16,7 +16,7 @@ segment_paths() {
 # type (v:0 or a:0); empty when there is none.
 stream_field() {
     ffprobe -v error -select_streams "$2" -show_entries "stream=$3" \
-        -of csv=p=0 "$1" 2>/dev/null | head -n 1
+        -of csv=p=0 "$1" 2>/dev/null | head -n 1 || true
 }
 
 # check_av_segment FILE VCODEC ACODEC|none: the segment plays in ffprobe
@@ -31,7 +31,8 @@ check_av_segment() {
     v=$(stream_field "$f" v:0 codec_name)
     [ "$v" = "$vcodec" ] || fail "$name: video codec '$v', want $vcodec"
     n=$(ffprobe -v error -select_streams v:0 -count_packets \
-        -show_entries stream=nb_read_packets -of csv=p=0 "$f")
+        -show_entries stream=nb_read_packets -of csv=p=0 "$f") ||
+        fail "$name: ffprobe cannot count its video packets"
     [ "${n:-0}" -gt 0 ] || fail "$name: no video packets"
     a=$(stream_field "$f" a:0 codec_name)
     if [ "$acodec" = none ]; then
@@ -40,7 +41,8 @@ check_av_segment() {
     fi
     [ "$a" = "$acodec" ] || fail "$name: audio codec '${a:-none}', want $acodec"
     n=$(ffprobe -v error -select_streams a:0 -count_packets \
-        -show_entries stream=nb_read_packets -of csv=p=0 "$f")
+        -show_entries stream=nb_read_packets -of csv=p=0 "$f") ||
+        fail "$name: ffprobe cannot count its audio packets"
     [ "${n:-0}" -gt 0 ] || fail "$name: audio track has no packets"
     vs=$(stream_field "$f" v:0 start_time)
     as=$(stream_field "$f" a:0 start_time)
@@ -54,6 +56,9 @@ check_av_segment() {
 # never goes back (camsim sends no B-frames).
 check_monotonic() {
     local f=$1 bad
+    # awk stops at the first fault, which ends ffprobe with SIGPIPE: the
+    # pipeline's status would end the test under set -e before it says
+    # what was wrong, so only awk's verdict counts.
     bad=$(ffprobe -v error -show_entries packet=stream_index,pts,dts \
         -of csv=p=0 "$f" |
         awk -F, '{
@@ -66,6 +71,6 @@ check_monotonic() {
             }
             if ($3 != "N/A") d[s] = $3
             if ($2 != "N/A") p[s] = $2
-        }')
+        }' || true)
     [ -z "$bad" ] || fail "$(basename "$f"): timestamps not monotonic: $bad"
 }
