@@ -45,7 +45,7 @@
 /* How long the loop thread lets input gather after each pass (see
  * daemon_run_loop()): while every camera's media comes over TCP, and while
  * one comes over UDP, whose datagrams have only the socket's buffer. */
-#define DAEMON_LOOP_GATHER_NS     (40L * 1000 * 1000)
+#define DAEMON_LOOP_GATHER_NS     (20L * 1000 * 1000)
 #define DAEMON_LOOP_GATHER_UDP_NS (10L * 1000 * 1000)
 
 struct daemon;
@@ -205,8 +205,12 @@ static void status_fill(struct daemon *d, struct catalog_status *rows,
  * waking for every camera's every burst, and one read takes it all. Each
  * read also makes the kernel acknowledge what it took, so fewer, larger
  * reads mean fewer ACKs sent. Nothing waits longer for the loop than this
- * (timers fire at most this late). TCP's buffers grow to hold far more
- * than 40 ms of any camera; a UDP socket has only its receive buffer
+ * (timers fire at most this late). The pause is also how late a packet
+ * may be seen, and a track that starts (or restarts) without an RTCP
+ * sender report is placed by when its first packet was seen: 40 ms put
+ * audio over 100 ms away from the video at a camera's reboot, 20 ms keeps
+ * that error within one frame. TCP's buffers grow to hold far more than
+ * 20 ms of any camera; a UDP socket has only its receive buffer
  * (rtsp_udp.c asks for the most the kernel allows), so the pause is 10 ms
  * while a camera's media comes over UDP.
  */
