@@ -21,6 +21,7 @@
 #include "ingest/rtsp_url.h"
 #include "nvr/base/log.h"
 #include "nvr/base/redact.h"
+#include "nvr/base/wipe.h"
 
 #define CAMERA_URL_MAX            1024
 #define CAMERA_CONNECT_TIMEOUT_MS 5000
@@ -238,6 +239,7 @@ static void cam_maybe_finish(struct ingest_camera *cam)
     cb = cam->close_cb;
     cb_user = cam->close_user;
     LOG_D("ingest", "camera %s: closed", cam->name);
+    nvr_wipe(cam->pass, sizeof(cam->pass));
     free(cam);
     if (cb)
         cb(cb_user);
@@ -351,7 +353,7 @@ int ingest_camera_new(uv_loop_t *loop, const struct ingest_camera_config *cfg,
              cfg->username ? cfg->username : u->user);
     snprintf(cam->pass, sizeof(cam->pass), "%s",
              cfg->password ? cfg->password : u->pass);
-    memset(u, 0, sizeof(*u)); /* do not leave the password in freed memory */
+    nvr_wipe(u, sizeof(*u)); /* do not leave the password in freed memory */
     free(u);
     u = NULL;
 
@@ -384,8 +386,9 @@ int ingest_camera_new(uv_loop_t *loop, const struct ingest_camera_config *cfg,
 
 err_free:
     if (u)
-        memset(u, 0, sizeof(*u));
+        nvr_wipe(u, sizeof(*u));
     free(u);
+    nvr_wipe(cam->pass, sizeof(cam->pass));
     free(cam);
     return err;
 }
@@ -539,7 +542,7 @@ int ingest_probe(uv_loop_t *loop, const char *url, const char *username,
         p = NULL; /* owned by the session until on_closed */
 out:
     if (u)
-        memset(u, 0, sizeof(*u));
+        nvr_wipe(u, sizeof(*u));
     free(u);
     free(p);
     return err;

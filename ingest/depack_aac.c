@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nvr/base/bitreader.h"
 #include "nvr/base/compiler.h"
 
 /* The largest AU accepted: 6144 bits per channel (ISO/IEC 14496-3
@@ -63,40 +64,18 @@ struct aac_depack {
     struct depack_stats stats;
 };
 
-struct aac_bits {
-    const uint8_t *buf;
-    size_t len_bits;
-    size_t pos;
-    int overrun;
-};
-
-static uint32_t aac_bits_u(struct aac_bits *b, int n)
-{
-    uint32_t v = 0;
-
-    for (int i = 0; i < n; i++) {
-        if (b->pos >= b->len_bits) {
-            b->overrun = 1;
-            return 0;
-        }
-        v = (v << 1) | ((b->buf[b->pos >> 3] >> (7 - (b->pos & 7))) & 1u);
-        b->pos++;
-    }
-    return v;
-}
-
 /* Samples per frame from the AudioSpecificConfig (ISO/IEC 14496-3
  * 1.6.2.1): 960 when a GASpecificConfig sets frameLengthFlag. */
 static int64_t aac_frame_samples(const uint8_t *asc, size_t len)
 {
-    struct aac_bits b = {asc, 8 * len, 0, 0};
-    uint32_t aot = aac_bits_u(&b, 5), flag;
+    struct nvr_bitreader b = {asc, 8 * len, 0, 0};
+    uint32_t aot = nvr_bitreader_u(&b, 5), flag;
 
     if (aot == 31)
-        aot = 32 + aac_bits_u(&b, 6);
-    if (aac_bits_u(&b, 4) == 15) /* samplingFrequencyIndex */
-        (void)aac_bits_u(&b, 24);
-    (void)aac_bits_u(&b, 4); /* channelConfiguration */
+        aot = 32 + nvr_bitreader_u(&b, 6);
+    if (nvr_bitreader_u(&b, 4) == 15) /* samplingFrequencyIndex */
+        (void)nvr_bitreader_u(&b, 24);
+    (void)nvr_bitreader_u(&b, 4); /* channelConfiguration */
     switch (aot) {
     case 1:
     case 2:
@@ -110,7 +89,7 @@ static int64_t aac_frame_samples(const uint8_t *asc, size_t len)
     case 21:
     case 22:
     case 23:
-        flag = aac_bits_u(&b, 1); /* GASpecificConfig frameLengthFlag */
+        flag = nvr_bitreader_u(&b, 1); /* GASpecificConfig frameLengthFlag */
         if (!b.overrun && flag)
             return 960;
         break;
@@ -234,20 +213,22 @@ static int aac_push_bare(struct aac_depack *st, const struct rtp_hdr *pkt,
 
 /* One AU header (3.3.6 order: size, index, CTS, DTS, RAP, stream state).
  * Returns the AU size (constantSize when not sent) and the index field. */
-static void aac_read_header(const struct aac_depack *st, struct aac_bits *b,
-                            int first, size_t *size, uint32_t *index)
+static void aac_read_header(const struct aac_depack *st,
+                            struct nvr_bitreader *b, int first, size_t *size,
+                            uint32_t *index)
 {
-    *size = st->size_length ? aac_bits_u(b, st->size_length)
+    *size = st->size_length ? nvr_bitreader_u(b, st->size_length)
                             : (size_t)st->constant_size;
-    *index = aac_bits_u(b, first ? st->index_length : st->index_delta_length);
-    if (st->cts_delta_length && aac_bits_u(b, 1))
-        (void)aac_bits_u(b, st->cts_delta_length);
-    if (st->dts_delta_length && aac_bits_u(b, 1))
-        (void)aac_bits_u(b, st->dts_delta_length);
+    *index =
+        nvr_bitreader_u(b, first ? st->index_length : st->index_delta_length);
+    if (st->cts_delta_length && nvr_bitreader_u(b, 1))
+        (void)nvr_bitreader_u(b, st->cts_delta_length);
+    if (st->dts_delta_length && nvr_bitreader_u(b, 1))
+        (void)nvr_bitreader_u(b, st->dts_delta_length);
     if (st->rai)
-        (void)aac_bits_u(b, 1);
+        (void)nvr_bitreader_u(b, 1);
     if (st->stream_state)
-        (void)aac_bits_u(b, st->stream_state);
+        (void)nvr_bitreader_u(b, st->stream_state);
 }
 
 static int aac_push(void *opaque, const struct rtp_hdr *pkt, int64_t ts_ext,
@@ -256,7 +237,7 @@ static int aac_push(void *opaque, const struct rtp_hdr *pkt, int64_t ts_ext,
     struct aac_depack *st = opaque;
     const uint8_t *p = pkt->payload;
     size_t len = pkt->payload_len, hdr_bits, off;
-    struct aac_bits b;
+    struct nvr_bitreader b;
     int64_t serial = 0;
     int n_headers = 0;
 
@@ -292,11 +273,11 @@ static int aac_push(void *opaque, const struct rtp_hdr *pkt, int64_t ts_ext,
     off = 2 + (hdr_bits + 7) / 8;
     if (hdr_bits == 0 || off > len)
         goto bad;
-    b = (struct aac_bits){p + 2, hdr_bits, 0, 0};
+    b = (struct nvr_bitreader){p + 2, hdr_bits, 0, 0};
     if (st->aux_length) {
         /* 3.2.2: the auxiliary section's own size field, in bits. */
-        struct aac_bits ab = {p + off, 8 * (len - off), 0, 0};
-        size_t aux_bits = aac_bits_u(&ab, st->aux_length);
+        struct nvr_bitreader ab = {p + off, 8 * (len - off), 0, 0};
+        size_t aux_bits = nvr_bitreader_u(&ab, st->aux_length);
 
         if (ab.overrun || (aux_bits + st->aux_length + 7) / 8 > len - off)
             goto bad;

@@ -13,115 +13,44 @@
 #include <errno.h>
 #include <string.h>
 
+#include "nvr/base/bitreader.h"
+
 #define H265_NAL_SPS        33
 #define H265_MAX_SUB_LAYERS 7
 
-struct h265_sps_bits {
-    const uint8_t *buf;
-    size_t len_bits;
-    size_t pos;
-    int overrun; /* set once a read went past the end */
-};
-
-static unsigned h265_sps_u1(struct h265_sps_bits *b)
-{
-    unsigned bit;
-
-    if (b->pos >= b->len_bits) {
-        b->overrun = 1;
-        return 0;
-    }
-    bit = (b->buf[b->pos >> 3] >> (7 - (b->pos & 7))) & 1u;
-    b->pos++;
-    return bit;
-}
-
-static uint32_t h265_sps_u(struct h265_sps_bits *b, int n)
-{
-    uint32_t v = 0;
-
-    for (int i = 0; i < n; i++)
-        v = (v << 1) | h265_sps_u1(b);
-    return v;
-}
-
-static void h265_sps_skip(struct h265_sps_bits *b, size_t n)
-{
-    if (n > b->len_bits - b->pos || b->pos > b->len_bits) {
-        b->pos = b->len_bits;
-        b->overrun = 1;
-        return;
-    }
-    b->pos += n;
-}
-
-/* ue(v), 9.2. Codes longer than 32 bits are not valid in an SPS; they
- * mark the reader overrun so the caller fails. */
-static uint32_t h265_sps_ue(struct h265_sps_bits *b)
-{
-    int zeros = 0;
-
-    while (h265_sps_u1(b) == 0) {
-        if (b->overrun || ++zeros > 31) {
-            b->overrun = 1;
-            return 0;
-        }
-    }
-    return ((1u << zeros) - 1u) + h265_sps_u(b, zeros);
-}
-
-/* Copies the RBSP out of the NAL payload, dropping each 0x03 that follows
- * two zero bytes (7.4.2). Returns the RBSP length. */
-static size_t h265_sps_unescape(const uint8_t *src, size_t len, uint8_t *dst,
-                                size_t cap)
-{
-    size_t n = 0;
-    int zeros = 0;
-
-    for (size_t i = 0; i < len && n < cap; i++) {
-        if (zeros >= 2 && src[i] == 3) {
-            zeros = 0;
-            continue;
-        }
-        zeros = src[i] == 0 ? zeros + 1 : 0;
-        dst[n++] = src[i];
-    }
-    return n;
-}
-
 /* profile_tier_level(1, max_sub_layers_minus1), 7.3.3. */
-static void h265_sps_ptl(struct h265_sps_bits *b,
+static void h265_sps_ptl(struct nvr_bitreader *b,
                          unsigned max_sub_layers_minus1,
                          struct h265_sps_info *info)
 {
     unsigned profile_present[H265_MAX_SUB_LAYERS],
         level_present[H265_MAX_SUB_LAYERS];
 
-    (void)h265_sps_u(b, 3); /* general_profile_space, general_tier_flag */
-    info->profile_idc = (int)h265_sps_u(b, 5);
-    h265_sps_skip(b, 32); /* general_profile_compatibility_flag[32] */
-    h265_sps_skip(b, 48); /* source and constraint flags */
-    info->level_idc = (int)h265_sps_u(b, 8);
+    (void)nvr_bitreader_u(b, 3); /* general_profile_space, general_tier_flag */
+    info->profile_idc = (int)nvr_bitreader_u(b, 5);
+    nvr_bitreader_skip(b, 32); /* general_profile_compatibility_flag[32] */
+    nvr_bitreader_skip(b, 48); /* source and constraint flags */
+    info->level_idc = (int)nvr_bitreader_u(b, 8);
     for (unsigned i = 0; i < max_sub_layers_minus1; i++) {
-        profile_present[i] = h265_sps_u1(b);
-        level_present[i] = h265_sps_u1(b);
+        profile_present[i] = nvr_bitreader_u1(b);
+        level_present[i] = nvr_bitreader_u1(b);
     }
     if (max_sub_layers_minus1 > 0) {
         for (unsigned i = max_sub_layers_minus1; i < 8; i++)
-            h265_sps_skip(b, 2); /* reserved_zero_2bits */
+            nvr_bitreader_skip(b, 2); /* reserved_zero_2bits */
     }
     for (unsigned i = 0; i < max_sub_layers_minus1; i++) {
         if (profile_present[i])
-            h265_sps_skip(b, 88);
+            nvr_bitreader_skip(b, 88);
         if (level_present[i])
-            h265_sps_skip(b, 8);
+            nvr_bitreader_skip(b, 8);
     }
 }
 
 int h265_sps_parse(const uint8_t *nal, size_t len, struct h265_sps_info *out)
 {
     uint8_t rbsp[H265_SPS_MAX_BYTES];
-    struct h265_sps_bits b = {0};
+    struct nvr_bitreader b = {0};
     struct h265_sps_info info = {0};
     unsigned max_sub_layers_minus1;
     uint32_t w, h, crop[4] = {0, 0, 0, 0};
@@ -132,34 +61,34 @@ int h265_sps_parse(const uint8_t *nal, size_t len, struct h265_sps_info *out)
         (nal[0] & 0x80u))
         return -EBADMSG;
     b.buf = rbsp;
-    b.len_bits = 8 * h265_sps_unescape(nal + 2, len - 2, rbsp, sizeof(rbsp));
+    b.len_bits = 8 * nvr_rbsp_unescape(nal + 2, len - 2, rbsp, sizeof(rbsp));
 
-    (void)h265_sps_u(&b, 4); /* sps_video_parameter_set_id */
-    max_sub_layers_minus1 = h265_sps_u(&b, 3);
+    (void)nvr_bitreader_u(&b, 4); /* sps_video_parameter_set_id */
+    max_sub_layers_minus1 = nvr_bitreader_u(&b, 3);
     if (max_sub_layers_minus1 >= H265_MAX_SUB_LAYERS)
         return -EBADMSG;
-    (void)h265_sps_u1(&b); /* sps_temporal_id_nesting_flag */
+    (void)nvr_bitreader_u1(&b); /* sps_temporal_id_nesting_flag */
     h265_sps_ptl(&b, max_sub_layers_minus1, &info);
-    info.sps_id = h265_sps_ue(&b);
+    info.sps_id = nvr_bitreader_ue(&b);
     if (info.sps_id > 15)
         return -EBADMSG;
-    info.chroma_format_idc = (int)h265_sps_ue(&b);
+    info.chroma_format_idc = (int)nvr_bitreader_ue(&b);
     if (info.chroma_format_idc > 3)
         return -EBADMSG;
-    if (info.chroma_format_idc == 3 && h265_sps_u1(&b)) {
+    if (info.chroma_format_idc == 3 && nvr_bitreader_u1(&b)) {
         /* separate_colour_plane_flag: ChromaArrayType 0, units of 1. */
     } else if (info.chroma_format_idc == 1) {
         sub_w = sub_h = 2;
     } else if (info.chroma_format_idc == 2) {
         sub_w = 2;
     }
-    w = h265_sps_ue(&b); /* pic_width_in_luma_samples */
-    h = h265_sps_ue(&b); /* pic_height_in_luma_samples */
+    w = nvr_bitreader_ue(&b); /* pic_width_in_luma_samples */
+    h = nvr_bitreader_ue(&b); /* pic_height_in_luma_samples */
     if (w == 0 || h == 0 || w > H265_SPS_MAX_DIM || h > H265_SPS_MAX_DIM)
         return -EBADMSG;
-    if (h265_sps_u1(&b)) { /* conformance_window_flag */
+    if (nvr_bitreader_u1(&b)) { /* conformance_window_flag */
         for (int i = 0; i < 4; i++) {
-            crop[i] = h265_sps_ue(&b);
+            crop[i] = nvr_bitreader_ue(&b);
             if (crop[i] > H265_SPS_MAX_DIM)
                 return -EBADMSG;
         }

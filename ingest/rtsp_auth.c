@@ -22,6 +22,8 @@
 #include <libavutil/md5.h>
 #include <libavutil/random_seed.h>
 
+#include "nvr/base/hex.h"
+
 /* Bounds of the strings hashed for Digest: HA1 = user:realm:pass and
  * HA2 = method:uri. Longer credentials or URIs are refused (-EMSGSIZE). */
 #define RTSP_AUTH_MAX_HA1_INPUT   768
@@ -305,8 +307,7 @@ static int md5_hex(const char *const *parts, size_t n_parts, size_t cap,
     if (o.overflow)
         return -EMSGSIZE;
     av_md5_sum(d, (const uint8_t *)in, o.len);
-    for (size_t i = 0; i < 16; i++)
-        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    nvr_hex_encode(d, sizeof(d), hex);
     return 0;
 }
 

@@ -28,6 +28,7 @@
 #include "nvr/base/clock.h"
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
+#include "nvr/base/wipe.h"
 
 struct sess_write {
     uv_write_t req;
@@ -91,6 +92,8 @@ static void sess_closed_one(struct rtsp_session *s)
         s->tracks[i].ops->destroy(s->tracks[i].depack);
     ev = s->ev;
     user = s->user_data;
+    nvr_wipe(s->pass, sizeof(s->pass));
+    nvr_wipe(&s->auth, sizeof(s->auth));
     free(s);
     if (ev->on_closed)
         ev->on_closed(user);

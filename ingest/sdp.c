@@ -27,6 +27,8 @@
 
 #include <libavutil/base64.h>
 
+#include "nvr/base/hex.h"
+
 /* The longest base64 parameter set accepted; an SPS is tens of bytes. */
 #define SDP_MAX_SPROP_B64 1024
 
@@ -346,20 +348,8 @@ static void parse_config(struct sdp_track *t, struct span v)
     t->config_len = 0;
     if (!v.p || v.n == 0 || (v.n & 1) || n > sizeof(t->config))
         return;
-    for (size_t i = 0; i < v.n; i++) {
-        int c = lower((unsigned char)v.p[i]), d;
-
-        if (c >= '0' && c <= '9')
-            d = c - '0';
-        else if (c >= 'a' && c <= 'f')
-            d = c - 'a' + 10;
-        else
-            return;
-        if (i & 1)
-            t->config[i / 2] = (uint8_t)(t->config[i / 2] | d);
-        else
-            t->config[i / 2] = (uint8_t)(d << 4);
-    }
+    if (nvr_hex_decode(v.p, n, t->config) < 0)
+        return;
     t->config_len = n;
 }
 

@@ -18,7 +18,7 @@
 #include "nvr/base/compiler.h"
 #include "nvr/base/log.h"
 #include "nvr/cmd.h"
-#include "nvr/timefmt.h"
+#include "nvr/base/timefmt.h"
 
 struct nvr_command {
     const char *name;

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "nvr/check.h"
-#include "nvr/json.h"
+#include "nvr/base/json.h"
 
 #define CHECK_CONFIG_ERR_MAX 16384 /* bytes of config load messages */
 

@@ -27,7 +27,7 @@
 #include "nvr/base/clock.h"
 #include "nvr/base/err.h"
 #include "nvr/daemon.h"
-#include "nvr/timefmt.h"
+#include "nvr/base/timefmt.h"
 #include "storage/catalog.h"
 #include "ui-tui/tui.h"
 
@@ -249,11 +249,8 @@ static void demo_tick(void *user, const struct nvr_daemon_cam_view *cams, int n)
         char last[16] = "-";
 
         if (cams[i].last_frame_us > 0) {
-            time_t t = (time_t)(cams[i].last_frame_us / 1000000);
-            struct tm tm;
-
-            localtime_r(&t, &tm);
-            strftime(last, sizeof(last), "%H:%M:%S", &tm);
+            nvr_time_format_local_strf(cams[i].last_frame_us, "%H:%M:%S", last,
+                                       sizeof(last));
         }
         printf("\033[2K %-10s %-11s %-9s %8llu %8llu %9lld %.40s\n",
                cams[i].name, cams[i].state, last,

@@ -19,7 +19,8 @@
 #include "ingest/sdp.h"
 #include "nvr/base/err.h"
 #include "nvr/base/redact.h"
-#include "nvr/json.h"
+#include "nvr/base/wipe.h"
+#include "nvr/base/json.h"
 
 #define PROBE_TIMEOUT_MS 15000
 
@@ -202,6 +203,6 @@ int cmd_probe_main(int argc, char **argv)
     }
     uv_run(&loop, UV_RUN_DEFAULT);
     (void)uv_loop_close(&loop);
-    explicit_bzero(password, sizeof(password));
+    nvr_wipe(password, sizeof(password));
     return ctx.done ? ctx.rc : NVR_EXIT_FAILURE;
 }

@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "nvr/base/err.h"
-#include "nvr/json.h"
-#include "nvr/timefmt.h"
+#include "nvr/base/json.h"
+#include "nvr/base/timefmt.h"
 #include "storage/catalog.h"
 
 /* Consecutive segments further apart than this are a gap. Within one camera

@@ -20,9 +20,9 @@
 #include <unistd.h>
 
 #include "nvr/base/err.h"
-#include "nvr/json.h"
+#include "nvr/base/json.h"
 #include "nvr/retention_job.h"
-#include "nvr/timefmt.h"
+#include "nvr/base/timefmt.h"
 #include "storage/catalog.h"
 #include "storage/retention.h"
 

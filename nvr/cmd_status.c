@@ -16,9 +16,9 @@
 #include "nvr/base/clock.h"
 #include "nvr/base/err.h"
 #include "nvr/daemon.h"
-#include "nvr/json.h"
+#include "nvr/base/json.h"
 #include "nvr/sandbox.h"
-#include "nvr/timefmt.h"
+#include "nvr/base/timefmt.h"
 #include "storage/catalog.h"
 
 /* A status row older than this means the recorder is not running. */

@@ -25,7 +25,7 @@
 
 #include "nvr/base/err.h"
 #include "nvr/cmd_verify.h"
-#include "nvr/json.h"
+#include "nvr/base/json.h"
 #include "storage/audit.h"
 #include "storage/catalog.h"
 #include "storage/export.h"

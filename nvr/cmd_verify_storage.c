@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "nvr/base/err.h"
-#include "nvr/json.h"
-#include "nvr/timefmt.h"
+#include "nvr/base/json.h"
+#include "nvr/base/timefmt.h"
 #include "storage/audit.h"
 #include "storage/catalog.h"
 #include "storage/verify.h"

@@ -29,6 +29,8 @@
 
 #include <ini.h>
 
+#include "nvr/base/wipe.h"
+
 #define CONFIG_MAX_BYTES           1048576 /* bytes of the whole file */
 #define CONFIG_MAX_PASS_READ       4096    /* bytes read of a password_file */
 #define CONFIG_MAX_ECHO            64      /* bytes of a value quoted back */
@@ -849,7 +851,7 @@ void nvr_config_free(struct nvr_config *cfg)
     if (!cfg)
         return;
     for (int i = 0; i < cfg->n_cameras; i++)
-        memset(cfg->cameras[i].password, 0, sizeof(cfg->cameras[i].password));
+        nvr_wipe(cfg->cameras[i].password, sizeof(cfg->cameras[i].password));
     free(cfg->cameras);
     free(cfg);
 }

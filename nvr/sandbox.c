@@ -43,8 +43,8 @@
 #include "nvr/base/clock.h"
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
-#include "nvr/json.h"
-#include "nvr/timefmt.h"
+#include "nvr/base/json.h"
+#include "nvr/base/timefmt.h"
 
 #ifdef NVR_TEST_HOOKS
 #include <arpa/inet.h>

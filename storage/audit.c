@@ -31,20 +31,19 @@
 #include "storage/audit.h"
 
 #include <errno.h>
-#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <libavutil/mem.h>
-#include <libavutil/sha.h>
 #include <sqlite3.h>
 
 #include "nvr/base/clock.h"
 #include "nvr/base/log.h"
 #include "nvr/base/thread.h"
+#include "nvr/base/user.h"
+#include "storage/sha256.h"
 #include "storage/storage_int.h"
 
 #define AUDIT_HASH_HEX 64
@@ -71,7 +70,7 @@ static int audit_sqlite_err(sqlite3 *db, int rc, const char *what)
     }
 }
 
-static void sha_int(struct AVSHA *sha, int64_t v)
+static void sha_int(struct nvr_sha256 *sha, int64_t v)
 {
     uint8_t b[8];
     uint64_t u = (uint64_t)v;
@@ -80,29 +79,27 @@ static void sha_int(struct AVSHA *sha, int64_t v)
         b[i] = (uint8_t)(u & 0xff);
         u >>= 8;
     }
-    av_sha_update(sha, b, sizeof(b));
+    nvr_sha256_update(sha, b, sizeof(b));
 }
 
-static void sha_text(struct AVSHA *sha, const char *s)
+static void sha_text(struct nvr_sha256 *sha, const char *s)
 {
     size_t n = strlen(s);
     uint8_t b[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
                     (uint8_t)n};
 
-    av_sha_update(sha, b, sizeof(b));
-    av_sha_update(sha, (const uint8_t *)s, n);
+    nvr_sha256_update(sha, b, sizeof(b));
+    nvr_sha256_update(sha, s, n);
 }
 
 /* Computes the hash of e (its fields and prev_hash) into out[65]. */
 int audit_entry_hash(const struct audit_entry *e, char out[65])
 {
-    struct AVSHA *sha = av_sha_alloc();
-    uint8_t d[32];
-    static const char hex[] = "0123456789abcdef";
+    struct nvr_sha256 *sha = nvr_sha256_new();
+    int err;
 
     if (!sha)
         return -ENOMEM;
-    av_sha_init(sha, 256);
     sha_int(sha, e->id);
     sha_int(sha, e->time_us);
     sha_text(sha, e->user);
@@ -113,14 +110,9 @@ int audit_entry_hash(const struct audit_entry *e, char out[65])
     sha_int(sha, e->to_us);
     sha_text(sha, e->detail);
     sha_text(sha, e->prev_hash);
-    av_sha_final(sha, d);
-    av_free(sha);
-    for (int i = 0; i < 32; i++) {
-        out[(size_t)2 * i] = hex[d[i] >> 4];
-        out[(size_t)2 * i + 1] = hex[d[i] & 15];
-    }
-    out[64] = '\0';
-    return 0;
+    err = nvr_sha256_final_hex(sha, out);
+    nvr_sha256_free(sha);
+    return err;
 }
 
 static void copy_col(sqlite3_stmt *st, int col, char *out, size_t size)
@@ -176,15 +168,10 @@ static bool audit_row_oversized(sqlite3_stmt *st)
 static void audit_fill_identity(struct audit_entry *e)
 {
     if (!e->user[0]) {
-        struct passwd pw, *res = NULL;
-        char buf[1024];
         const char *sudo = getenv("SUDO_USER");
         uid_t uid = geteuid();
 
-        if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res)
-            snprintf(e->user, sizeof(e->user), "%s", res->pw_name);
-        else
-            snprintf(e->user, sizeof(e->user), "uid %u", (unsigned)uid);
+        (void)nvr_user_name(uid, e->user, sizeof(e->user)); /* or "uid N" */
         /* Whoever ran sudo is the person acting; keep both names. */
         if (uid == 0 && sudo && sudo[0] && strcmp(sudo, "root") != 0) {
             char who[sizeof(e->user)];

@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,24 +27,10 @@
 #include "nvr/base/clock.h"
 #include "nvr/base/log.h"
 #include "nvr/base/thread.h"
+#include "nvr/base/user.h"
 #include "storage/audit.h"
 #include "storage/catalog.h"
 #include "storage/storage_int.h"
-
-#define HOLDS_PWBUF_BYTES 4096
-
-void holds__os_user(char *out, size_t size)
-{
-    char buf[HOLDS_PWBUF_BYTES];
-    struct passwd pw, *res = NULL;
-
-    if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &res) == 0 && res &&
-        res->pw_name) {
-        snprintf(out, size, "%s", res->pw_name);
-        return;
-    }
-    snprintf(out, size, "uid %u", (unsigned)geteuid());
-}
 
 /* Appends src to dst[size] as the inside of a JSON string, cutting at a
  * character boundary when full. */
@@ -144,7 +129,8 @@ int holds_add(struct catalog *cat, struct hold *h)
     if (err < 0)
         return err;
     if (h->created_by[0] == '\0')
-        holds__os_user(h->created_by, sizeof(h->created_by));
+        (void)nvr_user_name(geteuid(), h->created_by, /* or "uid N" */
+                            sizeof(h->created_by));
     if (h->created_us == 0)
         h->created_us = nvr_clock_wall_us();
     h->released_us = 0;
@@ -270,7 +256,7 @@ int holds_release(struct catalog *cat, int64_t id, const char *user)
     if (user && *user)
         snprintf(who, sizeof(who), "%s", user);
     else
-        holds__os_user(who, sizeof(who));
+        (void)nvr_user_name(geteuid(), who, sizeof(who)); /* or "uid N" */
     err = holds_set_released(cat, id, nvr_clock_wall_us(), who);
     if (err < 0)
         return err;

@@ -54,6 +54,7 @@
 
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
+#include "nvr/base/timefmt.h"
 #include "storage/catalog.h"
 #include "storage/sha256.h"
 #include "storage/fsops.h"
@@ -898,12 +899,8 @@ static int recovery_newest_date(struct catalog *cat, const char *camera,
     sqlite3_bind_int64(st, 1, id);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER) {
-        time_t t = (time_t)(sqlite3_column_int64(st, 0) / 1000000);
-        struct tm tm;
-
-        if (gmtime_r(&t, &tm))
-            snprintf(out, RECOVERY_DATE_SIZE, "%04d-%02d-%02d",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+        nvr_time_format_utc_date(sqlite3_column_int64(st, 0), out,
+                                 RECOVERY_DATE_SIZE);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE

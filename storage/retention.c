@@ -37,6 +37,7 @@
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
 #include "nvr/base/thread.h"
+#include "nvr/base/timefmt.h"
 #include "storage/audit.h"
 #include "storage/catalog.h"
 #include "storage/fsops.h"
@@ -183,14 +184,12 @@ static void ret_rmdir_old(const char *dir, int64_t now_us)
 {
     const char *base = strrchr(dir, '/');
     char limit[32], parent[RETENTION_MAX_PATH];
-    time_t t = (time_t)(now_us / 1000000) -
-               (time_t)RETENTION_RMDIR_MIN_AGE_DAYS * 86400;
-    struct tm tm;
 
-    if (!base || strlen(base + 1) != 10 || !gmtime_r(&t, &tm))
+    if (!base || strlen(base + 1) != 10)
         return;
-    snprintf(limit, sizeof(limit), "%04d-%02d-%02d", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday);
+    nvr_time_format_utc_date(now_us - (int64_t)RETENTION_RMDIR_MIN_AGE_DAYS *
+                                          86400 * 1000000,
+                             limit, sizeof(limit));
     if (strcmp(base + 1, limit) >= 0 || rmdir(dir) != 0)
         return;
     snprintf(parent, sizeof(parent), "%.*s", (int)(base - dir), dir);

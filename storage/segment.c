@@ -33,6 +33,7 @@
 #include <libavutil/mathematics.h>
 #include <libavutil/mem.h>
 
+#include "nvr/base/timefmt.h"
 #include "storage/frag.h"
 #include "storage/fsops.h"
 #include "storage/sha256.h"
@@ -435,8 +436,6 @@ static int seg_setup_muxer(struct segment *seg)
     AVCodecParameters *par;
     uint8_t *iobuf;
     char iso[96];
-    struct tm tm;
-    time_t secs = (time_t)(seg->wall_us / 1000000);
     int r;
 
     r = avformat_alloc_output_context2(
@@ -479,10 +478,7 @@ static int seg_setup_muxer(struct segment *seg)
             return r;
     }
 
-    gmtime_r(&secs, &tm);
-    snprintf(iso, sizeof(iso), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, (int)(seg->wall_us % 1000000));
+    nvr_time_format_utc_us(seg->wall_us, iso, sizeof(iso));
     if (av_dict_set(&seg->fmt->metadata, "creation_time", iso, 0) < 0)
         return -ENOMEM;
 

@@ -11,6 +11,8 @@
 
 #include <openssl/evp.h>
 
+#include "nvr/base/hex.h"
+
 struct nvr_sha256 {
     EVP_MD_CTX *md;
 };
@@ -65,8 +67,7 @@ int nvr_sha256_final_hex(struct nvr_sha256 *s, char hex[65])
         hex[0] = '\0';
         return -EIO;
     }
-    for (unsigned int i = 0; i < n; i++)
-        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    nvr_hex_encode(d, n, hex);
     return 0;
 }
 

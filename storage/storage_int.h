@@ -67,10 +67,6 @@ NVR_NODISCARD int recovery__repair_file(const char *path,
                                         struct recovery__probe *out,
                                         int *repaired);
 
-/* The OS user running this process ("uid N" if it has no name), for
- * hold and audit records. */
-void holds__os_user(char *out, size_t size);
-
 /*
  * Completes the deletion of segments already marked DELETING and
  * committed: unlinks each file (a file already gone is fine), fsyncs each

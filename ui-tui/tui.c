@@ -23,6 +23,7 @@
 
 #include <curses.h>
 
+#include "nvr/base/timefmt.h"
 #include "nvr/base/clock.h"
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
@@ -145,45 +146,6 @@ static void signals_restore(const struct saved_signals *s)
 
 /* ---- time helpers --------------------------------------------------- */
 
-/* The formats are the caller's literals; strftime cannot check them here. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-char *tui__fmt_local(int64_t us, const char *strf, char *out, size_t size)
-{
-    time_t s = (time_t)(us >= 0 ? us / 1000000 : (us - 999999) / 1000000);
-    struct tm tm;
-
-    if (!localtime_r(&s, &tm) || strftime(out, size, strf, &tm) == 0)
-        snprintf(out, size, "?");
-    return out;
-}
-#pragma GCC diagnostic pop
-
-int64_t tui__day_start(int64_t t_us)
-{
-    time_t s = (time_t)(t_us / 1000000);
-    struct tm tm;
-
-    localtime_r(&s, &tm);
-    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-    tm.tm_isdst = -1;
-    return (int64_t)mktime(&tm) * 1000000;
-}
-
-int64_t tui__day_shift(int64_t day_start_us, int days)
-{
-    time_t s = (time_t)(day_start_us / 1000000);
-    struct tm tm;
-
-    /* Through mktime so that 23 and 25 hour days (GMT/BST) come out at
-     * midnight. */
-    localtime_r(&s, &tm);
-    tm.tm_mday += days;
-    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-    tm.tm_isdst = -1;
-    return (int64_t)mktime(&tm) * 1000000;
-}
-
 /* "HH:MM[:SS]" on the day of ref, "YYYY-MM-DD", or "YYYY-MM-DD[ T]HH:MM[:SS]",
  * all local time. */
 int tui__parse_time(const char *s, int64_t ref_us, int64_t *out)
@@ -262,14 +224,15 @@ void tui__window(const struct tui *t, int64_t *from, int64_t *to)
     int64_t span = tui_zooms_us[t->zoom_idx];
 
     if (t->zoom_idx == 0) {
-        *from = tui__day_start(t->cursor_us);
-        *to = tui__day_shift(*from, 1);
+        *from = nvr_time_local_day_start(t->cursor_us);
+        *to = nvr_time_local_day_shift(*from, 1);
         return;
     }
     /* Zoomed: a window of the same span that pages with the cursor, so the
      * scale does not slide under the operator's eyes every frame. */
-    *from = tui__day_start(t->cursor_us) +
-            (t->cursor_us - tui__day_start(t->cursor_us)) / span * span;
+    *from =
+        nvr_time_local_day_start(t->cursor_us) +
+        (t->cursor_us - nvr_time_local_day_start(t->cursor_us)) / span * span;
     if (t->cursor_us - *from < span / 8 && t->cursor_us > span)
         *from -= span / 2;
     else if (*from + span - t->cursor_us < span / 8)
@@ -369,8 +332,8 @@ static void reload(struct tui *t)
     c = &t->cams[t->sel];
     tui__window(t, &from, &to);
     {
-        int64_t ds = tui__day_start(t->cursor_us);
-        int64_t de = tui__day_shift(ds, 1);
+        int64_t ds = nvr_time_local_day_start(t->cursor_us);
+        int64_t de = nvr_time_local_day_shift(ds, 1);
 
         t->spans_from = from < ds ? from : ds;
         t->spans_to = to > de ? to : de;
@@ -423,12 +386,12 @@ static void seek_all(struct tui *t)
 
 static void set_cursor(struct tui *t, int64_t us)
 {
-    int64_t old_day = tui__day_start(t->cursor_us);
+    int64_t old_day = nvr_time_local_day_start(t->cursor_us);
 
     t->cursor_us = us;
     t->play_mono_us = nvr_clock_mono_us();
     seek_all(t);
-    if (tui__day_start(us) != old_day || us < t->spans_from ||
+    if (nvr_time_local_day_start(us) != old_day || us < t->spans_from ||
         us >= t->spans_to)
         reload(t);
 }
@@ -521,7 +484,8 @@ static void advance_clock(struct tui *t)
         }
     }
     if (t->cursor_us < t->spans_from || t->cursor_us >= t->spans_to ||
-        tui__day_start(t->cursor_us) != tui__day_start(t->spans_from))
+        nvr_time_local_day_start(t->cursor_us) !=
+            nvr_time_local_day_start(t->spans_from))
         reload(t);
 }
 
@@ -696,8 +660,8 @@ static void key(struct tui *t, int ch)
     case '[':
     case ']':
         leave_live(t);
-        ds = tui__day_start(t->cursor_us);
-        set_cursor(t, tui__day_shift(ds, ch == '[' ? -1 : 1) +
+        ds = nvr_time_local_day_start(t->cursor_us);
+        set_cursor(t, nvr_time_local_day_shift(ds, ch == '[' ? -1 : 1) +
                           (t->cursor_us - ds));
         break;
     case ',':

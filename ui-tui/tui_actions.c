@@ -16,6 +16,7 @@
 
 #include <curses.h>
 
+#include "nvr/base/timefmt.h"
 #include "nvr/base/err.h"
 #include "storage/audit.h"
 #include "storage/export.h"
@@ -104,7 +105,8 @@ void tui__export(struct tui *t, const char *reason)
     }
     if (tui__open_writer(t) < 0)
         return;
-    tui__fmt_local(t->mark_in, "%Y%m%d-%H%M%S", stamp, sizeof(stamp));
+    nvr_time_format_local_strf(t->mark_in, "%Y%m%d-%H%M%S", stamp,
+                               sizeof(stamp));
     memset(&req, 0, sizeof(req));
     memset(&res, 0, sizeof(res));
     req.storage_dir = t->opts->storage_dir;
@@ -152,9 +154,10 @@ void tui__hold(struct tui *t, const char *reason)
         tui__message(t, "hold failed: %s", nvr_strerror(r));
         return;
     }
-    tui__message(t, "hold #%lld placed on %s %s-%s", (long long)h.id, h.camera,
-                 tui__fmt_local(h.from_us, "%H:%M:%S", a, sizeof(a)),
-                 tui__fmt_local(h.to_us, "%H:%M:%S", b, sizeof(b)));
+    tui__message(
+        t, "hold #%lld placed on %s %s-%s", (long long)h.id, h.camera,
+        nvr_time_format_local_strf(h.from_us, "%H:%M:%S", a, sizeof(a)),
+        nvr_time_format_local_strf(h.to_us, "%H:%M:%S", b, sizeof(b)));
     t->refresh_mono_us = 0;
 }
 

@@ -14,6 +14,7 @@
 
 #include <curses.h>
 
+#include "nvr/base/timefmt.h"
 #include "nvr/base/clock.h"
 #include "ui-tui/tui_int.h"
 
@@ -122,7 +123,8 @@ static void draw_title(struct tui *t, int64_t now)
     char buf[512], clock[64];
     int n;
 
-    tui__fmt_local(now, "%a %d %b %H:%M:%S %Z", clock, sizeof(clock));
+    nvr_time_format_local_strf(now, "%a %d %b %H:%M:%S %Z", clock,
+                               sizeof(clock));
     snprintf(buf, sizeof(buf), " nvr tui  %s", t->opts->storage_dir);
     attron(A_BOLD);
     put(0, 0, t->lay.cols, buf);
@@ -155,12 +157,13 @@ static void draw_details(struct tui *t, int y, int y_end, int64_t now)
         snprintf(buf, sizeof(buf), "auth failed: check password");
     else if (c->has_st && c->st.last_frame_us > 0)
         snprintf(buf, sizeof(buf), "offline since %s",
-                 tui__fmt_local(c->st.last_frame_us,
-                                tui__day_start(c->st.last_frame_us) ==
-                                        tui__day_start(now)
-                                    ? "%H:%M:%S"
-                                    : "%d %b %H:%M",
-                                tm, sizeof(tm)));
+                 nvr_time_format_local_strf(
+                     c->st.last_frame_us,
+                     nvr_time_local_day_start(c->st.last_frame_us) ==
+                             nvr_time_local_day_start(now)
+                         ? "%H:%M:%S"
+                         : "%d %b %H:%M",
+                     tm, sizeof(tm)));
     else
         snprintf(buf, sizeof(buf), "%s",
                  strcmp(st, "stopped") == 0 ? "recorder not running" : st);
@@ -261,7 +264,7 @@ static void draw_tile(struct tui *t, struct tui_tile *tile, int y, int x, int h,
     for (int i = 0; i < h; i++)
         mvhline(y + i, x, ' ', w);
     if (ft > 0)
-        tui__fmt_local(ft, "%H:%M:%S", tm, sizeof(tm));
+        nvr_time_format_local_strf(ft, "%H:%M:%S", tm, sizeof(tm));
     else
         snprintf(tm, sizeof(tm), "--:--:--");
     snprintf(label, sizeof(label), " %s  %s%s", c->name, tm,
@@ -365,9 +368,9 @@ static void draw_timeline(struct tui *t, int64_t now)
     if (width > TUI_TL_MAX_COLS)
         width = TUI_TL_MAX_COLS;
     tui__window(t, &from, &to);
-    tui__fmt_local(t->cursor_us, "%a %d %b %Y", day, sizeof(day));
-    tui__fmt_local(from, "%H:%M:%S", a, sizeof(a));
-    tui__fmt_local(to - 1, "%H:%M:%S", b, sizeof(b));
+    nvr_time_format_local_strf(t->cursor_us, "%a %d %b %Y", day, sizeof(day));
+    nvr_time_format_local_strf(from, "%H:%M:%S", a, sizeof(a));
+    nvr_time_format_local_strf(to - 1, "%H:%M:%S", b, sizeof(b));
     snprintf(buf, sizeof(buf), " %s  %s  %s-%s  %s=rec %s=part %s=gap %s=held",
              name, day, a, b, t->utf8 ? "\u2588" : "#",
              t->utf8 ? "\u2592" : "+", t->utf8 ? "\u00b7" : ".",
@@ -380,14 +383,15 @@ static void draw_timeline(struct tui *t, int64_t now)
     mvhline(y + 1, 0, ' ', l->cols);
     label_w = to - from <= 600000000LL ? 8 : 5;
     step = tick_step(to - from, width, label_w);
-    ds = tui__day_start(from);
+    ds = nvr_time_local_day_start(from);
     for (int64_t k = ds + (from - ds + step - 1) / step * step; k < to;
          k += step) {
         int c = col_of(k, from, to, width);
 
         if (c < 0 || c + label_w > width)
             continue;
-        tui__fmt_local(k, label_w == 8 ? "%H:%M:%S" : "%H:%M", a, sizeof(a));
+        nvr_time_format_local_strf(k, label_w == 8 ? "%H:%M:%S" : "%H:%M", a,
+                                   sizeof(a));
         mvaddch(y + 1, 1 + c, '|');
         mvaddnstr(y + 1, 2 + c, a, label_w);
     }
@@ -459,7 +463,8 @@ static void draw_status(struct tui *t)
     char buf[512], cur[64], in[32] = "-", out[32] = "-";
     const char *state;
 
-    tui__fmt_local(t->cursor_us, "%Y-%m-%d %H:%M:%S %Z", cur, sizeof(cur));
+    nvr_time_format_local_strf(t->cursor_us, "%Y-%m-%d %H:%M:%S %Z", cur,
+                               sizeof(cur));
     if (t->live)
         state = "LIVE";
     else if (t->n_cams && t->spans_cam == t->sel &&
@@ -470,9 +475,9 @@ static void draw_status(struct tui *t)
     else
         state = "PAUSED";
     if (t->mark_in)
-        tui__fmt_local(t->mark_in, "%H:%M:%S", in, sizeof(in));
+        nvr_time_format_local_strf(t->mark_in, "%H:%M:%S", in, sizeof(in));
     if (t->mark_out)
-        tui__fmt_local(t->mark_out, "%H:%M:%S", out, sizeof(out));
+        nvr_time_format_local_strf(t->mark_out, "%H:%M:%S", out, sizeof(out));
     snprintf(buf, sizeof(buf), " %s | %s %s | %s | %s | in %s out %s | %s", cur,
              t->playing ? ">" : "||", speed_name(t->speed_idx), state,
              t->n_cams ? t->cams[t->sel].name : "-", in, out,
@@ -496,8 +501,8 @@ static void draw_keys(struct tui *t)
             break;
         case TUI_PROMPT_EXPORT:
         case TUI_PROMPT_HOLD:
-            tui__fmt_local(t->mark_in, "%H:%M:%S", a, sizeof(a));
-            tui__fmt_local(t->mark_out, "%H:%M:%S", b, sizeof(b));
+            nvr_time_format_local_strf(t->mark_in, "%H:%M:%S", a, sizeof(a));
+            nvr_time_format_local_strf(t->mark_out, "%H:%M:%S", b, sizeof(b));
             snprintf(buf, sizeof(buf),
                      "%s %s %s-%s, reason (Enter confirms, Esc cancels): %s_",
                      t->prompt == TUI_PROMPT_EXPORT ? "export" : "hold",

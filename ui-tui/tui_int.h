@@ -108,9 +108,6 @@ extern const int64_t tui_zooms_us[TUI_N_ZOOMS]; /* timeline window */
 /* tui.c */
 void tui__message(struct tui *t, const char *fmt, ...) NVR_PRINTF(2, 3);
 void tui__window(const struct tui *t, int64_t *from, int64_t *to);
-int64_t tui__day_start(int64_t t_us);
-int64_t tui__day_shift(int64_t day_start_us, int days);
-char *tui__fmt_local(int64_t us, const char *strf, char *out, size_t size);
 int tui__parse_time(const char *s, int64_t ref_us, int64_t *out);
 const char *tui__cam_state(const struct tui *t, const struct tui_cam *c,
                            int64_t now_us);

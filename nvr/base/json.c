@@ -7,13 +7,13 @@
  * camera name or path with stray Latin-1 bytes still yields parseable JSON.
  */
 #include "config.h"
-#include "nvr/json.h"
+#include "nvr/base/json.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "nvr/timefmt.h"
+#include "nvr/base/timefmt.h"
 
 void json_init(struct json_out *j, FILE *f)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Tests of nvr/timefmt.c: ISO 8601 in local time (Europe/London, so both
+ * Tests of nvr/base/timefmt.c: ISO 8601 in local time (Europe/London, so both
  * GMT and BST), explicit zones, fractions, rejects, and formatting.
  */
 #include "config.h"
@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "nvr/timefmt.h"
+#include "nvr/base/timefmt.h"
 
 #define S 1000000LL /* microseconds per second */
 
@@ -195,6 +195,39 @@ static void test_timefmt_format_local(void **state)
     assert_int_equal(parse_ok(buf), T_2026_11_27_1000Z * S);
 }
 
+/* The shared formatters: fixed microseconds, UTC dates, local ISO with
+ * offset and zone, strftime formats, and local midnights across the BST
+ * change (2026-10-25 is 25 hours long in Europe/London). */
+static void test_timefmt_shared_formats(void **state)
+{
+    char buf[64];
+    int64_t day;
+
+    (void)state;
+    assert_string_equal(
+        nvr_time_format_utc_us(T_2026_11_27_1000Z * S, buf, sizeof(buf)),
+        "2026-11-27T10:00:00.000000Z");
+    assert_string_equal(
+        nvr_time_format_utc_date(T_2026_06_30_2300Z * S, buf, sizeof(buf)),
+        "2026-06-30");
+    assert_string_equal(nvr_time_format_local_iso(
+                            T_2026_06_30_2300Z * S + 250000, buf, sizeof(buf)),
+                        "2026-07-01T00:00:00.250000+01:00 BST");
+    assert_string_equal(
+        nvr_time_format_local_iso(T_2026_11_27_1000Z * S, buf, sizeof(buf)),
+        "2026-11-27T10:00:00+00:00 GMT");
+    assert_string_equal(nvr_time_format_local_strf(T_2026_07_01_1100Z * S,
+                                                   "%H:%M %Z", buf,
+                                                   sizeof(buf)),
+                        "12:00 BST");
+    day = nvr_time_local_day_start(T_2026_07_01_1100Z * S);
+    assert_int_equal(day, T_2026_06_30_2300Z * S);
+    /* 2026-10-25 00:00 BST is 2026-10-24T23:00Z; the next midnight (GMT)
+     * is 25 hours later. */
+    day = nvr_time_local_day_start(1792882800LL * S);
+    assert_int_equal(nvr_time_local_day_shift(day, 1) - day, 25 * 3600 * S);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +240,7 @@ int main(void)
         cmocka_unit_test(test_timefmt_format_utc),
         cmocka_unit_test(test_timefmt_round_trip),
         cmocka_unit_test(test_timefmt_format_local),
+        cmocka_unit_test(test_timefmt_shared_formats),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -4,8 +4,8 @@
  * arrays. Strings are escaped (control characters, quotes, backslash;
  * invalid UTF-8 bytes become U+FFFD).
  */
-#ifndef NVR_JSON_H
-#define NVR_JSON_H
+#ifndef NVR_BASE_JSON_H
+#define NVR_BASE_JSON_H
 
 #include <stdint.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
  * the local zone entirely.
  */
 #include "config.h"
-#include "nvr/timefmt.h"
+#include "nvr/base/timefmt.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -206,4 +206,116 @@ char *nvr_time_format_local(int64_t us, char *out, size_t out_size)
         strftime(out, out_size, "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
         snprintf(out, out_size, "?");
     return out;
+}
+
+char *nvr_time_format_utc_us(int64_t us, char *out, size_t out_size)
+{
+    struct tm tm;
+    time_t sec;
+    long frac;
+
+    if (!out || out_size == 0)
+        return out;
+    split_us(us, &sec, &frac);
+    if (!gmtime_r(&sec, &tm)) {
+        snprintf(out, out_size, "?");
+        return out;
+    }
+    snprintf(out, out_size, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+             tm.tm_min, tm.tm_sec, frac);
+    return out;
+}
+
+char *nvr_time_format_utc_date(int64_t us, char *out, size_t out_size)
+{
+    struct tm tm;
+    time_t sec;
+    long frac;
+
+    if (!out || out_size == 0)
+        return out;
+    split_us(us, &sec, &frac);
+    if (!gmtime_r(&sec, &tm)) {
+        snprintf(out, out_size, "?");
+        return out;
+    }
+    snprintf(out, out_size, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday);
+    return out;
+}
+
+char *nvr_time_format_local_iso(int64_t us, char *out, size_t out_size)
+{
+    struct tm tm;
+    time_t sec;
+    long frac;
+    char base[32], zone[16], abbr[16];
+
+    if (!out || out_size == 0)
+        return out;
+    split_us(us, &sec, &frac);
+    if (!localtime_r(&sec, &tm) ||
+        strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0 ||
+        strftime(zone, sizeof(zone), "%z", &tm) == 0 ||
+        strftime(abbr, sizeof(abbr), "%Z", &tm) == 0) {
+        snprintf(out, out_size, "?");
+        return out;
+    }
+    /* "+0100" -> "+01:00", the ISO 8601 extended form. */
+    if (strlen(zone) == 5)
+        snprintf(zone + 3, sizeof(zone) - 3, ":%c%c", zone[3], zone[4]);
+    if (frac)
+        snprintf(out, out_size, "%s.%06ld%s %s", base, frac, zone, abbr);
+    else
+        snprintf(out, out_size, "%s%s %s", base, zone, abbr);
+    return out;
+}
+
+/* The formats are the callers' literals; strftime cannot check them here. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+char *nvr_time_format_local_strf(int64_t us, const char *strf, char *out,
+                                 size_t out_size)
+{
+    struct tm tm;
+    time_t sec;
+    long frac;
+
+    if (!out || out_size == 0)
+        return out;
+    split_us(us, &sec, &frac);
+    if (!localtime_r(&sec, &tm) || strftime(out, out_size, strf, &tm) == 0)
+        snprintf(out, out_size, "?");
+    return out;
+}
+#pragma GCC diagnostic pop
+
+int64_t nvr_time_local_day_start(int64_t us)
+{
+    struct tm tm;
+    time_t sec;
+    long frac;
+
+    split_us(us, &sec, &frac);
+    localtime_r(&sec, &tm);
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    tm.tm_isdst = -1;
+    return (int64_t)mktime(&tm) * 1000000;
+}
+
+int64_t nvr_time_local_day_shift(int64_t day_start_us, int days)
+{
+    struct tm tm;
+    time_t sec;
+    long frac;
+
+    /* Through mktime so that 23 and 25 hour days (GMT/BST) come out at
+     * midnight. */
+    split_us(day_start_us, &sec, &frac);
+    localtime_r(&sec, &tm);
+    tm.tm_mday += days;
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    tm.tm_isdst = -1;
+    return (int64_t)mktime(&tm) * 1000000;
 }

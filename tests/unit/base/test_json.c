@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Tests of nvr/json.c: exact output for nesting, commas, every escape,
+ * Tests of nvr/base/json.c: exact output for nesting, commas, every escape,
  * invalid UTF-8, numbers and the time pair.
  */
 #include "config.h"
@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "nvr/json.h"
+#include "nvr/base/json.h"
 
 struct mem {
     FILE *f;
