@@ -543,7 +543,7 @@ static void check_storage(struct reporter *r)
                  dir, (unsigned)(st.st_mode & 07777), dir);
         finding(r, CHECK_ERROR, line, NULL, msg);
     }
-    snprintf(path, sizeof(path), "%s/catalog.db", dir);
+    snprintf(path, sizeof(path), "%s/" CATALOG_FILE, dir);
     err = catalog_open(path, CATALOG_READONLY, &cat);
     if (err == -ENOENT) {
         snprintf(msg, sizeof(msg),

@@ -184,7 +184,7 @@ int cmd_audit_main(int argc, char **argv)
     rc = nvr_cli_load_config(config_path, &cfg);
     if (rc != 0)
         return rc;
-    nvr_cli_storage_path(cfg, "catalog.db", path, sizeof(path));
+    nvr_cli_storage_path(cfg, CATALOG_FILE, path, sizeof(path));
     rc = catalog_open(path, CATALOG_READONLY, &cat);
     if (rc < 0) {
         fprintf(stderr, "nvr audit: catalog %s: %s\n", path,

@@ -347,7 +347,7 @@ static int print_summary(const struct demo *d)
     char path[PATH_MAX + 32];
     int with_footage = 0;
 
-    snprintf(path, sizeof(path), "%s/catalog.db", d->storage);
+    snprintf(path, sizeof(path), "%s/" CATALOG_FILE, d->storage);
     if (catalog_open(path, CATALOG_READONLY, &cat) != 0) {
         printf("demo: nothing was recorded (no catalog at %s)\n", path);
         return 0;

@@ -273,7 +273,7 @@ int cmd_export_main(int argc, char **argv)
         };
     }
 
-    nvr_cli_storage_path(cfg, "catalog.db", catalog_path, sizeof(catalog_path));
+    nvr_cli_storage_path(cfg, CATALOG_FILE, catalog_path, sizeof(catalog_path));
     if (access(catalog_path, F_OK) != 0) {
         fprintf(stderr,
                 "nvr export: no catalog at %s (has the recorder "

@@ -50,7 +50,7 @@ static int hold_open(const char *config_path, int flags,
 
     if (rc != 0)
         return rc;
-    nvr_cli_storage_path(*cfg, "catalog.db", path, sizeof(path));
+    nvr_cli_storage_path(*cfg, CATALOG_FILE, path, sizeof(path));
     rc = catalog_open(path, flags, cat);
     if (rc < 0) {
         fprintf(stderr, "nvr hold: catalog %s: %s\n", path, nvr_strerror(rc));

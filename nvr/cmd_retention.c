@@ -210,7 +210,7 @@ int cmd_retention_main(int argc, char **argv)
     rc_exit = nvr_cli_load_config(config_path, &cfg);
     if (rc_exit != 0)
         return rc_exit;
-    nvr_cli_storage_path(cfg, "catalog.db", path, sizeof(path));
+    nvr_cli_storage_path(cfg, CATALOG_FILE, path, sizeof(path));
     if (access(path, F_OK) != 0) {
         fprintf(stderr,
                 "nvr retention: no catalog at %s (has the recorder "

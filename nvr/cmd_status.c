@@ -130,7 +130,7 @@ int cmd_status_main(int argc, char **argv)
         rc = NVR_EXIT_FAILURE;
         goto out;
     }
-    nvr_cli_storage_path(cfg, "catalog.db", path, sizeof(path));
+    nvr_cli_storage_path(cfg, CATALOG_FILE, path, sizeof(path));
     segment_bytes_sum = 0;
     rc = catalog_open(path, CATALOG_READONLY, &cat);
     if (rc == 0) {

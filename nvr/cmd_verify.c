@@ -353,7 +353,7 @@ static void check_audit(struct verify *v, const char *config_path)
         PROBLEM(v, "cannot load the config to check the audit log");
         return;
     }
-    nvr_cli_storage_path(cfg, "catalog.db", path, sizeof(path));
+    nvr_cli_storage_path(cfg, CATALOG_FILE, path, sizeof(path));
     err = catalog_open(path, CATALOG_READONLY, &cat);
     if (err < 0) {
         PROBLEM(v, "catalog %s: %s", path, nvr_strerror(err));

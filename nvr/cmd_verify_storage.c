@@ -135,7 +135,7 @@ int cmd_verify_storage_main(int argc, char **argv)
     rc = nvr_cli_load_config(config_path, &cfg);
     if (rc != 0)
         return rc;
-    nvr_cli_storage_path(cfg, "catalog.db", path, sizeof(path));
+    nvr_cli_storage_path(cfg, CATALOG_FILE, path, sizeof(path));
     /* Read-write only for the audit entry; segments are never changed. */
     rc = catalog_open(path, CATALOG_READWRITE, &cat);
     if (rc < 0) {

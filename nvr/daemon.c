@@ -466,7 +466,7 @@ static int daemon_prepare_storage(struct daemon *d)
     err = daemon_lock_storage(d);
     if (err < 0)
         return err;
-    snprintf(d->catalog_path, sizeof(d->catalog_path), "%s/catalog.db",
+    snprintf(d->catalog_path, sizeof(d->catalog_path), "%s/" CATALOG_FILE,
              cfg->storage_path);
     err = catalog_open(d->catalog_path, CATALOG_READWRITE, &cat);
     if (err < 0) {

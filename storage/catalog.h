@@ -21,6 +21,10 @@
 
 #define CATALOG_SCHEMA_VERSION 5
 
+/* The catalog's file name in the storage directory (SQLite adds "-wal" and
+ * "-shm" beside it). The one place it is spelled. */
+#define CATALOG_FILE "catalog.db"
+
 /*
  * Usable segments (OPEN or CLOSED) of a camera whose start comes at most
  * this long after the end of the footage before them form one recording

@@ -23,10 +23,11 @@
 
 #include <curses.h>
 
-#include "nvr/base/timefmt.h"
 #include "nvr/base/clock.h"
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
+#include "nvr/base/timefmt.h"
+#include "storage/catalog.h"
 #include "ui-tui/tui_int.h"
 
 #define TUI_REFRESH_US     1000000LL
@@ -757,7 +758,7 @@ static int tui_init(struct tui *t, const struct tui_options *opts)
     tl_spans_init(&t->rec);
     tl_spans_init(&t->held);
     t->speed_idx = 2;
-    snprintf(t->catalog_path, sizeof(t->catalog_path), "%s/catalog.db",
+    snprintf(t->catalog_path, sizeof(t->catalog_path), "%s/" CATALOG_FILE,
              opts->storage_dir);
     r = catalog_open(t->catalog_path, CATALOG_READONLY, &t->cat);
     if (r < 0)

@@ -16,8 +16,8 @@
 
 #include <curses.h>
 
-#include "nvr/base/timefmt.h"
 #include "nvr/base/err.h"
+#include "nvr/base/timefmt.h"
 #include "storage/audit.h"
 #include "storage/export.h"
 #include "storage/holds.h"

@@ -14,8 +14,8 @@
 
 #include <curses.h>
 
-#include "nvr/base/timefmt.h"
 #include "nvr/base/clock.h"
+#include "nvr/base/timefmt.h"
 #include "ui-tui/tui_int.h"
 
 #define TUI_TL_MAX_COLS 1024
