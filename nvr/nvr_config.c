@@ -11,6 +11,8 @@
  * headers itself and passes inih only key lines. A key line for which inih
  * never calls the handler is a syntax error at that line.
  *
+ * The keys themselves and how each value is read are in nvr_config_keys.c.
+ *
  * Every problem is collected, not just the first. Values of secret keys
  * (password, and url, which may hold userinfo) never appear in a message.
  */
@@ -30,80 +32,7 @@
 #include <ini.h>
 
 #include "nvr/base/wipe.h"
-
-#define CONFIG_MAX_BYTES           1048576 /* bytes of the whole file */
-#define CONFIG_MAX_PASS_READ       4096    /* bytes read of a password_file */
-#define CONFIG_MAX_ECHO            64      /* bytes of a value quoted back */
-#define CONFIG_MAX_SECTION         256     /* bytes of a section label */
-#define CONFIG_MAX_KEYS            16      /* keys of one section kind */
-#define CONFIG_MAX_PROBLEMS        100     /* messages kept per file */
-
-#define CONFIG_DEFAULT_SEGMENT_S   60
-#define CONFIG_MIN_SEGMENT_S       2
-#define CONFIG_MAX_SEGMENT_S       3600
-#define CONFIG_DEFAULT_MIN_FREE    5.0 /* percent */
-#define CONFIG_DEFAULT_RETAIN_DAYS 31
-#define CONFIG_MAX_RETAIN_DAYS     36500
-
-enum sect_kind {
-    SECT_NONE,    /* before the first header */
-    SECT_SKIP,    /* a bad or repeated header: its keys are ignored */
-    SECT_STORAGE, /* [storage] */
-    SECT_NETWORK, /* [network] */
-    SECT_CAMERA,  /* [camera NAME] */
-};
-
-struct parser;
-
-struct problem {
-    int line; /* 0: the whole file */
-    int seq;  /* keeps problems of one line in the order found */
-    char text[384];
-};
-
-/* What a setter reports. */
-enum set_result {
-    SET_OK,
-    SET_BAD,       /* `why` is complete */
-    SET_BAD_VALUE, /* append ", got 'VALUE'" unless the key is secret */
-};
-
-struct key_def {
-    const char *name;
-    int secret; /* the value is never quoted in a message */
-    enum set_result (*set)(struct parser *p, const char *value, char *why,
-                           size_t why_size);
-};
-
-struct parser {
-    const char *name; /* file name for messages */
-    const char *dir;  /* base of relative password_file paths; NULL: cwd */
-    const char *text; /* borrowed, len bytes */
-    size_t len;
-    size_t pos;
-
-    int lineno;
-    int pending_key_line; /* a key line inih has not reported yet */
-
-    enum sect_kind kind;
-    char label[CONFIG_MAX_SECTION]; /* "camera gate", for messages */
-    int header_line;
-    const struct key_def *keys;    /* of the current section */
-    int key_line[CONFIG_MAX_KEYS]; /* where each key was set, 0: unset */
-
-    int storage_line; /* header of [storage], 0: none yet */
-    int network_line;
-    int password_line, password_file_line; /* in the current camera */
-
-    struct nvr_config *cfg;
-    int cam_cap;
-    struct nvr_camera_config *cam; /* the current camera, or NULL */
-
-    struct problem *problems; /* CONFIG_MAX_PROBLEMS entries */
-    int n_problems;
-    int n_errors; /* all problems, also those beyond the cap */
-    int oom;
-};
+#include "nvr/nvr_config_int.h"
 
 /* Records one problem; they are written out sorted by line at the end,
  * because the checks that need a whole section run after later lines. */
@@ -168,7 +97,7 @@ static void write_problems(struct parser *p, char *err, size_t err_size)
 
 /* Copies s for quoting in a message: control bytes become '?', and long
  * text is cut with "...". */
-static const char *echo(const char *s, char *buf, size_t size)
+const char *nvr_config__echo(const char *s, char *buf, size_t size)
 {
     size_t i = 0;
 
@@ -188,402 +117,10 @@ static const char *echo(const char *s, char *buf, size_t size)
     return buf;
 }
 
-static int is_space(char c)
+int nvr_config__is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
-
-static int parse_bool(const char *v, int *out)
-{
-    static const char *const yes[] = {"true", "yes", "1", "on"};
-    static const char *const no[] = {"false", "no", "0", "off"};
-
-    for (size_t i = 0; i < NVR_ARRAY_SIZE(yes); i++) {
-        if (strcasecmp(v, yes[i]) == 0) {
-            *out = 1;
-            return 0;
-        }
-        if (strcasecmp(v, no[i]) == 0) {
-            *out = 0;
-            return 0;
-        }
-    }
-    return -EINVAL;
-}
-
-/* Strict decimal integer in [lo, hi]: digits only, optional '-'. */
-static int parse_int(const char *v, long lo, long hi, int *out)
-{
-    const char *d = v[0] == '-' ? v + 1 : v;
-    char *end;
-    long n;
-
-    if (*d < '0' || *d > '9')
-        return -EINVAL;
-    errno = 0;
-    n = strtol(v, &end, 10);
-    if (errno != 0 || *end != '\0' || n < lo || n > hi)
-        return -EINVAL;
-    *out = (int)n;
-    return 0;
-}
-
-/* Copies a string value into a fixed field. */
-static enum set_result set_text(char *dst, size_t size, const char *v,
-                                char *why, size_t why_size)
-{
-    size_t n = strlen(v);
-
-    if (n >= size) {
-        snprintf(why, why_size, "too long (at most %zu bytes)", size - 1);
-        return SET_BAD;
-    }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)v[i];
-
-        if (c < 0x20 || c == 0x7f) {
-            snprintf(why, why_size, "contains a control character");
-            return SET_BAD;
-        }
-    }
-    memcpy(dst, v, n + 1);
-    return SET_OK;
-}
-
-int nvr_config_parse_size(const char *s, int64_t *out)
-{
-    static const char units[] = "KMGT";
-    int64_t ip = 0, frac = 0, mult = 1, frac_div = 1;
-    int nfrac = 0;
-    const char *p = s;
-
-    if (!s || *p < '0' || *p > '9')
-        return -EINVAL;
-    for (; *p >= '0' && *p <= '9'; p++) {
-        if (ip > (INT64_MAX - (*p - '0')) / 10)
-            return -EINVAL;
-        ip = ip * 10 + (*p - '0');
-    }
-    if (*p == '.') {
-        p++;
-        /* Six digits keep frac * 2^40 inside int64. */
-        for (; *p >= '0' && *p <= '9'; p++) {
-            if (++nfrac > 6)
-                return -EINVAL;
-            frac = frac * 10 + (*p - '0');
-            frac_div *= 10;
-        }
-        if (nfrac == 0)
-            return -EINVAL;
-    }
-    if (*p != '\0') {
-        const char *u = strchr(units, *p >= 'a' ? *p - ('a' - 'A') : *p);
-
-        if (!u || *p == '\0')
-            return -EINVAL;
-        for (const char *q = units; q <= u; q++)
-            mult *= 1024;
-        p++;
-        if (*p == 'B' || *p == 'b')
-            p++;
-        if (*p != '\0')
-            return -EINVAL;
-    } else if (nfrac > 0) {
-        return -EINVAL; /* a fraction of a byte */
-    }
-    if (ip > INT64_MAX / mult)
-        return -EINVAL;
-    ip *= mult;
-    frac = frac * mult / frac_div;
-    if (ip > INT64_MAX - frac)
-        return -EINVAL;
-    *out = ip + frac;
-    return 0;
-}
-
-const char *nvr_transport_name(enum nvr_transport t)
-{
-    switch (t) {
-    case NVR_TRANSPORT_TCP:
-        return "tcp";
-    case NVR_TRANSPORT_UDP:
-        return "udp";
-    case NVR_TRANSPORT_AUTO:
-        return "auto";
-    }
-    return "?";
-}
-
-const char *nvr_config_default_path(void)
-{
-    const char *env = getenv("NVR_CONFIG");
-
-    if (env && *env)
-        return env;
-    if (access("./nvr.ini", F_OK) == 0)
-        return "./nvr.ini";
-    return "/etc/nvr/nvr.ini";
-}
-
-/* [storage] */
-
-static enum set_result set_storage_path(struct parser *p, const char *v,
-                                        char *why, size_t why_size)
-{
-    if (!*v) {
-        snprintf(why, why_size, "must not be empty");
-        return SET_BAD;
-    }
-    return set_text(p->cfg->storage_path, sizeof(p->cfg->storage_path), v, why,
-                    why_size);
-}
-
-static enum set_result set_segment_seconds(struct parser *p, const char *v,
-                                           char *why, size_t why_size)
-{
-    if (parse_int(v, CONFIG_MIN_SEGMENT_S, CONFIG_MAX_SEGMENT_S,
-                  &p->cfg->segment_seconds) == 0)
-        return SET_OK;
-    snprintf(why, why_size, "expected an integer from %d to %d",
-             CONFIG_MIN_SEGMENT_S, CONFIG_MAX_SEGMENT_S);
-    return SET_BAD_VALUE;
-}
-
-/* "N%" with N in [0, 100), or a size. */
-static enum set_result set_min_free(struct parser *p, const char *v, char *why,
-                                    size_t why_size)
-{
-    size_t n = strlen(v);
-
-    if (n > 0 && v[n - 1] == '%') {
-        size_t digits = strspn(v, "0123456789.");
-        double pct;
-        char *end;
-
-        if (digits == n - 1 && v[0] >= '0' && v[0] <= '9' &&
-            strchr(v, '.') == strrchr(v, '.')) {
-            pct = strtod(v, &end);
-            if (end == v + n - 1 && pct >= 0 && pct < 100) {
-                p->cfg->min_free_is_percent = 1;
-                p->cfg->min_free_percent = pct;
-                return SET_OK;
-            }
-        }
-    } else if (nvr_config_parse_size(v, &p->cfg->min_free_bytes) == 0) {
-        p->cfg->min_free_is_percent = 0;
-        return SET_OK;
-    }
-    snprintf(why, why_size,
-             "expected a percentage below 100 (5%%) or a size (50G)");
-    return SET_BAD_VALUE;
-}
-
-static const struct key_def storage_keys[] = {
-    {"path", 0, set_storage_path},
-    {"segment_seconds", 0, set_segment_seconds},
-    {"min_free", 0, set_min_free},
-    {NULL, 0, NULL},
-};
-
-/* [network] */
-
-static enum set_result set_allow_dns(struct parser *p, const char *v, char *why,
-                                     size_t why_size)
-{
-    if (parse_bool(v, &p->cfg->allow_dns) == 0)
-        return SET_OK;
-    snprintf(why, why_size, "expected true or false");
-    return SET_BAD_VALUE;
-}
-
-static const struct key_def network_keys[] = {
-    {"allow_dns", 0, set_allow_dns},
-    {NULL, 0, NULL},
-};
-
-/* [camera NAME] */
-
-static enum set_result set_url(struct parser *p, const char *v, char *why,
-                               size_t why_size)
-{
-    if (strncmp(v, "rtsp://", 7) != 0 || v[7] == '\0' || v[7] == '/') {
-        snprintf(why, why_size, "must start with rtsp:// and name a host");
-        return SET_BAD;
-    }
-    if (strpbrk(v, " \t")) {
-        snprintf(why, why_size, "must not contain spaces");
-        return SET_BAD;
-    }
-    return set_text(p->cam->url, sizeof(p->cam->url), v, why, why_size);
-}
-
-static enum set_result set_username(struct parser *p, const char *v, char *why,
-                                    size_t why_size)
-{
-    return set_text(p->cam->username, sizeof(p->cam->username), v, why,
-                    why_size);
-}
-
-static enum set_result set_password(struct parser *p, const char *v, char *why,
-                                    size_t why_size)
-{
-    p->password_line = p->lineno;
-    return set_text(p->cam->password, sizeof(p->cam->password), v, why,
-                    why_size);
-}
-
-/* Reads the first line of a password file into the current camera. The
- * open is non-blocking and the file must be regular, so a FIFO or device
- * named by mistake cannot hang the loader. */
-static enum set_result read_password_file(struct parser *p, const char *path,
-                                          char *why, size_t why_size)
-{
-    char buf[CONFIG_MAX_PASS_READ + 1], shown[CONFIG_MAX_ECHO + 8];
-    struct stat st;
-    ssize_t n;
-    size_t got = 0, len;
-    int fd;
-
-    echo(path, shown, sizeof(shown));
-    fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        snprintf(why, why_size, "cannot read '%s': %s", shown, strerror(errno));
-        return SET_BAD;
-    }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        snprintf(why, why_size, "'%s' is not a regular file", shown);
-        return SET_BAD;
-    }
-    while (got < CONFIG_MAX_PASS_READ) {
-        n = read(fd, buf + got, CONFIG_MAX_PASS_READ - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            snprintf(why, why_size, "cannot read '%s': %s", shown,
-                     strerror(errno));
-            close(fd);
-            return SET_BAD;
-        }
-        if (n == 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    buf[got] = '\0';
-    len = strcspn(buf, "\n");
-    while (len > 0 && (is_space(buf[len - 1]) || buf[len - 1] == '\0'))
-        len--;
-    buf[len] = '\0';
-    if (len == 0 || strlen(buf) != len) {
-        snprintf(why, why_size, "'%s' holds no password on its first line",
-                 shown);
-        memset(buf, 0, sizeof(buf));
-        return SET_BAD;
-    }
-    if (len >= sizeof(p->cam->password)) {
-        snprintf(why, why_size,
-                 "the password in '%s' is too long (at most %zu bytes)", shown,
-                 sizeof(p->cam->password) - 1);
-        memset(buf, 0, sizeof(buf));
-        return SET_BAD;
-    }
-    memcpy(p->cam->password, buf, len + 1);
-    memset(buf, 0, sizeof(buf));
-    return SET_OK;
-}
-
-static enum set_result set_password_file(struct parser *p, const char *v,
-                                         char *why, size_t why_size)
-{
-    char path[sizeof(p->cam->password_file)];
-    int n;
-
-    p->password_file_line = p->lineno;
-    if (!*v) {
-        snprintf(why, why_size, "must not be empty");
-        return SET_BAD;
-    }
-    if (v[0] != '/' && p->dir)
-        n = snprintf(path, sizeof(path), "%s/%s", p->dir, v);
-    else
-        n = snprintf(path, sizeof(path), "%s", v);
-    if (n < 0 || (size_t)n >= sizeof(path)) {
-        snprintf(why, why_size, "path too long (at most %zu bytes)",
-                 sizeof(path) - 1);
-        return SET_BAD;
-    }
-    memcpy(p->cam->password_file, path, (size_t)n + 1);
-    return read_password_file(p, path, why, why_size);
-}
-
-static enum set_result set_transport(struct parser *p, const char *v, char *why,
-                                     size_t why_size)
-{
-    static const enum nvr_transport all[] = {
-        NVR_TRANSPORT_TCP, NVR_TRANSPORT_UDP, NVR_TRANSPORT_AUTO};
-
-    for (size_t i = 0; i < NVR_ARRAY_SIZE(all); i++) {
-        if (strcasecmp(v, nvr_transport_name(all[i])) == 0) {
-            p->cam->transport = all[i];
-            return SET_OK;
-        }
-    }
-    snprintf(why, why_size, "expected tcp, udp or auto");
-    return SET_BAD_VALUE;
-}
-
-static enum set_result set_retain_days(struct parser *p, const char *v,
-                                       char *why, size_t why_size)
-{
-    if (parse_int(v, 1, CONFIG_MAX_RETAIN_DAYS, &p->cam->retain_days) == 0)
-        return SET_OK;
-    snprintf(why, why_size, "expected an integer from 1 to %d",
-             CONFIG_MAX_RETAIN_DAYS);
-    return SET_BAD_VALUE;
-}
-
-static enum set_result set_max_bytes(struct parser *p, const char *v, char *why,
-                                     size_t why_size)
-{
-    if (nvr_config_parse_size(v, &p->cam->max_bytes) == 0)
-        return SET_OK;
-    snprintf(why, why_size, "expected a size such as 500G, 1.5T or 0");
-    return SET_BAD_VALUE;
-}
-
-static enum set_result set_enabled(struct parser *p, const char *v, char *why,
-                                   size_t why_size)
-{
-    if (parse_bool(v, &p->cam->enabled) == 0)
-        return SET_OK;
-    snprintf(why, why_size, "expected true or false");
-    return SET_BAD_VALUE;
-}
-
-static enum set_result set_allow_public(struct parser *p, const char *v,
-                                        char *why, size_t why_size)
-{
-    if (parse_bool(v, &p->cam->allow_public) == 0)
-        return SET_OK;
-    snprintf(why, why_size, "expected true or false");
-    return SET_BAD_VALUE;
-}
-
-static const struct key_def camera_keys[] = {
-    {"url", 1, set_url},
-    {"username", 0, set_username},
-    {"password", 1, set_password},
-    {"password_file", 0, set_password_file},
-    {"transport", 0, set_transport},
-    {"retain_days", 0, set_retain_days},
-    {"max_bytes", 0, set_max_bytes},
-    {"enabled", 0, set_enabled},
-    {"allow_public", 0, set_allow_public},
-    {NULL, 0, NULL},
-};
-
-/* Sections */
 
 static int key_index(const struct key_def *keys, const char *name)
 {
@@ -597,10 +134,10 @@ static int key_index(const struct key_def *keys, const char *name)
 static void end_section(struct parser *p)
 {
     if (p->kind == SECT_STORAGE &&
-        p->key_line[key_index(storage_keys, "path")] == 0)
+        p->key_line[key_index(nvr_config__storage_keys, "path")] == 0)
         report(p, p->header_line, "[storage]: missing required key 'path'");
     if (p->kind == SECT_CAMERA) {
-        if (p->key_line[key_index(camera_keys, "url")] == 0)
+        if (p->key_line[key_index(nvr_config__camera_keys, "url")] == 0)
             report(p, p->header_line, "[%s]: missing required key 'url'",
                    p->label);
         if (p->password_line && p->password_file_line)
@@ -659,7 +196,8 @@ static void begin_camera(struct parser *p, const char *name)
     } else if (!valid_camera_name(name)) {
         report(p, p->lineno,
                "camera name '%s': use 1 to %d of A-Z a-z 0-9 _ . -",
-               echo(name, shown, sizeof(shown)), NVR_CAMERA_NAME_MAX - 1);
+               nvr_config__echo(name, shown, sizeof(shown)),
+               NVR_CAMERA_NAME_MAX - 1);
     } else {
         for (int i = 0; i < p->cfg->n_cameras; i++) {
             if (strcmp(p->cfg->cameras[i].name, name) == 0) {
@@ -683,7 +221,7 @@ static void begin_camera(struct parser *p, const char *name)
     snprintf(p->cam->name, sizeof(p->cam->name), "%s", name);
     p->cam->line = p->lineno;
     p->kind = SECT_CAMERA;
-    p->keys = camera_keys;
+    p->keys = nvr_config__camera_keys;
 }
 
 /* Handles a header line; `line` starts with '['. */
@@ -705,22 +243,22 @@ static void begin_section(struct parser *p, const char *line)
         report(p, p->lineno, "section header without ']'");
         return;
     }
-    for (after = rb + 1; is_space(*after); after++)
+    for (after = rb + 1; nvr_config__is_space(*after); after++)
         ;
     if (*after && *after != ';' && *after != '#') {
         report(p, p->lineno, "unexpected text after ']'");
         return;
     }
-    for (s = line + 1; is_space(*s); s++)
+    for (s = line + 1; nvr_config__is_space(*s); s++)
         ;
     n = (size_t)(rb - s);
-    while (n > 0 && is_space(s[n - 1]))
+    while (n > 0 && nvr_config__is_space(s[n - 1]))
         n--;
     if (n >= sizeof(text))
         n = sizeof(text) - 1;
     memcpy(text, s, n);
     text[n] = '\0';
-    echo(text, p->label, sizeof(p->label));
+    nvr_config__echo(text, p->label, sizeof(p->label));
 
     if (strcmp(text, "storage") == 0 || strcmp(text, "network") == 0) {
         int *first = text[0] == 's' ? &p->storage_line : &p->network_line;
@@ -732,17 +270,18 @@ static void begin_section(struct parser *p, const char *line)
         }
         *first = p->lineno;
         p->kind = text[0] == 's' ? SECT_STORAGE : SECT_NETWORK;
-        p->keys = text[0] == 's' ? storage_keys : network_keys;
+        p->keys = text[0] == 's' ? nvr_config__storage_keys
+                                 : nvr_config__network_keys;
     } else if (n >= 6 && memcmp(text, "camera", 6) == 0 &&
-               (n == 6 || is_space(text[6]))) {
-        for (s = text + 6; is_space(*s); s++)
+               (n == 6 || nvr_config__is_space(text[6]))) {
+        for (s = text + 6; nvr_config__is_space(*s); s++)
             ;
         begin_camera(p, s);
         snprintf(p->label, sizeof(p->label), "camera%s%s", *s ? " " : "",
-                 echo(s, shown, sizeof(shown)));
+                 nvr_config__echo(s, shown, sizeof(shown)));
     } else {
         report(p, p->lineno, "unknown section [%s]",
-               echo(text, shown, sizeof(shown)));
+               nvr_config__echo(text, shown, sizeof(shown)));
     }
 }
 
@@ -758,7 +297,7 @@ static int on_key(void *user, const char *section, const char *name,
 
     (void)section; /* inih's copy is truncated; p->label is not */
     p->pending_key_line = 0;
-    echo(name, shown_key, sizeof(shown_key));
+    nvr_config__echo(name, shown_key, sizeof(shown_key));
     if (!*name) {
         report(p, p->lineno, "missing key name before '='");
         return 1;
@@ -788,7 +327,7 @@ static int on_key(void *user, const char *section, const char *name,
     r = def->set(p, value, why, sizeof(why));
     if (r == SET_BAD_VALUE && !def->secret)
         report(p, p->lineno, "key '%s' in [%s]: %s, got '%s'", def->name,
-               p->label, why, echo(value, shown, sizeof(shown)));
+               p->label, why, nvr_config__echo(value, shown, sizeof(shown)));
     else if (r != SET_OK)
         report(p, p->lineno, "key '%s' in [%s]: %s", def->name, p->label, why);
     return 1;
@@ -823,11 +362,11 @@ static char *next_line(char *str, int num, void *stream)
         line += 3;
         n -= 3;
     }
-    while (n > 0 && is_space(*line)) {
+    while (n > 0 && nvr_config__is_space(*line)) {
         line++;
         n--;
     }
-    while (n > 0 && is_space(line[n - 1]))
+    while (n > 0 && nvr_config__is_space(line[n - 1]))
         n--;
     if (n == 0 || line[0] == ';' || line[0] == '#')
         return str;
