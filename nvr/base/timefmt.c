@@ -169,7 +169,15 @@ static void split_us(int64_t us, time_t *sec, long *frac)
     *frac = (long)f;
 }
 
-char *nvr_time_format_utc(int64_t us, char *out, size_t out_size)
+/* How much of a UTC time format_utc() writes. */
+enum utc_form {
+    UTC_FRAC_IF_ANY, /* "...T10:00:00Z", "...T10:00:00.250000Z" */
+    UTC_FRAC_ALWAYS, /* "...T10:00:00.000000Z" */
+    UTC_DATE,        /* "2026-11-27" */
+};
+
+static char *format_utc(int64_t us, enum utc_form form, char *out,
+                        size_t out_size)
 {
     struct tm tm;
     time_t sec;
@@ -182,7 +190,10 @@ char *nvr_time_format_utc(int64_t us, char *out, size_t out_size)
         snprintf(out, out_size, "?");
         return out;
     }
-    if (frac)
+    if (form == UTC_DATE)
+        snprintf(out, out_size, "%04d-%02d-%02d", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday);
+    else if (frac || form == UTC_FRAC_ALWAYS)
         snprintf(out, out_size, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
                  tm.tm_min, tm.tm_sec, frac);
@@ -193,56 +204,25 @@ char *nvr_time_format_utc(int64_t us, char *out, size_t out_size)
     return out;
 }
 
-char *nvr_time_format_local(int64_t us, char *out, size_t out_size)
+char *nvr_time_format_utc(int64_t us, char *out, size_t out_size)
 {
-    struct tm tm;
-    time_t sec;
-    long frac;
-
-    if (!out || out_size == 0)
-        return out;
-    split_us(us, &sec, &frac);
-    if (!localtime_r(&sec, &tm) ||
-        strftime(out, out_size, "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
-        snprintf(out, out_size, "?");
-    return out;
+    return format_utc(us, UTC_FRAC_IF_ANY, out, out_size);
 }
 
 char *nvr_time_format_utc_us(int64_t us, char *out, size_t out_size)
 {
-    struct tm tm;
-    time_t sec;
-    long frac;
-
-    if (!out || out_size == 0)
-        return out;
-    split_us(us, &sec, &frac);
-    if (!gmtime_r(&sec, &tm)) {
-        snprintf(out, out_size, "?");
-        return out;
-    }
-    snprintf(out, out_size, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, frac);
-    return out;
+    return format_utc(us, UTC_FRAC_ALWAYS, out, out_size);
 }
 
 char *nvr_time_format_utc_date(int64_t us, char *out, size_t out_size)
 {
-    struct tm tm;
-    time_t sec;
-    long frac;
+    return format_utc(us, UTC_DATE, out, out_size);
+}
 
-    if (!out || out_size == 0)
-        return out;
-    split_us(us, &sec, &frac);
-    if (!gmtime_r(&sec, &tm)) {
-        snprintf(out, out_size, "?");
-        return out;
-    }
-    snprintf(out, out_size, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday);
-    return out;
+char *nvr_time_format_local(int64_t us, char *out, size_t out_size)
+{
+    return nvr_time_format_local_strf(us, "%Y-%m-%d %H:%M:%S %Z", out,
+                                      out_size);
 }
 
 char *nvr_time_format_local_iso(int64_t us, char *out, size_t out_size)
