@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include <uv.h>
 
@@ -38,6 +39,7 @@ struct sess_write {
 
 static void sess_close(struct rtsp_session *s);
 static void sess_deadline_cb(uv_timer_t *t);
+static void sess_start_batching(struct rtsp_session *s);
 
 static double ms_to_s(int ms)
 {
@@ -126,6 +128,11 @@ static void sess_rtcp_closed(uv_handle_t *h)
     sess_closed_one(nvr_container_of(h, struct rtsp_session, rtcp));
 }
 
+static void sess_batch_closed(uv_handle_t *h)
+{
+    sess_closed_one(nvr_container_of(h, struct rtsp_session, batch));
+}
+
 static void sess_udp_on_closed(void *user)
 {
     sess_closed_one(user);
@@ -172,6 +179,7 @@ static void sess_close(struct rtsp_session *s)
     uv_close((uv_handle_t *)&s->keepalive, sess_keepalive_closed);
     uv_close((uv_handle_t *)&s->total, sess_total_closed);
     uv_close((uv_handle_t *)&s->rtcp, sess_rtcp_closed);
+    uv_close((uv_handle_t *)&s->batch, sess_batch_closed);
     if (s->udp) {
         s->pending_closes++;
         rtsp_udp_close(s->udp);
@@ -614,6 +622,7 @@ static void sess_on_play(struct rtsp_session *s)
     period_ms = rtsp_quirks_keepalive_ms(s->session_timeout_s);
     uv_timer_start(&s->keepalive, sess_keepalive_cb, period_ms, period_ms);
     uv_timer_start(&s->rtcp, sess_rtcp_cb, SESS_TICK_MS, SESS_TICK_MS);
+    sess_start_batching(s);
     LOG_I("ingest", "camera %s: playing %d track(s) over %s", s->camera,
           s->n_tracks, s->udp ? "UDP" : "TCP");
 }
@@ -828,6 +837,93 @@ static void sess_read_cb(uv_stream_t *stream, ssize_t nread,
     sess_parse(s);
 }
 
+/*
+ * Reads what the kernel holds below SO_RCVLOWAT, until EAGAIN (or a read
+ * that leaves the buffer's space unfilled, which means the same), and
+ * parses it. Returns 0, or a negative errno after failing the session.
+ */
+static int sess_drain_socket(struct rtsp_session *s)
+{
+    uv_os_fd_t fd;
+
+    if (uv_fileno((uv_handle_t *)&s->tcp, &fd) < 0)
+        return 0;
+    while (!s->closing) {
+        size_t space = sizeof(s->rbuf) - s->rlen;
+        ssize_t n;
+
+        if (space == 0) {
+            sess_fail(s, -EMSGSIZE,
+                      "camera sent a message too large to buffer");
+            return -EMSGSIZE;
+        }
+        n = recv(fd, s->rbuf + s->rlen, space, MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        if (n < 0) {
+            int err = -errno;
+
+            sess_fail(s, err, "read: %s", nvr_strerror(err));
+            return err;
+        }
+        if (n == 0) {
+            sess_fail(s, -ECONNRESET, "connection closed by camera");
+            return -ECONNRESET;
+        }
+        s->stats->bytes_in += (uint64_t)n;
+        s->rlen += (size_t)n;
+        sess_parse(s);
+        if ((size_t)n < space)
+            return 0;
+    }
+    return 0;
+}
+
+/* Milliseconds to the next point of the SESS_BATCH_TICK_MS grid. */
+static uint64_t sess_batch_delay(const struct rtsp_session *s)
+{
+    uint64_t rem = uv_now(s->loop) % SESS_BATCH_TICK_MS;
+
+    return SESS_BATCH_TICK_MS - rem;
+}
+
+static void sess_batch_cb(uv_timer_t *timer)
+{
+    struct rtsp_session *s =
+        nvr_container_of(timer, struct rtsp_session, batch);
+
+    if (s->closing || sess_drain_socket(s) < 0 || s->closing)
+        return;
+    /* Re-armed on the grid (not as a repeating timer, which drifts with
+     * each late pass), so every session's tick stays in one pass. */
+    (void)uv_timer_start(&s->batch, sess_batch_cb, sess_batch_delay(s), 0);
+}
+
+/*
+ * Batches the reads of interleaved media (STYLE 6: the loop never sleeps):
+ * the kernel wakes the loop for this socket only once SESS_RCVLOWAT_BYTES
+ * are buffered, and the batch tick reads the rest. Without SO_RCVLOWAT
+ * every frame would wake the loop on its own. Best effort: if either
+ * cannot be set up, every arrival wakes the loop as before.
+ */
+static void sess_start_batching(struct rtsp_session *s)
+{
+    int lowat = SESS_RCVLOWAT_BYTES;
+    uv_os_fd_t fd;
+
+    if (s->udp || uv_fileno((uv_handle_t *)&s->tcp, &fd) < 0)
+        return;
+    if (uv_timer_start(&s->batch, sess_batch_cb, sess_batch_delay(s), 0) < 0)
+        return;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)) != 0) {
+        LOG_D("ingest", "camera %s: SO_RCVLOWAT: %s", s->camera,
+              nvr_strerror(-errno));
+        uv_timer_stop(&s->batch);
+    }
+}
+
 /* ---- timers ---- */
 
 static void sess_deadline_cb(uv_timer_t *timer)
@@ -1022,6 +1118,7 @@ int rtsp_session_new(uv_loop_t *loop, const struct rtsp_session_config *cfg,
     (void)uv_timer_init(loop, &s->keepalive);
     (void)uv_timer_init(loop, &s->total);
     (void)uv_timer_init(loop, &s->rtcp);
+    (void)uv_timer_init(loop, &s->batch);
     s->state = SESS_CONNECTING;
     *out = s;
 

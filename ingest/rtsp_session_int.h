@@ -26,7 +26,17 @@
 #define SESS_EXTRA_MAX      512   /* request-specific header lines */
 #define SESS_MSG_MAX        256   /* failure messages */
 #define SESS_WARN_PERIOD_MS 10000 /* per-packet warnings: one per period */
-#define SESS_N_HANDLES      6 /* tcp, deadline, media, keepalive, total, rtcp */
+/* tcp, deadline, media, keepalive, total, rtcp, batch */
+#define SESS_N_HANDLES 7
+/* While media comes interleaved on the RTSP connection, the kernel wakes
+ * the loop for it only once this many bytes are buffered (SO_RCVLOWAT);
+ * below that, the batch tick reads whatever has come. */
+#define SESS_RCVLOWAT_BYTES (64 * 1024)
+/* The batch tick: every SESS_BATCH_TICK_MS on a grid of the loop clock,
+ * the same for every session, so that one loop pass reads every camera's
+ * socket. Shorter than a frame at up to 50 fps: no unit waits for a later
+ * one. */
+#define SESS_BATCH_TICK_MS 20
 /* The media tick while playing: ends a hold, sends receiver reports. */
 #define SESS_TICK_MS 1000
 /* RTCP receiver reports over UDP: about every 5 s (RFC 3550 6.2). */
@@ -99,6 +109,7 @@ struct rtsp_session {
     uv_timer_t keepalive; /* OPTIONS while playing */
     uv_timer_t total;     /* whole-session bound (probe) */
     uv_timer_t rtcp;      /* media tick: holds, receiver reports */
+    uv_timer_t batch;     /* reads below SO_RCVLOWAT (TCP, playing) */
     uint64_t ticks;
     struct rtsp_udp *udp; /* UDP sockets, or NULL (TCP interleaved) */
     int pending_closes;
