@@ -604,12 +604,83 @@ static void sess_rtcp_cb(uv_timer_t *timer)
     rtsp_media__tick(nvr_container_of(timer, struct rtsp_session, rtcp));
 }
 
-static void sess_on_play(struct rtsp_session *s)
+/* Whether RTP-Info entry url names track t, whose SETUP went to uri. */
+static int sess_rtpinfo_match(const struct sess_track *t, const char *uri,
+                              const char *url)
+{
+    const char *c = t->sdp->control;
+    size_t ulen = strlen(url), clen = strlen(c), len = strlen(uri);
+
+    if (ulen == 0)
+        return 0;
+    if (strcmp(url, uri) == 0 || strcmp(url, c) == 0)
+        return 1;
+    /* A relative url, or one against another base: compare the ends. */
+    if (len > ulen && strcmp(uri + len - ulen, url) == 0 &&
+        uri[len - ulen - 1] == '/')
+        return 1;
+    return clen > 0 && ulen > clen && strcmp(url + ulen - clen, c) == 0 &&
+           url[ulen - clen - 1] == '/';
+}
+
+/*
+ * Takes each track's rtptime from the RTP-Info of the PLAY response
+ * (RFC 2326 12.33, RFC 7826 18.45): entries are matched to tracks by url,
+ * or by order when no url matches and there is one entry per track.
+ * Whether a value is believed is decided against the packets
+ * (rtsp_media.c), so wrong ones cost nothing here.
+ */
+static void sess_take_rtpinfo(struct rtsp_session *s, const struct rtsp_msg *m)
+{
+    struct rtsp_rtpinfo ri;
+    char uri[SESS_URL_MAX];
+    const char *v;
+    size_t vlen;
+    int matched = 0;
+
+    v = rtsp_msg_header(m, "RTP-Info", &vlen);
+    if (!v || rtsp_parse_rtpinfo(v, vlen, &ri) < 0 || ri.n == 0) {
+        LOG_D("ingest", "camera %s: PLAY gave no usable RTP-Info", s->camera);
+        return;
+    }
+    for (int i = 0; i < s->n_tracks; i++) {
+        struct sess_track *t = &s->tracks[i];
+
+        if (rtsp_url_join_control(s->base_url, t->sdp->control, uri,
+                                  sizeof(uri)) < 0)
+            continue;
+        for (int k = 0; k < ri.n; k++) {
+            if (!sess_rtpinfo_match(t, uri, ri.entries[k].url))
+                continue;
+            t->rtpinfo_has = ri.entries[k].has_rtptime;
+            t->rtpinfo_rtptime = ri.entries[k].rtptime;
+            matched++;
+            break;
+        }
+    }
+    if (matched == 0 && ri.n == s->n_tracks) {
+        for (int i = 0; i < s->n_tracks; i++) {
+            s->tracks[i].rtpinfo_has = ri.entries[i].has_rtptime;
+            s->tracks[i].rtpinfo_rtptime = ri.entries[i].rtptime;
+        }
+    }
+    for (int i = 0; i < s->n_tracks; i++) {
+        if (s->tracks[i].rtpinfo_has)
+            LOG_D("ingest", "camera %s: RTP-Info of track %d: rtptime=%" PRIu32,
+                  s->camera, i, s->tracks[i].rtpinfo_rtptime);
+        else
+            LOG_D("ingest", "camera %s: RTP-Info of track %d: no rtptime",
+                  s->camera, i);
+    }
+}
+
+static void sess_on_play(struct rtsp_session *s, const struct rtsp_msg *m)
 {
     uint64_t period_ms;
 
     s->state = SESS_PLAYING;
     s->end_flags |= RTSP_SESSION_END_PLAYED;
+    sess_take_rtpinfo(s, m);
     s->last_media_ms = uv_now(s->loop);
     if (!s->udp)
         s->udp_probe_ms = 0;
@@ -707,7 +778,7 @@ static void sess_on_response(struct rtsp_session *s, const struct rtsp_msg *m)
         sess_on_setup(s, m);
         break;
     case SESS_PLAY:
-        sess_on_play(s);
+        sess_on_play(s, m);
         break;
     case SESS_CONNECTING:
     case SESS_PLAYING:

@@ -44,10 +44,12 @@
 /* Sender reports whose NTP time is further than this from the recorder's
  * clock are not believed. */
 #define SESS_SR_MAX_SKEW_US ((int64_t)86400 * 1000000)
-/* A session with several tracks holds its first units back until every
- * track has a sender report to align it (RFC 3550 6.4.1), so even the
- * first segment has audio and video in sync; at most hold_ms, this many
- * units, or this many bytes, then they go out anchored by arrival. */
+/* A session with several tracks holds its first units back until they
+ * can be aligned: by RTP-Info that agrees with the packets, as soon as the
+ * reference track's first unit anchors the time line, or else once every
+ * track has a sender report (RFC 3550 6.4.1), so even the first segment
+ * has audio and video in sync; at most hold_ms, this many units, or this
+ * many bytes, then they go out anchored by arrival. */
 #define SESS_HOLD_UNITS 1024
 /* After that, units wait at most this long to be put in time order with
  * the other tracks' (a track delivered late is not waited for longer). */
@@ -98,6 +100,13 @@ struct sess_track {
     int have_transit;
     int stamped;          /* a unit was stamped (queued or delivered) */
     int64_t last_wall_us; /* the wall time of the last one */
+    /* RTP-Info of the PLAY response (RFC 2326 12.33): the track's RTP
+     * time at the start of the PLAY range, the same instant for every
+     * track. Checked against the packets before use. */
+    int rtpinfo_has;          /* an rtptime was given (this RTP stream) */
+    uint32_t rtpinfo_rtptime; /* the rtptime */
+    int rtpinfo_done;         /* used to place the track (or tried) */
+    uint32_t first_ts;        /* RTP timestamp of the first packet */
 };
 
 struct rtsp_session {
