@@ -53,7 +53,8 @@ struct ingest_camera_config {
     enum ingest_transport transport; /* default TCP */
     int sync_hold_ms; /* 0: 4000; < 0: none. How long a session with
                          several tracks holds its first units back waiting
-                         for RTCP sender reports to align them */
+                         for RTP-Info or RTCP sender reports to align
+                         them */
 };
 
 struct ingest_camera;

@@ -3,9 +3,10 @@
  * The media side of an RTSP session: RTP packets (interleaved on the RTSP
  * connection, or from rtsp_udp.c) through the sequence tracker and the
  * depacketizer, access units stamped with recorder wall time (wallclock.h)
- * and handed up; RTCP sender reports (RFC 3550 6.4.1) checked and used to
- * put a camera's tracks on one time line; receiver reports (6.4.2) for
- * UDP. Loop thread only.
+ * and handed up; a camera's tracks put on one time line by the PLAY
+ * response's RTP-Info (RFC 2326 12.33) and RTCP sender reports (RFC 3550
+ * 6.4.1), checked against the packets; receiver reports (6.4.2) for UDP.
+ * Loop thread only.
  */
 #include "config.h"
 
@@ -85,12 +86,18 @@ static void sess_build_info(struct rtsp_session *s)
  * time line to the recorder clock; jumps, resets and clock steps become
  * NVR_AU_DISCONT so the writer starts a new segment there.
  */
+static void sess_sync_tracks(struct rtsp_session *s);
+
 static void sess_stamp(struct rtsp_session *s, struct sess_track *t,
                        struct nvr_au *au, int64_t arrival_us)
 {
     int ref = t->stream_index == s->ref_track;
     unsigned fl;
 
+    /* A track's first unit is placed relative to the reference track if
+     * anything allows it (RTP-Info, sender reports), not by arrival. */
+    if (!ref && !t->clock.anchored)
+        sess_sync_tracks(s);
     fl = wallclock_unit(&s->clock, &t->clock, au->pts, arrival_us, ref,
                         &au->wall_us);
     if (fl & WALLCLOCK_DISCONT)
@@ -123,8 +130,6 @@ static void sess_deliver(struct rtsp_session *s, struct nvr_au *au)
     else
         nvr_au_unref(au);
 }
-
-static void sess_sync_tracks(struct rtsp_session *s);
 
 /*
  * Delivers queued units in wall time order across tracks: the earliest
@@ -191,6 +196,29 @@ void rtsp_media__drop_held(struct rtsp_session *s)
     s->held_bytes = 0;
 }
 
+/* Whether the RTP-Info rtptime of track t agrees with its packets. */
+static int sess_rtpinfo_usable(const struct sess_track *t)
+{
+    return t->seen_packet &&
+           wallclock_rtpinfo_usable(t->rtpinfo_has, t->rtpinfo_rtptime,
+                                    t->first_ts, t->sdp->clock_rate);
+}
+
+/* Whether RTP-Info can place every track that has sent packets on the
+ * reference track, once t, the track of the unit just held, is the
+ * reference (its first unit anchors the time line). */
+static int sess_rtpinfo_ready(const struct rtsp_session *s,
+                              const struct sess_track *t)
+{
+    if (t->stream_index != s->ref_track ||
+        !sess_rtpinfo_usable(&s->tracks[s->ref_track]))
+        return 0;
+    for (int i = 0; i < s->n_tracks; i++)
+        if (s->tracks[i].seen_packet && !sess_rtpinfo_usable(&s->tracks[i]))
+            return 0;
+    return 1;
+}
+
 /* Whether every track has a sender report (or has sent nothing yet). */
 static int sess_all_reported(const struct rtsp_session *s)
 {
@@ -231,7 +259,8 @@ static void sess_release(struct rtsp_session *s)
 }
 
 /* Holds one unit back (see SESS_HOLD_UNITS); releases them all once the
- * tracks are aligned or the hold is over. */
+ * tracks can be aligned (sender reports for every track, or RTP-Info and
+ * the reference track's first unit) or the hold is over. */
 static void sess_hold(struct rtsp_session *s, struct sess_track *t,
                       struct nvr_au *au)
 {
@@ -244,7 +273,7 @@ static void sess_hold(struct rtsp_session *s, struct sess_track *t,
     s->held[s->n_held].arrival_us = nvr_clock_wall_us();
     s->n_held++;
     s->held_bytes += au->len;
-    if (s->n_tracks < 2 || sess_all_reported(s) ||
+    if (s->n_tracks < 2 || sess_all_reported(s) || sess_rtpinfo_ready(s, t) ||
         now - s->hold_start_ms >= (uint64_t)s->hold_ms ||
         s->n_held == SESS_HOLD_UNITS || s->held_bytes >= SESS_HOLD_BYTES)
         sess_release(s);
@@ -377,6 +406,8 @@ void rtsp_media__on_rtp(struct rtsp_session *s, int track, const uint8_t *pkt,
               s->camera, t->stream_index);
         wallclock_track_reset(&t->clock);
         t->sr_valid = 0;
+        /* RTP-Info described the stream that ended. */
+        t->rtpinfo_has = 0;
         /* A restarted camera sends new sender reports: hold its units
          * again until they align the tracks anew. */
         if (s->hold_ms > 0 && s->n_tracks > 1 && !s->holding) {
@@ -388,6 +419,8 @@ void rtsp_media__on_rtp(struct rtsp_session *s, int track, const uint8_t *pkt,
         t->rr_lost = t->seq.lost;
         lost_before = 1;
     }
+    if (!t->seen_packet)
+        t->first_ts = h.ts;
     t->seen_packet = 1;
     if (t->udp)
         sess_jitter(s, t, h.ts);
@@ -403,31 +436,57 @@ void rtsp_media__on_rtp(struct rtsp_session *s, int track, const uint8_t *pkt,
 }
 
 /*
- * Puts every track with a sender report on the reference track's time
- * line: both reports tie an RTP time to the camera's NTP clock, so the
- * offset between the tracks is known exactly (RFC 3550 6.4.1). Done once
- * per track (again after it restarts).
+ * Puts the other tracks on the reference track's time line. Sender reports
+ * of both tie each one's RTP time to the camera's NTP clock, so their
+ * offset is known exactly (RFC 3550 6.4.1): used once per track (again
+ * after it restarts), also to refine a placement by RTP-Info. Until then,
+ * RTP-Info whose rtptimes agree with the packets gives the two tracks' RTP
+ * times at one instant (RFC 2326 12.33), which places the track as well.
  */
 static void sess_sync_tracks(struct rtsp_session *s)
 {
     struct sess_track *ref = &s->tracks[s->ref_track];
 
-    if (!ref->sr_valid || !ref->seen_packet || !ref->clock.anchored)
+    if (!ref->seen_packet || !ref->clock.anchored)
         return;
     for (int i = 0; i < s->n_tracks; i++) {
         struct sess_track *t = &s->tracks[i];
         int64_t change;
 
-        if (i == s->ref_track || !t->sr_valid || !t->seen_packet ||
-            t->clock.synced)
+        if (i == s->ref_track || !t->seen_packet || t->clock.synced)
             continue;
-        change = wallclock_track_align(
-            &t->clock, &ref->clock, rtp_seq_ts_extend(&ref->seq, ref->sr_rtp),
-            rtp_seq_ts_extend(&t->seq, t->sr_rtp),
-            t->sr_ntp_us - ref->sr_ntp_us);
+        if (ref->sr_valid && t->sr_valid) {
+            change =
+                wallclock_track_align(&t->clock, &ref->clock,
+                                      rtp_seq_ts_extend(&ref->seq, ref->sr_rtp),
+                                      rtp_seq_ts_extend(&t->seq, t->sr_rtp),
+                                      t->sr_ntp_us - ref->sr_ntp_us);
+            if (change != INT64_MIN)
+                LOG_D("ingest",
+                      "camera %s: track %d synced to track %d by sender "
+                      "reports (moved %" PRId64 " us)",
+                      s->camera, i, s->ref_track, change);
+            continue;
+        }
+        if (t->rtpinfo_done)
+            continue;
+        t->rtpinfo_done = 1;
+        if (!sess_rtpinfo_usable(ref) || !sess_rtpinfo_usable(t)) {
+            if (t->rtpinfo_has || ref->rtpinfo_has)
+                LOG_I("ingest",
+                      "camera %s: RTP-Info disagrees with the packets of "
+                      "track %d or %d; placing track %d by sender reports "
+                      "or arrival",
+                      s->camera, s->ref_track, i, i);
+            continue;
+        }
+        change = wallclock_track_align_rtpinfo(
+            &t->clock, &ref->clock,
+            rtp_seq_ts_extend(&ref->seq, ref->rtpinfo_rtptime),
+            rtp_seq_ts_extend(&t->seq, t->rtpinfo_rtptime));
         if (change != INT64_MIN)
             LOG_D("ingest",
-                  "camera %s: track %d synced to track %d by sender reports "
+                  "camera %s: track %d placed on track %d by RTP-Info "
                   "(moved %" PRId64 " us)",
                   s->camera, i, s->ref_track, change);
     }

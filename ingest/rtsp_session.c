@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include <uv.h>
 
@@ -39,6 +40,7 @@ struct sess_write {
 
 static void sess_close(struct rtsp_session *s);
 static void sess_deadline_cb(uv_timer_t *t);
+static void sess_start_batching(struct rtsp_session *s);
 
 static double ms_to_s(int ms)
 {
@@ -129,6 +131,11 @@ static void sess_rtcp_closed(uv_handle_t *h)
     sess_closed_one(nvr_container_of(h, struct rtsp_session, rtcp));
 }
 
+static void sess_batch_closed(uv_handle_t *h)
+{
+    sess_closed_one(nvr_container_of(h, struct rtsp_session, batch));
+}
+
 static void sess_udp_on_closed(void *user)
 {
     sess_closed_one(user);
@@ -175,6 +182,7 @@ static void sess_close(struct rtsp_session *s)
     uv_close((uv_handle_t *)&s->keepalive, sess_keepalive_closed);
     uv_close((uv_handle_t *)&s->total, sess_total_closed);
     uv_close((uv_handle_t *)&s->rtcp, sess_rtcp_closed);
+    uv_close((uv_handle_t *)&s->batch, sess_batch_closed);
     if (s->udp) {
         s->pending_closes++;
         rtsp_udp_close(s->udp);
@@ -599,12 +607,83 @@ static void sess_rtcp_cb(uv_timer_t *timer)
     rtsp_media__tick(nvr_container_of(timer, struct rtsp_session, rtcp));
 }
 
-static void sess_on_play(struct rtsp_session *s)
+/* Whether RTP-Info entry url names track t, whose SETUP went to uri. */
+static int sess_rtpinfo_match(const struct sess_track *t, const char *uri,
+                              const char *url)
+{
+    const char *c = t->sdp->control;
+    size_t ulen = strlen(url), clen = strlen(c), len = strlen(uri);
+
+    if (ulen == 0)
+        return 0;
+    if (strcmp(url, uri) == 0 || strcmp(url, c) == 0)
+        return 1;
+    /* A relative url, or one against another base: compare the ends. */
+    if (len > ulen && strcmp(uri + len - ulen, url) == 0 &&
+        uri[len - ulen - 1] == '/')
+        return 1;
+    return clen > 0 && ulen > clen && strcmp(url + ulen - clen, c) == 0 &&
+           url[ulen - clen - 1] == '/';
+}
+
+/*
+ * Takes each track's rtptime from the RTP-Info of the PLAY response
+ * (RFC 2326 12.33, RFC 7826 18.45): entries are matched to tracks by url,
+ * or by order when no url matches and there is one entry per track.
+ * Whether a value is believed is decided against the packets
+ * (rtsp_media.c), so wrong ones cost nothing here.
+ */
+static void sess_take_rtpinfo(struct rtsp_session *s, const struct rtsp_msg *m)
+{
+    struct rtsp_rtpinfo ri;
+    char uri[SESS_URL_MAX];
+    const char *v;
+    size_t vlen;
+    int matched = 0;
+
+    v = rtsp_msg_header(m, "RTP-Info", &vlen);
+    if (!v || rtsp_parse_rtpinfo(v, vlen, &ri) < 0 || ri.n == 0) {
+        LOG_D("ingest", "camera %s: PLAY gave no usable RTP-Info", s->camera);
+        return;
+    }
+    for (int i = 0; i < s->n_tracks; i++) {
+        struct sess_track *t = &s->tracks[i];
+
+        if (rtsp_url_join_control(s->base_url, t->sdp->control, uri,
+                                  sizeof(uri)) < 0)
+            continue;
+        for (int k = 0; k < ri.n; k++) {
+            if (!sess_rtpinfo_match(t, uri, ri.entries[k].url))
+                continue;
+            t->rtpinfo_has = ri.entries[k].has_rtptime;
+            t->rtpinfo_rtptime = ri.entries[k].rtptime;
+            matched++;
+            break;
+        }
+    }
+    if (matched == 0 && ri.n == s->n_tracks) {
+        for (int i = 0; i < s->n_tracks; i++) {
+            s->tracks[i].rtpinfo_has = ri.entries[i].has_rtptime;
+            s->tracks[i].rtpinfo_rtptime = ri.entries[i].rtptime;
+        }
+    }
+    for (int i = 0; i < s->n_tracks; i++) {
+        if (s->tracks[i].rtpinfo_has)
+            LOG_D("ingest", "camera %s: RTP-Info of track %d: rtptime=%" PRIu32,
+                  s->camera, i, s->tracks[i].rtpinfo_rtptime);
+        else
+            LOG_D("ingest", "camera %s: RTP-Info of track %d: no rtptime",
+                  s->camera, i);
+    }
+}
+
+static void sess_on_play(struct rtsp_session *s, const struct rtsp_msg *m)
 {
     uint64_t period_ms;
 
     s->state = SESS_PLAYING;
     s->end_flags |= RTSP_SESSION_END_PLAYED;
+    sess_take_rtpinfo(s, m);
     s->last_media_ms = uv_now(s->loop);
     if (!s->udp)
         s->udp_probe_ms = 0;
@@ -617,6 +696,7 @@ static void sess_on_play(struct rtsp_session *s)
     period_ms = rtsp_quirks_keepalive_ms(s->session_timeout_s);
     uv_timer_start(&s->keepalive, sess_keepalive_cb, period_ms, period_ms);
     uv_timer_start(&s->rtcp, sess_rtcp_cb, SESS_TICK_MS, SESS_TICK_MS);
+    sess_start_batching(s);
     LOG_I("ingest", "camera %s: playing %d track(s) over %s", s->camera,
           s->n_tracks, s->udp ? "UDP" : "TCP");
 }
@@ -701,7 +781,7 @@ static void sess_on_response(struct rtsp_session *s, const struct rtsp_msg *m)
         sess_on_setup(s, m);
         break;
     case SESS_PLAY:
-        sess_on_play(s);
+        sess_on_play(s, m);
         break;
     case SESS_CONNECTING:
     case SESS_PLAYING:
@@ -829,6 +909,93 @@ static void sess_read_cb(uv_stream_t *stream, ssize_t nread,
     s->stats->bytes_in += (uint64_t)nread;
     s->rlen += (size_t)nread;
     sess_parse(s);
+}
+
+/*
+ * Reads what the kernel holds below SO_RCVLOWAT, until EAGAIN (or a read
+ * that leaves the buffer's space unfilled, which means the same), and
+ * parses it. Returns 0, or a negative errno after failing the session.
+ */
+static int sess_drain_socket(struct rtsp_session *s)
+{
+    uv_os_fd_t fd;
+
+    if (uv_fileno((uv_handle_t *)&s->tcp, &fd) < 0)
+        return 0;
+    while (!s->closing) {
+        size_t space = sizeof(s->rbuf) - s->rlen;
+        ssize_t n;
+
+        if (space == 0) {
+            sess_fail(s, -EMSGSIZE,
+                      "camera sent a message too large to buffer");
+            return -EMSGSIZE;
+        }
+        n = recv(fd, s->rbuf + s->rlen, space, MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        if (n < 0) {
+            int err = -errno;
+
+            sess_fail(s, err, "read: %s", nvr_strerror(err));
+            return err;
+        }
+        if (n == 0) {
+            sess_fail(s, -ECONNRESET, "connection closed by camera");
+            return -ECONNRESET;
+        }
+        s->stats->bytes_in += (uint64_t)n;
+        s->rlen += (size_t)n;
+        sess_parse(s);
+        if ((size_t)n < space)
+            return 0;
+    }
+    return 0;
+}
+
+/* Milliseconds to the next point of the SESS_BATCH_TICK_MS grid. */
+static uint64_t sess_batch_delay(const struct rtsp_session *s)
+{
+    uint64_t rem = uv_now(s->loop) % SESS_BATCH_TICK_MS;
+
+    return SESS_BATCH_TICK_MS - rem;
+}
+
+static void sess_batch_cb(uv_timer_t *timer)
+{
+    struct rtsp_session *s =
+        nvr_container_of(timer, struct rtsp_session, batch);
+
+    if (s->closing || sess_drain_socket(s) < 0 || s->closing)
+        return;
+    /* Re-armed on the grid (not as a repeating timer, which drifts with
+     * each late pass), so every session's tick stays in one pass. */
+    (void)uv_timer_start(&s->batch, sess_batch_cb, sess_batch_delay(s), 0);
+}
+
+/*
+ * Batches the reads of interleaved media (STYLE 6: the loop never sleeps):
+ * the kernel wakes the loop for this socket only once SESS_RCVLOWAT_BYTES
+ * are buffered, and the batch tick reads the rest. Without SO_RCVLOWAT
+ * every frame would wake the loop on its own. Best effort: if either
+ * cannot be set up, every arrival wakes the loop as before.
+ */
+static void sess_start_batching(struct rtsp_session *s)
+{
+    int lowat = SESS_RCVLOWAT_BYTES;
+    uv_os_fd_t fd;
+
+    if (s->udp || uv_fileno((uv_handle_t *)&s->tcp, &fd) < 0)
+        return;
+    if (uv_timer_start(&s->batch, sess_batch_cb, sess_batch_delay(s), 0) < 0)
+        return;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)) != 0) {
+        LOG_D("ingest", "camera %s: SO_RCVLOWAT: %s", s->camera,
+              nvr_strerror(-errno));
+        uv_timer_stop(&s->batch);
+    }
 }
 
 /* ---- timers ---- */
@@ -1025,6 +1192,7 @@ int rtsp_session_new(uv_loop_t *loop, const struct rtsp_session_config *cfg,
     (void)uv_timer_init(loop, &s->keepalive);
     (void)uv_timer_init(loop, &s->total);
     (void)uv_timer_init(loop, &s->rtcp);
+    (void)uv_timer_init(loop, &s->batch);
     s->state = SESS_CONNECTING;
     *out = s;
 

@@ -26,7 +26,17 @@
 #define SESS_EXTRA_MAX      512   /* request-specific header lines */
 #define SESS_MSG_MAX        256   /* failure messages */
 #define SESS_WARN_PERIOD_MS 10000 /* per-packet warnings: one per period */
-#define SESS_N_HANDLES      6 /* tcp, deadline, media, keepalive, total, rtcp */
+/* tcp, deadline, media, keepalive, total, rtcp, batch */
+#define SESS_N_HANDLES 7
+/* While media comes interleaved on the RTSP connection, the kernel wakes
+ * the loop for it only once this many bytes are buffered (SO_RCVLOWAT);
+ * below that, the batch tick reads whatever has come. */
+#define SESS_RCVLOWAT_BYTES (64 * 1024)
+/* The batch tick: every SESS_BATCH_TICK_MS on a grid of the loop clock,
+ * the same for every session, so that one loop pass reads every camera's
+ * socket. Shorter than a frame at up to 50 fps: no unit waits for a later
+ * one. */
+#define SESS_BATCH_TICK_MS 20
 /* The media tick while playing: ends a hold, sends receiver reports. */
 #define SESS_TICK_MS 1000
 /* RTCP receiver reports over UDP: about every 5 s (RFC 3550 6.2). */
@@ -34,10 +44,12 @@
 /* Sender reports whose NTP time is further than this from the recorder's
  * clock are not believed. */
 #define SESS_SR_MAX_SKEW_US ((int64_t)86400 * 1000000)
-/* A session with several tracks holds its first units back until every
- * track has a sender report to align it (RFC 3550 6.4.1), so even the
- * first segment has audio and video in sync; at most hold_ms, this many
- * units, or this many bytes, then they go out anchored by arrival. */
+/* A session with several tracks holds its first units back until they
+ * can be aligned: by RTP-Info that agrees with the packets, as soon as the
+ * reference track's first unit anchors the time line, or else once every
+ * track has a sender report (RFC 3550 6.4.1), so even the first segment
+ * has audio and video in sync; at most hold_ms, this many units, or this
+ * many bytes, then they go out anchored by arrival. */
 #define SESS_HOLD_UNITS 1024
 /* After that, units wait at most this long to be put in time order with
  * the other tracks' (a track delivered late is not waited for longer). */
@@ -88,6 +100,13 @@ struct sess_track {
     int have_transit;
     int stamped;          /* a unit was stamped (queued or delivered) */
     int64_t last_wall_us; /* the wall time of the last one */
+    /* RTP-Info of the PLAY response (RFC 2326 12.33): the track's RTP
+     * time at the start of the PLAY range, the same instant for every
+     * track. Checked against the packets before use. */
+    int rtpinfo_has;          /* an rtptime was given (this RTP stream) */
+    uint32_t rtpinfo_rtptime; /* the rtptime */
+    int rtpinfo_done;         /* used to place the track (or tried) */
+    uint32_t first_ts;        /* RTP timestamp of the first packet */
 };
 
 struct rtsp_session {
@@ -99,6 +118,7 @@ struct rtsp_session {
     uv_timer_t keepalive; /* OPTIONS while playing */
     uv_timer_t total;     /* whole-session bound (probe) */
     uv_timer_t rtcp;      /* media tick: holds, receiver reports */
+    uv_timer_t batch;     /* reads below SO_RCVLOWAT (TCP, playing) */
     uint64_t ticks;
     struct rtsp_udp *udp; /* UDP sockets, or NULL (TCP interleaved) */
     int pending_closes;

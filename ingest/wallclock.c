@@ -40,6 +40,7 @@ void wallclock_track_reset(struct wallclock_track *t)
 {
     t->anchored = 0;
     t->synced = 0;
+    t->rtpinfo = 0;
     t->discont_pending = WALLCLOCK_PENDING_JUMP;
 }
 
@@ -107,6 +108,7 @@ static void track_anchor(struct wallclock *wc, struct wallclock_track *t,
     }
     t->anchored = 1;
     t->synced = 0;
+    t->rtpinfo = 0;
     t->base_pts = pts;
     t->base_media_us = wc_media_at(wc, at);
 }
@@ -252,26 +254,63 @@ unsigned wallclock_unit(struct wallclock *wc, struct wallclock_track *t,
     return flags;
 }
 
-int64_t wallclock_track_align(struct wallclock_track *t,
-                              const struct wallclock_track *ref,
-                              int64_t ref_pts, int64_t pts, int64_t offset_us)
+/* Puts pts of t at media time target; see wallclock_track_align(). */
+static int64_t track_place(struct wallclock_track *t,
+                           const struct wallclock_track *ref, int64_t target,
+                           int64_t pts)
 {
-    int64_t target, before;
+    int64_t before = t->anchored ? wallclock_media_us(t, pts) : target;
 
-    if (!ref->anchored)
-        return INT64_MIN;
-    target = wallclock_media_us(ref, ref_pts) + offset_us;
-    before = t->anchored ? wallclock_media_us(t, pts) : target;
     if (!t->anchored)
         t->gen = ref->gen;
-    /* Units already delivered were placed by arrival: the next one starts
+    /* Units already delivered were placed otherwise: the next one starts
      * the corrected placement, flagged so it is not read as continuing. */
     if (t->has_last && (target - before > WALLCLOCK_ALIGN_SLACK_US ||
                         before - target > WALLCLOCK_ALIGN_SLACK_US))
         t->discont_pending = WALLCLOCK_PENDING_SYNC;
     t->anchored = 1;
-    t->synced = 1;
     t->base_pts = pts;
     t->base_media_us = target;
     return target - before;
+}
+
+int64_t wallclock_track_align(struct wallclock_track *t,
+                              const struct wallclock_track *ref,
+                              int64_t ref_pts, int64_t pts, int64_t offset_us)
+{
+    int64_t change;
+
+    if (!ref->anchored)
+        return INT64_MIN;
+    change =
+        track_place(t, ref, wallclock_media_us(ref, ref_pts) + offset_us, pts);
+    t->synced = 1;
+    t->rtpinfo = 0;
+    return change;
+}
+
+int wallclock_rtpinfo_usable(int has_rtptime, uint32_t rtptime,
+                             uint32_t first_ts, int clock_rate)
+{
+    int64_t d = (int32_t)(first_ts - rtptime);
+
+    if (!has_rtptime || rtptime <= 1 || clock_rate <= 0)
+        return 0;
+    if (d < 0)
+        d = -d;
+    return d * WALLCLOCK_US_PER_S <= WALLCLOCK_RTPINFO_MAX_US * clock_rate;
+}
+
+int64_t wallclock_track_align_rtpinfo(struct wallclock_track *t,
+                                      const struct wallclock_track *ref,
+                                      int64_t ref_rtptime, int64_t rtptime)
+{
+    int64_t change;
+
+    if (!ref->anchored)
+        return INT64_MIN;
+    change = track_place(t, ref, wallclock_media_us(ref, ref_rtptime), rtptime);
+    t->synced = 0;
+    t->rtpinfo = 1;
+    return change;
 }

@@ -10,9 +10,13 @@
  * session pins media time to the recorder clock; after that wall time
  * follows media time, and the difference between the two (the camera's
  * clock drifting against ours, seen on the reference track, normally the
- * video) is slewed away at most WALLCLOCK_MAX_SLEW_PPM. Without RTCP sender
- * reports each track is anchored at its first unit; with them, tracks are
- * aligned on the camera's NTP clock (wallclock_track_align()).
+ * video) is slewed away at most WALLCLOCK_MAX_SLEW_PPM. The other tracks
+ * are placed relative to the reference: first by the RTP-Info of the PLAY
+ * response, which gives every track's RTP time at one instant (RFC 2326
+ * 12.33, RFC 7826 18.45; wallclock_track_align_rtpinfo()), then by RTCP
+ * sender reports, which tie each track's RTP time to the camera's NTP
+ * clock (RFC 3550 6.4.1; wallclock_track_align()). Only a track that has
+ * neither is anchored at its first unit's arrival.
  *
  * Media time that jumps (forward beyond WALLCLOCK_JUMP_FWD_US, backward
  * beyond one frame), a track reset (SSRC change, sequence reset), the
@@ -54,6 +58,9 @@
 /* An RTCP alignment moving a running track by more than this flags its
  * next unit WALLCLOCK_DISCONT (the writer places it anew). */
 #define WALLCLOCK_ALIGN_SLACK_US ((int64_t)20000)
+/* An RTP-Info rtptime further than this from the timestamp of the track's
+ * first packet is wrong (CAMERA-QUIRKS.md): the packets are trusted. */
+#define WALLCLOCK_RTPINFO_MAX_US ((int64_t)4 * 1000000)
 /* Media time moving forward more than this between two units of a track is
  * a jump (camera reboot, clock reset), not loss. */
 #define WALLCLOCK_JUMP_FWD_US ((int64_t)10 * 1000000)
@@ -86,6 +93,7 @@ struct wallclock_track {
     int discont_pending;   /* flag the next unit WALLCLOCK_DISCONT (1:
                               and WALLCLOCK_JUMP) */
     int synced;            /* base_* came from RTCP sender reports */
+    int rtpinfo;           /* base_* came from RTP-Info (until synced) */
     uint32_t gen;          /* wallclock.gen the base belongs to */
     int64_t base_pts;      /* clock_rate ticks ... */
     int64_t base_media_us; /* ... at this session media time */
@@ -136,5 +144,27 @@ int64_t wallclock_media_us(const struct wallclock_track *t, int64_t pts);
 int64_t wallclock_track_align(struct wallclock_track *t,
                               const struct wallclock_track *ref,
                               int64_t ref_pts, int64_t pts, int64_t offset_us);
+
+/*
+ * Whether an RTP-Info rtptime can place a track: the header gave one
+ * (has_rtptime), it is none of the placeholders cameras send (0, 1), and
+ * the track's first packet, with RTP timestamp first_ts, came within
+ * WALLCLOCK_RTPINFO_MAX_US of it at clock_rate Hz. Returns 1 or 0.
+ */
+int wallclock_rtpinfo_usable(int has_rtptime, uint32_t rtptime,
+                             uint32_t first_ts, int clock_rate);
+
+/*
+ * Aligns track t on the anchored track ref by RTP-Info: ref_rtptime of ref
+ * and rtptime of t name the same instant (the start of the PLAY range),
+ * both extended like the tracks' pts. Later units of t map to ref's media
+ * time accordingly, exactly as wallclock_track_align() with offset 0 does,
+ * but t stays open to sender reports (synced is 0, rtpinfo 1), which
+ * refine it later. Returns the change of t's media time in us (0 if none)
+ * or INT64_MIN when ref is not anchored.
+ */
+int64_t wallclock_track_align_rtpinfo(struct wallclock_track *t,
+                                      const struct wallclock_track *ref,
+                                      int64_t ref_rtptime, int64_t rtptime);
 
 #endif

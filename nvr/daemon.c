@@ -21,7 +21,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -42,11 +41,6 @@
 
 #define DAEMON_TICK_MS  1000
 #define DAEMON_PATH_MAX 2048
-/* How long the loop thread lets input gather after each pass (see
- * daemon_run_loop()): while every camera's media comes over TCP, and while
- * one comes over UDP, whose datagrams have only the socket's buffer. */
-#define DAEMON_LOOP_GATHER_NS     (20L * 1000 * 1000)
-#define DAEMON_LOOP_GATHER_UDP_NS (10L * 1000 * 1000)
 
 struct daemon;
 
@@ -81,7 +75,6 @@ struct daemon {
     int open_cams; /* ingest cameras not yet closed */
     int stopping;
     int status_busy;            /* a status job is in flight */
-    long gather_ns;             /* daemon_run_loop()'s pause; tick_cb sets it */
     struct catalog *status_cat; /* used only inside status jobs */
     int64_t start_mono_us;
     struct nvr_daemon_cam_view *views;
@@ -199,28 +192,15 @@ static void status_fill(struct daemon *d, struct catalog_status *rows,
 }
 
 /*
- * Runs the loop until no handle is left. Each pass waits for an event and
- * handles everything ready; then the thread sleeps d->gather_ns, so that
- * the next pass finds a frame or more waiting on each socket instead of
- * waking for every camera's every burst, and one read takes it all. Each
- * read also makes the kernel acknowledge what it took, so fewer, larger
- * reads mean fewer ACKs sent. Nothing waits longer for the loop than this
- * (timers fire at most this late). The pause is also how late a packet
- * may be seen, and a track that starts (or restarts) without an RTCP
- * sender report is placed by when its first packet was seen: 40 ms put
- * audio over 100 ms away from the video at a camera's reboot, 20 ms keeps
- * that error within one frame. TCP's buffers grow to hold far more than
- * 20 ms of any camera; a UDP socket has only its receive buffer
- * (rtsp_udp.c asks for the most the kernel allows), so the pause is 10 ms
- * while a camera's media comes over UDP.
+ * Runs the loop until no handle is left. The thread only ever waits in
+ * the loop's poll: it never sleeps to batch work, so timers fire on time
+ * and packets are seen when they arrive. Wake-ups are batched by the
+ * sessions themselves (SO_RCVLOWAT on TCP media sockets and a read tick on
+ * a shared grid, see rtsp_session.c).
  */
 static void daemon_run_loop(struct daemon *d)
 {
-    while (uv_run(&d->loop, UV_RUN_ONCE) != 0) {
-        const struct timespec gather = {.tv_nsec = d->gather_ns};
-
-        (void)nanosleep(&gather, NULL);
-    }
+    (void)uv_run(&d->loop, UV_RUN_DEFAULT);
 }
 
 static int status_write(struct catalog **cat, const char *path,
@@ -263,6 +243,7 @@ static void status_after(uv_work_t *req, int status)
 static void status_publish(struct daemon *d)
 {
     struct status_job *job;
+    int err;
 
     if (d->status_busy || d->n_cams == 0)
         return; /* the disk is slow: skip a beat rather than queue up */
@@ -277,7 +258,10 @@ static void status_publish(struct daemon *d)
     job->d = d;
     job->n = d->n_cams;
     status_fill(d, job->rows, 0);
-    if (uv_queue_work(&d->loop, &job->req, status_work, status_after) < 0) {
+    err = uv_queue_work(&d->loop, &job->req, status_work, status_after);
+    if (err < 0) {
+        LOG_W("nvr", "cannot queue the status publication: %s",
+              nvr_strerror(err));
         free(job->rows);
         free(job);
         return;
@@ -291,7 +275,6 @@ static void tick_cb(uv_timer_t *t)
 {
     struct daemon *d = nvr_container_of(t, struct daemon, tick);
     int64_t now = nvr_clock_mono_us();
-    int udp = 0;
 
     for (int i = 0; i < d->n_cams; i++) {
         struct daemon_cam *c = &d->cams[i];
@@ -302,7 +285,6 @@ static void tick_cb(uv_timer_t *t)
         if (!c->ingest)
             continue;
         ingest_camera_get_stats(c->ingest, &is);
-        udp |= strcmp(is.transport, "udp") == 0;
         if (c->prev_mono_us && now > c->prev_mono_us) {
             c->bitrate_bps =
                 (int64_t)((is.bytes_in - c->prev_bytes_in) * 8 * 1000000 /
@@ -320,7 +302,6 @@ static void tick_cb(uv_timer_t *t)
         v->dropped = ws.aus_dropped + is.aus_dropped;
         v->error = c->error;
     }
-    d->gather_ns = udp ? DAEMON_LOOP_GATHER_UDP_NS : DAEMON_LOOP_GATHER_NS;
     status_publish(d);
     if (d->opts && d->opts->tick)
         d->opts->tick(d->opts->user, d->views, d->n_cams);
@@ -595,6 +576,66 @@ static int daemon_start_cameras(struct daemon *d)
     return 0;
 }
 
+/* Closes the first n of the daemon's own handles (tick, sigint, sigterm)
+ * and the loop: start-up failed before any camera existed. */
+static void daemon_abort_loop(struct daemon *d, int n)
+{
+    uv_handle_t *h[] = {(uv_handle_t *)&d->tick, (uv_handle_t *)&d->sigint,
+                        (uv_handle_t *)&d->sigterm};
+
+    for (int i = 0; i < n; i++)
+        uv_close(h[i], NULL);
+    (void)uv_run(&d->loop, UV_RUN_DEFAULT);
+    (void)uv_loop_close(&d->loop);
+}
+
+/* Initialises the tick timer and the signal watchers. On failure nothing
+ * is left open, the loop included. */
+static int daemon_init_handles(struct daemon *d)
+{
+    const char *what = "timer";
+    int err, n = 0;
+
+    err = uv_timer_init(&d->loop, &d->tick);
+    if (err == 0) {
+        n = 1;
+        what = "SIGINT watcher";
+        err = uv_signal_init(&d->loop, &d->sigint);
+    }
+    if (err == 0) {
+        n = 2;
+        what = "SIGTERM watcher";
+        err = uv_signal_init(&d->loop, &d->sigterm);
+    }
+    if (err == 0)
+        return 0;
+    LOG_E("nvr", "cannot set up the event loop's %s: %s", what,
+          nvr_strerror(err));
+    daemon_abort_loop(d, n);
+    return err;
+}
+
+/* Starts the signal watchers and the tick. On failure the caller stops
+ * the daemon (daemon_stop() closes every handle). */
+static int daemon_start_handles(struct daemon *d)
+{
+    int err;
+
+    err = uv_signal_start(&d->sigint, signal_cb, SIGINT);
+    if (err == 0)
+        err = uv_signal_start(&d->sigterm, signal_cb, SIGTERM);
+    if (err < 0) {
+        LOG_E("nvr", "cannot watch SIGINT/SIGTERM: %s", nvr_strerror(err));
+        return err;
+    }
+    err = uv_timer_start(&d->tick, tick_cb, DAEMON_TICK_MS, DAEMON_TICK_MS);
+    if (err < 0) {
+        LOG_E("nvr", "cannot start the status tick: %s", nvr_strerror(err));
+        return err;
+    }
+    return 0;
+}
+
 int nvr_daemon_run(const struct nvr_config *cfg,
                    const struct nvr_daemon_options *opts)
 {
@@ -633,19 +674,20 @@ int nvr_daemon_run(const struct nvr_config *cfg,
     if (err < 0)
         goto err_free;
     err = uv_loop_init(&d->loop);
+    if (err < 0) {
+        LOG_E("nvr", "cannot create the event loop: %s", nvr_strerror(err));
+        goto err_free;
+    }
+    d->loop.data = d;
+    err = daemon_init_handles(d);
     if (err < 0)
         goto err_free;
-    d->loop.data = d;
-    uv_timer_init(&d->loop, &d->tick);
-    uv_signal_init(&d->loop, &d->sigint);
-    uv_signal_init(&d->loop, &d->sigterm);
     err = daemon_start_cameras(d);
     if (err < 0)
         goto err_stop_writers;
-
-    uv_signal_start(&d->sigint, signal_cb, SIGINT);
-    uv_signal_start(&d->sigterm, signal_cb, SIGTERM);
-    uv_timer_start(&d->tick, tick_cb, DAEMON_TICK_MS, DAEMON_TICK_MS);
+    err = daemon_start_handles(d);
+    if (err < 0)
+        goto err_stop_writers;
     d->start_mono_us = nvr_clock_mono_us();
     LOG_I("nvr", "recording %d camera%s into %s", d->n_cams,
           d->n_cams == 1 ? "" : "s", cfg->storage_path);
@@ -655,7 +697,6 @@ int nvr_daemon_run(const struct nvr_config *cfg,
     /* From here until the loop ends, storage asserts it is not called on
      * this thread. */
     nvr_thread_set_loop(1);
-    d->gather_ns = DAEMON_LOOP_GATHER_UDP_NS; /* until tick_cb knows */
     daemon_run_loop(d);
     nvr_thread_set_loop(0);
     err = uv_loop_close(&d->loop);

@@ -52,8 +52,14 @@
 #define CAMSIM_ADDRESS            "127.0.0.1"
 #define CAMSIM_ROLE               "camsim-user"
 #define CAMSIM_MOUNT_KEY          "camsim-mount"
+/* --sync-marks: a white frame and the start of a beep, every period. */
+#define CAMSIM_MARK_PERIOD_NS ((guint64)2 * GST_SECOND)
+#define CAMSIM_BEEP_NS        ((guint64)100 * GST_MSECOND)
+/* --audio-rtcp late: the audio track's RTCP starts this long after its
+ * first packet would have gone (and again after a reboot). */
+#define CAMSIM_RTCP_LATE_S 10
 
-#define EXIT_USAGE                2
+#define EXIT_USAGE         2
 
 enum camsim_video { CAMSIM_VIDEO_H264, CAMSIM_VIDEO_H265, CAMSIM_VIDEO_MJPEG };
 enum camsim_audio {
@@ -67,6 +73,7 @@ enum camsim_transport {
     CAMSIM_TRANSPORT_TCP,
     CAMSIM_TRANSPORT_UDP,
 };
+enum camsim_rtcp { CAMSIM_RTCP_NORMAL, CAMSIM_RTCP_LATE, CAMSIM_RTCP_NONE };
 
 /* How one track's RTP header is rewritten after a simulated reboot. */
 struct camsim_rewrite {
@@ -97,6 +104,13 @@ struct camsim_mount {
     struct camsim_rewrite rw[CAMSIM_MAX_TRACKS];
     struct camsim_probe probes[CAMSIM_MAX_TRACKS];
     GPtrArray *medias; /* GstRTSPMedia * (weak) alive for this mount */
+    /* --sync-marks: where the video frames fall, so that each beep starts
+     * at the running time of the white frame (guarded by rw_lock). */
+    gboolean phase_known;
+    guint64 phase_ns;    /* video PTS modulo the frame duration */
+    gint audio_rate;     /* Hz of the audio encoder's input, 0: unknown */
+    gint64 rtcp_from_us; /* --audio-rtcp late: g_get_monotonic_time()
+                            from which audio RTCP may go; 0: not set */
 };
 
 struct camsim_opts {
@@ -113,7 +127,9 @@ struct camsim_opts {
     enum camsim_video video;
     enum camsim_audio audio;
     enum camsim_transport transport;
-    const char *clip; /* pre-encoded Annex B file, or NULL */
+    const char *clip;            /* pre-encoded Annex B file, or NULL */
+    gboolean sync_marks;         /* white frame + beep every 2 s */
+    enum camsim_rtcp audio_rtcp; /* audio sender reports: on, late, none */
 };
 
 struct camsim {
@@ -186,6 +202,7 @@ static const struct camsim_element camsim_elements[] = {
 static const char *const camsim_video_names[] = {"h264", "h265", "mjpeg"};
 static const char *const camsim_audio_names[] = {"none", "aac", "pcma", "pcmu"};
 static const char *const camsim_transport_names[] = {"both", "tcp", "udp"};
+static const char *const camsim_rtcp_names[] = {"normal", "late", "none"};
 
 /* Patterns that encode cheaply and differ visibly between mounts; the
  * moving ball comes first so that cam1 has motion. */
@@ -202,6 +219,7 @@ static void usage(FILE *f)
             "              [--video h264|h265|mjpeg] [--audio "
             "none|aac|pcma|pcmu]\n"
             "              [--transport tcp|udp|both] [--clip FILE]\n"
+            "              [--sync-marks] [--audio-rtcp normal|late|none]\n"
             "              [--address 127.0.0.1]\n"
             "Serves test streams on rtsp://127.0.0.1:PORT/NAME.\n"
             "  --port N       TCP port, 0 (default) picks a free one\n"
@@ -218,6 +236,11 @@ static void usage(FILE *f)
             "  --transport T  tcp, udp or both (default) offered\n"
             "  --clip FILE    loop a pre-encoded Annex B H.264/H.265 file\n"
             "                 (codec from --video) instead of encoding\n"
+            "  --sync-marks   a white frame and the start of a 100 ms beep at\n"
+            "                 the same running time every 2 s (live video\n"
+            "                 and audio only)\n"
+            "  --audio-rtcp R audio RTCP: normal (default), late (none for\n"
+            "                 the first 10 s and after a reboot) or none\n"
             "Prints 'READY port=N' and one 'MOUNT url' line per mount.\n");
 }
 
@@ -320,6 +343,8 @@ enum {
     OPT_AUDIO,
     OPT_TRANSPORT,
     OPT_CLIP,
+    OPT_SYNC_MARKS,
+    OPT_AUDIO_RTCP,
     OPT_HELP,
 };
 
@@ -340,6 +365,8 @@ static const struct option camsim_long_opts[] = {
     {"audio", required_argument, NULL, OPT_AUDIO},
     {"transport", required_argument, NULL, OPT_TRANSPORT},
     {"clip", required_argument, NULL, OPT_CLIP},
+    {"sync-marks", no_argument, NULL, OPT_SYNC_MARKS},
+    {"audio-rtcp", required_argument, NULL, OPT_AUDIO_RTCP},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -419,6 +446,15 @@ static int parse_args(struct camsim *cs, int argc, char **argv)
         case OPT_CLIP:
             o->clip = optarg;
             break;
+        case OPT_SYNC_MARKS:
+            o->sync_marks = TRUE;
+            break;
+        case OPT_AUDIO_RTCP:
+            rc = parse_enum("--audio-rtcp", optarg, camsim_rtcp_names,
+                            G_N_ELEMENTS(camsim_rtcp_names));
+            if (rc >= 0)
+                o->audio_rtcp = (enum camsim_rtcp)rc;
+            break;
         case OPT_ADDRESS:
             if (strcmp(optarg, CAMSIM_ADDRESS) != 0) {
                 fprintf(stderr,
@@ -474,6 +510,12 @@ static int parse_args(struct camsim *cs, int argc, char **argv)
     if (o->video == CAMSIM_VIDEO_MJPEG &&
         (o->width > 2040 || o->height > 2040)) {
         fprintf(stderr, "camsim: MJPEG pictures are at most 2040x2040\n");
+        return -EINVAL;
+    }
+    if (o->sync_marks && (o->clip != NULL || o->audio == CAMSIM_AUDIO_NONE ||
+                          o->video == CAMSIM_VIDEO_MJPEG)) {
+        fprintf(stderr, "camsim: --sync-marks needs live H.264/H.265 video "
+                        "and --audio\n");
         return -EINVAL;
     }
     if (o->gop == 0)
@@ -596,7 +638,8 @@ static gchar *build_video(const struct camsim *cs, const struct camsim_mount *m)
         /* One thread and parameter sets before every IRAP, so that a
          * client may join at any keyframe. */
         enc = g_strdup_printf(
-            "x265enc tune=zerolatency speed-preset=ultrafast key-int-max=%u "
+            "x265enc name=venc tune=zerolatency speed-preset=ultrafast "
+            "key-int-max=%u "
             "bitrate=%u option-string=\"pools=1:frame-threads=1:"
             "repeat-headers=1:bframes=0\" "
             "! rtph265pay name=pay0 pt=96 config-interval=-1%s",
@@ -610,7 +653,8 @@ static gchar *build_video(const struct camsim *cs, const struct camsim_mount *m)
     default:
         /* threads=1 keeps one slice per picture and the CPU use low. */
         enc = g_strdup_printf(
-            "x264enc tune=zerolatency speed-preset=ultrafast bframes=0 "
+            "x264enc name=venc tune=zerolatency speed-preset=ultrafast "
+            "bframes=0 "
             "threads=1 key-int-max=%u bitrate=%u "
             "! rtph264pay name=pay0 pt=96 config-interval=-1%s",
             o->gop, o->bitrate_kbps, aggregate);
@@ -621,8 +665,9 @@ static gchar *build_video(const struct camsim *cs, const struct camsim_mount *m)
     video = g_strdup_printf(
         "videotestsrc is-live=true pattern=%s "
         "! video/x-raw,format=I420,width=%u,height=%u,framerate=%u/1 "
-        "! %svideoconvert ! %s",
-        m->pattern, o->width, o->height, o->fps, clock ? clock : "", enc);
+        "! %svideoconvert ! %s%s",
+        m->pattern, o->width, o->height, o->fps, clock ? clock : "",
+        o->sync_marks ? "video/x-raw,format=I420 ! " : "", enc);
     g_free(clock);
     g_free(enc);
     return video;
@@ -633,27 +678,32 @@ static gchar *build_audio(const struct camsim *cs)
 {
     /* A quiet tone; buffers of one AAC frame (1024 samples) or of one
      * 20 ms G.711 packet, timestamped by sample count on the pipeline's
-     * clock like the video. */
-    static const char src[] =
-        "audiotestsrc is-live=true wave=sine freq=440 volume=0.2 ";
+     * clock like the video. With --sync-marks a louder 1 kHz tone, gated
+     * into beeps on the encoder's input (on_audio_buffer()). */
+    const char *src =
+        cs->opts.sync_marks
+            ? "audiotestsrc is-live=true wave=sine freq=1000 volume=0.5 "
+            : "audiotestsrc is-live=true wave=sine freq=440 volume=0.2 ";
 
     switch (cs->opts.audio) {
     case CAMSIM_AUDIO_AAC:
         return g_strdup_printf(
             "%s samplesperbuffer=1024 ! audioconvert "
             "! audio/x-raw,format=S16LE,rate=16000,channels=1 "
-            "! voaacenc bitrate=32000 ! rtpmp4gpay name=pay1 pt=97",
+            "! voaacenc name=aenc bitrate=32000 ! rtpmp4gpay name=pay1 pt=97",
             src);
     case CAMSIM_AUDIO_PCMA:
         return g_strdup_printf(
             "%s samplesperbuffer=160 ! audioconvert "
             "! audio/x-raw,format=S16LE,rate=8000,channels=1 ! alawenc "
+            "name=aenc "
             "! rtppcmapay name=pay1 pt=8 max-ptime=20000000",
             src);
     case CAMSIM_AUDIO_PCMU:
         return g_strdup_printf(
             "%s samplesperbuffer=160 ! audioconvert "
             "! audio/x-raw,format=S16LE,rate=8000,channels=1 ! mulawenc "
+            "name=aenc "
             "! rtppcmupay name=pay1 pt=0 max-ptime=20000000",
             src);
     case CAMSIM_AUDIO_NONE:
@@ -778,6 +828,203 @@ static void hook_payloader(struct camsim_mount *m, GstElement *bin,
     gst_object_unref(pay);
 }
 
+/* Adds a buffer probe on pad `pad` of element `name` in bin. */
+static gboolean hook_pad(GstElement *bin, const char *name, const char *pad,
+                         GstPadProbeCallback cb, gpointer data)
+{
+    GstElement *e = gst_bin_get_by_name(GST_BIN(bin), name);
+    GstPad *p = e != NULL ? gst_element_get_static_pad(e, pad) : NULL;
+
+    if (p != NULL) {
+        gst_pad_add_probe(p, GST_PAD_PROBE_TYPE_BUFFER, cb, data, NULL);
+        gst_object_unref(p);
+    }
+    if (e != NULL)
+        gst_object_unref(e);
+    return p != NULL;
+}
+
+/*
+ * --sync-marks: the running time at which the mark that running time t
+ * belongs to starts: the first video frame at or after the last multiple
+ * of CAMSIM_MARK_PERIOD_NS. That frame is white, and the beep starts at
+ * its PTS, so both carry the same RTP time instant whatever the phase of
+ * the frames. Caller holds rw_lock, with phase_known set.
+ */
+static guint64 mark_start(const struct camsim_mount *m, guint64 t,
+                          guint64 frame_ns)
+{
+    guint64 mark = t - t % CAMSIM_MARK_PERIOD_NS;
+
+    return mark + (m->phase_ns + frame_ns - mark % frame_ns) % frame_ns;
+}
+
+/* Whitens the frame that starts a mark (I420 at the encoder's input). */
+static GstPadProbeReturn on_video_buffer(GstPad *pad, GstPadProbeInfo *info,
+                                         gpointer user_data)
+{
+    struct camsim_mount *m = user_data;
+    const struct camsim_opts *o = &m->cs->opts;
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+    guint64 frame_ns = GST_SECOND / o->fps, pts, start;
+    gsize luma = (gsize)GST_ROUND_UP_4(o->width) * o->height;
+    GstMapInfo map;
+
+    if (buf == NULL || !GST_BUFFER_PTS_IS_VALID(buf))
+        return GST_PAD_PROBE_OK;
+    pts = GST_BUFFER_PTS(buf);
+    g_mutex_lock(&m->rw_lock);
+    if (!m->phase_known) {
+        m->phase_known = TRUE;
+        m->phase_ns = pts % frame_ns;
+    }
+    start = mark_start(m, pts, frame_ns);
+    g_mutex_unlock(&m->rw_lock);
+    if (pts + frame_ns / 2 < start || pts >= start + frame_ns / 2)
+        return GST_PAD_PROBE_OK;
+    buf = gst_buffer_make_writable(buf);
+    if (gst_buffer_map(buf, &map, GST_MAP_WRITE)) {
+        memset(map.data, 235, MIN(luma, map.size));
+        if (map.size > luma)
+            memset(map.data + luma, 128, map.size - luma);
+        gst_buffer_unmap(buf, &map);
+    }
+    GST_PAD_PROBE_INFO_DATA(info) = buf;
+    return GST_PAD_PROBE_OK;
+}
+
+/* Gates the tone (S16LE mono at the encoder's input) into beeps of
+ * CAMSIM_BEEP_NS from each mark's start, to the sample. */
+static GstPadProbeReturn on_audio_buffer(GstPad *pad, GstPadProbeInfo *info,
+                                         gpointer user_data)
+{
+    struct camsim_mount *m = user_data;
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+    guint64 frame_ns = GST_SECOND / m->cs->opts.fps, pts;
+    gboolean known;
+    gint rate;
+    GstMapInfo map;
+
+    if (buf == NULL || !GST_BUFFER_PTS_IS_VALID(buf))
+        return GST_PAD_PROBE_OK;
+    g_mutex_lock(&m->rw_lock);
+    if (m->audio_rate == 0) {
+        GstCaps *caps = gst_pad_get_current_caps(pad);
+
+        if (caps != NULL) {
+            (void)gst_structure_get_int(gst_caps_get_structure(caps, 0), "rate",
+                                        &m->audio_rate);
+            gst_caps_unref(caps);
+        }
+    }
+    rate = m->audio_rate;
+    known = m->phase_known;
+    g_mutex_unlock(&m->rw_lock);
+    pts = GST_BUFFER_PTS(buf);
+    buf = gst_buffer_make_writable(buf);
+    GST_PAD_PROBE_INFO_DATA(info) = buf;
+    if (!gst_buffer_map(buf, &map, GST_MAP_READWRITE))
+        return GST_PAD_PROBE_OK;
+    for (gsize i = 0; i + 1 < map.size; i += 2) {
+        guint64 t, start = 0;
+        gboolean on = FALSE;
+
+        if (known && rate > 0) {
+            t = pts + gst_util_uint64_scale(i / 2, GST_SECOND, (guint64)rate);
+            g_mutex_lock(&m->rw_lock);
+            start = mark_start(m, t, frame_ns);
+            g_mutex_unlock(&m->rw_lock);
+            on = t >= start && t < start + CAMSIM_BEEP_NS;
+        }
+        if (!on)
+            map.data[i] = map.data[i + 1] = 0;
+    }
+    gst_buffer_unmap(buf, &map);
+    return GST_PAD_PROBE_OK;
+}
+
+/* --audio-rtcp: drops the audio track's RTCP (sender reports), always or
+ * for CAMSIM_RTCP_LATE_S from the first one. */
+static GstPadProbeReturn on_audio_rtcp(GstPad *pad, GstPadProbeInfo *info,
+                                       gpointer user_data)
+{
+    struct camsim_mount *m = user_data;
+    gint64 now = g_get_monotonic_time();
+    gboolean drop;
+
+    if (m->cs->opts.audio_rtcp == CAMSIM_RTCP_NONE)
+        return GST_PAD_PROBE_DROP;
+    g_mutex_lock(&m->rw_lock);
+    if (m->rtcp_from_us == 0)
+        m->rtcp_from_us = now + (gint64)CAMSIM_RTCP_LATE_S * G_USEC_PER_SEC;
+    drop = now < m->rtcp_from_us;
+    g_mutex_unlock(&m->rw_lock);
+    return drop ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
+/* Once the media's rtpbin exists, hooks on_audio_rtcp on the RTCP output
+ * of the audio session (session 1: pay1). */
+static void on_media_prepared(GstRTSPMedia *media, gpointer user_data)
+{
+    struct camsim_mount *m = user_data;
+    GstElement *bin = gst_rtsp_media_get_element(media);
+    GstObject *pipe =
+        bin != NULL ? gst_object_get_parent(GST_OBJECT(bin)) : NULL;
+    GValue v = G_VALUE_INIT;
+    gboolean done = FALSE, hooked = FALSE;
+    GstIterator *it;
+
+    if (bin != NULL)
+        gst_object_unref(bin);
+    if (pipe == NULL || !GST_IS_BIN(pipe)) {
+        if (pipe != NULL)
+            gst_object_unref(pipe);
+        fprintf(stderr, "camsim: mount %s: no pipeline for --audio-rtcp\n",
+                m->name);
+        return;
+    }
+    g_mutex_lock(&m->rw_lock);
+    m->rtcp_from_us = 0;
+    g_mutex_unlock(&m->rw_lock);
+    it = gst_bin_iterate_recurse(GST_BIN(pipe));
+    while (!done) {
+        switch (gst_iterator_next(it, &v)) {
+        case GST_ITERATOR_OK: {
+            GstElement *e = g_value_get_object(&v);
+            GstElementFactory *f = gst_element_get_factory(e);
+
+            if (!hooked && f != NULL &&
+                strcmp(GST_OBJECT_NAME(f), "rtpbin") == 0) {
+                GstPad *p = gst_element_get_static_pad(e, "send_rtcp_src_1");
+
+                if (p != NULL) {
+                    gst_pad_add_probe(p,
+                                      GST_PAD_PROBE_TYPE_BUFFER |
+                                          GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                                      on_audio_rtcp, m, NULL);
+                    gst_object_unref(p);
+                    hooked = TRUE;
+                }
+            }
+            g_value_reset(&v);
+            break;
+        }
+        case GST_ITERATOR_RESYNC:
+            gst_iterator_resync(it);
+            break;
+        default:
+            done = TRUE;
+            break;
+        }
+    }
+    g_value_unset(&v);
+    gst_iterator_free(it);
+    gst_object_unref(pipe);
+    if (!hooked)
+        fprintf(stderr, "camsim: mount %s: cannot find the audio RTCP output\n",
+                m->name);
+}
+
 /* A media of a mount that is alive, with references to the elements the
  * control files act on. */
 struct camsim_media {
@@ -875,6 +1122,16 @@ static void on_media_constructed(GstRTSPMediaFactory *factory,
         for (unsigned t = 0;
              cs->opts.control_dir != NULL && t < CAMSIM_MAX_TRACKS; t++)
             hook_payloader(m, bin, t);
+        if (cs->opts.sync_marks) {
+            g_mutex_lock(&m->rw_lock);
+            m->phase_known = FALSE;
+            m->audio_rate = 0;
+            g_mutex_unlock(&m->rw_lock);
+            if (!hook_pad(bin, "venc", "sink", on_video_buffer, m) ||
+                !hook_pad(bin, "aenc", "sink", on_audio_buffer, m))
+                fprintf(stderr, "camsim: mount %s: cannot add sync marks\n",
+                        m->name);
+        }
         e->pay0 = gst_bin_get_by_name(GST_BIN(bin), "pay0");
         if (cs->clip != NULL && e->pay0 != NULL)
             e->src0 = gst_object_ref(e->pay0);
@@ -887,6 +1144,9 @@ static void on_media_constructed(GstRTSPMediaFactory *factory,
     g_mutex_unlock(&cs->media_lock);
     g_object_weak_ref(G_OBJECT(media), on_media_gone, m);
     g_signal_connect(media, "unprepared", G_CALLBACK(on_media_unprepared), m);
+    if (cs->opts.audio_rtcp != CAMSIM_RTCP_NORMAL &&
+        cs->opts.audio != CAMSIM_AUDIO_NONE)
+        g_signal_connect(media, "prepared", G_CALLBACK(on_media_prepared), m);
 }
 
 static GstRTSPLowerTrans camsim_protocols(const struct camsim_opts *o)
@@ -1061,6 +1321,7 @@ static void mount_reboot(struct camsim *cs, struct camsim_mount *m)
         rw->active = TRUE;
         ssrc[t] = rw->ssrc;
     }
+    m->rtcp_from_us = 0; /* --audio-rtcp late: late again */
     g_mutex_unlock(&m->rw_lock);
 
     g_mutex_lock(&cs->media_lock);

@@ -4,8 +4,8 @@
  * cameras drifting 200 and 1000 ppm either way for hours (the slew never
  * exceeds WALLCLOCK_MAX_SLEW_PPM, wall time never runs backwards between
  * flagged discontinuities, the error stays bounded), network delay spikes
- * (no step), timestamp jumps and resets (flagged), RTCP alignment of two
- * tracks, and timestamps far from the anchor.
+ * (no step), timestamp jumps and resets (flagged), RTCP and RTP-Info
+ * alignment of two tracks, and timestamps far from the anchor.
  */
 #include "config.h"
 
@@ -374,6 +374,123 @@ static void test_wallclock_align_unanchored(void **state)
     assert_false(a.anchored);
 }
 
+/* RTP-Info values cameras get wrong (CAMERA-QUIRKS.md) are refused; values
+ * near the first packet's timestamp, across the 32-bit wrap too, are
+ * taken. */
+static void test_wallclock_rtpinfo_usable(void **state)
+{
+    (void)state;
+    assert_int_equal(wallclock_rtpinfo_usable(1, 123456, 123456 + 3600, RATE),
+                     1);
+    assert_int_equal(wallclock_rtpinfo_usable(1, 123456, 123456 - 3600, RATE),
+                     1);
+    /* Not given (unparseable), or the placeholders 0 and 1. */
+    assert_int_equal(wallclock_rtpinfo_usable(0, 123456, 123456, RATE), 0);
+    assert_int_equal(wallclock_rtpinfo_usable(1, 0, 100, RATE), 0);
+    assert_int_equal(wallclock_rtpinfo_usable(1, 1, 100, RATE), 0);
+    /* Across the wrap: 512 ticks apart. */
+    assert_int_equal(wallclock_rtpinfo_usable(1, 0xffffff00u, 0x100, RATE), 1);
+    /* Further from the packets than WALLCLOCK_RTPINFO_MAX_US. */
+    assert_int_equal(
+        wallclock_rtpinfo_usable(1, 1000000, 1000000 + 5 * RATE, RATE), 0);
+    assert_int_equal(
+        wallclock_rtpinfo_usable(1, 1000000, 1000000 + 4 * 8000, 8000), 1);
+    assert_int_equal(wallclock_rtpinfo_usable(1, 1000000, 0x80000000u, RATE),
+                     0);
+    assert_int_equal(wallclock_rtpinfo_usable(1, 1000000, 1000000, 0), 0);
+}
+
+/*
+ * RTP-Info places the audio track on the video's time line before its
+ * first unit, however late that unit arrives; consistent sender reports
+ * later change nothing, and no unit is flagged.
+ */
+static void test_wallclock_rtpinfo_align(void **state)
+{
+    struct sim s;
+    struct wallclock_track a;
+    int64_t v0 = 123456789, vr = v0 - 1800; /* RTP-Info: 20 ms before */
+    int64_t ar = 4000000000LL, wall_v0, wall_a, change;
+
+    (void)state;
+    sim_init(&s);
+    wallclock_track_init(&a, 8000);
+    /* The first video unit (a keyframe) anchors the time line. */
+    assert_int_equal(wallclock_unit(&s.wc, &s.v, v0, s.now_us, 1, &wall_v0), 0);
+    change = wallclock_track_align_rtpinfo(&a, &s.v, vr, ar);
+    assert_int_equal(change, 0);
+    assert_true(a.anchored);
+    assert_true(a.rtpinfo);
+    assert_false(a.synced);
+    /* Audio sampled 100 ms after the RTP-Info instant, 80 ms after the
+     * video unit, but delivered 400 ms late: placed by its timestamp. */
+    assert_int_equal(
+        wallclock_unit(&s.wc, &a, ar + 800, s.now_us + 400000, 0, &wall_a), 0);
+    assert_true(llabs(wall_a - (wall_v0 + 80000)) <= 1);
+    /* Sender reports that agree (audio ar is video vr on the NTP clock)
+     * refine nothing and flag nothing. */
+    change = wallclock_track_align(&a, &s.v, vr, ar, 0);
+    assert_true(llabs(change) <= 1);
+    assert_true(a.synced);
+    assert_false(a.rtpinfo);
+    assert_int_equal(
+        wallclock_unit(&s.wc, &a, ar + 1600, s.now_us + 400000, 0, &wall_a), 0);
+    assert_true(llabs(wall_a - (wall_v0 + 180000)) <= 1);
+}
+
+/* Sender reports that disagree with RTP-Info by more than the slack move
+ * the track, and flag its next unit; within the slack they move it
+ * quietly. */
+static void test_wallclock_rtpinfo_then_sr(void **state)
+{
+    struct sim s;
+    struct wallclock_track a;
+    int64_t v0 = 5000, ar = 77777, wall_v0, wall_a, change;
+
+    (void)state;
+    sim_init(&s);
+    wallclock_track_init(&a, 8000);
+    assert_int_equal(wallclock_unit(&s.wc, &s.v, v0, s.now_us, 1, &wall_v0), 0);
+    assert_int_equal(wallclock_track_align_rtpinfo(&a, &s.v, v0, ar), 0);
+    assert_int_equal(
+        wallclock_unit(&s.wc, &a, ar, s.now_us + 30000, 0, &wall_a), 0);
+    assert_true(llabs(wall_a - wall_v0) <= 1);
+    /* 10 ms: within WALLCLOCK_ALIGN_SLACK_US. */
+    change = wallclock_track_align(&a, &s.v, v0, ar, 10000);
+    assert_true(llabs(change - 10000) <= 1);
+    assert_int_equal(
+        wallclock_unit(&s.wc, &a, ar + 160, s.now_us + 30000, 0, &wall_a), 0);
+    assert_true(llabs(wall_a - (wall_v0 + 30000)) <= 1);
+    /* 60 ms more: flagged. */
+    change = wallclock_track_align(&a, &s.v, v0, ar, 70000);
+    assert_true(llabs(change - 60000) <= 1);
+    assert_int_equal(
+        wallclock_unit(&s.wc, &a, ar + 320, s.now_us + 30000, 0, &wall_a),
+        WALLCLOCK_DISCONT);
+    assert_true(llabs(wall_a - (wall_v0 + 110000)) <= 1);
+}
+
+/* RTP-Info cannot place a track on one that is not anchored; a reset
+ * forgets the placement. */
+static void test_wallclock_rtpinfo_unanchored_reset(void **state)
+{
+    struct wallclock_track a, v;
+    struct wallclock wc;
+    int64_t wall;
+
+    (void)state;
+    wallclock_init(&wc);
+    wallclock_track_init(&a, 8000);
+    wallclock_track_init(&v, RATE);
+    assert_true(wallclock_track_align_rtpinfo(&a, &v, 10, 10) == INT64_MIN);
+    assert_false(a.anchored);
+    (void)wallclock_unit(&wc, &v, 1000, T0_US, 1, &wall);
+    assert_int_equal(wallclock_track_align_rtpinfo(&a, &v, 1000, 10), 0);
+    wallclock_track_reset(&a);
+    assert_false(a.anchored);
+    assert_false(a.rtpinfo);
+}
+
 /* A step of the time line seen on the reference track flags the next unit
  * of every other track too. */
 static void test_wallclock_step_flags_other_tracks(void **state)
@@ -438,6 +555,10 @@ int main(void)
         cmocka_unit_test(test_wallclock_reset),
         cmocka_unit_test(test_wallclock_align),
         cmocka_unit_test(test_wallclock_align_unanchored),
+        cmocka_unit_test(test_wallclock_rtpinfo_usable),
+        cmocka_unit_test(test_wallclock_rtpinfo_align),
+        cmocka_unit_test(test_wallclock_rtpinfo_then_sr),
+        cmocka_unit_test(test_wallclock_rtpinfo_unanchored_reset),
         cmocka_unit_test(test_wallclock_step_flags_other_tracks),
         cmocka_unit_test(test_wallclock_far_timestamps),
     };
