@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One RTSP/1.0 connection (RFC 2326) on libuv: TCP connect, OPTIONS,
- * DESCRIBE, SETUP of every recordable track with interleaved RTP (section
- * 10.12) or RTP over UDP (rtsp_udp.c), PLAY, OPTIONS keepalives, and
- * TEARDOWN on stop. Incoming bytes go to a fixed per-connection buffer and
- * through the pure parsers (rtsp_msg.h); media goes to rtsp_media.c. Every
- * step has a deadline. The session ends once, through on_end, and frees
- * itself in the last close callback.
+ * One RTSP/1.0 connection (RFC 2326) on libuv: TCP connect, writes,
+ * reads, keepalives and TEARDOWN on stop. The handshake (OPTIONS, DESCRIBE,
+ * SETUP of every recordable track with interleaved RTP, section 10.12, or
+ * RTP over UDP, rtsp_udp.c, and PLAY) is rtsp_handshake.c. Incoming bytes
+ * go to a fixed per-connection buffer and through the pure parsers
+ * (rtsp_msg.h); media goes to rtsp_media.c. Every step has a deadline. The
+ * session ends once, through on_end, and frees itself in the last close
+ * callback.
  */
 #include "config.h"
 
@@ -18,29 +19,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 
 #include <uv.h>
 
 #include "ingest/rtsp_msg.h"
-#include "ingest/rtsp_url.h"
-#include "ingest/sdp.h"
 #include "nvr/base/clock.h"
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
 #include "nvr/base/wipe.h"
 
-struct sess_write {
+struct rtsp_session__write {
     uv_write_t req;
     struct rtsp_session *sess;
     size_t len;
     char data[];
 };
 
-static void sess_close(struct rtsp_session *s);
+void rtsp_session__close(struct rtsp_session *s);
 static void sess_deadline_cb(uv_timer_t *t);
-static void sess_start_batching(struct rtsp_session *s);
+void rtsp_session__start_batching(struct rtsp_session *s);
 
 static double ms_to_s(int ms)
 {
@@ -60,14 +58,13 @@ int rtsp_session_addr(const char *host, uint16_t port,
 
 /* ---- failure and teardown ---- */
 
-NVR_PRINTF(3, 4)
-static void sess_fail(struct rtsp_session *s, int err, const char *fmt, ...)
+void rtsp_session__fail(struct rtsp_session *s, int err, const char *fmt, ...)
 {
     char msg[SESS_MSG_MAX];
     va_list ap;
 
     if (s->ended) {
-        sess_close(s);
+        rtsp_session__close(s);
         return;
     }
     s->ended = 1;
@@ -79,7 +76,7 @@ static void sess_fail(struct rtsp_session *s, int err, const char *fmt, ...)
         if (s->ev->on_end)
             s->ev->on_end(s->user_data, err, msg, s->end_flags);
     }
-    sess_close(s);
+    rtsp_session__close(s);
 }
 
 static void sess_closed_one(struct rtsp_session *s)
@@ -160,7 +157,7 @@ static void sess_udp_on_bytes(void *user, size_t len)
     s->stats->bytes_in += len;
 }
 
-static const struct rtsp_udp_events sess_udp_events = {
+const struct rtsp_udp_events rtsp_session__udp_events = {
     .on_rtp = sess_udp_on_rtp,
     .on_rtcp = sess_udp_on_rtcp,
     .on_bytes = sess_udp_on_bytes,
@@ -168,7 +165,7 @@ static const struct rtsp_udp_events sess_udp_events = {
 };
 
 /* Idempotent: stops everything and starts closing each handle once. */
-static void sess_close(struct rtsp_session *s)
+void rtsp_session__close(struct rtsp_session *s)
 {
     if (s->closing)
         return;
@@ -193,19 +190,20 @@ static void sess_close(struct rtsp_session *s)
 
 static void sess_write_cb(uv_write_t *req, int status)
 {
-    struct sess_write *w = nvr_container_of(req, struct sess_write, req);
+    struct rtsp_session__write *w =
+        nvr_container_of(req, struct rtsp_session__write, req);
     struct rtsp_session *s = w->sess;
 
     s->wqueued -= sizeof(*w) + w->len;
     free(w);
     if (status < 0 && !s->closing)
-        sess_fail(s, status, "write: %s", uv_strerror(status));
+        rtsp_session__fail(s, status, "write: %s", uv_strerror(status));
 }
 
 /* Queues len bytes. Returns 0 or a negative errno (the caller fails). */
-static int sess_write(struct rtsp_session *s, const char *data, size_t len)
+int rtsp_session__write(struct rtsp_session *s, const char *data, size_t len)
 {
-    struct sess_write *w;
+    struct rtsp_session__write *w;
     uv_buf_t buf;
     int err;
 
@@ -272,7 +270,7 @@ static int sess_format_request(struct rtsp_session *s, const char *method,
 }
 
 /* (Re)sends the request stored in req_* with a fresh CSeq and deadline. */
-static void sess_send_current(struct rtsp_session *s)
+void rtsp_session__send_current(struct rtsp_session *s)
 {
     char buf[SESS_REQ_MAX];
     uint32_t cseq = s->next_cseq++;
@@ -281,12 +279,13 @@ static void sess_send_current(struct rtsp_session *s)
     n = sess_format_request(s, s->req_method, s->req_uri, s->req_extra, cseq,
                             buf, sizeof(buf));
     if (n < 0) {
-        sess_fail(s, n, "%s: request too long", s->req_method);
+        rtsp_session__fail(s, n, "%s: request too long", s->req_method);
         return;
     }
-    err = sess_write(s, buf, (size_t)n);
+    err = rtsp_session__write(s, buf, (size_t)n);
     if (err < 0) {
-        sess_fail(s, err, "%s: write: %s", s->req_method, uv_strerror(err));
+        rtsp_session__fail(s, err, "%s: write: %s", s->req_method,
+                           uv_strerror(err));
         return;
     }
     s->req_pending = 1;
@@ -298,523 +297,20 @@ static void sess_send_current(struct rtsp_session *s)
                    0);
 }
 
-static void sess_request(struct rtsp_session *s, enum sess_state st,
-                         const char *method, const char *uri, const char *extra)
+void rtsp_session__request(struct rtsp_session *s, enum sess_state st,
+                           const char *method, const char *uri,
+                           const char *extra)
 {
     s->state = st;
     snprintf(s->req_method, sizeof(s->req_method), "%s", method);
     if (snprintf(s->req_uri, sizeof(s->req_uri), "%s", uri) >=
         (int)sizeof(s->req_uri)) {
-        sess_fail(s, -EMSGSIZE, "%s: URL too long", method);
+        rtsp_session__fail(s, -EMSGSIZE, "%s: URL too long", method);
         return;
     }
     snprintf(s->req_extra, sizeof(s->req_extra), "%s", extra);
     s->req_auth_retried = 0;
-    sess_send_current(s);
-}
-
-/* ---- the handshake ---- */
-
-static void sess_send_options(struct rtsp_session *s)
-{
-    sess_request(s, SESS_OPTIONS, "OPTIONS", s->url, "");
-}
-
-static void sess_send_describe(struct rtsp_session *s)
-{
-    sess_request(s, SESS_DESCRIBE, "DESCRIBE", s->url,
-                 "Accept: application/sdp\r\n");
-}
-
-/*
- * Binds the UDP port pair of track t on the local address of the RTSP
- * connection (the interface the camera is reached by). Returns 0 or a
- * negative errno; the caller fails the session.
- */
-static int sess_udp_bind(struct rtsp_session *s, struct sess_track *t)
-{
-    struct sockaddr_storage local;
-    int len = sizeof(local);
-    int err;
-
-    if (!s->udp) {
-        err = rtsp_udp_new(s->loop, &sess_udp_events, s, &s->udp);
-        if (err < 0)
-            return err;
-    }
-    err = uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&local, &len);
-    if (err < 0)
-        return err;
-    return rtsp_udp_bind(s->udp, t->stream_index, (struct sockaddr *)&local,
-                         &t->client_port);
-}
-
-static void sess_send_setup(struct rtsp_session *s)
-{
-    struct sess_track *t = &s->tracks[s->setup_next];
-    int sdp_index = (int)(t->sdp - s->sdp.tracks);
-    char uri[SESS_URL_MAX];
-    char extra[128];
-    int err;
-
-    if (rtsp_url_join_control(s->base_url, t->sdp->control, uri, sizeof(uri)) <
-        0) {
-        sess_fail(s, -EMSGSIZE, "SETUP: control URL too long");
-        return;
-    }
-    if (s->use_udp) {
-        err = sess_udp_bind(s, t);
-        if (err < 0) {
-            if (s->udp_probe_ms > 0)
-                s->end_flags |= RTSP_SESSION_END_NO_UDP;
-            sess_fail(s, err, "SETUP: cannot open UDP ports: %s",
-                      nvr_strerror(err));
-            return;
-        }
-        snprintf(extra, sizeof(extra),
-                 "Transport: RTP/AVP;unicast;client_port=%u-%u\r\n",
-                 (unsigned)t->client_port, (unsigned)t->client_port + 1);
-    } else {
-        /* Channels 2i and 2i+1 for SDP track i, so they never collide. */
-        snprintf(extra, sizeof(extra),
-                 "Transport: RTP/AVP/TCP;unicast;interleaved=%d-%d\r\n",
-                 2 * sdp_index, 2 * sdp_index + 1);
-    }
-    sess_request(s, SESS_SETUP, "SETUP", uri, extra);
-}
-
-/* The aggregate control URL (RFC 2326 C.1.1), used by PLAY and TEARDOWN. */
-static int sess_session_uri(const struct rtsp_session *s, char *uri,
-                            size_t size)
-{
-    return rtsp_url_join_control(s->base_url, s->sdp.control, uri, size);
-}
-
-static void sess_send_play(struct rtsp_session *s)
-{
-    char uri[SESS_URL_MAX];
-
-    if (sess_session_uri(s, uri, sizeof(uri)) < 0) {
-        sess_fail(s, -EMSGSIZE, "PLAY: control URL too long");
-        return;
-    }
-    sess_request(s, SESS_PLAY, "PLAY", uri, "Range: npt=0.000-\r\n");
-}
-
-/*
- * The base for control URLs (RFC 2326 C.1.1): Content-Base, else
- * Content-Location, else the request URL; rtsp_quirks_base_url() copes
- * with a Content-Base that has no scheme.
- */
-static int sess_set_base(struct rtsp_session *s, const struct rtsp_msg *m)
-{
-    char v[SESS_URL_MAX];
-
-    if (rtsp_msg_header_copy(m, "Content-Base", v, sizeof(v)) != 0 &&
-        rtsp_msg_header_copy(m, "Content-Location", v, sizeof(v)) != 0)
-        v[0] = '\0';
-    return rtsp_quirks_base_url(s->url, v, s->base_url, sizeof(s->base_url));
-}
-
-/* Picks the tracks to SETUP: recordable, with a depacketizer. */
-static int sess_pick_tracks(struct rtsp_session *s)
-{
-    s->n_tracks = 0;
-    for (int i = 0; i < s->sdp.n_tracks; i++) {
-        const struct sdp_track *st = &s->sdp.tracks[i];
-        const struct depack_ops *ops;
-        struct sess_track *t;
-        int err;
-
-        if (!st->recordable) {
-            LOG_I("ingest",
-                  "camera %s: skipping %s track %d (%s): not "
-                  "recordable",
-                  s->camera, st->media, i,
-                  st->encoding[0] ? st->encoding : "unknown");
-            continue;
-        }
-        ops = depack_find(st->codec);
-        if (!ops) {
-            LOG_I("ingest",
-                  "camera %s: skipping %s track %d (%s): codec "
-                  "not supported yet",
-                  s->camera, st->media, i, nvr_codec_name(st->codec));
-            continue;
-        }
-        if (s->n_tracks == NVR_MAX_TRACKS) {
-            LOG_I("ingest",
-                  "camera %s: skipping %s track %d: at most %d "
-                  "tracks are recorded",
-                  s->camera, st->media, i, NVR_MAX_TRACKS);
-            continue;
-        }
-        t = &s->tracks[s->n_tracks];
-        memset(t, 0, sizeof(*t));
-        t->sess = s;
-        t->stream_index = s->n_tracks;
-        t->sdp = st;
-        t->ops = ops;
-        t->video = st->codec == NVR_CODEC_H264 || st->codec == NVR_CODEC_H265 ||
-                   st->codec == NVR_CODEC_MJPEG;
-        wallclock_track_init(&t->clock, st->clock_rate);
-        err = ops->create(st, &t->depack);
-        if (err < 0)
-            return err;
-        /* The first video track steers the time line: its frames arrive
-         * evenly, audio packets in bursts. */
-        if (t->video && !s->tracks[s->ref_track].video)
-            s->ref_track = s->n_tracks;
-        s->n_tracks++;
-    }
-    return 0;
-}
-
-static void sess_on_describe(struct rtsp_session *s, const struct rtsp_msg *m)
-{
-    int err;
-
-    if (!m->body || m->body_len == 0) {
-        sess_fail(s, -EBADMSG, "DESCRIBE: the camera sent no SDP");
-        return;
-    }
-    err = sdp_parse((const char *)m->body, m->body_len, &s->sdp);
-    if (err < 0) {
-        sess_fail(s, err, "DESCRIBE: unusable SDP (%s)", nvr_strerror(err));
-        return;
-    }
-    if (sess_set_base(s, m) < 0) {
-        sess_fail(s, -EMSGSIZE, "DESCRIBE: base URL too long");
-        return;
-    }
-    if (s->mode == RTSP_SESSION_MODE_PROBE) {
-        if (s->ev->on_described)
-            s->ev->on_described(s->user_data, &s->sdp, s->base_url);
-        s->ended = 1;
-        sess_close(s);
-        return;
-    }
-    err = sess_pick_tracks(s);
-    if (err < 0) {
-        sess_fail(s, err, "cannot set up a depacketizer: %s",
-                  nvr_strerror(err));
-        return;
-    }
-    if (s->n_tracks == 0) {
-        sess_fail(s, -ENOTSUP, "no track with a supported codec (of %d)",
-                  s->sdp.n_tracks);
-        return;
-    }
-    s->setup_next = 0;
-    sess_send_setup(s);
-}
-
-/* The next SETUP, or PLAY once every track is set up. */
-static void sess_setup_next(struct rtsp_session *s)
-{
-    if (++s->setup_next < s->n_tracks)
-        sess_send_setup(s);
-    else
-        sess_send_play(s);
-}
-
-/* A SETUP answer for UDP (RFC 2326 12.39): connect the track's sockets to
- * the camera's server_port pair, at the address of the RTSP connection. */
-static void sess_on_setup_udp(struct rtsp_session *s, struct sess_track *t,
-                              const struct rtsp_transport *tr)
-{
-    struct sockaddr_storage peer;
-    int len = sizeof(peer);
-    int err;
-
-    if (!tr || tr->server_port[0] <= 0 || tr->server_port[0] > 65535) {
-        if (s->udp_probe_ms > 0)
-            s->end_flags |= RTSP_SESSION_END_NO_UDP;
-        sess_fail(s, -EPROTO, "SETUP: the camera gave no UDP server_port");
-        return;
-    }
-    err = uv_tcp_getpeername(&s->tcp, (struct sockaddr *)&peer, &len);
-    if (err == 0)
-        err = rtsp_udp_connect(
-            s->udp, t->stream_index, (struct sockaddr *)&peer,
-            (uint16_t)tr->server_port[0],
-            tr->server_port[1] > 0 && tr->server_port[1] <= 65535
-                ? (uint16_t)tr->server_port[1]
-                : 0);
-    if (err < 0) {
-        if (s->udp_probe_ms > 0)
-            s->end_flags |= RTSP_SESSION_END_NO_UDP;
-        sess_fail(s, err, "SETUP: cannot connect UDP: %s", nvr_strerror(err));
-        return;
-    }
-    t->udp = 1;
-    LOG_D("ingest", "camera %s: track %d (%s) over UDP, ports %u-%u", s->camera,
-          t->stream_index, nvr_codec_name(t->sdp->codec),
-          (unsigned)t->client_port, (unsigned)t->client_port + 1);
-    sess_setup_next(s);
-}
-
-static void sess_on_setup(struct rtsp_session *s, const struct rtsp_msg *m)
-{
-    struct sess_track *t = &s->tracks[s->setup_next];
-    int sdp_index = (int)(t->sdp - s->sdp.tracks);
-    int ch_rtp = 2 * sdp_index, ch_rtcp = 2 * sdp_index + 1;
-    struct rtsp_transport tr;
-    const char *v;
-    size_t vlen;
-
-    /* Cameras may change the id on later SETUPs: the first one wins. */
-    v = rtsp_msg_header(m, "Session", &vlen);
-    if (v &&
-        rtsp_quirks_session_id(v, vlen, s->session_id, sizeof(s->session_id),
-                               &s->session_timeout_s) < 0) {
-        sess_fail(s, -EBADMSG, "SETUP: malformed Session header");
-        return;
-    }
-    /* The camera may pick other channels than asked, or interleave when
-     * UDP was asked for; follow its answer. */
-    v = rtsp_msg_header(m, "Transport", &vlen);
-    if (v && rtsp_parse_transport(v, vlen, &tr) == 0) {
-        if (tr.interleaved && tr.channel_rtp >= 0 && tr.channel_rtp < 256) {
-            ch_rtp = tr.channel_rtp;
-            ch_rtcp = tr.channel_rtcp >= 0 && tr.channel_rtcp < 256
-                          ? tr.channel_rtcp
-                          : -1;
-        } else if (s->use_udp) {
-            sess_on_setup_udp(s, t, &tr);
-            return;
-        }
-    } else if (s->use_udp) {
-        sess_on_setup_udp(s, t, NULL);
-        return;
-    }
-    s->chan_rtp[ch_rtp] = (int8_t)t->stream_index;
-    if (ch_rtcp >= 0 && ch_rtcp != ch_rtp)
-        s->chan_rtcp[ch_rtcp] = (int8_t)t->stream_index;
-    LOG_D("ingest", "camera %s: track %d (%s) on channel %d", s->camera,
-          t->stream_index, nvr_codec_name(t->sdp->codec), ch_rtp);
-    if (++s->setup_next < s->n_tracks)
-        sess_send_setup(s);
-    else
-        sess_send_play(s);
-}
-
-static void sess_keepalive_cb(uv_timer_t *timer);
-static void sess_media_cb(uv_timer_t *timer);
-
-static void sess_rtcp_cb(uv_timer_t *timer)
-{
-    rtsp_media__tick(nvr_container_of(timer, struct rtsp_session, rtcp));
-}
-
-/* Whether RTP-Info entry url names track t, whose SETUP went to uri. */
-static int sess_rtpinfo_match(const struct sess_track *t, const char *uri,
-                              const char *url)
-{
-    const char *c = t->sdp->control;
-    size_t ulen = strlen(url), clen = strlen(c), len = strlen(uri);
-
-    if (ulen == 0)
-        return 0;
-    if (strcmp(url, uri) == 0 || strcmp(url, c) == 0)
-        return 1;
-    /* A relative url, or one against another base: compare the ends. */
-    if (len > ulen && strcmp(uri + len - ulen, url) == 0 &&
-        uri[len - ulen - 1] == '/')
-        return 1;
-    return clen > 0 && ulen > clen && strcmp(url + ulen - clen, c) == 0 &&
-           url[ulen - clen - 1] == '/';
-}
-
-/*
- * Takes each track's rtptime from the RTP-Info of the PLAY response
- * (RFC 2326 12.33, RFC 7826 18.45): entries are matched to tracks by url,
- * or by order when no url matches and there is one entry per track.
- * Whether a value is believed is decided against the packets
- * (rtsp_media.c), so wrong ones cost nothing here.
- */
-static void sess_take_rtpinfo(struct rtsp_session *s, const struct rtsp_msg *m)
-{
-    struct rtsp_rtpinfo ri;
-    char uri[SESS_URL_MAX];
-    const char *v;
-    size_t vlen;
-    int matched = 0;
-
-    v = rtsp_msg_header(m, "RTP-Info", &vlen);
-    if (!v || rtsp_parse_rtpinfo(v, vlen, &ri) < 0 || ri.n == 0) {
-        LOG_D("ingest", "camera %s: PLAY gave no usable RTP-Info", s->camera);
-        return;
-    }
-    for (int i = 0; i < s->n_tracks; i++) {
-        struct sess_track *t = &s->tracks[i];
-
-        if (rtsp_url_join_control(s->base_url, t->sdp->control, uri,
-                                  sizeof(uri)) < 0)
-            continue;
-        for (int k = 0; k < ri.n; k++) {
-            if (!sess_rtpinfo_match(t, uri, ri.entries[k].url))
-                continue;
-            t->rtpinfo_has = ri.entries[k].has_rtptime;
-            t->rtpinfo_rtptime = ri.entries[k].rtptime;
-            matched++;
-            break;
-        }
-    }
-    if (matched == 0 && ri.n == s->n_tracks) {
-        for (int i = 0; i < s->n_tracks; i++) {
-            s->tracks[i].rtpinfo_has = ri.entries[i].has_rtptime;
-            s->tracks[i].rtpinfo_rtptime = ri.entries[i].rtptime;
-        }
-    }
-    for (int i = 0; i < s->n_tracks; i++) {
-        if (s->tracks[i].rtpinfo_has)
-            LOG_D("ingest", "camera %s: RTP-Info of track %d: rtptime=%" PRIu32,
-                  s->camera, i, s->tracks[i].rtpinfo_rtptime);
-        else
-            LOG_D("ingest", "camera %s: RTP-Info of track %d: no rtptime",
-                  s->camera, i);
-    }
-}
-
-static void sess_on_play(struct rtsp_session *s, const struct rtsp_msg *m)
-{
-    uint64_t period_ms;
-
-    s->state = SESS_PLAYING;
-    s->end_flags |= RTSP_SESSION_END_PLAYED;
-    sess_take_rtpinfo(s, m);
-    s->last_media_ms = uv_now(s->loop);
-    if (!s->udp)
-        s->udp_probe_ms = 0;
-    uv_timer_start(
-        &s->media, sess_media_cb,
-        (uint64_t)(s->udp_probe_ms > 0 && s->udp_probe_ms < s->media_timeout_ms
-                       ? s->udp_probe_ms
-                       : s->media_timeout_ms),
-        0);
-    period_ms = rtsp_quirks_keepalive_ms(s->session_timeout_s);
-    uv_timer_start(&s->keepalive, sess_keepalive_cb, period_ms, period_ms);
-    uv_timer_start(&s->rtcp, sess_rtcp_cb, SESS_TICK_MS, SESS_TICK_MS);
-    sess_start_batching(s);
-    LOG_I("ingest", "camera %s: playing %d track(s) over %s", s->camera,
-          s->n_tracks, s->udp ? "UDP" : "TCP");
-}
-
-static void sess_on_401(struct rtsp_session *s, const struct rtsp_msg *m)
-{
-    int err;
-
-    if (rtsp_quirks_on_401(s->user[0] || s->pass[0], s->req_auth_retried) !=
-        RTSP_QUIRKS_AUTH_ANSWER) {
-        s->end_flags |= RTSP_SESSION_END_AUTH;
-        sess_fail(s, -EACCES,
-                  "authentication failed (wrong username or password?)");
-        return;
-    }
-    err = rtsp_auth_parse_challenge(m, s->authp);
-    if (err == -ENOTSUP) {
-        s->end_flags |= RTSP_SESSION_END_AUTH;
-        sess_fail(s, -ENOTSUP,
-                  "authentication failed (the camera offers "
-                  "no supported scheme)");
-        return;
-    }
-    if (err < 0) {
-        sess_fail(s, -EBADMSG, "%s: malformed authentication challenge",
-                  s->req_method);
-        return;
-    }
-    s->have_auth = 1;
-    s->req_auth_retried = 1;
-    sess_send_current(s);
-}
-
-static void sess_on_response(struct rtsp_session *s, const struct rtsp_msg *m)
-{
-    uint32_t cseq;
-
-    if (rtsp_msg_cseq(m, &cseq) < 0) {
-        LOG_D("ingest", "camera %s: ignoring a response without CSeq",
-              s->camera);
-        return;
-    }
-    if (s->keepalive_cseq && cseq == s->keepalive_cseq) {
-        /* Any answer will do: cameras differ in what they say here. */
-        s->keepalive_cseq = 0;
-        return;
-    }
-    if (!s->req_pending || cseq != s->req_cseq || m->status < 200) {
-        LOG_D("ingest", "camera %s: ignoring a response with CSeq %" PRIu32,
-              s->camera, cseq);
-        return;
-    }
-    s->req_pending = 0;
-    uv_timer_stop(&s->deadline);
-    if (s->state == SESS_TEARDOWN) {
-        sess_close(s);
-        return;
-    }
-    if (m->status == 401) {
-        sess_on_401(s, m);
-        return;
-    }
-    /* OPTIONS is only a courtesy: some cameras refuse it, DESCRIBE decides. */
-    if ((m->status < 200 || m->status >= 300) && s->state != SESS_OPTIONS) {
-        /* A camera that refuses UDP (461 Unsupported Transport, or any
-         * error to a UDP SETUP) gets TCP next time under transport auto. */
-        if (s->state == SESS_SETUP && s->use_udp && s->udp_probe_ms > 0)
-            s->end_flags |= RTSP_SESSION_END_NO_UDP;
-        sess_fail(s, rtsp_quirks_status_errno(m->status), "%s: %d %.*s",
-                  s->req_method, m->status, (int)NVR_MIN(m->reason_len, 80),
-                  m->reason ? m->reason : "");
-        return;
-    }
-    switch (s->state) {
-    case SESS_OPTIONS:
-        sess_send_describe(s);
-        break;
-    case SESS_DESCRIBE:
-        sess_on_describe(s, m);
-        break;
-    case SESS_SETUP:
-        sess_on_setup(s, m);
-        break;
-    case SESS_PLAY:
-        sess_on_play(s, m);
-        break;
-    case SESS_CONNECTING:
-    case SESS_PLAYING:
-    case SESS_TEARDOWN:
-    case SESS_CLOSED:
-        break;
-    }
-}
-
-/* Requests from the camera (ANNOUNCE, GET_PARAMETER, ...) are refused. */
-static void sess_on_request(struct rtsp_session *s, const struct rtsp_msg *m)
-{
-    char buf[128];
-    uint32_t cseq;
-    int n, err;
-
-    LOG_D("ingest", "camera %s: refusing a %.*s request from the camera",
-          s->camera, (int)NVR_MIN(m->method_len, 32),
-          m->method ? m->method : "");
-    if (rtsp_msg_cseq(m, &cseq) == 0)
-        n = snprintf(
-            buf, sizeof(buf),
-            "RTSP/1.0 501 Not Implemented\r\nCSeq: %" PRIu32 "\r\n\r\n", cseq);
-    else
-        n = snprintf(buf, sizeof(buf), "RTSP/1.0 501 Not Implemented\r\n\r\n");
-    err = sess_write(s, buf, (size_t)n);
-    if (err == -ENOBUFS)
-        sess_fail(s, err,
-                  "camera sends requests faster than it reads the answers "
-                  "(more than %d KiB queued)",
-                  RTSP_SESSION_WQUEUE_MAX_BYTES / 1024);
-    else if (err < 0)
-        sess_fail(s, err, "write: %s", uv_strerror(err));
+    rtsp_session__send_current(s);
 }
 
 /* ---- reading ---- */
@@ -842,9 +338,9 @@ static void sess_parse(struct rtsp_session *s)
             if (r == -EAGAIN)
                 break;
             if (r <= 0) {
-                sess_fail(s, -EBADMSG,
-                          "camera sent malformed interleaved "
-                          "data");
+                rtsp_session__fail(s, -EBADMSG,
+                                   "camera sent malformed interleaved "
+                                   "data");
                 return;
             }
             rtsp_media__on_interleaved(s, ch, payload, payload_len);
@@ -855,15 +351,15 @@ static void sess_parse(struct rtsp_session *s)
             if (r == -EAGAIN)
                 break;
             if (r <= 0) {
-                sess_fail(s, r == -EMSGSIZE ? -EMSGSIZE : -EBADMSG,
-                          "camera sent a malformed RTSP response%s",
-                          r == -EMSGSIZE ? " (too large)" : "");
+                rtsp_session__fail(s, r == -EMSGSIZE ? -EMSGSIZE : -EBADMSG,
+                                   "camera sent a malformed RTSP response%s",
+                                   r == -EMSGSIZE ? " (too large)" : "");
                 return;
             }
             if (m.is_response)
-                sess_on_response(s, &m);
+                rtsp_handshake__on_response(s, &m);
             else
-                sess_on_request(s, &m);
+                rtsp_handshake__on_request(s, &m);
         }
         pos += (size_t)r;
     }
@@ -895,13 +391,14 @@ static void sess_read_cb(uv_stream_t *stream, ssize_t nread,
         return;
     if (nread < 0) {
         if (nread == UV_EOF)
-            sess_fail(s, -ECONNRESET, "connection closed by camera");
+            rtsp_session__fail(s, -ECONNRESET, "connection closed by camera");
         else if (nread == UV_ENOBUFS)
-            sess_fail(s, -EMSGSIZE,
-                      "camera sent a message too large to "
-                      "buffer");
+            rtsp_session__fail(s, -EMSGSIZE,
+                               "camera sent a message too large to "
+                               "buffer");
         else
-            sess_fail(s, (int)nread, "read: %s", uv_strerror((int)nread));
+            rtsp_session__fail(s, (int)nread, "read: %s",
+                               uv_strerror((int)nread));
         return;
     }
     if (nread == 0)
@@ -927,8 +424,8 @@ static int sess_drain_socket(struct rtsp_session *s)
         ssize_t n;
 
         if (space == 0) {
-            sess_fail(s, -EMSGSIZE,
-                      "camera sent a message too large to buffer");
+            rtsp_session__fail(s, -EMSGSIZE,
+                               "camera sent a message too large to buffer");
             return -EMSGSIZE;
         }
         n = recv(fd, s->rbuf + s->rlen, space, MSG_DONTWAIT);
@@ -939,11 +436,11 @@ static int sess_drain_socket(struct rtsp_session *s)
         if (n < 0) {
             int err = -errno;
 
-            sess_fail(s, err, "read: %s", nvr_strerror(err));
+            rtsp_session__fail(s, err, "read: %s", nvr_strerror(err));
             return err;
         }
         if (n == 0) {
-            sess_fail(s, -ECONNRESET, "connection closed by camera");
+            rtsp_session__fail(s, -ECONNRESET, "connection closed by camera");
             return -ECONNRESET;
         }
         s->stats->bytes_in += (uint64_t)n;
@@ -982,7 +479,7 @@ static void sess_batch_cb(uv_timer_t *timer)
  * every frame would wake the loop on its own. Best effort: if either
  * cannot be set up, every arrival wakes the loop as before.
  */
-static void sess_start_batching(struct rtsp_session *s)
+void rtsp_session__start_batching(struct rtsp_session *s)
 {
     int lowat = SESS_RCVLOWAT_BYTES;
     uv_os_fd_t fd;
@@ -1006,31 +503,31 @@ static void sess_deadline_cb(uv_timer_t *timer)
         nvr_container_of(timer, struct rtsp_session, deadline);
 
     if (s->bad_host) {
-        sess_fail(s, -EINVAL,
-                  "host \"%s\" is not an IP address (DNS "
-                  "names are not supported yet)",
-                  s->host);
+        rtsp_session__fail(s, -EINVAL,
+                           "host \"%s\" is not an IP address (DNS "
+                           "names are not supported yet)",
+                           s->host);
         return;
     }
     if (s->connect_err < 0) {
-        sess_fail(s, s->connect_err, "connect: %s",
-                  uv_strerror(s->connect_err));
+        rtsp_session__fail(s, s->connect_err, "connect: %s",
+                           uv_strerror(s->connect_err));
         return;
     }
     switch (s->state) {
     case SESS_CONNECTING:
-        sess_fail(s, -ETIMEDOUT, "connect: timed out after %g s",
-                  ms_to_s(s->connect_timeout_ms));
+        rtsp_session__fail(s, -ETIMEDOUT, "connect: timed out after %g s",
+                           ms_to_s(s->connect_timeout_ms));
         break;
     case SESS_TEARDOWN:
-        sess_close(s);
+        rtsp_session__close(s);
         break;
     case SESS_OPTIONS:
     case SESS_DESCRIBE:
     case SESS_SETUP:
     case SESS_PLAY:
-        sess_fail(s, -ETIMEDOUT, "%s: no response within %g s", s->req_method,
-                  ms_to_s(s->request_timeout_ms));
+        rtsp_session__fail(s, -ETIMEDOUT, "%s: no response within %g s",
+                           s->req_method, ms_to_s(s->request_timeout_ms));
         break;
     case SESS_PLAYING:
     case SESS_CLOSED:
@@ -1038,7 +535,7 @@ static void sess_deadline_cb(uv_timer_t *timer)
     }
 }
 
-static void sess_media_cb(uv_timer_t *timer)
+void rtsp_session__media_cb(uv_timer_t *timer)
 {
     struct rtsp_session *s =
         nvr_container_of(timer, struct rtsp_session, media);
@@ -1051,22 +548,23 @@ static void sess_media_cb(uv_timer_t *timer)
             /* A firewall or NAT in the way: transport auto falls back to
              * TCP interleaved (the camera decides). */
             s->end_flags |= RTSP_SESSION_END_NO_UDP;
-            sess_fail(s, -ETIMEDOUT, "no RTP over UDP within %g s of PLAY",
-                      ms_to_s(s->udp_probe_ms));
+            rtsp_session__fail(s, -ETIMEDOUT,
+                               "no RTP over UDP within %g s of PLAY",
+                               ms_to_s(s->udp_probe_ms));
             return;
         }
         s->udp_probe_ms = 0;
     }
     if (idle >= (uint64_t)s->media_timeout_ms) {
-        sess_fail(s, -ETIMEDOUT, "no media for %g s",
-                  ms_to_s(s->media_timeout_ms));
+        rtsp_session__fail(s, -ETIMEDOUT, "no media for %g s",
+                           ms_to_s(s->media_timeout_ms));
         return;
     }
-    uv_timer_start(&s->media, sess_media_cb,
+    uv_timer_start(&s->media, rtsp_session__media_cb,
                    (uint64_t)s->media_timeout_ms - idle, 0);
 }
 
-static void sess_keepalive_cb(uv_timer_t *timer)
+void rtsp_session__keepalive_cb(uv_timer_t *timer)
 {
     struct rtsp_session *s =
         nvr_container_of(timer, struct rtsp_session, keepalive);
@@ -1082,12 +580,12 @@ static void sess_keepalive_cb(uv_timer_t *timer)
     n = sess_format_request(s, rtsp_quirks_keepalive_method(), s->url, "", cseq,
                             buf, sizeof(buf));
     if (n < 0) {
-        sess_fail(s, n, "OPTIONS: request too long");
+        rtsp_session__fail(s, n, "OPTIONS: request too long");
         return;
     }
-    err = sess_write(s, buf, (size_t)n);
+    err = rtsp_session__write(s, buf, (size_t)n);
     if (err < 0) {
-        sess_fail(s, err, "keepalive: write: %s", uv_strerror(err));
+        rtsp_session__fail(s, err, "keepalive: write: %s", uv_strerror(err));
         return;
     }
     s->keepalive_cseq = cseq;
@@ -1098,8 +596,8 @@ static void sess_total_cb(uv_timer_t *timer)
     struct rtsp_session *s =
         nvr_container_of(timer, struct rtsp_session, total);
 
-    sess_fail(s, -ETIMEDOUT, "timed out after %g s",
-              ms_to_s(s->total_timeout_ms));
+    rtsp_session__fail(s, -ETIMEDOUT, "timed out after %g s",
+                       ms_to_s(s->total_timeout_ms));
 }
 
 /* ---- connecting ---- */
@@ -1113,7 +611,7 @@ static void sess_connect_cb(uv_connect_t *req, int status)
     if (s->closing)
         return;
     if (status < 0) {
-        sess_fail(s, status, "connect: %s", uv_strerror(status));
+        rtsp_session__fail(s, status, "connect: %s", uv_strerror(status));
         return;
     }
     uv_timer_stop(&s->deadline);
@@ -1121,15 +619,15 @@ static void sess_connect_cb(uv_connect_t *req, int status)
     (void)uv_tcp_keepalive(&s->tcp, 1, 30);
     err = uv_read_start((uv_stream_t *)&s->tcp, sess_alloc_cb, sess_read_cb);
     if (err < 0) {
-        sess_fail(s, err, "read: %s", uv_strerror(err));
+        rtsp_session__fail(s, err, "read: %s", uv_strerror(err));
         return;
     }
     if (s->stopping) {
-        sess_close(s);
+        rtsp_session__close(s);
         return;
     }
     LOG_D("ingest", "camera %s: connected", s->camera);
-    sess_send_options(s);
+    rtsp_handshake__send_options(s);
 }
 
 int rtsp_session_new(uv_loop_t *loop, const struct rtsp_session_config *cfg,
@@ -1236,11 +734,11 @@ void rtsp_session_stop(struct rtsp_session *s)
 
         uv_timer_stop(&s->media);
         uv_timer_stop(&s->keepalive);
-        if (sess_session_uri(s, uri, sizeof(uri)) == 0) {
-            sess_request(s, SESS_TEARDOWN, "TEARDOWN", uri, "");
+        if (rtsp_handshake__session_uri(s, uri, sizeof(uri)) == 0) {
+            rtsp_session__request(s, SESS_TEARDOWN, "TEARDOWN", uri, "");
             if (!s->closing)
                 return;
         }
     }
-    sess_close(s);
+    rtsp_session__close(s);
 }

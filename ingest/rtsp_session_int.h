@@ -203,6 +203,55 @@ struct rtsp_session {
     uint8_t rbuf[RTSP_SESSION_RBUF_BYTES];
 };
 
+/* ---- rtsp_session.c: the connection ---- */
+
+/* Ends the session once with err; fmt (printf) says what happened. */
+void rtsp_session__fail(struct rtsp_session *s, int err, const char *fmt, ...)
+    NVR_PRINTF(3, 4);
+
+/* Closes every handle; the session is freed in the last close callback. */
+void rtsp_session__close(struct rtsp_session *s);
+
+/* Queues len bytes at data for the server. Returns 0, -ENOBUFS when the
+ * output queue is full, or a libuv error. */
+int rtsp_session__write(struct rtsp_session *s, const char *data, size_t len);
+
+/* Sends the request of state st (method, uri, extra header lines) and
+ * arms its deadline. */
+void rtsp_session__request(struct rtsp_session *s, enum sess_state st,
+                           const char *method, const char *uri,
+                           const char *extra);
+
+/* Sends (again) the request of the current state, e.g. after a 401. */
+void rtsp_session__send_current(struct rtsp_session *s);
+
+/* Playing over TCP: batch reads with SO_RCVLOWAT and the batch timer. */
+void rtsp_session__start_batching(struct rtsp_session *s);
+
+/* What the session's UDP sockets report (RTP, RTCP, bytes, closed). */
+extern const struct rtsp_udp_events rtsp_session__udp_events;
+
+/* Timer callbacks: keepalive and media silence. */
+void rtsp_session__keepalive_cb(uv_timer_t *timer);
+void rtsp_session__media_cb(uv_timer_t *timer);
+
+/* ---- rtsp_handshake.c: the requests and responses ---- */
+
+/* Starts the handshake with OPTIONS (the TCP connection is up). */
+void rtsp_handshake__send_options(struct rtsp_session *s);
+
+/* One parsed response m to the request in flight. */
+void rtsp_handshake__on_response(struct rtsp_session *s,
+                                 const struct rtsp_msg *m);
+
+/* One request m from the server (RFC 2326 10: it may send some). */
+void rtsp_handshake__on_request(struct rtsp_session *s,
+                                const struct rtsp_msg *m);
+
+/* The URI for session-wide requests (PLAY, keepalive, TEARDOWN). */
+int rtsp_handshake__session_uri(const struct rtsp_session *s, char *uri,
+                                size_t size);
+
 /* ---- rtsp_media.c ---- */
 
 /* Interleaved data on channel ch (RFC 2326 10.12): RTP or RTCP of a set-up
