@@ -78,7 +78,7 @@ void tui__session_end(struct tui *t, struct tui_tile *tile)
         tui__message(t, "audit log: %s", nvr_strerror(r));
 }
 
-static void export_progress(void *user, int64_t done, int64_t total)
+static int export_progress(void *user, int64_t done, int64_t total)
 {
     struct tui *t = user;
     char buf[128];
@@ -88,6 +88,7 @@ static void export_progress(void *user, int64_t done, int64_t total)
     mvhline(t->lay.keys_y, 0, ' ', t->lay.cols);
     mvaddnstr(t->lay.keys_y, 0, buf, t->lay.cols);
     refresh();
+    return 0;
 }
 
 void tui__export(struct tui *t, const char *reason)
@@ -121,7 +122,7 @@ void tui__export(struct tui *t, const char *reason)
     snprintf(out, sizeof(out), "%s/%s-%s%s",
              t->opts->export_dir ? t->opts->export_dir : ".", cam, stamp,
              probe.extension);
-    export_progress(t, 0, 1);
+    (void)export_progress(t, 0, 1);
     r = export_run(t->wcat, &req, export_progress, t, &res);
     if (r < 0) {
         tui__message(t, "export failed: %s", nvr_strerror(r));
