@@ -18,6 +18,7 @@
 
 #include <curses.h>
 
+#include "ui-tui/tui_actions.h"
 #include "ui-tui/tui_draw.h"
 #include "ui-tui/tui_keys.h"
 #include "ui-tui/tui_model.h"
@@ -135,6 +136,7 @@ int tui_run(const struct tui_options *opts)
         goto out;
     while (!m.quit && !stopped(opts)) {
         tui_model_tick(&m);
+        tui_actions_export_poll(&m);
         tui_draw(&v, &m);
         read_keys(&m, &v);
     }

@@ -1,23 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The actions behind the operator's keys (see tui_actions.h). Writes go
- * through storage's own functions on the model's read-write catalog
- * connection: legal holds on the marked range here, exports of it in
- * tui_export.c.
+ * through storage's own functions: legal holds on the marked range on
+ * the model's read-write catalog connection, exports of it on a worker
+ * with its own (tui_export.c).
  */
 #include "config.h"
 #include "ui-tui/tui_actions.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "nvr/base/clock.h"
 #include "nvr/base/err.h"
 #include "nvr/base/timefmt.h"
-#include "storage/export.h"
 #include "storage/holds.h"
+#include "ui-tui/tui_export.h"
 
 #define TUI_DAY_US        (86400LL * 1000000)
 #define TUI_GAP_SEARCH_US (31 * TUI_DAY_US)
@@ -216,6 +215,10 @@ void tui_actions_goto(struct tui_model *m, int key, int arg)
 
 void tui_actions_export(struct tui_model *m, int key, int arg)
 {
+    if (m->export) {
+        tui_model_message(m, "an export is running (x cancels it)");
+        return;
+    }
     start_marked_prompt(m, TUI_PROMPT_EXPORT);
 }
 
@@ -224,45 +227,56 @@ void tui_actions_hold(struct tui_model *m, int key, int arg)
     start_marked_prompt(m, TUI_PROMPT_HOLD);
 }
 
+/* The export runs on a worker (tui_export.c): the UI goes on meanwhile. */
 static void export_marked(struct tui_model *m, const char *reason)
 {
-    struct export_request req;
-    struct export_result res;
-    struct export_probe probe;
-    char out[PATH_MAX], stamp[32];
-    const char *cam = m->cams[m->sel].name;
+    struct tui_export_spec spec = {
+        .catalog_path = m->catalog_path,
+        .storage_dir = m->opts->storage_dir,
+        .camera = m->cams[m->sel].name,
+        .export_dir = m->opts->export_dir,
+        .reason = reason,
+        .from_us = m->mark_in,
+        .to_us = m->mark_out,
+    };
     int r;
 
     if (!reason[0]) {
         tui_model_message(m, "export cancelled: a reason is required");
         return;
     }
-    if (tui_model_open_writer(m) < 0)
-        return;
-    nvr_time_format_local_strf(m->mark_in, "%Y%m%d-%H%M%S", stamp,
-                               sizeof(stamp));
-    memset(&req, 0, sizeof(req));
-    memset(&res, 0, sizeof(res));
-    req.storage_dir = m->opts->storage_dir;
-    req.camera = cam;
-    req.from_us = m->mark_in;
-    req.to_us = m->mark_out;
-    req.out_path = out;
-    req.reason = reason;
-    /* .mp4, or .mov when the audio is G.711 (MP4 cannot hold it). */
-    if (export_probe(m->wcat, &req, &probe) < 0)
-        snprintf(probe.extension, sizeof(probe.extension), ".mp4");
-    snprintf(out, sizeof(out), "%s/%s-%s%s",
-             m->opts->export_dir ? m->opts->export_dir : ".", cam, stamp,
-             probe.extension);
-    r = export_run(m->wcat, &req, NULL, NULL, &res);
-    if (r < 0) {
+    r = tui_export_start(&spec, &m->export);
+    if (r < 0)
         tui_model_message(m, "export failed: %s", nvr_strerror(r));
+}
+
+void tui_actions_export_cancel(struct tui_model *m, int key, int arg)
+{
+    if (!m->export || tui_export_cancelling(m->export))
+        return;
+    tui_export_cancel(m->export);
+    tui_model_message(m, "cancelling the export...");
+}
+
+void tui_actions_export_poll(struct tui_model *m)
+{
+    struct tui_export_outcome o;
+
+    if (!m->export || !tui_export_done(m->export))
+        return;
+    tui_export_finish(m->export, &o);
+    m->export = NULL;
+    if (o.err == -ECANCELED) {
+        tui_model_message(m, "export cancelled");
+        return;
+    }
+    if (o.err < 0) {
+        tui_model_message(m, "export failed: %s", nvr_strerror(o.err));
         return;
     }
     tui_model_message(m, "exported %lld frames (%d gap%s) to %s sha256 %.12s",
-                      (long long)res.frames, res.n_gaps,
-                      res.n_gaps == 1 ? "" : "s", out, res.sha256);
+                      (long long)o.res.frames, o.res.n_gaps,
+                      o.res.n_gaps == 1 ? "" : "s", o.path, o.res.sha256);
 }
 
 static void hold_marked(struct tui_model *m, const char *reason)

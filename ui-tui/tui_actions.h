@@ -42,6 +42,11 @@ void tui_actions_mark_clear(struct tui_model *m, int key, int arg);
 void tui_actions_goto(struct tui_model *m, int key, int arg);
 void tui_actions_export(struct tui_model *m, int key, int arg);
 void tui_actions_hold(struct tui_model *m, int key, int arg);
+/* Asks the running export to stop; nothing when none runs. */
+void tui_actions_export_cancel(struct tui_model *m, int key, int arg);
+/* Once per pass of the UI loop: a finished export's outcome goes to the
+ * message line. */
+void tui_actions_export_poll(struct tui_model *m);
 
 /* In a prompt: key types itself, erase, confirm, cancel. */
 void tui_actions_prompt_type(struct tui_model *m, int key, int arg);

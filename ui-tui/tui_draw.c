@@ -18,6 +18,7 @@
 
 #include "nvr/base/clock.h"
 #include "nvr/base/timefmt.h"
+#include "ui-tui/tui_export.h"
 #include "ui-tui/tui_keys.h"
 #include "ui-tui/tui_log.h"
 
@@ -521,6 +522,14 @@ static void draw_keys(struct tui_view *v, const struct tui_model *m)
     if (m->msg[0] && nvr_clock_mono_us() - m->msg_mono_us < TUI_MSG_US) {
         attron(A_BOLD);
         put(y, 0, v->lay.cols, m->msg);
+        attroff(A_BOLD);
+        return;
+    }
+    if (m->export) {
+        snprintf(buf, sizeof(buf), "exporting... %d%% (x cancels)",
+                 tui_export_percent(m->export));
+        attron(A_BOLD);
+        put(y, 0, v->lay.cols, buf);
         attroff(A_BOLD);
         return;
     }

@@ -60,6 +60,8 @@ static const struct tui_key_binding normal_keys[] = {
     {'c', "c", tui_actions_mark_clear, 0, "clear the marks"},
     {'e', "e", tui_actions_export, 0,
      "export the marked range (asks for a reason)"},
+    {'x', "x", tui_actions_export_cancel, 0, "cancel the running export"},
+    {KEY_ESC, "Esc", tui_actions_export_cancel, 0, "cancel the running export"},
     {'h', "h", tui_actions_hold, 0, "place a legal hold on the marked range"},
     {KEY_CTRL_L, "Ctrl-L", tui_actions_redraw, 0, "redraw the screen"},
     {'?', "?", tui_actions_help_open, 0, "this help"},

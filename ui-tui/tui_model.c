@@ -20,6 +20,7 @@
 #include "nvr/base/timefmt.h"
 #include "storage/audit.h"
 #include "storage/holds.h"
+#include "ui-tui/tui_export.h"
 
 #define TUI_REFRESH_US     1000000LL
 #define TUI_LIVE_MAX_STEPS 100
@@ -508,6 +509,11 @@ int tui_model_init(struct tui_model *m, const struct tui_options *opts)
 
 void tui_model_fini(struct tui_model *m)
 {
+    /* Quitting cancels a running export: it leaves no clip behind. */
+    if (m->export)
+        tui_export_cancel(m->export);
+    tui_export_finish(m->export, NULL);
+    m->export = NULL;
     tiles_free(m);
     tl_spans_fini(&m->rec);
     tl_spans_fini(&m->held);

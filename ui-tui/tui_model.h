@@ -63,6 +63,8 @@ struct tui_tile {
     int sess_live;
 };
 
+struct tui_export;
+
 struct tui_model {
     const struct tui_options *opts;
     struct catalog *cat;  /* read-only connection */
@@ -96,6 +98,8 @@ struct tui_model {
     int64_t msg_mono_us;
     int64_t refresh_mono_us;
     int quit;
+
+    struct tui_export *export; /* the running export, owned; NULL: none */
 };
 
 extern const int tui_speeds_q[TUI_N_SPEEDS];    /* speed x4 */
