@@ -294,6 +294,8 @@ static void draw_tile(struct tui_view *v, const struct tui_model *m,
     render_fit(fw, fh, h - 1, w, &rr, &cc);
     if (rr <= 0 || cc <= 0)
         return;
+    /* The engine scales the frame shown into its own buffer: the model's
+     * state (which frame, where) stays as it was. */
     if (playback_frame_rgba(tile->pb, cc * 8, rr * 8, &px, &stride) != 0)
         return;
     {
@@ -360,35 +362,16 @@ static int col_of(int64_t t_us, int64_t from, int64_t to, int width)
     return (int)((t_us - from) * width / (to - from));
 }
 
-static void draw_timeline(struct tui_view *v, const struct tui_model *m,
-                          int64_t now)
+/* Scale: labels at round local times. */
+static void draw_scale(const struct tui_view *v, int y, int64_t from,
+                       int64_t to, int width)
 {
-    const struct tui_layout *l = &v->lay;
-    int width = l->cols - 2, y = l->tl_y, label_w;
-    int64_t from, to, step, ds;
-    uint8_t cells[TUI_TL_MAX_COLS];
-    char buf[512], a[32], b[32], day[48];
-    const char *name = m->n_cams ? m->cams[m->sel].name : "-";
+    int label_w = to - from <= 600000000LL ? 8 : 5;
+    int64_t step = tick_step(to - from, width, label_w);
+    int64_t ds = nvr_time_local_day_start(from);
+    char a[32];
 
-    if (width > TUI_TL_MAX_COLS)
-        width = TUI_TL_MAX_COLS;
-    tui_model_window(m, &from, &to);
-    nvr_time_format_local_strf(m->cursor_us, "%a %d %b %Y", day, sizeof(day));
-    nvr_time_format_local_strf(from, "%H:%M:%S", a, sizeof(a));
-    nvr_time_format_local_strf(to - 1, "%H:%M:%S", b, sizeof(b));
-    snprintf(buf, sizeof(buf), " %s  %s  %s-%s  %s=rec %s=part %s=gap %s=held",
-             name, day, a, b, v->utf8 ? "\u2588" : "#",
-             v->utf8 ? "\u2592" : "+", v->utf8 ? "\u00b7" : ".",
-             v->utf8 ? "\u2593" : "H");
-    for (int c = 0; c < l->cols; c++)
-        mvaddstr(y, c, v->utf8 ? "\u2500" : "-");
-    mvaddnstr(y, 0, buf, l->cols);
-
-    /* Scale: labels at round local times. */
-    mvhline(y + 1, 0, ' ', l->cols);
-    label_w = to - from <= 600000000LL ? 8 : 5;
-    step = tick_step(to - from, width, label_w);
-    ds = nvr_time_local_day_start(from);
+    mvhline(y, 0, ' ', v->lay.cols);
     for (int64_t k = ds + (from - ds + step - 1) / step * step; k < to;
          k += step) {
         int c = col_of(k, from, to, width);
@@ -397,13 +380,19 @@ static void draw_timeline(struct tui_view *v, const struct tui_model *m,
             continue;
         nvr_time_format_local_strf(k, label_w == 8 ? "%H:%M:%S" : "%H:%M", a,
                                    sizeof(a));
-        mvaddch(y + 1, 1 + c, '|');
-        mvaddnstr(y + 1, 2 + c, a, label_w);
+        mvaddch(y, 1 + c, '|');
+        mvaddnstr(y, 2 + c, a, label_w);
     }
+}
 
-    /* The bar. */
+/* The bar: recorded, partly recorded, nothing, held. */
+static void draw_bar(const struct tui_view *v, const struct tui_model *m, int y,
+                     int64_t from, int64_t to, int width, int64_t now)
+{
+    uint8_t cells[TUI_TL_MAX_COLS];
+
     timeline_cells(&m->rec, &m->held, from, to, now, cells, width);
-    mvhline(y + 2, 0, ' ', l->cols);
+    mvhline(y, 0, ' ', v->lay.cols);
     for (int c = 0; c < width; c++) {
         int held = cells[c] & TL_HELD;
         const char *s;
@@ -424,36 +413,65 @@ static void draw_timeline(struct tui_view *v, const struct tui_model *m,
         }
         if (held)
             attron(COLOR_PAIR(TUI_C_HELD));
-        mvaddstr(y + 2, 1 + c, s);
+        mvaddstr(y, 1 + c, s);
         if (held)
             attroff(COLOR_PAIR(TUI_C_HELD));
     }
+}
 
-    /* Cursor and marks. */
-    mvhline(y + 3, 0, ' ', l->cols);
-    {
-        int ci = col_of(m->mark_in, from, to, width);
-        int co = col_of(m->mark_out, from, to, width);
-        int cc = col_of(m->cursor_us, from, to, width);
+/* The cursor and the marked range under the bar. */
+static void draw_marks(const struct tui_view *v, const struct tui_model *m,
+                       int y, int64_t from, int64_t to, int width)
+{
+    int ci = col_of(m->mark_in, from, to, width);
+    int co = col_of(m->mark_out, from, to, width);
+    int cc = col_of(m->cursor_us, from, to, width);
 
-        attron(COLOR_PAIR(TUI_C_MARK));
-        if (m->mark_in && m->mark_out && m->mark_out > m->mark_in) {
-            int c0 = m->mark_in < from ? 0 : ci, c1 = co < 0 ? width : co;
+    mvhline(y, 0, ' ', v->lay.cols);
+    attron(COLOR_PAIR(TUI_C_MARK));
+    if (m->mark_in && m->mark_out && m->mark_out > m->mark_in) {
+        int c0 = m->mark_in < from ? 0 : ci, c1 = co < 0 ? width : co;
 
-            for (int c = c0; c >= 0 && c < c1; c++)
-                mvaddch(y + 3, 1 + c, '-');
-        }
-        if (ci >= 0)
-            mvaddch(y + 3, 1 + ci, '[');
-        if (co >= 0)
-            mvaddch(y + 3, 1 + co, ']');
-        attroff(COLOR_PAIR(TUI_C_MARK));
-        if (cc >= 0) {
-            attron(A_BOLD);
-            mvaddch(y + 3, 1 + cc, '^');
-            attroff(A_BOLD);
-        }
+        for (int c = c0; c >= 0 && c < c1; c++)
+            mvaddch(y, 1 + c, '-');
     }
+    if (ci >= 0)
+        mvaddch(y, 1 + ci, '[');
+    if (co >= 0)
+        mvaddch(y, 1 + co, ']');
+    attroff(COLOR_PAIR(TUI_C_MARK));
+    if (cc >= 0) {
+        attron(A_BOLD);
+        mvaddch(y, 1 + cc, '^');
+        attroff(A_BOLD);
+    }
+}
+
+static void draw_timeline(struct tui_view *v, const struct tui_model *m,
+                          int64_t now)
+{
+    const struct tui_layout *l = &v->lay;
+    int width = l->cols - 2, y = l->tl_y;
+    int64_t from, to;
+    char buf[512], a[32], b[32], day[48];
+    const char *name = m->n_cams ? m->cams[m->sel].name : "-";
+
+    if (width > TUI_TL_MAX_COLS)
+        width = TUI_TL_MAX_COLS;
+    tui_model_window(m, &from, &to);
+    nvr_time_format_local_strf(m->cursor_us, "%a %d %b %Y", day, sizeof(day));
+    nvr_time_format_local_strf(from, "%H:%M:%S", a, sizeof(a));
+    nvr_time_format_local_strf(to - 1, "%H:%M:%S", b, sizeof(b));
+    snprintf(buf, sizeof(buf), " %s  %s  %s-%s  %s=rec %s=part %s=gap %s=held",
+             name, day, a, b, v->utf8 ? "\u2588" : "#",
+             v->utf8 ? "\u2592" : "+", v->utf8 ? "\u00b7" : ".",
+             v->utf8 ? "\u2593" : "H");
+    for (int c = 0; c < l->cols; c++)
+        mvaddstr(y, c, v->utf8 ? "\u2500" : "-");
+    mvaddnstr(y, 0, buf, l->cols);
+    draw_scale(v, y + 1, from, to, width);
+    draw_bar(v, m, y + 2, from, to, width, now);
+    draw_marks(v, m, y + 3, from, to, width);
 }
 
 static const char *speed_name(int idx)
