@@ -62,17 +62,18 @@ struct progress_ctx {
     int shown;
 };
 
-static void progress_cb(void *user, int64_t done, int64_t total)
+static int progress_cb(void *user, int64_t done, int64_t total)
 {
     struct progress_ctx *p = user;
 
     if (!p->tty)
-        return;
+        return 0;
     fprintf(stderr, "\rexporting: %3d%%  %lld / %lld MB ",
             total > 0 ? (int)(done * 100 / total) : 0,
             (long long)(done / 1000000), (long long)(total / 1000000));
     fflush(stderr);
     p->shown = 1;
+    return 0;
 }
 
 static const char *export_error(int err)

@@ -644,6 +644,7 @@ struct export_job {
     export_progress_cb progress;
     void *user;
     int64_t total_bytes, done_bytes, next_report;
+    bool cancelled; /* progress returned nonzero: stop at the next read */
     int64_t now_us;
     char user_name[64], host[128];
     struct hasher hasher;
@@ -688,7 +689,8 @@ static void job_progress(struct export_job *job, int64_t add, bool force)
     if (!job->progress)
         return;
     if (force || job->done_bytes >= job->next_report) {
-        job->progress(job->user, job->done_bytes, job->total_bytes);
+        if (job->progress(job->user, job->done_bytes, job->total_bytes) != 0)
+            job->cancelled = true;
         job->next_report = job->done_bytes + EXPORT_PROGRESS_STEP;
     }
 }
@@ -777,6 +779,8 @@ static int src_fill(struct src_io *s)
 {
     size_t want = EXPORT_CHUNK_BYTES, got = 0;
 
+    if (s->job->cancelled)
+        return -ECANCELED;
     if (s->limit - s->pos < (int64_t)want)
         want = (size_t)(s->limit - s->pos);
     if (want == 0)
@@ -1928,7 +1932,8 @@ static int walk_segment(struct walk *w, int i, bool *done)
     if (err == AVERROR_EOF || *done)
         err = 0;
     if (err < 0) {
-        LOG_E("export", "segment %s: %s", seg->cat.path, av_err2str(err));
+        if (!w->job->cancelled)
+            LOG_E("export", "segment %s: %s", seg->cat.path, av_err2str(err));
         goto out;
     }
     if (w->dry)
@@ -2034,6 +2039,9 @@ static int walk_run(struct walk *w)
         err = walk_segment(w, i, &done);
         if (err < 0)
             return err;
+        /* The demuxer may take a failed read for the end of the file. */
+        if (w->job->cancelled)
+            return -ECANCELED;
     }
     if (!w->started) {
         LOG_E("export", "camera %s: no frame recorded in the range",
@@ -2600,8 +2608,8 @@ int export_run_many(struct catalog *cat, const struct export_request *reqs,
     }
     if (err < 0)
         goto out;
-    if (progress)
-        progress(user, 0, job.total_bytes);
+    if (progress && progress(user, 0, job.total_bytes) != 0)
+        err = -ECANCELED;
 
     /* Every clip's streams and container before writing anything, so a
      * clip that cannot be made fails before the others are written. */
@@ -2654,8 +2662,8 @@ int export_run_many(struct catalog *cat, const struct export_request *reqs,
     for (int i = 0; i < n; i++)
         snprintf(res[i].manifest_path, sizeof(res[i].manifest_path), "%s",
                  manifest_path);
-    if (progress)
-        progress(user, job.total_bytes, job.total_bytes);
+    if (progress) /* too late to cancel: the clip is complete */
+        (void)progress(user, job.total_bytes, job.total_bytes);
 out:
     for (int i = 0; i < n; i++) {
         if (err < 0)

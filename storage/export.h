@@ -48,8 +48,13 @@ struct export_result {
     int64_t audio_frames; /* audio packets exported (every audio stream) */
 };
 
-/* Progress: done of total source bytes; called from the calling thread. */
-typedef void (*export_progress_cb)(void *user, int64_t done, int64_t total);
+/*
+ * Progress: done of total source bytes; called from the calling thread.
+ * Returns 0 to go on, nonzero to cancel: the export then stops at its next
+ * read, removes what it wrote and returns -ECANCELED (a return from the
+ * last call, once the clip is complete, is ignored).
+ */
+typedef int (*export_progress_cb)(void *user, int64_t done, int64_t total);
 
 /*
  * Writes the clip and its sidecars, then appends an AUDIT_EXPORT entry.
@@ -59,8 +64,9 @@ typedef void (*export_progress_cb)(void *user, int64_t done, int64_t total);
  * -EEXIST (output exists), -EINVAL (also: out_path not .mp4 / .mov),
  * -EMEDIUMTYPE (an audio codec MP4 cannot hold and out_path is .mp4: the
  * log names the camera and codec; use .mov), -ENOTSUP (codec changes
- * inside the range), or an I/O / catalog error; on failure no partial
- * clip is left behind. progress may be NULL.
+ * inside the range), -ECANCELED (progress asked to stop), or an I/O /
+ * catalog error; on failure no partial clip is left behind. progress may
+ * be NULL.
  */
 NVR_NODISCARD int export_run(struct catalog *cat,
                              const struct export_request *req,

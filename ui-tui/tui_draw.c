@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Drawing of the terminal UI: title, camera list, video pane (one tile or
- * the 2x2 grid), timeline with its scale, cursor and marks, status line,
- * key line, and the help screen. Everything is drawn into stdscr and
- * ncurses sends only the cells that changed; the video pane is drawn again
- * only when a tile shows a new frame or the layout changed.
+ * Drawing of the terminal UI (see tui_draw.h): title, camera list, video
+ * pane (one tile or the 2x2 grid), timeline with its scale, cursor and
+ * marks, status line, key line, and the help screen generated from the key
+ * tables. Everything is drawn into stdscr and ncurses sends only the cells
+ * that changed; the video pane is drawn again only when the model says a
+ * tile shows a new frame or the layout changed.
  */
 #include "config.h"
+#include "ui-tui/tui_draw.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +18,9 @@
 
 #include "nvr/base/clock.h"
 #include "nvr/base/timefmt.h"
-#include "ui-tui/tui_int.h"
+#include "ui-tui/tui_export.h"
+#include "ui-tui/tui_keys.h"
+#include "ui-tui/tui_log.h"
 
 #define TUI_TL_MAX_COLS 1024
 
@@ -28,27 +32,25 @@ enum tui_colors {
     TUI_C_MARK,
 };
 
-static int colors_ready;
-
-static void colors_init(void)
+static void colors_init(struct tui_view *v)
 {
-    if (colors_ready || !has_colors())
+    if (v->colors_ready || !has_colors())
         return;
     init_pair(TUI_C_OK, COLOR_GREEN, -1);
     init_pair(TUI_C_WARN, COLOR_YELLOW, -1);
     init_pair(TUI_C_BAD, COLOR_RED, -1);
     init_pair(TUI_C_HELD, COLOR_YELLOW, -1);
     init_pair(TUI_C_MARK, COLOR_CYAN, -1);
-    colors_ready = 1;
+    v->colors_ready = 1;
 }
 
-void tui__layout(struct tui *t)
+static void layout(struct tui_view *v)
 {
-    struct tui_layout *l = &t->lay;
+    struct tui_layout *l = &v->lay;
     int rows = LINES, cols = COLS;
 
     if (l->rows != rows || l->cols != cols)
-        t->video_dirty = 1;
+        v->video_ok = 0;
     l->rows = rows;
     l->cols = cols;
     l->too_small = rows < TUI_MIN_ROWS || cols < TUI_MIN_COLS;
@@ -118,27 +120,29 @@ static void fmt_age(int64_t us, char *out, size_t size)
         snprintf(out, size, "%lldd", (long long)(s / 86400));
 }
 
-static void draw_title(struct tui *t, int64_t now)
+static void draw_title(struct tui_view *v, const struct tui_model *m,
+                       int64_t now)
 {
     char buf[512], clock[64];
     int n;
 
     nvr_time_format_local_strf(now, "%a %d %b %H:%M:%S %Z", clock,
                                sizeof(clock));
-    snprintf(buf, sizeof(buf), " nvr tui  %s", t->opts->storage_dir);
+    snprintf(buf, sizeof(buf), " nvr tui  %s", m->opts->storage_dir);
     attron(A_BOLD);
-    put(0, 0, t->lay.cols, buf);
+    put(0, 0, v->lay.cols, buf);
     n = (int)strlen(clock);
-    if (n + 2 < t->lay.cols)
-        mvaddstr(0, t->lay.cols - n - 1, clock);
+    if (n + 2 < v->lay.cols)
+        mvaddstr(0, v->lay.cols - n - 1, clock);
     attroff(A_BOLD);
 }
 
-static void draw_details(struct tui *t, int y, int y_end, int64_t now)
+static void draw_details(struct tui_view *v, const struct tui_model *m, int y,
+                         int y_end, int64_t now)
 {
-    const struct tui_cam *c = &t->cams[t->sel];
-    const char *st = tui__cam_state(t, c, now);
-    int w = t->lay.list_w;
+    const struct tui_cam *c = &m->cams[m->sel];
+    const char *st = tui_model_cam_state(c, now);
+    int w = v->lay.list_w;
     char buf[512], tm[64], age[16];
 
     if (y >= y_end)
@@ -179,7 +183,7 @@ static void draw_details(struct tui *t, int y, int y_end, int64_t now)
                       off < (int)strlen(c->st.error) && off < 3 * w;
          off += w)
         put(y++, 0, w, c->st.error + off);
-    tui__log_last(buf, sizeof(buf));
+    tui_log_last(buf, sizeof(buf));
     if (y + 1 < y_end && buf[0]) {
         attron(A_DIM);
         put(y++, 0, w, "log:");
@@ -192,9 +196,10 @@ static void draw_details(struct tui *t, int y, int y_end, int64_t now)
         put(y++, 0, w, "");
 }
 
-static void draw_cameras(struct tui *t, int64_t now)
+static void draw_cameras(struct tui_view *v, const struct tui_model *m,
+                         int64_t now)
 {
-    int w = t->lay.list_w, y = 1, y_end = t->lay.video_y + t->lay.video_h;
+    int w = v->lay.list_w, y = 1, y_end = v->lay.video_y + v->lay.video_h;
     int name_w = w - 17;
     char buf[256];
 
@@ -203,14 +208,14 @@ static void draw_cameras(struct tui *t, int64_t now)
              "KB/s", "AGE");
     put(y++, 0, w, buf);
     attroff(A_BOLD | A_UNDERLINE);
-    for (int i = 0; i < t->n_cams && y < y_end - 1; i++, y++) {
-        const struct tui_cam *c = &t->cams[i];
-        const char *st = tui__cam_state(t, c, now);
+    for (int i = 0; i < m->n_cams && y < y_end - 1; i++, y++) {
+        const struct tui_cam *c = &m->cams[i];
+        const char *st = tui_model_cam_state(c, now);
         char age[16] = "-", kb[24] = "-";
         int in_grid = 0;
 
-        for (int k = 0; k < t->n_tiles; k++)
-            in_grid |= t->grid && t->tiles[k].cam == i;
+        for (int k = 0; k < m->n_tiles; k++)
+            in_grid |= m->grid && m->tiles[k].cam == i;
         if (c->has_st && c->st.last_frame_us > 0)
             fmt_age(now - c->st.last_frame_us, age, sizeof(age));
         if (c->has_st && strcmp(st, "recording") == 0)
@@ -218,7 +223,7 @@ static void draw_cameras(struct tui *t, int64_t now)
                      (long long)(c->st.bitrate_bps / 8000));
         snprintf(buf, sizeof(buf), "%c%-*.*s ", in_grid ? '+' : ' ', name_w - 1,
                  name_w - 1, c->name);
-        if (i == t->sel)
+        if (i == m->sel)
             attron(A_REVERSE);
         put(y, 0, w, buf);
         if (state_color(st))
@@ -227,21 +232,21 @@ static void draw_cameras(struct tui *t, int64_t now)
         if (state_color(st))
             attroff(COLOR_PAIR(state_color(st)) | A_BOLD);
         mvprintw(y, name_w + 7, "%5.5s %4.4s", kb, age);
-        if (i == t->sel)
+        if (i == m->sel)
             attroff(A_REVERSE);
     }
-    if (t->n_cams == 0)
+    if (m->n_cams == 0)
         put(y++, 0, w, "no cameras yet");
     put(y++, 0, w, "");
-    if (t->n_cams > 0)
-        draw_details(t, y, y_end, now);
+    if (m->n_cams > 0)
+        draw_details(v, m, y, y_end, now);
     else
         while (y < y_end)
             put(y++, 0, w, "");
     /* Box characters as text: ACS line drawing does not survive every
      * terminal multiplexer and screen capture. */
-    for (int i = 0; i < t->lay.video_h; i++)
-        mvaddstr(t->lay.video_y + i, w, t->utf8 ? "\u2502" : "|");
+    for (int i = 0; i < v->lay.video_h; i++)
+        mvaddstr(v->lay.video_y + i, w, v->utf8 ? "\u2502" : "|");
 }
 
 static void center(int y, int x, int w, const char *s)
@@ -251,10 +256,10 @@ static void center(int y, int x, int w, const char *s)
     mvaddnstr(y, x + (w > n ? (w - n) / 2 : 0), s, w);
 }
 
-static void draw_tile(struct tui *t, struct tui_tile *tile, int y, int x, int h,
-                      int w)
+static void draw_tile(struct tui_view *v, const struct tui_model *m,
+                      const struct tui_tile *tile, int y, int x, int h, int w)
 {
-    const struct tui_cam *c = &t->cams[tile->cam];
+    const struct tui_cam *c = &m->cams[tile->cam];
     int64_t ft = tile->pb ? playback_frame_time(tile->pb) : 0;
     char label[160], tm[64];
     int fw = 0, fh = 0, rr, cc;
@@ -268,21 +273,20 @@ static void draw_tile(struct tui *t, struct tui_tile *tile, int y, int x, int h,
     else
         snprintf(tm, sizeof(tm), "--:--:--");
     snprintf(label, sizeof(label), " %s  %s%s", c->name, tm,
-             t->live ? "  LIVE" : "");
+             m->live ? "  LIVE" : "");
     attron(A_BOLD);
     mvaddnstr(y, x, label, w);
     attroff(A_BOLD);
-    tile->shown_us = ft;
     if (h < 3 || w < 4)
         return;
-    if (ft == 0 || (!t->live && tile->no_footage)) {
+    if (ft == 0 || (!m->live && tile->no_footage)) {
         center(y + h / 2, x, w,
-               t->live ? "waiting for video" : "no recording at this time");
+               m->live ? "waiting for video" : "no recording at this time");
         return;
     }
-    if (!t->live && t->grid == 0 && t->spans_cam == tile->cam &&
-        tl_spans_find(&t->rec, t->cursor_us) < 0 &&
-        !(t->cursor_us >= ft && t->cursor_us - ft < 2000000)) {
+    if (!m->live && m->grid == 0 && m->spans_cam == tile->cam &&
+        tl_spans_find(&m->rec, m->cursor_us) < 0 &&
+        !(m->cursor_us >= ft && m->cursor_us - ft < 2000000)) {
         center(y + h / 2, x, w, "no recording at this time");
         return;
     }
@@ -290,30 +294,32 @@ static void draw_tile(struct tui *t, struct tui_tile *tile, int y, int x, int h,
     render_fit(fw, fh, h - 1, w, &rr, &cc);
     if (rr <= 0 || cc <= 0)
         return;
+    /* The engine scales the frame shown into its own buffer: the model's
+     * state (which frame, where) stays as it was. */
     if (playback_frame_rgba(tile->pb, cc * 8, rr * 8, &px, &stride) != 0)
         return;
     {
         int oy = y + 1 + (h - 1 - rr) / 2, ox = x + (w - cc) / 2;
 
-        if (render_draw(t->render, stdscr, oy, ox, oy, ox, rr, cc, px, cc * 8,
+        if (render_draw(v->render, stdscr, oy, ox, oy, ox, rr, cc, px, cc * 8,
                         rr * 8, stride) < 0)
             center(y + h / 2, x, w, "cannot draw the picture");
     }
 }
 
-void tui__draw_video(struct tui *t)
+static void draw_video(struct tui_view *v, const struct tui_model *m)
 {
-    const struct tui_layout *l = &t->lay;
+    const struct tui_layout *l = &v->lay;
 
-    if (t->n_tiles == 0) {
+    if (m->n_tiles == 0) {
         for (int i = 0; i < l->video_h; i++)
             mvhline(l->video_y + i, l->video_x, ' ', l->video_w);
         center(l->video_y + l->video_h / 2, l->video_x, l->video_w,
                "no camera");
         return;
     }
-    if (!t->grid) {
-        draw_tile(t, &t->tiles[0], l->video_y, l->video_x, l->video_h,
+    if (!m->grid) {
+        draw_tile(v, m, &m->tiles[0], l->video_y, l->video_x, l->video_h,
                   l->video_w);
         return;
     }
@@ -325,8 +331,8 @@ void tui__draw_video(struct tui *t)
             hh = l->video_h - hh;
         if (i % 2 == 1)
             ww = l->video_w - ww;
-        if (i < t->n_tiles)
-            draw_tile(t, &t->tiles[i], y, x, hh, ww - (i % 2 == 0));
+        if (i < m->n_tiles)
+            draw_tile(v, m, &m->tiles[i], y, x, hh, ww - (i % 2 == 0));
         else
             for (int k = 0; k < hh; k++)
                 mvhline(y + k, x, ' ', ww);
@@ -356,34 +362,16 @@ static int col_of(int64_t t_us, int64_t from, int64_t to, int width)
     return (int)((t_us - from) * width / (to - from));
 }
 
-static void draw_timeline(struct tui *t, int64_t now)
+/* Scale: labels at round local times. */
+static void draw_scale(const struct tui_view *v, int y, int64_t from,
+                       int64_t to, int width)
 {
-    const struct tui_layout *l = &t->lay;
-    int width = l->cols - 2, y = l->tl_y, label_w;
-    int64_t from, to, step, ds;
-    uint8_t cells[TUI_TL_MAX_COLS];
-    char buf[512], a[32], b[32], day[48];
-    const char *name = t->n_cams ? t->cams[t->sel].name : "-";
+    int label_w = to - from <= 600000000LL ? 8 : 5;
+    int64_t step = tick_step(to - from, width, label_w);
+    int64_t ds = nvr_time_local_day_start(from);
+    char a[32];
 
-    if (width > TUI_TL_MAX_COLS)
-        width = TUI_TL_MAX_COLS;
-    tui__window(t, &from, &to);
-    nvr_time_format_local_strf(t->cursor_us, "%a %d %b %Y", day, sizeof(day));
-    nvr_time_format_local_strf(from, "%H:%M:%S", a, sizeof(a));
-    nvr_time_format_local_strf(to - 1, "%H:%M:%S", b, sizeof(b));
-    snprintf(buf, sizeof(buf), " %s  %s  %s-%s  %s=rec %s=part %s=gap %s=held",
-             name, day, a, b, t->utf8 ? "\u2588" : "#",
-             t->utf8 ? "\u2592" : "+", t->utf8 ? "\u00b7" : ".",
-             t->utf8 ? "\u2593" : "H");
-    for (int c = 0; c < l->cols; c++)
-        mvaddstr(y, c, t->utf8 ? "\u2500" : "-");
-    mvaddnstr(y, 0, buf, l->cols);
-
-    /* Scale: labels at round local times. */
-    mvhline(y + 1, 0, ' ', l->cols);
-    label_w = to - from <= 600000000LL ? 8 : 5;
-    step = tick_step(to - from, width, label_w);
-    ds = nvr_time_local_day_start(from);
+    mvhline(y, 0, ' ', v->lay.cols);
     for (int64_t k = ds + (from - ds + step - 1) / step * step; k < to;
          k += step) {
         int c = col_of(k, from, to, width);
@@ -392,26 +380,32 @@ static void draw_timeline(struct tui *t, int64_t now)
             continue;
         nvr_time_format_local_strf(k, label_w == 8 ? "%H:%M:%S" : "%H:%M", a,
                                    sizeof(a));
-        mvaddch(y + 1, 1 + c, '|');
-        mvaddnstr(y + 1, 2 + c, a, label_w);
+        mvaddch(y, 1 + c, '|');
+        mvaddnstr(y, 2 + c, a, label_w);
     }
+}
 
-    /* The bar. */
-    timeline_cells(&t->rec, &t->held, from, to, now, cells, width);
-    mvhline(y + 2, 0, ' ', l->cols);
+/* The bar: recorded, partly recorded, nothing, held. */
+static void draw_bar(const struct tui_view *v, const struct tui_model *m, int y,
+                     int64_t from, int64_t to, int width, int64_t now)
+{
+    uint8_t cells[TUI_TL_MAX_COLS];
+
+    timeline_cells(&m->rec, &m->held, from, to, now, cells, width);
+    mvhline(y, 0, ' ', v->lay.cols);
     for (int c = 0; c < width; c++) {
         int held = cells[c] & TL_HELD;
         const char *s;
 
         switch (cells[c] & 0x0f) {
         case TL_FULL:
-            s = held ? (t->utf8 ? "\u2593" : "H") : (t->utf8 ? "\u2588" : "#");
+            s = held ? (v->utf8 ? "\u2593" : "H") : (v->utf8 ? "\u2588" : "#");
             break;
         case TL_PART:
-            s = t->utf8 ? "\u2592" : "+";
+            s = v->utf8 ? "\u2592" : "+";
             break;
         case TL_NONE:
-            s = held ? "h" : (t->utf8 ? "\u00b7" : ".");
+            s = held ? "h" : (v->utf8 ? "\u00b7" : ".");
             break;
         default:
             s = " ";
@@ -419,36 +413,65 @@ static void draw_timeline(struct tui *t, int64_t now)
         }
         if (held)
             attron(COLOR_PAIR(TUI_C_HELD));
-        mvaddstr(y + 2, 1 + c, s);
+        mvaddstr(y, 1 + c, s);
         if (held)
             attroff(COLOR_PAIR(TUI_C_HELD));
     }
+}
 
-    /* Cursor and marks. */
-    mvhline(y + 3, 0, ' ', l->cols);
-    {
-        int ci = col_of(t->mark_in, from, to, width);
-        int co = col_of(t->mark_out, from, to, width);
-        int cc = col_of(t->cursor_us, from, to, width);
+/* The cursor and the marked range under the bar. */
+static void draw_marks(const struct tui_view *v, const struct tui_model *m,
+                       int y, int64_t from, int64_t to, int width)
+{
+    int ci = col_of(m->mark_in, from, to, width);
+    int co = col_of(m->mark_out, from, to, width);
+    int cc = col_of(m->cursor_us, from, to, width);
 
-        attron(COLOR_PAIR(TUI_C_MARK));
-        if (t->mark_in && t->mark_out && t->mark_out > t->mark_in) {
-            int c0 = t->mark_in < from ? 0 : ci, c1 = co < 0 ? width : co;
+    mvhline(y, 0, ' ', v->lay.cols);
+    attron(COLOR_PAIR(TUI_C_MARK));
+    if (m->mark_in && m->mark_out && m->mark_out > m->mark_in) {
+        int c0 = m->mark_in < from ? 0 : ci, c1 = co < 0 ? width : co;
 
-            for (int c = c0; c >= 0 && c < c1; c++)
-                mvaddch(y + 3, 1 + c, '-');
-        }
-        if (ci >= 0)
-            mvaddch(y + 3, 1 + ci, '[');
-        if (co >= 0)
-            mvaddch(y + 3, 1 + co, ']');
-        attroff(COLOR_PAIR(TUI_C_MARK));
-        if (cc >= 0) {
-            attron(A_BOLD);
-            mvaddch(y + 3, 1 + cc, '^');
-            attroff(A_BOLD);
-        }
+        for (int c = c0; c >= 0 && c < c1; c++)
+            mvaddch(y, 1 + c, '-');
     }
+    if (ci >= 0)
+        mvaddch(y, 1 + ci, '[');
+    if (co >= 0)
+        mvaddch(y, 1 + co, ']');
+    attroff(COLOR_PAIR(TUI_C_MARK));
+    if (cc >= 0) {
+        attron(A_BOLD);
+        mvaddch(y, 1 + cc, '^');
+        attroff(A_BOLD);
+    }
+}
+
+static void draw_timeline(struct tui_view *v, const struct tui_model *m,
+                          int64_t now)
+{
+    const struct tui_layout *l = &v->lay;
+    int width = l->cols - 2, y = l->tl_y;
+    int64_t from, to;
+    char buf[512], a[32], b[32], day[48];
+    const char *name = m->n_cams ? m->cams[m->sel].name : "-";
+
+    if (width > TUI_TL_MAX_COLS)
+        width = TUI_TL_MAX_COLS;
+    tui_model_window(m, &from, &to);
+    nvr_time_format_local_strf(m->cursor_us, "%a %d %b %Y", day, sizeof(day));
+    nvr_time_format_local_strf(from, "%H:%M:%S", a, sizeof(a));
+    nvr_time_format_local_strf(to - 1, "%H:%M:%S", b, sizeof(b));
+    snprintf(buf, sizeof(buf), " %s  %s  %s-%s  %s=rec %s=part %s=gap %s=held",
+             name, day, a, b, v->utf8 ? "\u2588" : "#",
+             v->utf8 ? "\u2592" : "+", v->utf8 ? "\u00b7" : ".",
+             v->utf8 ? "\u2593" : "H");
+    for (int c = 0; c < l->cols; c++)
+        mvaddstr(y, c, v->utf8 ? "\u2500" : "-");
+    mvaddnstr(y, 0, buf, l->cols);
+    draw_scale(v, y + 1, from, to, width);
+    draw_bar(v, m, y + 2, from, to, width, now);
+    draw_marks(v, m, y + 3, from, to, width);
 }
 
 static const char *speed_name(int idx)
@@ -458,151 +481,207 @@ static const char *speed_name(int idx)
     return names[idx];
 }
 
-static void draw_status(struct tui *t)
+static void draw_status(struct tui_view *v, const struct tui_model *m)
 {
     char buf[512], cur[64], in[32] = "-", out[32] = "-";
     const char *state;
 
-    nvr_time_format_local_strf(t->cursor_us, "%Y-%m-%d %H:%M:%S %Z", cur,
+    nvr_time_format_local_strf(m->cursor_us, "%Y-%m-%d %H:%M:%S %Z", cur,
                                sizeof(cur));
-    if (t->live)
+    if (m->live)
         state = "LIVE";
-    else if (t->n_cams && t->spans_cam == t->sel &&
-             tl_spans_find(&t->rec, t->cursor_us) < 0)
+    else if (m->n_cams && m->spans_cam == m->sel &&
+             tl_spans_find(&m->rec, m->cursor_us) < 0)
         state = "NO RECORDING";
-    else if (t->playing)
+    else if (m->playing)
         state = "PLAYING";
     else
         state = "PAUSED";
-    if (t->mark_in)
-        nvr_time_format_local_strf(t->mark_in, "%H:%M:%S", in, sizeof(in));
-    if (t->mark_out)
-        nvr_time_format_local_strf(t->mark_out, "%H:%M:%S", out, sizeof(out));
+    if (m->mark_in)
+        nvr_time_format_local_strf(m->mark_in, "%H:%M:%S", in, sizeof(in));
+    if (m->mark_out)
+        nvr_time_format_local_strf(m->mark_out, "%H:%M:%S", out, sizeof(out));
     snprintf(buf, sizeof(buf), " %s | %s %s | %s | %s | in %s out %s | %s", cur,
-             t->playing ? ">" : "||", speed_name(t->speed_idx), state,
-             t->n_cams ? t->cams[t->sel].name : "-", in, out,
-             t->grid ? "grid" : render_mode_name(render_get_mode(t->render)));
+             m->playing ? ">" : "||", speed_name(m->speed_idx), state,
+             m->n_cams ? m->cams[m->sel].name : "-", in, out,
+             m->grid ? "grid" : render_mode_name(render_get_mode(v->render)));
     attron(A_REVERSE);
-    put(t->lay.status_y, 0, t->lay.cols, buf);
+    put(v->lay.status_y, 0, v->lay.cols, buf);
     attroff(A_REVERSE);
 }
 
-static void draw_keys(struct tui *t)
+static void draw_keys(struct tui_view *v, const struct tui_model *m)
 {
     char buf[512], a[32], b[32];
-    int y = t->lay.keys_y;
+    int y = v->lay.keys_y;
 
-    if (t->mode == TUI_MODE_PROMPT) {
-        switch (t->prompt) {
+    if (m->mode == TUI_MODE_PROMPT) {
+        switch (m->prompt) {
         case TUI_PROMPT_GOTO:
             snprintf(buf, sizeof(buf),
                      "go to (HH:MM[:SS] or YYYY-MM-DD HH:MM[:SS]): %s_",
-                     t->input);
+                     m->input);
             break;
         case TUI_PROMPT_EXPORT:
         case TUI_PROMPT_HOLD:
-            nvr_time_format_local_strf(t->mark_in, "%H:%M:%S", a, sizeof(a));
-            nvr_time_format_local_strf(t->mark_out, "%H:%M:%S", b, sizeof(b));
+            nvr_time_format_local_strf(m->mark_in, "%H:%M:%S", a, sizeof(a));
+            nvr_time_format_local_strf(m->mark_out, "%H:%M:%S", b, sizeof(b));
             snprintf(buf, sizeof(buf),
                      "%s %s %s-%s, reason (Enter confirms, Esc cancels): %s_",
-                     t->prompt == TUI_PROMPT_EXPORT ? "export" : "hold",
-                     t->cams[t->sel].name, a, b, t->input);
+                     m->prompt == TUI_PROMPT_EXPORT ? "export" : "hold",
+                     m->cams[m->sel].name, a, b, m->input);
             break;
         }
         attron(A_BOLD);
-        put(y, 0, t->lay.cols, buf);
+        put(y, 0, v->lay.cols, buf);
         attroff(A_BOLD);
         return;
     }
-    if (t->msg[0] && nvr_clock_mono_us() - t->msg_mono_us < 8000000) {
+    if (m->msg[0] && nvr_clock_mono_us() - m->msg_mono_us < TUI_MSG_US) {
         attron(A_BOLD);
-        put(y, 0, t->lay.cols, t->msg);
+        put(y, 0, v->lay.cols, m->msg);
         attroff(A_BOLD);
         return;
     }
-    put(y, 0, t->lay.cols,
+    if (m->export) {
+        snprintf(buf, sizeof(buf), "exporting... %d%% (x cancels)",
+                 tui_export_percent(m->export));
+        attron(A_BOLD);
+        put(y, 0, v->lay.cols, buf);
+        attroff(A_BOLD);
+        return;
+    }
+    put(y, 0, v->lay.cols,
         "?:help q:quit spc:play <-/->:10s </>:1m PgUp/Dn:1h ,/.:frame "
         "-/+:speed "
         "g:go to n/p:gap [/]:day z/Z:zoom l:live m:grid i/o:mark e:export "
         "h:hold");
 }
 
-static const char *const help_lines[] = {
-    "Space       play / pause",
-    "Left Right  back / forward 10 s",
-    "< >         back / forward 1 min (also Shift-Left/Right)",
-    "PgUp PgDn   back / forward 1 h",
-    "[ ]         previous / next day",
-    ", .         one frame back / forward (pauses)",
-    "- +         slower / faster: 1/4x 1/2x 1x 2x 4x 8x 16x",
-    "g  t        go to a typed time: HH:MM[:SS] or YYYY-MM-DD HH:MM",
-    "n           jump to the next gap in the recording",
-    "p  N        jump to the previous gap",
-    "z  Z        zoom the timeline in / out (1 day .. 1 min)",
-    "Up Down k j select camera (Tab: next)",
-    "l           live view of the selected camera (again: leave)",
-    "m           2x2 grid of four cameras (live or in sync)",
-    "i  o        set the in / out mark at the cursor",
-    "c           clear the marks",
-    "e           export the marked range (asks for a reason)",
-    "h           place a legal hold on the marked range",
-    "Ctrl-L      redraw the screen",
-    "?           this help (any of ? q Esc closes it)",
-    "q  Ctrl-C   quit",
-};
-
-static void draw_help(struct tui *t)
+/* Draws lines of text (each ending in '\n') from row y on, up to row
+ * y_end; returns the next row. */
+static int draw_lines(const struct tui_view *v, int y, int y_end,
+                      const char *text)
 {
-    int n = (int)(sizeof(help_lines) / sizeof(help_lines[0]));
-    int y = 0;
+    while (*text && y < y_end) {
+        const char *nl = strchr(text, '\n');
+        int n = nl ? (int)(nl - text) : (int)strlen(text);
+
+        mvaddnstr(y++, 2, text, n < v->lay.cols - 3 ? n : v->lay.cols - 3);
+        text += nl ? n + 1 : n;
+    }
+    return y;
+}
+
+/* The help: every table's bindings, from the tables themselves. The
+ * normal table comes first; the prompt's follows when there is room. */
+static void draw_help(struct tui_view *v, const struct tui_model *m)
+{
+    char text[4096], names[128], title[256];
+    int y = 0, y_end = v->lay.rows - 1;
 
     erase();
+    tui_keys_names(TUI_MODE_HELP, names, sizeof(names));
+    snprintf(title, sizeof(title), "Keys of nvr tui  (%s: %s)", names,
+             tui_keys_table(TUI_MODE_HELP)->bindings[0].help);
     attron(A_BOLD);
-    mvaddnstr(y++, 1, "Keys of nvr tui", t->lay.cols - 2);
+    mvaddnstr(y++, 1, title, v->lay.cols - 2);
     attroff(A_BOLD);
-    for (int i = 0; i < n && y < t->lay.rows - 1; i++)
-        mvaddnstr(y++, 2, help_lines[i], t->lay.cols - 3);
+    tui_keys_help(TUI_MODE_NORMAL, text, sizeof(text));
+    y = draw_lines(v, y, y_end, text);
+    if (y + 2 < y_end) {
+        attron(A_BOLD);
+        mvaddnstr(++y, 1, "In a prompt", v->lay.cols - 2);
+        attroff(A_BOLD);
+        tui_keys_help(TUI_MODE_PROMPT, text, sizeof(text));
+        draw_lines(v, y + 1, y_end, text);
+    }
     attron(A_DIM);
-    mvaddnstr(t->lay.rows - 1, 1,
+    mvaddnstr(v->lay.rows - 1, 1,
               "Timeline: # or full block = recorded, + = gap inside the "
               "column, . = no recording, H = held",
-              t->lay.cols - 2);
+              v->lay.cols - 2);
     attroff(A_DIM);
 }
 
-void tui__draw(struct tui *t)
+/* What changed in the model since the last draw, and what that undoes of
+ * the screen: a new frame or tiles (the video pane), the help screen
+ * opened (the picture's cells) or closed, Ctrl-L (everything). */
+static void follow_model(struct tui_view *v, const struct tui_model *m)
+{
+    if (m->video_gen != v->video_gen) {
+        v->video_gen = m->video_gen;
+        v->video_ok = 0;
+    }
+    if (m->screen_gen != v->screen_gen) {
+        v->screen_gen = m->screen_gen;
+        tui_draw_invalidate(v);
+    }
+    if (m->mode != v->mode) {
+        if (m->mode == TUI_MODE_HELP)
+            render_forget(v->render);
+        if (v->mode == TUI_MODE_HELP) {
+            clearok(curscr, TRUE);
+            v->video_ok = 0;
+        }
+        v->mode = m->mode;
+    }
+}
+
+void tui_draw_invalidate(struct tui_view *v)
+{
+    render_forget(v->render);
+    clearok(curscr, TRUE);
+    v->video_ok = 0;
+}
+
+int tui_draw_init(struct tui_view *v, enum render_mode graphics, int utf8)
+{
+    memset(v, 0, sizeof(*v));
+    v->utf8 = utf8;
+    return render_new(graphics, utf8, &v->render);
+}
+
+void tui_draw_fini(struct tui_view *v)
+{
+    render_free(v->render);
+    v->render = NULL;
+}
+
+void tui_draw(struct tui_view *v, const struct tui_model *m)
 {
     int64_t now = nvr_clock_wall_us();
 
-    colors_init();
-    tui__layout(t);
-    if (t->lay.too_small) {
+    colors_init(v);
+    layout(v);
+    follow_model(v, m);
+    if (v->lay.too_small) {
         char buf[128];
 
         erase();
         snprintf(buf, sizeof(buf), "terminal too small: %dx%d, need %dx%d",
-                 t->lay.cols, t->lay.rows, TUI_MIN_COLS, TUI_MIN_ROWS);
-        mvaddnstr(t->lay.rows / 2, 0, buf, t->lay.cols);
-        t->video_dirty = 1;
-        render_forget(t->render);
+                 v->lay.cols, v->lay.rows, TUI_MIN_COLS, TUI_MIN_ROWS);
+        mvaddnstr(v->lay.rows / 2, 0, buf, v->lay.cols);
+        v->video_ok = 0;
+        render_forget(v->render);
         refresh();
         return;
     }
-    if (t->mode == TUI_MODE_HELP) {
-        draw_help(t);
-        t->video_dirty = 1;
+    if (m->mode == TUI_MODE_HELP) {
+        draw_help(v, m);
+        v->video_ok = 0;
         refresh();
         return;
     }
-    draw_title(t, now);
-    draw_cameras(t, now);
-    if (t->video_dirty) {
-        tui__draw_video(t);
-        t->video_dirty = 0;
+    draw_title(v, m, now);
+    draw_cameras(v, m, now);
+    if (!v->video_ok) {
+        draw_video(v, m);
+        v->video_ok = 1;
     }
-    draw_timeline(t, now);
-    draw_status(t);
-    draw_keys(t);
+    draw_timeline(v, m, now);
+    draw_status(v, m);
+    draw_keys(v, m);
     refresh();
-    render_flush(t->render);
+    render_flush(v->render);
 }

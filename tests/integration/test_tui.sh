@@ -7,7 +7,8 @@
 # line there, 'n' jumps to the gap, '?' opens the help, resizing to 80x24
 # and back keeps the layout, in/out marks with 'e' and 'h' export and hold
 # the marked range (checked with 'nvr verify', 'nvr hold list' and 'nvr
-# audit'), and 'q' (and Ctrl-C) restore the terminal.
+# audit'), 'q' (and Ctrl-C) restore the terminal, and an export held
+# midway (nvr-testhooks) leaves the screen updating and 'x' cancels it.
 . "$NVR_TEST_LIB"
 
 command -v tmux >/dev/null || fail "tmux is not installed (setup.sh installs it)"
@@ -255,6 +256,50 @@ keys C-c
 wait_screen 'TUI-EXIT=0'
 [ "$(tmx display -p -t tui '#{alternate_on}')" = 0 ] || fail "Ctrl-C left the alternate screen on"
 ok "Ctrl-C restores the terminal"
+
+# ---- an export runs on a worker: the UI goes on, and x cancels it ----
+# nvr-testhooks holds the export at its first source read, the clip's
+# .partial open, until $T/export.gate exists; here it never does.
+exports_audited() {
+    sqlite3 "$T/storage/catalog.db" "select count(*) from audit where kind = 'export'"
+}
+n_exports=$(exports_audited)
+mkdir -p "$T/exports2"
+keys "clear" Enter
+keys "NVR_TEST_EXPORT_GATE=$T/export.gate $NVR_TESTHOOKS tui -c $cfg --export-dir $T/exports2; echo TUI-EXIT=\$?" Enter
+wait_screen 'CAMERA'
+keys g "$in_t" Enter
+wait_status "$in_t" PAUSED
+keys i
+wait_screen 'in mark set'
+keys g "$out_t" Enter
+wait_status "$out_t" PAUSED
+keys o
+wait_screen 'out mark set'
+keys e
+wait_screen "export gate $in_t-$out_t, reason"
+keys "tui cancel test" Enter
+wait_screen 'exporting\.\.\. [0-9]*% (x cancels)'
+partial_open() { compgen -G "$T/exports2/gate-*.partial" >/dev/null; }
+wait_for 10 partial_open || fail "no .partial clip while the export is held: $(ls "$T/exports2")"
+# The screen keeps updating: the title's clock moves on, and keys still
+# move the cursor.
+title_clock() { screen | sed -n 1p | grep -o '[0-9][0-9]:[0-9][0-9]:[0-9][0-9]'; }
+clock1=$(title_clock)
+clock_moved() { [ -n "$clock1" ] && [ "$(title_clock)" != "$clock1" ]; }
+wait_for 10 clock_moved || { screen >&2; fail "the clock stood still at $clock1 during the export"; }
+screen_has 'exporting' || { screen >&2; fail "the export's progress went away"; }
+back10=$(hms $((out_us - 10000000)))
+keys Left
+wait_status "$back10"
+ok "during the export the clock moved on ($clock1, then $(title_clock)) and Left moved the cursor"
+keys x
+wait_screen 'export cancelled' 30
+[ -z "$(ls -A "$T/exports2")" ] || fail "a cancelled export left: $(ls -A "$T/exports2")"
+[ "$(exports_audited)" = "$n_exports" ] || fail "a cancelled export was audited"
+ok "x cancelled the export: 'export cancelled', no clip, .partial or sidecar left, nothing audited"
+keys q
+wait_screen 'TUI-EXIT=0'
 
 # Each playback session is in the audit log.
 n=$(sqlite3 "$T/storage/catalog.db" "select count(*) from audit where kind = 'playback' and camera = 'gate'")

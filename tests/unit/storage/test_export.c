@@ -300,7 +300,7 @@ struct prog {
     int64_t last, total;
 };
 
-static void prog_cb(void *user, int64_t done, int64_t total)
+static int prog_cb(void *user, int64_t done, int64_t total)
 {
     struct prog *p = user;
 
@@ -308,6 +308,44 @@ static void prog_cb(void *user, int64_t done, int64_t total)
     assert_true(done >= p->last);
     p->last = done;
     p->total = total;
+    return 0;
+}
+
+/* Cancels at the n-th progress call: 1 is before anything is written, 2
+ * the first read of a source, with the clip's file open. */
+static int cancel_cb(void *user, int64_t done, int64_t total)
+{
+    int *left = user;
+
+    (void)done;
+    (void)total;
+    return --*left <= 0;
+}
+
+static void test_export_cancel(void **state)
+{
+    struct fixture *f = *state;
+    struct export_request req = request(f);
+    struct export_result res;
+    char path[700];
+    const char *const sfx[] = {"", ".partial", ".sha256"};
+
+    for (int at = 1; at <= 2; at++) {
+        int left = at;
+
+        assert_int_equal(export_run(f->cat, &req, cancel_cb, &left, &res),
+                         -ECANCELED);
+        assert_int_equal(left, 0);
+        for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+            snprintf(path, sizeof(path), "%s%s", f->out, sfx[i]);
+            assert_int_equal(access(path, F_OK), -1);
+        }
+        assert_int_equal(export_manifest_path(f->out, path, sizeof(path)), 0);
+        assert_int_equal(access(path, F_OK), -1);
+    }
+    /* Nothing was audited: the first complete export is entry 1. */
+    assert_int_equal(export_run(f->cat, &req, NULL, NULL, &res), 0);
+    assert_int_equal(res.audit_id, 1);
 }
 
 static void test_export_many_one_manifest(void **state)
@@ -568,6 +606,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_export_refuses_altered_source,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_export_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_many_one_manifest, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_export_audio_aac_mp4, setup_audio,
