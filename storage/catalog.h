@@ -92,6 +92,14 @@ NVR_NODISCARD int catalog_open(const char *path, int flags,
 /* Closes the connection. NULL does nothing. */
 void catalog_close(struct catalog *cat);
 
+/*
+ * Routes SQLite's own log (SQLITE_CONFIG_LOG: recovered WAL files, corrupt
+ * pages, misuse) into nvr_log under the module "sqlite". Call once, at
+ * start-up before any catalog is opened: SQLite refuses it afterwards, and
+ * that programmer error is logged and otherwise ignored. Any thread.
+ */
+void catalog_route_log(void);
+
 /* The schema version stored in the file. */
 int catalog_schema_version(struct catalog *cat);
 
