@@ -51,15 +51,16 @@ static const char *const catalog_sql[CATALOG_STMT_COUNT] = {
     [CATALOG_STMT_SEG_INSERT] =
         "INSERT INTO segments(camera_id, start_us, end_us, path, bytes,"
         " frames, codec, width, height, sha256, status)"
-        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, 0)",
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, " CATALOG_SQL_SEG(
+            OPEN) ")",
     [CATALOG_STMT_SEG_PROGRESS] = "UPDATE segments SET end_us = ?2, bytes = ?3,"
                                   " frames = ?4 WHERE id = ?1",
     [CATALOG_STMT_SEG_FINISH] =
         "UPDATE segments SET end_us = ?2, bytes = ?3, frames = ?4,"
         " sha256 = ?5, codec = coalesce(nullif(?6, ''), codec),"
         " width = coalesce(nullif(?7, 0), width),"
-        " height = coalesce(nullif(?8, 0), height), status = 1"
-        " WHERE id = ?1",
+        " height = coalesce(nullif(?8, 0), height), status = " CATALOG_SQL_SEG(
+            CLOSED) " WHERE id = ?1",
     [CATALOG_STMT_SEG_SET_STATUS] =
         "UPDATE segments SET status = ?2 WHERE id = ?1",
     [CATALOG_STMT_SEG_DELETE] = "DELETE FROM segments WHERE id = ?1",
@@ -74,7 +75,8 @@ static const char *const catalog_sql[CATALOG_STMT_COUNT] = {
         " ORDER BY start_us, id",
     [CATALOG_STMT_SEG_LIST_OPEN] =
         "SELECT " CATALOG_SEG_COLUMNS " FROM segments INDEXED BY segments_open"
-        " WHERE status = 0 AND " SEG_LIST_WHERE " ORDER BY start_us, id",
+        " WHERE status = " CATALOG_SQL_SEG(OPEN) " AND " SEG_LIST_WHERE
+                                                 " ORDER BY start_us, id",
     /* Runs are disjoint, so those overlapping [?2, ?3) are the last one
      * starting before ?2 and those starting in [?2, ?3): one short range
      * of segment_runs_camera_start. */

@@ -92,46 +92,49 @@
  * starting in the row's own range, and R after that range (one piece from
  * the first segment there to R's end).
  */
-#define RUNS_REMOVE_OLD(GUARD)                                              \
-    "INSERT INTO segment_runs_work(id, start_us, end_us)"                   \
-    " SELECT id, start_us, end_us FROM segment_runs WHERE " GUARD           \
-    " AND camera_id = OLD.camera_id AND end_us >= OLD.end_us"               \
-    " AND +start_us <= OLD.start_us ORDER BY end_us LIMIT 1;"               \
-    "INSERT INTO segment_runs(camera_id, start_us, end_us)"                 \
-    " SELECT OLD.camera_id, min(a), max(b) FROM (SELECT a, b,"              \
-    " sum(brk) OVER (ORDER BY a, b ROWS UNBOUNDED PRECEDING) AS grp"        \
-    " FROM (SELECT a, b, coalesce(a - max(b) OVER (ORDER BY a, b"           \
-    " ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) > " RUN_GAP         \
-    ", 0) AS brk FROM ("                                                    \
-    "SELECT w.start_us AS a, coalesce((SELECT max(s.end_us)"                \
-    " FROM segments s WHERE s.camera_id = OLD.camera_id"                    \
-    " AND s.status IN (0, 1) AND s.start_us < OLD.start_us"                 \
-    " AND s.start_us >= max(w.start_us, p.start_us - coalesce((SELECT"      \
-    " max(end_us - start_us) FROM segments"                                 \
-    " WHERE camera_id = OLD.camera_id), 0))), p.end_us) AS b"               \
-    " FROM segment_runs_work w, (SELECT start_us, end_us FROM segments"     \
-    " WHERE camera_id = OLD.camera_id AND status IN (0, 1)"                 \
-    " AND start_us < OLD.start_us"                                          \
-    " AND start_us >= (SELECT start_us FROM segment_runs_work)"             \
-    " ORDER BY start_us DESC LIMIT 1) p"                                    \
-    " UNION ALL SELECT start_us, end_us FROM segments"                      \
-    " WHERE camera_id = OLD.camera_id AND status IN (0, 1)"                 \
-    " AND start_us >= OLD.start_us AND start_us <= OLD.end_us + " RUN_GAP   \
-    " AND EXISTS (SELECT 1 FROM segment_runs_work)"                         \
-    " UNION ALL SELECT * FROM (SELECT s.start_us, w.end_us"                 \
-    " FROM segment_runs_work w, segments s"                                 \
-    " WHERE s.camera_id = OLD.camera_id AND s.status IN (0, 1)"             \
-    " AND s.start_us > OLD.end_us + " RUN_GAP " AND s.start_us <= w.end_us" \
-    " ORDER BY s.start_us LIMIT 1))))"                                      \
-    " GROUP BY grp;"                                                        \
-    "DELETE FROM segment_runs"                                              \
-    " WHERE id IN (SELECT id FROM segment_runs_work);"                      \
+#define RUNS_REMOVE_OLD(GUARD)                                               \
+    "INSERT INTO segment_runs_work(id, start_us, end_us)"                    \
+    " SELECT id, start_us, end_us FROM segment_runs WHERE " GUARD            \
+    " AND camera_id = OLD.camera_id AND end_us >= OLD.end_us"                \
+    " AND +start_us <= OLD.start_us ORDER BY end_us LIMIT 1;"                \
+    "INSERT INTO segment_runs(camera_id, start_us, end_us)"                  \
+    " SELECT OLD.camera_id, min(a), max(b) FROM (SELECT a, b,"               \
+    " sum(brk) OVER (ORDER BY a, b ROWS UNBOUNDED PRECEDING) AS grp"         \
+    " FROM (SELECT a, b, coalesce(a - max(b) OVER (ORDER BY a, b"            \
+    " ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) > " RUN_GAP          \
+    ", 0) AS brk FROM ("                                                     \
+    "SELECT w.start_us AS a, coalesce((SELECT max(s.end_us)"                 \
+    " FROM segments s WHERE s.camera_id = OLD.camera_id"                     \
+    " AND s.status IN " CATALOG_SQL_SEG_USABLE                               \
+    " AND s.start_us < OLD.start_us"                                         \
+    " AND s.start_us >= max(w.start_us, p.start_us - coalesce((SELECT"       \
+    " max(end_us - start_us) FROM segments"                                  \
+    " WHERE camera_id = OLD.camera_id), 0))), p.end_us) AS b"                \
+    " FROM segment_runs_work w, (SELECT start_us, end_us FROM segments"      \
+    " WHERE camera_id = OLD.camera_id AND status IN " CATALOG_SQL_SEG_USABLE \
+    " AND start_us < OLD.start_us"                                           \
+    " AND start_us >= (SELECT start_us FROM segment_runs_work)"              \
+    " ORDER BY start_us DESC LIMIT 1) p"                                     \
+    " UNION ALL SELECT start_us, end_us FROM segments"                       \
+    " WHERE camera_id = OLD.camera_id AND status IN " CATALOG_SQL_SEG_USABLE \
+    " AND start_us >= OLD.start_us AND start_us <= OLD.end_us + " RUN_GAP    \
+    " AND EXISTS (SELECT 1 FROM segment_runs_work)"                          \
+    " UNION ALL SELECT * FROM (SELECT s.start_us, w.end_us"                  \
+    " FROM segment_runs_work w, segments s"                                  \
+    " WHERE s.camera_id = OLD.camera_id AND s.status "                       \
+    "IN " CATALOG_SQL_SEG_USABLE " AND s.start_us > OLD.end_us + " RUN_GAP   \
+    " AND s.start_us <= w.end_us"                                            \
+    " ORDER BY s.start_us LIMIT 1))))"                                       \
+    " GROUP BY grp;"                                                         \
+    "DELETE FROM segment_runs"                                               \
+    " WHERE id IN (SELECT id FROM segment_runs_work);"                       \
     "DELETE FROM segment_runs_work;"
 
 /* Whether the update of a usable row left footage out of the runs. */
-#define RUNS_UPDATE_SHRINKS                              \
-    "OLD.status IN (0, 1) AND NOT (NEW.status IN (0, 1)" \
-    " AND NEW.camera_id = OLD.camera_id"                 \
+#define RUNS_UPDATE_SHRINKS                           \
+    "OLD.status IN " CATALOG_SQL_SEG_USABLE           \
+    " AND NOT (NEW.status IN " CATALOG_SQL_SEG_USABLE \
+    " AND NEW.camera_id = OLD.camera_id"              \
     " AND NEW.start_us <= OLD.start_us AND NEW.end_us >= OLD.end_us)"
 
 /* 4 -> 5: the ingest figures of issue 3 in each camera's status row
@@ -181,7 +184,7 @@ static const char catalog_migration_runs[] =
     " FROM (SELECT camera_id, start_us, end_us, coalesce(start_us"
     " - max(end_us) OVER (PARTITION BY camera_id ORDER BY start_us, end_us"
     " ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) > " RUN_GAP
-    ", 0) AS brk FROM segments WHERE status IN (0, 1)))"
+    ", 0) AS brk FROM segments WHERE status IN " CATALOG_SQL_SEG_USABLE "))"
     " GROUP BY camera_id, grp;";
 
 /*
@@ -192,15 +195,16 @@ static const char catalog_migration_runs[] =
  */
 static const char *const catalog_run_triggers[][5] = {
     {"CREATE TRIGGER segments_runs_insert AFTER INSERT ON segments"
-     " WHEN NEW.status IN (0, 1) BEGIN ",
+     " WHEN NEW.status IN " CATALOG_SQL_SEG_USABLE " BEGIN ",
      RUNS_MERGE_NEW("1"), " END", NULL},
     {"CREATE TRIGGER segments_runs_delete AFTER DELETE ON segments"
-     " WHEN OLD.status IN (0, 1) BEGIN ",
+     " WHEN OLD.status IN " CATALOG_SQL_SEG_USABLE " BEGIN ",
      RUNS_REMOVE_OLD("1"), " END", NULL},
     {"CREATE TRIGGER segments_runs_update"
      " AFTER UPDATE OF camera_id, start_us, end_us, status ON segments"
-     " WHEN OLD.status IN (0, 1) OR NEW.status IN (0, 1) BEGIN ",
-     RUNS_MERGE_NEW("NEW.status IN (0, 1)"),
+     " WHEN OLD.status IN " CATALOG_SQL_SEG_USABLE
+     " OR NEW.status IN " CATALOG_SQL_SEG_USABLE " BEGIN ",
+     RUNS_MERGE_NEW("NEW.status IN " CATALOG_SQL_SEG_USABLE),
      RUNS_REMOVE_OLD("(" RUNS_UPDATE_SHRINKS ")"), " END"},
 };
 
@@ -234,26 +238,27 @@ static const char *const catalog_migrations[] = {
     " ON segments(camera_id, end_us - start_us);"
     /* Recovery looks for the few OPEN rows among millions of closed. */
     "CREATE INDEX segments_open ON segments(camera_id, start_us)"
-    " WHERE status = 0;"
-    "CREATE TABLE camera_events("
-    " id INTEGER PRIMARY KEY,"
-    " camera_id INTEGER NOT NULL REFERENCES cameras(id),"
-    " time_us INTEGER NOT NULL,"
-    " kind TEXT NOT NULL,"
-    " detail TEXT NOT NULL DEFAULT '');"
-    "CREATE INDEX camera_events_camera_time"
-    " ON camera_events(camera_id, time_us);"
-    "CREATE TABLE camera_status("
-    " name TEXT PRIMARY KEY,"
-    " state TEXT NOT NULL DEFAULT '',"
-    " last_frame_us INTEGER NOT NULL DEFAULT 0,"
-    " bitrate_bps INTEGER NOT NULL DEFAULT 0,"
-    " frames INTEGER NOT NULL DEFAULT 0,"
-    " lost_packets INTEGER NOT NULL DEFAULT 0,"
-    " dropped INTEGER NOT NULL DEFAULT 0,"
-    " reconnects INTEGER NOT NULL DEFAULT 0,"
-    " updated_us INTEGER NOT NULL DEFAULT 0,"
-    " error TEXT NOT NULL DEFAULT '');",
+    " WHERE status = " CATALOG_SQL_SEG(
+        OPEN) ";"
+              "CREATE TABLE camera_events("
+              " id INTEGER PRIMARY KEY,"
+              " camera_id INTEGER NOT NULL REFERENCES cameras(id),"
+              " time_us INTEGER NOT NULL,"
+              " kind TEXT NOT NULL,"
+              " detail TEXT NOT NULL DEFAULT '');"
+              "CREATE INDEX camera_events_camera_time"
+              " ON camera_events(camera_id, time_us);"
+              "CREATE TABLE camera_status("
+              " name TEXT PRIMARY KEY,"
+              " state TEXT NOT NULL DEFAULT '',"
+              " last_frame_us INTEGER NOT NULL DEFAULT 0,"
+              " bitrate_bps INTEGER NOT NULL DEFAULT 0,"
+              " frames INTEGER NOT NULL DEFAULT 0,"
+              " lost_packets INTEGER NOT NULL DEFAULT 0,"
+              " dropped INTEGER NOT NULL DEFAULT 0,"
+              " reconnects INTEGER NOT NULL DEFAULT 0,"
+              " updated_us INTEGER NOT NULL DEFAULT 0,"
+              " error TEXT NOT NULL DEFAULT '');",
     /* 1 -> 2: legal holds and the hash-chained audit log. */
     "CREATE TABLE holds("
     " id INTEGER PRIMARY KEY,"
@@ -287,8 +292,9 @@ static const char *const catalog_migrations[] = {
      * retention.c); min_free deletes the oldest footage of all cameras,
      * which needs the whole catalog in start order. */
     "CREATE INDEX segments_deleting ON segments(camera_id, start_us)"
-    " WHERE status = 3;"
-    "CREATE INDEX segments_start ON segments(start_us);",
+    " WHERE status = " CATALOG_SQL_SEG(
+        DELETING) ";"
+                  "CREATE INDEX segments_start ON segments(start_us);",
     /* 3 -> 4: recording runs (with catalog_schema_migrate_runs()). */
     catalog_migration_runs,
     catalog_migration_ingest_status,
