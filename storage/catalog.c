@@ -77,6 +77,17 @@ static const char *const catalog_sql[CATALOG_STMT_COUNT] = {
         "SELECT " CATALOG_SEG_COLUMNS " FROM segments INDEXED BY segments_open"
         " WHERE status = " CATALOG_SQL_SEG(OPEN) " AND " SEG_LIST_WHERE
                                                  " ORDER BY start_us, id",
+    /* ?1 < path < ?2: every path under a directory "<camera>/<date>/"
+     * sorts between it and the same text with '/' replaced by '0' (the
+     * next byte), one range of the path index. */
+    [CATALOG_STMT_SEG_COUNT_UNDER] =
+        "SELECT count(*) FROM segments WHERE path > ?1"
+        " AND path < ?2 AND status IN " CATALOG_SQL_SEG_USABLE,
+    [CATALOG_STMT_SEG_LIST_UNDER] =
+        "SELECT " CATALOG_SEG_COLUMNS " FROM segments WHERE path > ?1"
+        " AND path < ?2 AND status IN " CATALOG_SQL_SEG_USABLE " ORDER BY path",
+    [CATALOG_STMT_SEG_NEWEST] = "SELECT max(start_us) FROM segments"
+                                " WHERE camera_id = ?1",
     /* Runs are disjoint, so those overlapping [?2, ?3) are the last one
      * starting before ?2 and those starting in [?2, ?3): one short range
      * of segment_runs_camera_start. */
@@ -455,6 +466,103 @@ int catalog_segment_list(struct catalog *cat, int64_t camera_id,
         err = catalog__err(cat, rc, "list cameras");
     catalog__stmt_put(st, owned);
     return err < 0 ? err : 0;
+}
+
+/* Binds the path range of directory `dir` (ending in '/') to ?1 and ?2. */
+static int catalog_bind_dir(sqlite3_stmt *st, const char *dir)
+{
+    size_t n = strlen(dir);
+    int rc = sqlite3_bind_text(st, 1, dir, (int)n, SQLITE_TRANSIENT);
+    char *hi = strdup(dir);
+
+    if (!hi)
+        return SQLITE_NOMEM;
+    hi[n - 1] = '0';
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 2, hi, (int)n, SQLITE_TRANSIENT);
+    free(hi);
+    return rc;
+}
+
+static bool catalog_dir_ok(const char *dir)
+{
+    size_t n = dir ? strlen(dir) : 0;
+
+    return n > 0 && n < INT32_MAX && dir[n - 1] == '/';
+}
+
+int catalog_segment_count_under(struct catalog *cat, const char *dir,
+                                int64_t *count)
+{
+    sqlite3_stmt *st;
+    bool owned;
+    int rc, err;
+
+    if (!catalog_dir_ok(dir))
+        return -EINVAL;
+    err = catalog_stmt(cat, CATALOG_STMT_SEG_COUNT_UNDER, &st, &owned);
+    if (err < 0)
+        return err;
+    rc = catalog_bind_dir(st, dir);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *count = sqlite3_column_int64(st, 0);
+    else
+        err = catalog__err(cat, rc == SQLITE_DONE ? SQLITE_INTERNAL : rc,
+                           "count rows");
+    catalog__stmt_put(st, owned);
+    return err;
+}
+
+int catalog_segment_list_under(struct catalog *cat, const char *dir,
+                               catalog_segment_cb cb, void *user)
+{
+    struct catalog_segment seg;
+    sqlite3_stmt *st;
+    bool owned;
+    int rc, err;
+
+    if (!catalog_dir_ok(dir) || !cb)
+        return -EINVAL;
+    err = catalog_stmt(cat, CATALOG_STMT_SEG_LIST_UNDER, &st, &owned);
+    if (err < 0)
+        return err;
+    rc = catalog_bind_dir(st, dir);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        catalog__read_segment(st, &seg);
+        if (cb(user, &seg) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+        rc = SQLITE_OK;
+    }
+    err = rc == SQLITE_DONE ? 0 : catalog__err(cat, rc, "list rows");
+    catalog__stmt_put(st, owned);
+    return err;
+}
+
+int catalog_segment_newest_start(struct catalog *cat, int64_t camera_id,
+                                 int64_t *start_us)
+{
+    sqlite3_stmt *st;
+    bool owned;
+    int rc, err;
+
+    err = catalog_stmt(cat, CATALOG_STMT_SEG_NEWEST, &st, &owned);
+    if (err < 0)
+        return err;
+    rc = sqlite3_bind_int64(st, 1, camera_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER)
+        *start_us = sqlite3_column_int64(st, 0);
+    else if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        err = -ENOENT;
+    else
+        err = catalog__err(cat, rc, "newest row");
+    catalog__stmt_put(st, owned);
+    return err;
 }
 
 int catalog_run_list(struct catalog *cat, int64_t camera_id, int64_t from_us,

@@ -155,6 +155,27 @@ NVR_NODISCARD int catalog_segment_list(struct catalog *cat, int64_t camera_id,
                                        unsigned status_mask,
                                        catalog_segment_cb cb, void *user);
 
+/*
+ * Counts the usable (OPEN or CLOSED) segments whose path lies under the
+ * directory `dir`, which ends in '/' ("<camera>/<date>/"): one range of
+ * the path index. Recovery compares it with the files in that directory.
+ * Returns 0, -EINVAL (no trailing '/') or -EIO.
+ */
+NVR_NODISCARD int catalog_segment_count_under(struct catalog *cat,
+                                              const char *dir, int64_t *count);
+
+/* Lists the usable segments under `dir` as catalog_segment_count_under()
+ * counts them, in path order. Returns 0, -EINVAL or -EIO. */
+NVR_NODISCARD int catalog_segment_list_under(struct catalog *cat,
+                                             const char *dir,
+                                             catalog_segment_cb cb, void *user);
+
+/* The latest start_us of any segment of camera_id. Returns 0, -ENOENT (the
+ * camera has none) or -EIO. */
+NVR_NODISCARD int catalog_segment_newest_start(struct catalog *cat,
+                                               int64_t camera_id,
+                                               int64_t *start_us);
+
 /* A recording run: contiguous usable footage of one camera. */
 struct catalog_run {
     int64_t camera_id;

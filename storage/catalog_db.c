@@ -25,7 +25,6 @@
 #include "nvr/base/log.h"
 #include "nvr/base/thread.h"
 #include "storage/catalog_int.h"
-#include "storage/storage_int.h"
 
 /* How long a statement waits for another connection's lock before failing
  * with -EBUSY. The daemon's writer threads, its status updater and the CLI
@@ -300,11 +299,6 @@ err_close:
 sqlite3 *catalog__db(struct catalog *cat)
 {
     return cat->db;
-}
-
-int catalog__sqlite_err(struct catalog *cat, int rc, const char *what)
-{
-    return catalog__err(cat, rc, what);
 }
 
 void catalog_close(struct catalog *cat)

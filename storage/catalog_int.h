@@ -99,6 +99,11 @@ struct catalog {
     sqlite3_stmt *stmts[CATALOG_STMT_COUNT]; /* prepared on first use */
 };
 
+/* The connection itself, for tests and benchmarks that run raw SQL on the
+ * catalog's own connection (a transaction around many calls, a tampered
+ * row). Borrowed: valid until catalog_close(). */
+sqlite3 *catalog__db(struct catalog *cat);
+
 /*
  * Converts a SQLite result code into a negative errno and logs SQLite's
  * message once; the only place either happens. `what` names the

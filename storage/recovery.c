@@ -50,7 +50,6 @@
 #include <libavformat/avio.h>
 #include <libavutil/mathematics.h>
 #include <libavutil/mem.h>
-#include <sqlite3.h>
 
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
@@ -745,45 +744,24 @@ static int64_t recovery_list_files(const char *dir,
     return count;
 }
 
-/* Binds the path range of directory prefix "<camera>/<date>/" to ?1/?2:
- * every path that starts with it sorts between the prefix and the prefix
- * with its '/' replaced by '0' (the next byte). */
-static int recovery_bind_prefix(sqlite3_stmt *st, const char *prefix)
+/* Rows under a directory whose file is not in its listing. */
+struct recovery_gone {
+    const struct recovery_names *names;
+    struct recovery_rows rows;
+};
+
+static int recovery_gone_cb(void *user, const struct catalog_segment *seg)
 {
-    size_t n = strlen(prefix);
-    int rc = sqlite3_bind_text(st, 1, prefix, (int)n, SQLITE_TRANSIENT);
-    char *hi = strdup(prefix);
+    struct recovery_gone *g = user;
+    const char *base = strrchr(seg->path, '/');
 
-    if (!hi)
-        return SQLITE_NOMEM;
-    hi[n - 1] = '0';
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 2, hi, (int)n, SQLITE_TRANSIENT);
-    free(hi);
-    return rc;
-}
-
-/* Rows (OPEN or CLOSED: those that claim a file) under prefix. */
-static int recovery_count_rows(struct catalog *cat, const char *prefix,
-                               int64_t *count)
-{
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(catalog__db(cat),
-                                "SELECT count(*) FROM segments WHERE path > ?1"
-                                " AND path < ?2 AND status IN (0, 1)",
-                                -1, &st, NULL);
-
-    if (rc != SQLITE_OK)
-        return catalog__sqlite_err(cat, rc, "count rows");
-    rc = recovery_bind_prefix(st, prefix);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *count = sqlite3_column_int64(st, 0);
-        rc = SQLITE_OK;
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_OK ? 0 : catalog__sqlite_err(cat, rc, "count rows");
+    if (!base)
+        return 0;
+    base++;
+    if (g->names->n > 0 && bsearch(&base, g->names->v, g->names->n,
+                                   sizeof(*g->names->v), recovery_names_cmp))
+        return 0;
+    return recovery_collect(&g->rows, seg);
 }
 
 /* Marks MISSING every row under prefix whose file is not in names. */
@@ -791,50 +769,21 @@ static int recovery_mark_gone(struct catalog *cat, const char *prefix,
                               const struct recovery_names *names,
                               struct recovery_report *rep)
 {
-    struct recovery_rows gone = {0};
-    sqlite3_stmt *st;
-    int rc, err = 0;
+    struct recovery_gone g = {.names = names};
+    int err = catalog_segment_list_under(cat, prefix, recovery_gone_cb, &g);
 
-    rc = sqlite3_prepare_v2(catalog__db(cat),
-                            "SELECT id, path FROM segments WHERE path > ?1"
-                            " AND path < ?2 AND status IN (0, 1)",
-                            -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return catalog__sqlite_err(cat, rc, "list rows");
-    rc = recovery_bind_prefix(st, prefix);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *path = (const char *)sqlite3_column_text(st, 1);
-        const char *base = path ? strrchr(path, '/') : NULL;
-        struct catalog_segment seg;
-
-        rc = SQLITE_OK;
-        if (!base)
-            continue;
-        base++;
-        if (names->n > 0 && bsearch(&base, names->v, names->n,
-                                    sizeof(*names->v), recovery_names_cmp))
-            continue;
-        memset(&seg, 0, sizeof(seg));
-        seg.id = sqlite3_column_int64(st, 0);
-        snprintf(seg.path, sizeof(seg.path), "%s", path);
-        if (recovery_collect(&gone, &seg) != 0)
-            break;
-    }
-    if (rc != SQLITE_DONE && rc != SQLITE_OK)
-        err = catalog__sqlite_err(cat, rc, "list rows");
-    sqlite3_finalize(st);
     if (err == 0)
-        err = gone.err;
-    for (size_t i = 0; err == 0 && i < gone.n; i++) {
-        err =
-            catalog_segment_set_status(cat, gone.v[i].id, CATALOG_SEG_MISSING);
+        err = g.rows.err;
+    for (size_t i = 0; err == 0 && i < g.rows.n; i++) {
+        err = catalog_segment_set_status(cat, g.rows.v[i].id,
+                                         CATALOG_SEG_MISSING);
         if (err == 0) {
             LOG_W("storage", "recovery: %s is gone, marked missing",
-                  gone.v[i].path);
+                  g.rows.v[i].path);
             rep->missing++;
         }
     }
-    free(gone.v);
+    free(g.rows.v);
     return err;
 }
 
@@ -880,32 +829,16 @@ static int recovery_reconcile_dir(struct catalog *cat, const char *storage_dir,
 static int recovery_newest_date(struct catalog *cat, const char *camera,
                                 char out[RECOVERY_DATE_SIZE])
 {
-    sqlite3_stmt *st;
-    int64_t id;
-    int rc, r;
+    int64_t id, start_us;
+    int r;
 
     out[0] = '\0';
     r = catalog_camera_find(cat, camera, &id);
-    if (r == -ENOENT)
-        return 0;
-    if (r < 0)
-        return r;
-    rc = sqlite3_prepare_v2(catalog__db(cat),
-                            "SELECT max(start_us) FROM segments"
-                            " WHERE camera_id = ?1",
-                            -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return catalog__sqlite_err(cat, rc, "newest row");
-    sqlite3_bind_int64(st, 1, id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER) {
-        nvr_time_format_utc_date(sqlite3_column_int64(st, 0), out,
-                                 RECOVERY_DATE_SIZE);
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE
-               ? 0
-               : catalog__sqlite_err(cat, rc, "newest row");
+    if (r == 0)
+        r = catalog_segment_newest_start(cat, id, &start_us);
+    if (r == 0)
+        nvr_time_format_utc_date(start_us, out, RECOVERY_DATE_SIZE);
+    return r == -ENOENT ? 0 : r;
 }
 
 static int recovery_scan_camera(struct catalog *cat, const char *storage_dir,
@@ -945,7 +878,7 @@ static int recovery_scan_camera(struct catalog *cat, const char *storage_dir,
         files = recovery_list_files(sub, NULL);
         if (files < 0)
             continue;
-        r = recovery_count_rows(cat, prefix, &rows);
+        r = catalog_segment_count_under(cat, prefix, &rows);
         rep->dirs_counted++;
         if (r == 0 && rows != files)
             r = recovery_reconcile_dir(cat, storage_dir, camera, de->d_name,
