@@ -13,12 +13,12 @@
 #include <string.h>
 
 #include <libavutil/log.h>
-#include <sqlite3.h>
 
 #include "nvr/base/compiler.h"
 #include "nvr/base/log.h"
 #include "nvr/cmd.h"
 #include "nvr/base/timefmt.h"
+#include "storage/catalog.h"
 
 struct nvr_command {
     const char *name;
@@ -86,15 +86,6 @@ static void av_log_route(void *avcl, int level, const char *fmt, va_list vl)
         nvr_log(lvl, "ffmpeg", "%s", line);
 }
 
-static void sqlite_log_route(void *user, int code, const char *msg)
-{
-    /* SQLITE_NOTICE/WARNING about WAL recovery are informational. */
-    if ((code & 0xff) == SQLITE_NOTICE || (code & 0xff) == SQLITE_WARNING)
-        LOG_D("sqlite", "(%d) %s", code, msg);
-    else
-        LOG_W("sqlite", "(%d) %s", code, msg);
-}
-
 void nvr_cli_init_logging(void)
 {
     const char *lvl = getenv("NVR_LOG_LEVEL");
@@ -104,7 +95,7 @@ void nvr_cli_init_logging(void)
         nvr_log_set_level(level);
     av_log_set_level(AV_LOG_WARNING);
     av_log_set_callback(av_log_route);
-    sqlite3_config(SQLITE_CONFIG_LOG, sqlite_log_route, NULL);
+    catalog_route_log();
 }
 
 int nvr_cli_load_config(const char *path, struct nvr_config **out)

@@ -92,6 +92,14 @@ NVR_NODISCARD int catalog_open(const char *path, int flags,
 /* Closes the connection. NULL does nothing. */
 void catalog_close(struct catalog *cat);
 
+/*
+ * Routes SQLite's own log (SQLITE_CONFIG_LOG: recovered WAL files, corrupt
+ * pages, misuse) into nvr_log under the module "sqlite". Call once, at
+ * start-up before any catalog is opened: SQLite refuses it afterwards, and
+ * that programmer error is logged and otherwise ignored. Any thread.
+ */
+void catalog_route_log(void);
+
 /* The schema version stored in the file. */
 int catalog_schema_version(struct catalog *cat);
 
@@ -146,6 +154,27 @@ NVR_NODISCARD int catalog_segment_list(struct catalog *cat, int64_t camera_id,
                                        int64_t from_us, int64_t to_us,
                                        unsigned status_mask,
                                        catalog_segment_cb cb, void *user);
+
+/*
+ * Counts the usable (OPEN or CLOSED) segments whose path lies under the
+ * directory `dir`, which ends in '/' ("<camera>/<date>/"): one range of
+ * the path index. Recovery compares it with the files in that directory.
+ * Returns 0, -EINVAL (no trailing '/') or -EIO.
+ */
+NVR_NODISCARD int catalog_segment_count_under(struct catalog *cat,
+                                              const char *dir, int64_t *count);
+
+/* Lists the usable segments under `dir` as catalog_segment_count_under()
+ * counts them, in path order. Returns 0, -EINVAL or -EIO. */
+NVR_NODISCARD int catalog_segment_list_under(struct catalog *cat,
+                                             const char *dir,
+                                             catalog_segment_cb cb, void *user);
+
+/* The latest start_us of any segment of camera_id. Returns 0, -ENOENT (the
+ * camera has none) or -EIO. */
+NVR_NODISCARD int catalog_segment_newest_start(struct catalog *cat,
+                                               int64_t camera_id,
+                                               int64_t *start_us);
 
 /* A recording run: contiguous usable footage of one camera. */
 struct catalog_run {

@@ -4,7 +4,8 @@
  * after a crash, in this order:
  *  1. rows left DELETING by an interrupted retention pass are deleted
  *     (file unlinked, directory fsynced, then the row);
- *  2. rows left OPEN are finished from their files. A file cut short ends
+ *  2. rows left OPEN are finished from their files (read back by
+ *     recovery_probe.c). A file cut short ends
  *     in a torn fragment: it is truncated to the prefix of complete
  *     top-level boxes (a moof counts only with its complete mdat), the
  *     truncation is fsynced, and only then is the row finished with the
@@ -46,24 +47,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libavformat/avformat.h>
-#include <libavformat/avio.h>
-#include <libavutil/mathematics.h>
-#include <libavutil/mem.h>
-#include <sqlite3.h>
-
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
 #include "nvr/base/timefmt.h"
 #include "storage/catalog.h"
-#include "storage/sha256.h"
 #include "storage/fsops.h"
 #include "storage/storage_int.h"
 
-/* More top-level boxes than this is not a segment of ours. */
-#define RECOVERY_MAX_BOXES    (1 << 20)
-#define RECOVERY_IO_BUF_BYTES ((size_t)64 * 1024)
-#define RECOVERY_HASH_CHUNK   ((size_t)256 * 1024)
 /* Open rows handled in one run; more are left for the next run. */
 #define RECOVERY_MAX_OPEN_ROWS 100000
 #define RECOVERY_MAX_PATH      1024
@@ -74,262 +64,6 @@
 #define RECOVERY_DIR_MODE      0750
 /* Suffixes tried when a name is already taken in lost+found. */
 #define RECOVERY_LOST_ATTEMPTS 100
-
-/* ---- reading one file back ---- */
-
-/* A read-only, seekable view of the first `end` bytes of a file. */
-struct recovery_io {
-    int fd;
-    int64_t pos;
-    int64_t end;
-};
-
-static int recovery_io_read(void *opaque, uint8_t *buf, int size)
-{
-    struct recovery_io *io = opaque;
-    int64_t want = NVR_MIN((int64_t)size, io->end - io->pos);
-    ssize_t n;
-
-    if (want <= 0)
-        return AVERROR_EOF;
-    do {
-        n = pread(io->fd, buf, (size_t)want, io->pos);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return -errno;
-    if (n == 0)
-        return AVERROR_EOF;
-    io->pos += n;
-    return (int)n;
-}
-
-static int64_t recovery_io_seek(void *opaque, int64_t offset, int whence)
-{
-    struct recovery_io *io = opaque;
-    int64_t pos;
-
-    whence &= ~AVSEEK_FORCE;
-    switch (whence) {
-    case AVSEEK_SIZE:
-        return io->end;
-    case SEEK_SET:
-        pos = offset;
-        break;
-    case SEEK_CUR:
-        pos = io->pos + offset;
-        break;
-    case SEEK_END:
-        pos = io->end + offset;
-        break;
-    default:
-        return -EINVAL;
-    }
-    if (pos < 0 || pos > io->end)
-        return -EINVAL;
-    io->pos = pos;
-    return pos;
-}
-
-static int recovery_pread_all(int fd, uint8_t *buf, size_t len, int64_t off)
-{
-    size_t got = 0;
-
-    while (got < len) {
-        ssize_t n = pread(fd, buf + got, len - got, off + (int64_t)got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        if (n == 0)
-            return -EIO; /* the file shrank under us */
-        got += (size_t)n;
-    }
-    return 0;
-}
-
-/* The end of the prefix of complete top-level boxes (ISO 14496-12 4.2). */
-static int recovery_valid_prefix(int fd, int64_t size, int64_t *valid)
-{
-    int64_t off = 0, box;
-    bool moof_pending = false;
-    uint8_t h[16];
-    int r;
-
-    *valid = 0;
-    for (int n = 0; n < RECOVERY_MAX_BOXES && off + 8 <= size; n++) {
-        r = recovery_pread_all(fd, h, 8, off);
-        if (r < 0)
-            return r;
-        box = (int64_t)h[0] << 24 | h[1] << 16 | h[2] << 8 | h[3];
-        if (box == 1) {
-            if (off + 16 > size)
-                break;
-            r = recovery_pread_all(fd, h + 8, 8, off + 8);
-            if (r < 0)
-                return r;
-            uint64_t big = 0;
-            for (int i = 8; i < 16; i++)
-                big = big << 8 | h[i];
-            if (big > (uint64_t)(size - off))
-                break;
-            box = (int64_t)big;
-        } else if (box == 0) {
-            box = size - off; /* extends to the end of the file */
-        }
-        if (box < 8 || box > size - off)
-            break;
-        if (memcmp(h + 4, "moof", 4) == 0) {
-            moof_pending = true;
-        } else if (memcmp(h + 4, "mdat", 4) == 0 || !moof_pending) {
-            moof_pending = false;
-            *valid = off + box;
-        }
-        off += box;
-    }
-    return 0;
-}
-
-static int recovery_hash(int fd, int64_t size, char hex[65])
-{
-    struct nvr_sha256 *sha = nvr_sha256_new();
-    uint8_t *buf = av_malloc(RECOVERY_HASH_CHUNK);
-    int64_t off = 0;
-    int r = 0;
-
-    if (!sha || !buf) {
-        r = -ENOMEM;
-        goto out;
-    }
-    while (off < size) {
-        size_t n = (size_t)NVR_MIN((int64_t)RECOVERY_HASH_CHUNK, size - off);
-        r = recovery_pread_all(fd, buf, n, off);
-        if (r < 0)
-            goto out;
-        nvr_sha256_update(sha, buf, n);
-        off += (int64_t)n;
-    }
-    r = nvr_sha256_final_hex(sha, hex);
-    if (r < 0)
-        goto out;
-out:
-    av_free(buf);
-    nvr_sha256_free(sha);
-    return r;
-}
-
-static const char *recovery_codec_name(enum AVCodecID id)
-{
-    switch (id) {
-    case AV_CODEC_ID_H264:
-        return "h264";
-    case AV_CODEC_ID_HEVC:
-        return "h265";
-    case AV_CODEC_ID_MJPEG:
-        return "mjpeg";
-    default:
-        return "";
-    }
-}
-
-/* Demuxes the first io->end bytes and counts the video samples. */
-static int recovery_demux(struct recovery_io *io, const char *path,
-                          struct recovery__probe *out)
-{
-    AVFormatContext *fmt = avformat_alloc_context();
-    AVIOContext *pb = NULL;
-    AVPacket *pkt = av_packet_alloc();
-    uint8_t *iobuf = av_malloc(RECOVERY_IO_BUF_BYTES);
-    AVStream *st = NULL;
-    int64_t ticks = 0;
-    int r = -ENOMEM;
-
-    if (!fmt || !pkt || !iobuf)
-        goto out;
-    pb = avio_alloc_context(iobuf, RECOVERY_IO_BUF_BYTES, 0, io,
-                            recovery_io_read, NULL, recovery_io_seek);
-    if (!pb)
-        goto out;
-    iobuf = NULL; /* owned by pb now */
-    fmt->pb = pb;
-    fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
-    /* The format is forced: a file that is not MP4 or QuickTime must not
-     * be read as something else that happens to probe. Only the video
-     * track is counted: catalog frames and durations are video's. */
-    r = avformat_open_input(&fmt, path, av_find_input_format("mov"), NULL);
-    if (r < 0) {
-        r = -EBADMSG; /* fmt was freed */
-        goto out;
-    }
-    for (unsigned i = 0; i < fmt->nb_streams && !st; i++)
-        if (fmt->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO)
-            st = fmt->streams[i];
-    if (!st) {
-        r = -EBADMSG;
-        goto out;
-    }
-    while (av_read_frame(fmt, pkt) >= 0) {
-        if (pkt->stream_index == st->index) {
-            out->frames++;
-            ticks += pkt->duration;
-        }
-        av_packet_unref(pkt);
-    }
-    /* The demuxer guesses a fragment's last packet duration from the frame
-     * rate; the stream duration is the sum stored in the fragments. */
-    if (st->duration > 0)
-        ticks = st->duration;
-    out->duration_us = av_rescale_q(ticks, st->time_base, AV_TIME_BASE_Q);
-    out->width = st->codecpar->width;
-    out->height = st->codecpar->height;
-    snprintf(out->codec, sizeof(out->codec), "%s",
-             recovery_codec_name(st->codecpar->codec_id));
-    r = 0;
-out:
-    avformat_close_input(&fmt);
-    if (pb) {
-        av_freep(&pb->buffer);
-        avio_context_free(&pb);
-    }
-    av_free(iobuf);
-    av_packet_free(&pkt);
-    return r;
-}
-
-int recovery__probe_file(const char *path, struct recovery__probe *out)
-{
-    struct recovery_io io = {.fd = -1};
-    struct stat sb;
-    int r;
-
-    memset(out, 0, sizeof(*out));
-    io.fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (io.fd < 0)
-        return -errno;
-    if (fstat(io.fd, &sb) < 0) {
-        r = -errno;
-        goto out;
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        r = -EBADMSG;
-        goto out;
-    }
-    out->bytes = sb.st_size;
-    r = recovery_hash(io.fd, out->bytes, out->sha256);
-    if (r < 0)
-        goto out;
-    r = recovery_valid_prefix(io.fd, out->bytes, &out->valid_bytes);
-    if (r < 0)
-        goto out;
-    if (out->valid_bytes == 0) {
-        r = -EBADMSG;
-        goto out;
-    }
-    io.end = out->valid_bytes;
-    r = recovery_demux(&io, path, out);
-out:
-    close(io.fd);
-    return r;
-}
 
 /* ---- the catalog side ---- */
 
@@ -442,44 +176,6 @@ static void recovery_fill(struct catalog_segment *seg,
     }
     if (p->codec[0])
         snprintf(seg->codec, sizeof(seg->codec), "%s", p->codec);
-}
-
-/* Cuts the torn tail off a segment and makes the new size durable before
- * the catalog describes it. */
-static int recovery_truncate(const char *path, int64_t len)
-{
-    int fd = fsops_open(path, O_WRONLY | O_CLOEXEC, 0);
-    int r;
-
-    if (fd < 0)
-        return fd;
-    r = fsops_ftruncate(fd, (off_t)len);
-    if (r == 0)
-        r = fsops_fsync(fd);
-    (void)fsops_close(fd); /* the data is synced; close cannot lose it */
-    return r;
-}
-
-int recovery__repair_file(const char *path, struct recovery__probe *p,
-                          int *repaired)
-{
-    int r = recovery__probe_file(path, p);
-
-    *repaired = 0;
-    if (r == 0 && p->frames > 0 && p->valid_bytes < p->bytes) {
-        int64_t torn = p->bytes - p->valid_bytes;
-
-        r = recovery_truncate(path, p->valid_bytes);
-        if (r < 0) {
-            LOG_W("storage", "cannot truncate %s: %s", path, nvr_strerror(r));
-        } else {
-            LOG_I("storage", "%s: torn fragment of %" PRId64 " bytes cut off",
-                  path, torn);
-            *repaired = 1;
-        }
-        r = recovery__probe_file(path, p);
-    }
-    return r;
 }
 
 /* Removes a file of ours that holds no complete fragment, then its row. */
@@ -745,45 +441,24 @@ static int64_t recovery_list_files(const char *dir,
     return count;
 }
 
-/* Binds the path range of directory prefix "<camera>/<date>/" to ?1/?2:
- * every path that starts with it sorts between the prefix and the prefix
- * with its '/' replaced by '0' (the next byte). */
-static int recovery_bind_prefix(sqlite3_stmt *st, const char *prefix)
+/* Rows under a directory whose file is not in its listing. */
+struct recovery_gone {
+    const struct recovery_names *names;
+    struct recovery_rows rows;
+};
+
+static int recovery_gone_cb(void *user, const struct catalog_segment *seg)
 {
-    size_t n = strlen(prefix);
-    int rc = sqlite3_bind_text(st, 1, prefix, (int)n, SQLITE_TRANSIENT);
-    char *hi = strdup(prefix);
+    struct recovery_gone *g = user;
+    const char *base = strrchr(seg->path, '/');
 
-    if (!hi)
-        return SQLITE_NOMEM;
-    hi[n - 1] = '0';
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 2, hi, (int)n, SQLITE_TRANSIENT);
-    free(hi);
-    return rc;
-}
-
-/* Rows (OPEN or CLOSED: those that claim a file) under prefix. */
-static int recovery_count_rows(struct catalog *cat, const char *prefix,
-                               int64_t *count)
-{
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(catalog__db(cat),
-                                "SELECT count(*) FROM segments WHERE path > ?1"
-                                " AND path < ?2 AND status IN (0, 1)",
-                                -1, &st, NULL);
-
-    if (rc != SQLITE_OK)
-        return catalog__sqlite_err(cat, rc, "count rows");
-    rc = recovery_bind_prefix(st, prefix);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *count = sqlite3_column_int64(st, 0);
-        rc = SQLITE_OK;
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_OK ? 0 : catalog__sqlite_err(cat, rc, "count rows");
+    if (!base)
+        return 0;
+    base++;
+    if (g->names->n > 0 && bsearch(&base, g->names->v, g->names->n,
+                                   sizeof(*g->names->v), recovery_names_cmp))
+        return 0;
+    return recovery_collect(&g->rows, seg);
 }
 
 /* Marks MISSING every row under prefix whose file is not in names. */
@@ -791,50 +466,21 @@ static int recovery_mark_gone(struct catalog *cat, const char *prefix,
                               const struct recovery_names *names,
                               struct recovery_report *rep)
 {
-    struct recovery_rows gone = {0};
-    sqlite3_stmt *st;
-    int rc, err = 0;
+    struct recovery_gone g = {.names = names};
+    int err = catalog_segment_list_under(cat, prefix, recovery_gone_cb, &g);
 
-    rc = sqlite3_prepare_v2(catalog__db(cat),
-                            "SELECT id, path FROM segments WHERE path > ?1"
-                            " AND path < ?2 AND status IN (0, 1)",
-                            -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return catalog__sqlite_err(cat, rc, "list rows");
-    rc = recovery_bind_prefix(st, prefix);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *path = (const char *)sqlite3_column_text(st, 1);
-        const char *base = path ? strrchr(path, '/') : NULL;
-        struct catalog_segment seg;
-
-        rc = SQLITE_OK;
-        if (!base)
-            continue;
-        base++;
-        if (names->n > 0 && bsearch(&base, names->v, names->n,
-                                    sizeof(*names->v), recovery_names_cmp))
-            continue;
-        memset(&seg, 0, sizeof(seg));
-        seg.id = sqlite3_column_int64(st, 0);
-        snprintf(seg.path, sizeof(seg.path), "%s", path);
-        if (recovery_collect(&gone, &seg) != 0)
-            break;
-    }
-    if (rc != SQLITE_DONE && rc != SQLITE_OK)
-        err = catalog__sqlite_err(cat, rc, "list rows");
-    sqlite3_finalize(st);
     if (err == 0)
-        err = gone.err;
-    for (size_t i = 0; err == 0 && i < gone.n; i++) {
-        err =
-            catalog_segment_set_status(cat, gone.v[i].id, CATALOG_SEG_MISSING);
+        err = g.rows.err;
+    for (size_t i = 0; err == 0 && i < g.rows.n; i++) {
+        err = catalog_segment_set_status(cat, g.rows.v[i].id,
+                                         CATALOG_SEG_MISSING);
         if (err == 0) {
             LOG_W("storage", "recovery: %s is gone, marked missing",
-                  gone.v[i].path);
+                  g.rows.v[i].path);
             rep->missing++;
         }
     }
-    free(gone.v);
+    free(g.rows.v);
     return err;
 }
 
@@ -880,32 +526,16 @@ static int recovery_reconcile_dir(struct catalog *cat, const char *storage_dir,
 static int recovery_newest_date(struct catalog *cat, const char *camera,
                                 char out[RECOVERY_DATE_SIZE])
 {
-    sqlite3_stmt *st;
-    int64_t id;
-    int rc, r;
+    int64_t id, start_us;
+    int r;
 
     out[0] = '\0';
     r = catalog_camera_find(cat, camera, &id);
-    if (r == -ENOENT)
-        return 0;
-    if (r < 0)
-        return r;
-    rc = sqlite3_prepare_v2(catalog__db(cat),
-                            "SELECT max(start_us) FROM segments"
-                            " WHERE camera_id = ?1",
-                            -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return catalog__sqlite_err(cat, rc, "newest row");
-    sqlite3_bind_int64(st, 1, id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER) {
-        nvr_time_format_utc_date(sqlite3_column_int64(st, 0), out,
-                                 RECOVERY_DATE_SIZE);
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE
-               ? 0
-               : catalog__sqlite_err(cat, rc, "newest row");
+    if (r == 0)
+        r = catalog_segment_newest_start(cat, id, &start_us);
+    if (r == 0)
+        nvr_time_format_utc_date(start_us, out, RECOVERY_DATE_SIZE);
+    return r == -ENOENT ? 0 : r;
 }
 
 static int recovery_scan_camera(struct catalog *cat, const char *storage_dir,
@@ -945,7 +575,7 @@ static int recovery_scan_camera(struct catalog *cat, const char *storage_dir,
         files = recovery_list_files(sub, NULL);
         if (files < 0)
             continue;
-        r = recovery_count_rows(cat, prefix, &rows);
+        r = catalog_segment_count_under(cat, prefix, &rows);
         rep->dirs_counted++;
         if (r == 0 && rows != files)
             r = recovery_reconcile_dir(cat, storage_dir, camera, de->d_name,

@@ -31,15 +31,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "nvr/base/clock.h"
 #include "nvr/base/err.h"
+#include "nvr/base/json.h"
 #include "nvr/base/log.h"
 #include "nvr/base/thread.h"
 #include "nvr/base/timefmt.h"
 #include "storage/audit.h"
 #include "storage/catalog.h"
+#include "storage/catalog_holds.h"
+#include "storage/catalog_retention.h"
 #include "storage/fsops.h"
 #include "storage/storage_int.h"
 
@@ -54,51 +55,6 @@
 /* Date directories are removed once empty and at least this old, so the
  * writer never races a removal of the directory it is writing into. */
 #define RETENTION_RMDIR_MIN_AGE_DAYS 2
-
-#define RET_COLUMNS                                                   \
-    "id, camera_id, start_us, end_us, bytes, frames, status, width, " \
-    "height, codec, path, coalesce(sha256, '')"
-
-/* Keyset pagination over (start_us, id): ?3/?4 are the last row seen. */
-#define RET_AFTER " start_us >= ?3 AND (start_us > ?3 OR id > ?4)"
-
-enum ret_stmt {
-    RS_CAMERA,   /* one camera's rows ending by ?2, statuses CLOSED|MISSING */
-    RS_CLOSED,   /* one camera's CLOSED rows, any age */
-    RS_GLOBAL,   /* every camera's CLOSED rows */
-    RS_DELETING, /* rows left DELETING */
-    RS_HELD,     /* is a range held? */
-    RS_MARK,     /* CLOSED -> DELETING */
-    RS_DROP,     /* delete a row of a given status */
-    RS_SUM,      /* a camera's bytes on disk */
-    RS_COUNT
-};
-
-static const char *const ret_sql[RS_COUNT] = {
-    [RS_CAMERA] = "SELECT " RET_COLUMNS " FROM segments INDEXED BY"
-                  " segments_camera_start WHERE camera_id = ?1"
-                  " AND start_us < ?2 AND" RET_AFTER
-                  " AND end_us <= ?2 AND status IN (1, 2)"
-                  " ORDER BY start_us, id LIMIT ?5",
-    [RS_CLOSED] = "SELECT " RET_COLUMNS " FROM segments INDEXED BY"
-                  " segments_camera_start WHERE camera_id = ?1"
-                  " AND start_us < ?2 AND" RET_AFTER " AND status = 1"
-                  " ORDER BY start_us, id LIMIT ?5",
-    [RS_GLOBAL] =
-        "SELECT " RET_COLUMNS " FROM segments INDEXED BY"
-        " segments_start WHERE ?1 = ?1 AND start_us < ?2 AND" RET_AFTER
-        " AND status = 1 ORDER BY start_us, id LIMIT ?5",
-    [RS_DELETING] = "SELECT " RET_COLUMNS " FROM segments INDEXED BY"
-                    " segments_deleting WHERE status = 3"
-                    " ORDER BY camera_id, start_us, id LIMIT ?1",
-    [RS_HELD] = "SELECT 1 FROM holds WHERE camera_id = ?1"
-                " AND released_us IS NULL AND from_us < ?3 AND to_us > ?2"
-                " LIMIT 1",
-    [RS_MARK] = "UPDATE segments SET status = 3 WHERE id = ?1 AND status = 1",
-    [RS_DROP] = "DELETE FROM segments WHERE id = ?1 AND status = ?2",
-    [RS_SUM] = ("SELECT coalesce(sum(bytes), 0) FROM segments"
-                " WHERE camera_id = ?1 AND status IN (0, 1)"),
-};
 
 struct ret_cam {
     int64_t id;
@@ -120,8 +76,6 @@ struct ret_ctx {
     const struct retention_config *cfg;
     struct retention_report *rep;
     struct catalog *cat;
-    sqlite3 *db;
-    sqlite3_stmt *st[RS_COUNT];
     int64_t now_us;
     struct ret_cam *cams;
     size_t n_cams, cap_cams;
@@ -143,26 +97,6 @@ const char *retention_rule_name(enum retention_rule rule)
     }
     return "?";
 }
-
-/* ---- SQLite helpers ---- */
-
-static int ret_exec(struct catalog *cat, const char *sql)
-{
-    int rc = sqlite3_exec(catalog__db(cat), sql, NULL, NULL, NULL);
-
-    return rc == SQLITE_OK ? 0 : catalog__sqlite_err(cat, rc, sql);
-}
-
-/* Statements are prepared on the connection that runs them, so the
- * helpers below also serve recovery with its own connection. */
-static int ret_prepare(struct catalog *cat, const char *sql, sqlite3_stmt **st)
-{
-    int rc = sqlite3_prepare_v2(catalog__db(cat), sql, -1, st, NULL);
-
-    return rc == SQLITE_OK ? 0 : catalog__sqlite_err(cat, rc, "prepare");
-}
-
-/* ---- deleting rows already marked (shared with recovery) ---- */
 
 /* Fsyncs each directory in dirs[0..n) once. */
 static int ret_sync_dirs(char dirs[][RETENTION_MAX_PATH], int n)
@@ -205,7 +139,6 @@ int retention__delete_marked(struct catalog *cat, const char *storage_dir,
     char dirs[RETENTION_MAX_DIRS][RETENTION_MAX_PATH];
     bool *gone = calloc(n ? n : 1, sizeof(*gone));
     int n_dirs = 0, err = 0;
-    sqlite3_stmt *st = NULL;
     int64_t count = 0;
 
     NVR_ASSERT_NOT_LOOP();
@@ -252,36 +185,13 @@ int retention__delete_marked(struct catalog *cat, const char *storage_dir,
     }
     if (err < 0)
         goto out; /* rows stay DELETING: the next pass finishes them */
-    err = ret_prepare(cat, "DELETE FROM segments WHERE id = ?1 AND status = 3",
-                      &st);
-    if (err == 0)
-        err = ret_exec(cat, "BEGIN IMMEDIATE");
-    for (size_t i = 0; err == 0 && i < n; i++) {
-        int rc;
-
-        if (!gone[i])
-            continue;
-        sqlite3_bind_int64(st, 1, rows[i].id);
-        rc = sqlite3_step(st);
-        if (rc != SQLITE_DONE)
-            err = catalog__sqlite_err(cat, rc, "delete segment row");
-        else
-            count += sqlite3_changes(catalog__db(cat));
-        sqlite3_reset(st);
-    }
-    if (err == 0) {
-        err = ret_exec(cat, "COMMIT");
-    } else {
-        (void)sqlite3_exec(catalog__db(cat), "ROLLBACK", NULL, NULL, NULL);
-        count = 0;
-    }
+    err = catalog_retention_drop(cat, rows, gone, n, &count);
     if (err == 0) {
         int64_t now = nvr_clock_wall_us();
         for (int i = 0; i < n_dirs; i++)
             ret_rmdir_old(dirs[i], now);
     }
 out:
-    sqlite3_finalize(st);
     free(gone);
     *done = count;
     return err;
@@ -291,34 +201,21 @@ int retention__finish_deleting(struct catalog *cat, const char *storage_dir,
                                int64_t *done)
 {
     struct catalog_segment *rows = calloc(RETENTION_BATCH, sizeof(*rows));
-    sqlite3_stmt *st = NULL;
     int64_t total = 0;
-    int err;
+    int err = 0;
 
-    *done = 0;
+    NVR_ASSERT_NOT_LOOP();
     if (!rows)
         return -ENOMEM;
-    err = ret_prepare(cat,
-                      "SELECT " RET_COLUMNS " FROM segments"
-                      " INDEXED BY segments_deleting WHERE status = 3"
-                      " ORDER BY camera_id, start_us, id LIMIT ?1",
-                      &st);
     while (err == 0) {
-        size_t n = 0;
         int64_t d = 0;
-        int rc;
+        int n = catalog_retention_deleting(cat, rows, RETENTION_BATCH);
 
-        sqlite3_bind_int(st, 1, RETENTION_BATCH);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-            catalog__read_segment(st, &rows[n++]);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE) {
-            err = catalog__sqlite_err(cat, rc, "list deleting rows");
+        if (n <= 0) {
+            err = n;
             break;
         }
-        if (n == 0)
-            break;
-        err = retention__delete_marked(cat, storage_dir, rows, n, &d);
+        err = retention__delete_marked(cat, storage_dir, rows, (size_t)n, &d);
         total += d;
         if (err == 0 && d == 0) {
             /* Every file of the batch failed to go and its row went back
@@ -326,7 +223,6 @@ int retention__finish_deleting(struct catalog *cat, const char *storage_dir,
             break;
         }
     }
-    sqlite3_finalize(st);
     free(rows);
     *done = total;
     return err;
@@ -413,22 +309,14 @@ static int ret_idset_add(struct ret_idset *s, int64_t id)
 
 /* Reads up to RETENTION_BATCH candidates after (*after_start, *after_id)
  * into x->batch and advances the key. Returns the count or an error. */
-static int ret_fetch(struct ret_ctx *x, enum ret_stmt which, int64_t camera_id,
-                     int64_t before_us, int64_t *after_start, int64_t *after_id)
+static int ret_fetch(struct ret_ctx *x, enum catalog_retention_query query,
+                     int64_t camera_id, int64_t before_us, int64_t *after_start,
+                     int64_t *after_id)
 {
-    sqlite3_stmt *st = x->st[which];
-    int n = 0, rc;
+    int n = catalog_retention_fetch(x->cat, query, camera_id, before_us,
+                                    *after_start, *after_id, x->batch,
+                                    RETENTION_BATCH);
 
-    sqlite3_bind_int64(st, 1, camera_id);
-    sqlite3_bind_int64(st, 2, before_us);
-    sqlite3_bind_int64(st, 3, *after_start);
-    sqlite3_bind_int64(st, 4, *after_id);
-    sqlite3_bind_int(st, 5, RETENTION_BATCH);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        catalog__read_segment(st, &x->batch[n++]);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return catalog__sqlite_err(x->cat, rc, "list retention candidates");
     if (n > 0) {
         *after_start = x->batch[n - 1].start_us;
         *after_id = x->batch[n - 1].id;
@@ -438,34 +326,41 @@ static int ret_fetch(struct ret_ctx *x, enum ret_stmt which, int64_t camera_id,
 
 static int ret_held(struct ret_ctx *x, const struct catalog_segment *seg)
 {
-    sqlite3_stmt *st = x->st[RS_HELD];
-    int rc;
-
     /* A segment of no length still covers its start instant. */
-    sqlite3_bind_int64(st, 1, seg->camera_id);
-    sqlite3_bind_int64(st, 2, seg->start_us);
-    sqlite3_bind_int64(st, 3, NVR_MAX(seg->end_us, seg->start_us + 1));
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
-        return 1;
-    return rc == SQLITE_DONE ? 0 : catalog__sqlite_err(x->cat, rc, "holds");
+    return catalog_holds_covers(x->cat, seg->camera_id, seg->start_us,
+                                NVR_MAX(seg->end_us, seg->start_us + 1));
 }
 
-static int ret_step_change(struct ret_ctx *x, enum ret_stmt which, int64_t a,
-                           int64_t b, int nbind)
+/*
+ * The detail of a retention audit entry into dst[size], as JSON from the
+ * shared writer: {"deleted":n,"bytes":b,"rule":"...","first":"<path>"}.
+ * Text that does not fit is cut, as the fixed buffer always cut it.
+ * Returns 0 or -ENOMEM.
+ */
+static int ret_audit_detail(char *dst, size_t size, size_t n, int64_t bytes,
+                            enum retention_rule rule, const char *first)
 {
-    sqlite3_stmt *st = x->st[which];
-    int rc;
+    char *text = NULL;
+    size_t len = 0;
+    struct json_out j;
+    FILE *f = open_memstream(&text, &len);
 
-    sqlite3_bind_int64(st, 1, a);
-    if (nbind > 1)
-        sqlite3_bind_int64(st, 2, b);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return catalog__sqlite_err(x->cat, rc, "retention mark");
-    return sqlite3_changes(x->db);
+    if (!f)
+        return -ENOMEM;
+    json_init(&j, f);
+    json_obj_begin(&j, NULL);
+    json_int(&j, "deleted", (int64_t)n);
+    json_int(&j, "bytes", bytes);
+    json_str(&j, "rule", retention_rule_name(rule));
+    json_str(&j, "first", first);
+    json_obj_end(&j);
+    if (fclose(f) != 0) {
+        free(text);
+        return -ENOMEM;
+    }
+    snprintf(dst, size, "%s", text);
+    free(text);
+    return 0;
 }
 
 /* One audit entry per batch that marks segments: which camera (if one),
@@ -489,16 +384,57 @@ static void ret_audit(struct ret_ctx *x, size_t n, enum retention_rule rule,
     }
     if (cam)
         snprintf(e.camera, sizeof(e.camera), "%s", ret_cam_name(x, cam));
-    snprintf(e.detail, sizeof(e.detail),
-             "{\"deleted\":%zu,\"bytes\":%" PRId64 ",\"rule\":\"%s\","
-             "\"first\":\"%s\"}",
-             n, bytes, retention_rule_name(rule), x->marked[0].path);
-    err = audit_append(x->cat, &e);
+    err = ret_audit_detail(e.detail, sizeof(e.detail), n, bytes, rule,
+                           x->marked[0].path);
+    if (err == 0)
+        err = audit_append(x->cat, &e);
     /* Freeing space for recording matters more than the entry; a disk
      * too full for the audit log is the case min_free exists for. */
     if (err < 0)
         LOG_E("storage", "retention: audit entry failed: %s",
               nvr_strerror(err));
+}
+
+/* Dry run of ret_delete(): counts what batch[0..n) would free. */
+static int ret_delete_dry(struct ret_ctx *x, size_t n, enum retention_rule rule,
+                          int64_t *freed)
+{
+    struct retention_report *rep = x->rep;
+
+    for (size_t i = 0; i < n; i++) {
+        const struct catalog_segment *s = &x->batch[i];
+        struct ret_cam *c;
+        int r = ret_held(x, s);
+
+        if (r < 0)
+            return r;
+        if (r) {
+            rep->held++;
+            continue;
+        }
+        r = ret_idset_add(&x->dry, s->id);
+        if (r <= 0) {
+            if (r < 0)
+                return r;
+            continue; /* an earlier rule already took it */
+        }
+        if (s->status == CATALOG_SEG_MISSING) {
+            rep->missing_rows++;
+            continue;
+        }
+        rep->deleted++;
+        rep->by_rule[rule]++;
+        rep->deleted_bytes += s->bytes;
+        *freed += s->bytes;
+        x->dry_bytes += s->bytes;
+        c = ret_cam_find(x, s->camera_id);
+        if (c)
+            c->dry_bytes += s->bytes;
+        if (x->cfg->on_item)
+            x->cfg->on_item(x->cfg->user, ret_cam_name(x, s->camera_id), s,
+                            rule);
+    }
+    return 0;
 }
 
 /*
@@ -509,82 +445,27 @@ static void ret_audit(struct ret_ctx *x, size_t n, enum retention_rule rule,
 static int ret_delete(struct ret_ctx *x, size_t n, enum retention_rule rule,
                       int64_t *freed)
 {
+    enum catalog_retention_mark outcome[RETENTION_BATCH];
     struct retention_report *rep = x->rep;
     size_t m = 0;
     int64_t bytes = 0, done = 0;
-    int err, r;
+    int err;
 
     *freed = 0;
-    if (x->cfg->dry_run) {
-        for (size_t i = 0; i < n; i++) {
-            const struct catalog_segment *s = &x->batch[i];
-            r = ret_held(x, s);
-            if (r < 0)
-                return r;
-            if (!r) {
-                r = ret_idset_add(&x->dry, s->id);
-                if (r < 0)
-                    return r;
-                if (r == 0)
-                    continue; /* an earlier rule already took it */
-                r = 0;
-            }
-            if (r) {
-                rep->held++;
-            } else if (s->status == CATALOG_SEG_MISSING) {
-                rep->missing_rows++;
-            } else {
-                rep->deleted++;
-                rep->by_rule[rule]++;
-                rep->deleted_bytes += s->bytes;
-                *freed += s->bytes;
-                x->dry_bytes += s->bytes;
-                if (ret_cam_find(x, s->camera_id))
-                    ret_cam_find(x, s->camera_id)->dry_bytes += s->bytes;
-                if (x->cfg->on_item)
-                    x->cfg->on_item(x->cfg->user, ret_cam_name(x, s->camera_id),
-                                    s, rule);
-            }
-        }
-        return 0;
-    }
+    if (x->cfg->dry_run)
+        return ret_delete_dry(x, n, rule, freed);
 
-    err = ret_exec(x->cat, "PRAGMA synchronous=FULL");
-    if (err == 0)
-        err = ret_exec(x->cat, "BEGIN IMMEDIATE");
-    for (size_t i = 0; err == 0 && i < n; i++) {
-        const struct catalog_segment *s = &x->batch[i];
-
-        r = ret_held(x, s);
-        if (r < 0) {
-            err = r;
-        } else if (r) {
+    err = catalog_retention_mark(x->cat, x->batch, n, outcome);
+    for (size_t i = 0; i < n; i++) {
+        if (outcome[i] == CATALOG_RETENTION_HELD)
             rep->held++;
-        } else if (s->status == CATALOG_SEG_MISSING) {
-            r = ret_step_change(x, RS_DROP, s->id, CATALOG_SEG_MISSING, 2);
-            if (r < 0)
-                err = r;
-            else
-                rep->missing_rows += r;
-        } else {
-            r = ret_step_change(x, RS_MARK, s->id, 0, 1);
-            if (r < 0)
-                err = r;
-            else if (r == 1)
-                x->marked[m++] = *s;
-        }
+        else if (outcome[i] == CATALOG_RETENTION_DROPPED)
+            rep->missing_rows++;
+        else if (outcome[i] == CATALOG_RETENTION_MARKED && err == 0)
+            x->marked[m++] = x->batch[i];
     }
-    if (err == 0) {
-        err = ret_exec(x->cat, "COMMIT");
-    } else {
-        (void)sqlite3_exec(x->db, "ROLLBACK", NULL, NULL, NULL);
-        m = 0;
-    }
-    (void)sqlite3_exec(x->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
-    if (err < 0)
+    if (err < 0 || m == 0)
         return err;
-    if (m == 0)
-        return 0;
     for (size_t i = 0; i < m; i++)
         bytes += x->marked[i].bytes;
     ret_audit(x, m, rule, bytes);
@@ -633,7 +514,8 @@ static int ret_days(struct ret_ctx *x, const struct ret_cam *c,
         return 0;
     cutoff = x->now_us - (int64_t)c->retain_days * RETENTION_US_DAY;
     for (;;) {
-        n = ret_fetch(x, RS_CAMERA, c->id, cutoff, &after_start, &after_id);
+        n = ret_fetch(x, CATALOG_RETENTION_AGED, c->id, cutoff, &after_start,
+                      &after_id);
         if (n <= 0)
             return n;
         err = ret_delete(x, (size_t)n, RETENTION_RULE_DAYS, &freed);
@@ -646,15 +528,7 @@ static int ret_days(struct ret_ctx *x, const struct ret_cam *c,
 
 static int ret_sum(struct ret_ctx *x, int64_t camera_id, int64_t *sum)
 {
-    sqlite3_stmt *st = x->st[RS_SUM];
-    int rc;
-
-    sqlite3_bind_int64(st, 1, camera_id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *sum = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 0 : catalog__sqlite_err(x->cat, rc, "sum");
+    return catalog_retention_bytes(x->cat, camera_id, sum);
 }
 
 /* How many of batch[0..n) to take, oldest first, until `need` more bytes
@@ -681,7 +555,8 @@ static int ret_bytes(struct ret_ctx *x, const struct ret_cam *c,
     err = ret_sum(x, c->id, &total);
     total -= c->dry_bytes;
     while (err == 0 && total > c->max_bytes) {
-        n = ret_fetch(x, RS_CLOSED, c->id, INT64_MAX, &after_start, &after_id);
+        n = ret_fetch(x, CATALOG_RETENTION_CLOSED, c->id, INT64_MAX,
+                      &after_start, &after_id);
         if (n <= 0)
             return n;
         n = (int)ret_take(x, n, total - c->max_bytes);
@@ -737,7 +612,8 @@ static int ret_min_free(struct ret_ctx *x, int64_t *reported)
     if (x->cfg->dry_run)
         avail += x->dry_bytes;
     while (avail < target) {
-        n = ret_fetch(x, RS_GLOBAL, 0, INT64_MAX, &after_start, &after_id);
+        n = ret_fetch(x, CATALOG_RETENTION_GLOBAL, 0, INT64_MAX, &after_start,
+                      &after_id);
         if (n < 0)
             return n;
         if (n == 0) {
@@ -775,16 +651,6 @@ static int ret_min_free(struct ret_ctx *x, int64_t *reported)
                                  "deleted, release a hold or add space"
                                : ": only the segments being recorded are left")
                         : "");
-    }
-    return 0;
-}
-
-static int ret_prepare_all(struct ret_ctx *x)
-{
-    for (int i = 0; i < RS_COUNT; i++) {
-        int err = ret_prepare(x->cat, ret_sql[i], &x->st[i]);
-        if (err < 0)
-            return err;
     }
     return 0;
 }
@@ -842,10 +708,7 @@ int retention_run(const struct retention_config *cfg,
     err = catalog_open(cfg->catalog_path, CATALOG_READWRITE, &x->cat);
     if (err < 0)
         goto out;
-    x->db = catalog__db(x->cat);
-    err = ret_prepare_all(x);
-    if (err == 0)
-        err = ret_pass(x);
+    err = ret_pass(x);
     if (rep->free_bytes < 0) {
         int64_t total;
         if (fsops_statvfs(cfg->storage_dir, &rep->free_bytes, &total) < 0)
@@ -861,8 +724,6 @@ int retention_run(const struct retention_config *cfg,
           cfg->dry_run ? "would be deleted" : "deleted", rep->by_rule[0],
           rep->by_rule[1], rep->by_rule[2], rep->held);
 out:
-    for (int i = 0; i < RS_COUNT; i++)
-        sqlite3_finalize(x->st[i]);
     catalog_close(x->cat);
     free(x->dry.v);
     free(x->cams);

@@ -12,30 +12,6 @@
 
 struct catalog;
 struct catalog_segment;
-struct sqlite3;
-struct sqlite3_stmt;
-
-/*
- * The SQLite connection behind a catalog, for storage files that keep
- * their own statements (holds, audit, retention). Borrowed: valid until
- * catalog_close(). Same thread rules as the catalog.
- */
-struct sqlite3 *catalog__db(struct catalog *cat);
-
-/*
- * Fills *seg from the current row of a statement whose first columns are
- * "id, camera_id, start_us, end_us, bytes, frames, status, width, height,
- * codec, path, sha256", in that order (NULL text reads as "").
- */
-void catalog__read_segment(struct sqlite3_stmt *st,
-                           struct catalog_segment *seg);
-
-/*
- * Converts a SQLite result code of a statement run on catalog__db() into a
- * negative errno and logs SQLite's message (as the catalog does for its
- * own statements). `what` names the operation.
- */
-int catalog__sqlite_err(struct catalog *cat, int rc, const char *what);
 
 /* What a segment file really holds, read back from disk. */
 struct recovery__probe {

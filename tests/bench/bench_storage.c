@@ -38,10 +38,10 @@
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
 #include "storage/catalog.h"
+#include "storage/catalog_int.h"
 #include "storage/fsops.h"
 #include "storage/recovery.h"
 #include "storage/retention.h"
-#include "storage/storage_int.h"
 #include "storage/writer.h"
 
 #define SEG_US   (60LL * 1000000LL)

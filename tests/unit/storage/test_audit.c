@@ -25,7 +25,7 @@
 
 #include "storage/audit.h"
 #include "storage/catalog.h"
-#include "storage/storage_int.h"
+#include "storage/catalog_int.h"
 
 #define ZERO64 \
     "0000000000000000000000000000000000000000000000000000000000000000"

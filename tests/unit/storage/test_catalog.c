@@ -1041,6 +1041,46 @@ static void test_catalog_memory(void **state)
     catalog_close(cat);
 }
 
+/* Rows under a date directory, as recovery compares them with files. */
+static void test_catalog_segment_under_dir(void **state)
+{
+    struct fixture *f = *state;
+    struct catalog_segment s;
+    struct seen seen = {0};
+    int64_t cam, other, n = -1, newest = 0;
+    static const char *const paths[] = {
+        "gate/2026-01-01/a.mp4", "gate/2026-01-01/b.mp4",
+        "gate/2026-01-010/c.mp4", "gate/2026-01-02/d.mp4",
+        "gate/2026-01-01/e.mp4"};
+
+    assert_int_equal(catalog_camera_ensure(f->cat, "gate", &cam), 0);
+    assert_int_equal(catalog_camera_ensure(f->cat, "yard", &other), 0);
+    for (int i = 0; i < 5; i++) {
+        seg_make(&s, cam, 100 * (i + 1), 100 * (i + 1) + 50, paths[i]);
+        assert_int_equal(catalog_segment_begin(f->cat, &s), 0);
+    }
+    /* A MISSING row no longer claims a file. */
+    assert_int_equal(
+        catalog_segment_set_status(f->cat, s.id, CATALOG_SEG_MISSING), 0);
+
+    assert_int_equal(
+        catalog_segment_count_under(f->cat, "gate/2026-01-01/", &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(catalog_segment_list_under(f->cat, "gate/2026-01-01/",
+                                                collect_cb, &seen),
+                     0);
+    assert_int_equal(seen.n, 2);
+    assert_int_equal(seen.starts[0], 100);
+    assert_int_equal(seen.starts[1], 200);
+    assert_int_equal(catalog_segment_count_under(f->cat, "gate/2026-01-01", &n),
+                     -EINVAL);
+
+    assert_int_equal(catalog_segment_newest_start(f->cat, cam, &newest), 0);
+    assert_int_equal(newest, 500);
+    assert_int_equal(catalog_segment_newest_start(f->cat, other, &newest),
+                     -ENOENT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1059,6 +1099,7 @@ int main(void)
         T(test_catalog_segment_list_overlap),
         T(test_catalog_segment_list_long_segment),
         T(test_catalog_segment_list_reentrant),
+        T(test_catalog_segment_under_dir),
         T(test_catalog_events),
         T(test_catalog_status),
         T(test_catalog_truncates_utf8),

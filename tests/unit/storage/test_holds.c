@@ -185,12 +185,51 @@ static void test_holds_bad_arguments(void **state)
     assert_int_equal(holds_add(f->cat, &h), -ENOENT);
 }
 
+struct detail {
+    char text[1024];
+};
+
+static int detail_cb(void *user, const struct audit_entry *e)
+{
+    struct detail *d = user;
+
+    if (strcmp(e->kind, "hold_add") == 0)
+        snprintf(d->text, sizeof(d->text), "%s", e->detail);
+    return 0;
+}
+
+/* A reason whose escaped form does not fit the audit detail is cut at the
+ * longest whole escape that does, and the detail stays whole JSON. */
+static void test_holds_long_reason_detail(void **state)
+{
+    struct fixture *f = *state;
+    char reason[512], want[1024];
+    struct detail d = {{0}};
+    size_t prefix, k;
+    int64_t id;
+
+    memset(reason, '"', sizeof(reason) - 1);
+    reason[sizeof(reason) - 1] = '\0';
+    id = add(f, "gate", 1000, 2000, reason);
+    assert_int_equal(
+        audit_list(f->cat, NULL, INT64_MIN, INT64_MAX, detail_cb, &d), 0);
+    prefix = (size_t)snprintf(want, sizeof(want),
+                              "{\"hold\":%lld,\"reason\":\"", (long long)id);
+    k = (sizeof(d.text) - 1 - prefix - 2) / 2;
+    for (size_t i = 0; i < k; i++)
+        strcat(want, "\\\"");
+    strcat(want, "\"}");
+    assert_string_equal(d.text, want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_holds_add_list_release, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_holds_bad_arguments, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_holds_long_reason_detail, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The catalog's connection: one struct catalog wraps one SQLite connection
+ * (opened with SQLITE_OPEN_NOMUTEX, because each thread opens its own) and
+ * a cache of prepared statements shared by the catalog's files. Opening
+ * for writing puts the file in WAL mode; catalog_schema.c then brings the
+ * schema up to date. Every SQLite result code is turned into a negative
+ * errno in catalog__err(), which is also the only place that logs
+ * SQLite's message, and SQLite's own log is routed into nvr_log here.
+ */
+#include "config.h"
+#include "storage/catalog.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "nvr/base/compiler.h"
+#include "nvr/base/log.h"
+#include "nvr/base/thread.h"
+#include "storage/catalog_int.h"
+
+/* How long a statement waits for another connection's lock before failing
+ * with -EBUSY. The daemon's writer threads, its status updater and the CLI
+ * all share the file, and a writer commit takes milliseconds, so five
+ * seconds only runs out when something is stuck. */
+#define CATALOG_BUSY_TIMEOUT_MS 5000
+/* Pause between attempts to switch a new file to WAL. */
+#define CATALOG_WAL_RETRY_MS 5
+
+/* Room for a journal mode name such as "wal" or "memory". */
+#define CATALOG_MODE_SIZE 16
+/*
+ * Converts a SQLite result code into a negative errno and logs SQLite's
+ * message once. `what` names the operation for the log line.
+ */
+int catalog__err(struct catalog *cat, int rc, const char *what)
+{
+    const char *msg =
+        cat && cat->db ? sqlite3_errmsg(cat->db) : sqlite3_errstr(rc);
+    int err;
+
+    switch (rc & 0xff) {
+    case SQLITE_FULL:
+        err = -ENOSPC;
+        break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        err = -EBUSY;
+        break;
+    case SQLITE_CANTOPEN:
+        err = cat && cat->readonly ? -ENOENT : -EIO;
+        break;
+    case SQLITE_NOMEM:
+        err = -ENOMEM;
+        break;
+    default:
+        err = -EIO;
+        break;
+    }
+    LOG_E("catalog", "%s: %s (sqlite %d)", what, msg, rc);
+    return err;
+}
+
+/*
+ * Copies `src` (may be NULL, `len` bytes) into dst[size] NUL-terminated.
+ * Truncation backs off to a UTF-8 character boundary, so a cut name never
+ * ends in half a character. Returns the length copied.
+ */
+size_t catalog__copy_text(char *dst, size_t size, const unsigned char *src,
+                          size_t len)
+{
+    if (size == 0)
+        return 0;
+    if (!src)
+        len = 0;
+    if (len >= size) {
+        len = size - 1;
+        while (len > 0 && (src[len] & 0xc0) == 0x80)
+            len--;
+    }
+    if (len)
+        memcpy(dst, src, len);
+    dst[len] = '\0';
+    return len;
+}
+
+void catalog__column_text(sqlite3_stmt *st, int col, char *dst, size_t size)
+{
+    const unsigned char *s = sqlite3_column_text(st, col);
+    size_t len = s ? (size_t)sqlite3_column_bytes(st, col) : 0;
+
+    /* Text with an embedded NUL stops there, as a C string would. */
+    if (s)
+        len = strnlen((const char *)s, len);
+    (void)catalog__copy_text(dst, size, s, len);
+}
+
+/* Binds a fixed-size char field that the caller may not have terminated. */
+int catalog__bind_field(sqlite3_stmt *st, int idx, const char *field,
+                        size_t size)
+{
+    return sqlite3_bind_text(st, idx, field, (int)strnlen(field, size),
+                             SQLITE_STATIC);
+}
+
+/* Binds v[0..n) to the parameters first, first + 1, ... */
+int catalog__bind_int64s(sqlite3_stmt *st, int first, const int64_t *v,
+                         size_t n)
+{
+    int rc = SQLITE_OK;
+
+    for (size_t i = 0; rc == SQLITE_OK && i < n; i++)
+        rc = sqlite3_bind_int64(st, first + (int)i, v[i]);
+    return rc;
+}
+
+/*
+ * Returns the cached statement `id`, prepared on first use. When it is still
+ * running (a list callback calling back into the catalog), a private copy is
+ * prepared instead and *owned is set, so nested calls never reset the outer
+ * iteration.
+ */
+int catalog__stmt_get(struct catalog *cat, enum catalog__stmt_id id,
+                      const char *sql, sqlite3_stmt **out, bool *owned)
+{
+    sqlite3_stmt **slot = &cat->stmts[id];
+    sqlite3_stmt *st;
+    int rc;
+
+    NVR_ASSERT_NOT_LOOP();
+    *out = NULL;
+    *owned = false;
+    if (*slot && !sqlite3_stmt_busy(*slot)) {
+        *out = *slot;
+        return 0;
+    }
+    rc = sqlite3_prepare_v3(cat->db, sql, -1,
+                            *slot ? 0 : SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK)
+        return catalog__err(cat, rc, "prepare");
+    if (*slot) {
+        *owned = true;
+    } else {
+        *slot = st;
+    }
+    *out = st;
+    return 0;
+}
+
+void catalog__stmt_put(sqlite3_stmt *st, bool owned)
+{
+    if (owned) {
+        sqlite3_finalize(st);
+        return;
+    }
+    /* The step's error was already reported; reset repeats it. */
+    (void)sqlite3_reset(st);
+    (void)sqlite3_clear_bindings(st);
+}
+
+/* Runs SQL with no result rows (pragmas, migrations). */
+int catalog__exec(struct catalog *cat, const char *sql, const char *what)
+{
+    int rc = sqlite3_exec(cat->db, sql, NULL, NULL, NULL);
+
+    return rc == SQLITE_OK ? 0 : catalog__err(cat, rc, what);
+}
+
+void catalog__exec_quiet(struct catalog *cat, const char *sql)
+{
+    (void)sqlite3_exec(cat->db, sql, NULL, NULL, NULL);
+}
+
+/* sqlite3_exec() callback copying the first column of a row to user. */
+static int catalog_first_text_cb(void *user, int ncols, char **vals,
+                                 char **names)
+{
+    char *dst = user;
+
+    if (ncols > 0 && vals[0])
+        (void)catalog__copy_text(dst, CATALOG_MODE_SIZE,
+                                 (const unsigned char *)vals[0],
+                                 strlen(vals[0]));
+    return 0;
+}
+
+/* Connection settings for a writer. */
+static int catalog_setup_rw(struct catalog *cat)
+{
+    /*
+     * WAL lets readers (`nvr status`, the TUI) run while writers commit.
+     * synchronous=NORMAL syncs the WAL only at checkpoints, not at each
+     * commit: with WAL a power cut can lose the last few transactions but
+     * never corrupts the file, because uncommitted frames past the last
+     * valid commit record are ignored on recovery. Losing the last progress
+     * update is harmless: start-up recovery rebuilds it from the files.
+     */
+    char mode[CATALOG_MODE_SIZE] = "";
+    int rc;
+
+    /*
+     * Switching a fresh file to WAL takes an exclusive lock, and SQLite
+     * does not call the busy handler for it: when several connections
+     * open a new catalog at once the losers get SQLITE_BUSY at once. Retry
+     * for as long as the busy timeout would have waited.
+     */
+    for (int waited_ms = 0;; waited_ms += CATALOG_WAL_RETRY_MS) {
+        struct timespec pause = {0, CATALOG_WAL_RETRY_MS * 1000000L};
+
+        rc = sqlite3_exec(cat->db, "PRAGMA journal_mode=WAL",
+                          catalog_first_text_cb, mode, NULL);
+        if ((rc & 0xff) != SQLITE_BUSY || waited_ms >= CATALOG_BUSY_TIMEOUT_MS)
+            break;
+        nanosleep(&pause, NULL);
+    }
+    if (rc != SQLITE_OK)
+        return catalog__err(cat, rc, "journal_mode");
+    /* ":memory:" reports "memory"; anything else means readers would block
+     * on writers, which still works, so warn rather than fail. */
+    if (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0)
+        LOG_W("catalog",
+              "journal_mode is %s, not wal: readers will wait "
+              "for writers",
+              mode);
+    return catalog__exec(cat, "PRAGMA synchronous=NORMAL", "synchronous");
+}
+
+int catalog_open(const char *path, int flags, struct catalog **out)
+{
+    struct catalog *cat;
+    int oflags = SQLITE_OPEN_NOMUTEX;
+    int rc, err;
+
+    NVR_ASSERT_NOT_LOOP();
+    if (!path || !out ||
+        (flags != CATALOG_READONLY && flags != CATALOG_READWRITE))
+        return -EINVAL;
+    if (flags == CATALOG_READONLY) {
+        struct stat sb;
+
+        /* A missing catalog is normal before the daemon first ran; the
+         * caller reports it, so no error line here. */
+        if (strcmp(path, ":memory:") != 0 && stat(path, &sb) != 0 &&
+            errno == ENOENT)
+            return -ENOENT;
+        oflags |= SQLITE_OPEN_READONLY;
+    } else {
+        oflags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    }
+
+    cat = calloc(1, sizeof(*cat));
+    if (!cat)
+        return -ENOMEM;
+    cat->readonly = flags == CATALOG_READONLY;
+    rc = sqlite3_open_v2(path, &cat->db, oflags, NULL);
+    if (rc != SQLITE_OK) {
+        err = catalog__err(cat, rc, path);
+        goto err_close;
+    }
+    (void)sqlite3_extended_result_codes(cat->db, 1);
+    rc = sqlite3_busy_timeout(cat->db, CATALOG_BUSY_TIMEOUT_MS);
+    if (rc != SQLITE_OK) {
+        err = catalog__err(cat, rc, "busy_timeout");
+        goto err_close;
+    }
+    err = catalog__exec(cat, "PRAGMA foreign_keys=ON", "foreign_keys");
+    if (err < 0)
+        goto err_close;
+    if (!cat->readonly) {
+        /* SQLite silently opens a write-protected file read-only. */
+        if (sqlite3_db_readonly(cat->db, "main") == 1) {
+            LOG_E("catalog", "%s: the file is not writable", path);
+            err = -EIO;
+            goto err_close;
+        }
+        err = catalog_setup_rw(cat);
+        if (err < 0)
+            goto err_close;
+    }
+    err = catalog__schema_prepare(cat, path);
+    if (err < 0)
+        goto err_close;
+    *out = cat;
+    return 0;
+
+err_close:
+    sqlite3_close(cat->db);
+    free(cat);
+    return err;
+}
+
+sqlite3 *catalog__db(struct catalog *cat)
+{
+    return cat->db;
+}
+
+void catalog_close(struct catalog *cat)
+{
+    if (!cat)
+        return;
+    for (size_t i = 0; i < CATALOG_STMT_COUNT; i++)
+        sqlite3_finalize(cat->stmts[i]);
+    /* All statements are finalized, so close cannot report SQLITE_BUSY. */
+    (void)sqlite3_close(cat->db);
+    free(cat);
+}
+
+/* Steps a statement that returns no rows; 0 or a negative errno. */
+int catalog__step_done(struct catalog *cat, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+
+    return rc == SQLITE_DONE ? 0 : catalog__err(cat, rc, what);
+}
+
+/* Like catalog__step_done but -ENOENT when no row was changed. */
+int catalog__step_change(struct catalog *cat, sqlite3_stmt *st,
+                         const char *what)
+{
+    int err = catalog__step_done(cat, st, what);
+
+    if (err == 0 && sqlite3_changes(cat->db) == 0)
+        err = -ENOENT;
+    return err;
+}
+
+/* SQLITE_CONFIG_LOG callback: SQLite's own messages into nvr_log. */
+static void catalog_log_cb(void *user, int code, const char *msg)
+{
+    (void)user;
+    /* SQLITE_NOTICE/WARNING about WAL recovery are informational. */
+    if ((code & 0xff) == SQLITE_NOTICE || (code & 0xff) == SQLITE_WARNING)
+        LOG_D("sqlite", "(%d) %s", code, msg);
+    else
+        LOG_W("sqlite", "(%d) %s", code, msg);
+}
+
+void catalog_route_log(void)
+{
+    int rc = sqlite3_config(SQLITE_CONFIG_LOG, catalog_log_cb, NULL);
+
+    if (rc != SQLITE_OK)
+        (void)catalog__err(NULL, rc, "route sqlite log");
+}
