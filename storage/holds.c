@@ -257,7 +257,7 @@ static int holds_set_released(struct catalog *cat, int64_t id, int64_t when,
 int holds_release(struct catalog *cat, int64_t id, const char *user)
 {
     char who[64];
-    struct hold h;
+    struct hold h = {0};
     int err;
 
     if (!cat || id <= 0)

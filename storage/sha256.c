@@ -66,7 +66,7 @@ int nvr_sha256_final_hex(struct nvr_sha256 *s, char hex[65])
         return -EIO;
     }
     for (unsigned int i = 0; i < n; i++)
-        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+        snprintf(hex + (size_t)2 * i, 3, "%02x", d[i]);
     return 0;
 }
 

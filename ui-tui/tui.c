@@ -512,7 +512,7 @@ static void advance_clock(struct tui *t)
         return;
     }
     if (t->sel == t->spans_cam && tl_spans_find(&t->rec, t->cursor_us) < 0) {
-        int64_t gs, ge;
+        int64_t gs = 0, ge = 0;
 
         if (tl_spans_gap(&t->rec, t->cursor_us, -1, &gs, &ge) == 0 &&
             t->cursor_us >= gs && t->cursor_us < ge) {
@@ -529,7 +529,7 @@ static void advance_clock(struct tui *t)
 static void jump_gap(struct tui *t, int dir)
 {
     struct tl_spans s;
-    int64_t gs, ge, from, to;
+    int64_t gs = 0, ge = 0, from, to;
     int r;
 
     if (t->n_cams == 0)
