@@ -102,8 +102,9 @@ add_camera() {
 }
 
 # start_nvr CONFIG LOGNAME: runs 'nvr run' in the background; NVR_PID.
+# NVR_BIN, if set, is the binary to run instead of $NVR (nvr-testhooks).
 start_nvr() {
-    NVR_LOG_LEVEL=${NVR_LOG_LEVEL:-debug} "$NVR" run -c "$1" >"$T/$2.log" 2>&1 &
+    NVR_LOG_LEVEL=${NVR_LOG_LEVEL:-debug} "${NVR_BIN:-$NVR}" run -c "$1" >"$T/$2.log" 2>&1 &
     NVR_PID=$!
     PIDS+=("$NVR_PID")
 }
@@ -148,6 +149,40 @@ segment_count() {
 
 has_segments() {
     [ "$(segment_count "$@")" -gt 0 ]
+}
+
+# log_has FILE PATTERN: FILE has a line matching the grep PATTERN.
+log_has() {
+    grep -q -e "$2" "$1" 2>/dev/null
+}
+
+# at_least A B: the number A (integer or decimal) is >= B.
+at_least() {
+    awk -v a="${1:-0}" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'
+}
+
+# segment_count_at_least CATALOG NAME N [STATUS]: at least N rows.
+segment_count_at_least() {
+    [ "$(segment_count "$1" "$2" ${4:+"$4"} 2>/dev/null || echo 0)" -ge "$3" ]
+}
+
+# newest_segment_s STORAGE NAME: seconds of footage ffprobe reads in the
+# camera's newest segment file, open or closed (0 if there is none yet).
+newest_segment_s() {
+    local rel d
+    rel=$(sqlite3 "$1/catalog.db" "select s.path from segments s join cameras c on c.id = s.camera_id where c.name = '$2' order by s.start_us desc, s.id desc limit 1" 2>/dev/null) || true
+    if [ -z "$rel" ] || [ ! -f "$1/$rel" ]; then
+        echo 0
+        return
+    fi
+    d=$(ffprobe_duration "$1/$rel" 2>/dev/null) || d=0
+    echo "${d:-0}"
+}
+
+# newest_segment_at_least STORAGE NAME SECONDS: the newest segment of the
+# camera holds at least SECONDS of footage: "record N s" as evidence.
+newest_segment_at_least() {
+    at_least "$(newest_segment_s "$1" "$2")" "$3"
 }
 
 # ffprobe_duration FILE: the container duration in seconds.
