@@ -14,6 +14,8 @@ cd "$(dirname "$0")"
 PACKAGES=(
     # build
     build-essential meson ninja-build pkg-config clang-format
+    # lint (the lint suite: clang-format, clang-tidy with run-clang-tidy)
+    clang-tidy
     # libraries
     libuv1-dev libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
     libsqlite3-dev libssl-dev libinih-dev libncurses-dev libchafa-dev

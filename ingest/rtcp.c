@@ -54,7 +54,7 @@ static void rtcp_parse_sdes(const uint8_t *p, size_t len, unsigned count,
                 for (unsigned i = 0; i < ilen; i++) {
                     uint8_t ch = p[off + 2 + i];
 
-                    out->cname[i] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+                    out->cname[i] = (char)(ch < 0x20 || ch == 0x7f ? '?' : ch);
                 }
                 out->cname[ilen] = '\0';
                 out->cname_ssrc = ssrc;
@@ -130,7 +130,7 @@ int rtcp_parse(const uint8_t *buf, size_t len, struct rtcp_info *out)
             if (body / 4 < count)
                 return -EBADMSG;
             for (unsigned i = 0; i < count && out->n_bye < RTCP_MAX_BYE; i++)
-                out->bye_ssrc[out->n_bye++] = rd32(p + 4 * i);
+                out->bye_ssrc[out->n_bye++] = rd32(p + (size_t)4 * i);
             break;
         default:
             break; /* APP, XR, feedback: not used */
@@ -211,6 +211,8 @@ int rtcp_build_rr(uint32_t our_ssrc, const struct rtcp_report *reports, int n,
     wr32(p + 4, our_ssrc);
     p[8] = RTCP_SDES_CNAME;
     p[9] = (uint8_t)clen;
+    /* An SDES item carries its length, not a NUL (RFC 3550 6.5). */
+    // NOLINTNEXTLINE(bugprone-not-null-terminated-result)
     memcpy(p + 10, cname, clen);
     /* The rest is the zero item ending the chunk, and padding (zeroed). */
     return (int)total;

@@ -211,7 +211,7 @@ int rtsp_session__write(struct rtsp_session *s, const char *data, size_t len)
      * must not make the output grow without bound. Counted until each
      * write's callback runs: libuv reads many times before it calls back
      * writes that completed at once, so its own queue size is not enough. */
-    if (s->wqueued + sizeof(*w) + len > RTSP_SESSION_WQUEUE_MAX_BYTES)
+    if (s->wqueued + sizeof(*w) + len > (size_t)RTSP_SESSION_WQUEUE_MAX_BYTES)
         return -ENOBUFS;
     w = malloc(sizeof(*w) + len);
     if (!w)

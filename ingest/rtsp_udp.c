@@ -125,7 +125,7 @@ int rtsp_udp_bind(struct rtsp_udp *u, int track, const struct sockaddr *local,
         return -EINVAL;
     t = &u->tracks[track];
     for (int i = 0; i < RTSP_UDP_BIND_ATTEMPTS; i++) {
-        uint16_t p, q;
+        uint16_t p = 0, q = 0;
         int fd1, fd2, fd_rtp, fd_rtcp;
 
         /* The kernel picks a free port; its neighbour completes the

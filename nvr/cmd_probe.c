@@ -57,7 +57,7 @@ static void probe_cb(void *user, int err, const char *msg,
     if (err < 0) {
         fprintf(stderr, "nvr probe: %s: %s\n", ctx->url_redacted,
                 msg && msg[0] ? msg : nvr_strerror(err));
-        ctx->rc = err == -EACCES ? NVR_EXIT_FAILURE : NVR_EXIT_FAILURE;
+        ctx->rc = NVR_EXIT_FAILURE;
         return;
     }
     ctx->rc = NVR_EXIT_OK;

@@ -26,7 +26,9 @@
 
 struct status_ctx {
     const struct nvr_config *cfg;
-    int running; /* a recorder holds the storage lock */
+    int running;        /* a recorder holds the storage lock */
+    int started;        /* ... and has finished its start-up (recovery) */
+    int64_t started_us; /* when that recorder took the lock (wall, us) */
     int n;
     struct catalog_status *rows; /* one per configured camera */
     int *found;
@@ -66,14 +68,17 @@ static int bytes_cb(void *user, const struct catalog_segment *seg)
     return 0;
 }
 
-/* The state to show: the published one, "stopped" when the recorder has
- * not refreshed it lately, "disabled" from the config. */
+/* The state to show: the published one, "stopped" when the row is not the
+ * running recorder's (written before it started: a killed recorder's rows
+ * stay behind) or it has not refreshed it lately, "disabled" from the
+ * config. */
 static const char *status_state(const struct status_ctx *ctx, int i,
                                 int64_t now)
 {
     if (!ctx->cfg->cameras[i].enabled)
         return "disabled";
-    if (!ctx->found[i] || !ctx->running)
+    if (!ctx->found[i] || !ctx->started ||
+        ctx->rows[i].updated_us < ctx->started_us)
         return "stopped";
     if (now - ctx->rows[i].updated_us > STATUS_STALE_US)
         return "stopped";
@@ -124,6 +129,7 @@ int cmd_status_main(int argc, char **argv)
     ctx.cfg = cfg;
     ctx.n = cfg->n_cameras;
     ctx.running = nvr_daemon_is_running(cfg->storage_path);
+    ctx.started = nvr_daemon_run_started(cfg->storage_path, &ctx.started_us);
     ctx.rows = calloc((size_t)ctx.n + 1, sizeof(*ctx.rows));
     ctx.found = calloc((size_t)ctx.n + 1, sizeof(*ctx.found));
     if (!ctx.rows || !ctx.found) {
@@ -220,6 +226,8 @@ int cmd_status_main(int argc, char **argv)
     }
     if (!ctx.running)
         printf("\nno recorder is running on this storage\n");
+    else if (!ctx.started)
+        printf("\nthe recorder is starting (crash recovery)\n");
     sandbox_status_print(stdout, cfg->storage_path, ctx.running);
     printf("\nstorage %s: %.1f MB in segments", cfg->storage_path,
            (double)segment_bytes_sum / 1e6);

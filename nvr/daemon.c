@@ -79,6 +79,7 @@ struct daemon {
     int64_t start_mono_us;
     struct nvr_daemon_cam_view *views;
     int lock_fd; /* holds NVR_DAEMON_LOCK_FILE while running; -1 if not */
+    int64_t run_started_us; /* wall time the lock was taken (this run) */
     struct nvr_retention_job *retention; /* periodic + emergency passes */
     int64_t *prev_last_frame_us;  /* per config camera, from the last run */
     struct check_target *targets; /* per config camera (nvr/check.h) */
@@ -167,7 +168,9 @@ static void status_fill(struct daemon *d, struct catalog_status *rows,
         st->bitrate_bps = final ? 0 : c->bitrate_bps;
         st->frames = (int64_t)ws.aus_written;
         st->dropped = (int64_t)ws.aus_dropped;
-        st->updated_us = now;
+        /* Never before this run's start, even if the wall clock steps
+         * back: nvr status would take the row for a previous run's. */
+        st->updated_us = now > d->run_started_us ? now : d->run_started_us;
         if (c->ingest) {
             struct ingest_stats is;
 
@@ -402,7 +405,34 @@ static int daemon_lock_storage(struct daemon *d)
         close(fd);
         return err;
     }
+    /* A previous run's record (see daemon_publish_run()) is not ours. */
+    if (ftruncate(fd, 0) != 0) {
+        int err = -errno;
+
+        LOG_E("nvr", "cannot clear %s: %s", path, nvr_strerror(err));
+        close(fd);
+        return err;
+    }
     d->lock_fd = fd;
+    d->run_started_us = nvr_clock_wall_us();
+    return 0;
+}
+
+/* Start-up is done: from now on `nvr status` shows the status rows this
+ * run writes (nvr_daemon_run_started()). */
+static int daemon_publish_run(struct daemon *d)
+{
+    char buf[96];
+    int n = snprintf(buf, sizeof(buf), "pid %ld\nstarted_us %lld\n",
+                     (long)getpid(), (long long)d->run_started_us);
+
+    if (pwrite(d->lock_fd, buf, (size_t)n, 0) != n) {
+        int err = errno ? -errno : -EIO;
+
+        LOG_E("nvr", "cannot write %s/" NVR_DAEMON_LOCK_FILE ": %s",
+              d->cfg->storage_path, nvr_strerror(err));
+        return err;
+    }
     return 0;
 }
 
@@ -418,6 +448,36 @@ int nvr_daemon_is_running(const char *storage_path)
     running = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
     close(fd);
     return running;
+}
+
+int nvr_daemon_run_started(const char *storage_path, int64_t *started_us)
+{
+    char path[DAEMON_PATH_MAX + 32], buf[96];
+    long pid = 0;
+    long long started = 0;
+    ssize_t n;
+    int fd, held;
+
+    snprintf(path, sizeof(path), "%s/" NVR_DAEMON_LOCK_FILE, storage_path);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    n = held ? pread(fd, buf, sizeof(buf) - 1, 0) : -1;
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    if (sscanf(buf, "pid %ld started_us %lld", &pid, &started) != 2 ||
+        pid <= 0 || started <= 0)
+        return 0;
+    /* The record is the lock holder's unless that recorder was killed and
+     * a new one has taken the lock but not yet cleared it: the pid in it is
+     * then gone. */
+    if (kill((pid_t)pid, 0) != 0 && errno != EPERM)
+        return 0;
+    *started_us = (int64_t)started;
+    return 1;
 }
 
 static int prev_status_cb(void *user, const struct catalog_status *st)
@@ -447,6 +507,7 @@ static int daemon_prepare_storage(struct daemon *d)
     err = daemon_lock_storage(d);
     if (err < 0)
         return err;
+    sandbox_test_pause("locked");
     snprintf(d->catalog_path, sizeof(d->catalog_path), "%s/" CATALOG_FILE,
              cfg->storage_path);
     err = catalog_open(d->catalog_path, CATALOG_READWRITE, &cat);
@@ -484,7 +545,7 @@ static int daemon_prepare_storage(struct daemon *d)
               "recovery: %d interrupted segments finished, %d missing, "
               "%d indexed, %d unreadable",
               rep.finished, rep.missing, rep.indexed, rep.unreadable);
-    return 0;
+    return daemon_publish_run(d);
 }
 
 /* The air-gap rules (nvr/check.h): resolves every camera, refuses those

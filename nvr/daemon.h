@@ -39,11 +39,23 @@ struct nvr_daemon_options {
                     open, before any thread starts; nvr run sets it */
 };
 
-/* The lock file in the storage directory held by a running recorder. */
+/* The lock file in the storage directory held by a running recorder. Once
+ * its start-up (crash recovery) is done, the recorder writes its run into
+ * it: "pid N\nstarted_us T\n". */
 #define NVR_DAEMON_LOCK_FILE "recorder.lock"
 
 /* 1 if a recorder holds the lock of storage_path, else 0. Any thread. */
 int nvr_daemon_is_running(const char *storage_path);
+
+/*
+ * 1 if a recorder holds the lock of storage_path and has finished its
+ * start-up, with *started_us set to the wall time (UTC us) at which it took
+ * the lock; else 0 (no recorder, or one still recovering), *started_us
+ * untouched. Status rows updated before *started_us were written by an
+ * earlier run, perhaps killed while "recording", and are not current.
+ * Any thread.
+ */
+int nvr_daemon_run_started(const char *storage_path, int64_t *started_us);
 
 /*
  * Runs the recorder with cfg until a signal (or stop_after_ms). Start-up

@@ -55,12 +55,12 @@ static void job_reserve_make(struct nvr_retention_job *job,
 
     if (access(job->reserve_path, F_OK) == 0 || rep->free_bytes < 0 ||
         rep->free_bytes <
-            rep->min_free_target + 2 * NVR_RETENTION_RESERVE_BYTES)
+            rep->min_free_target + 2 * (int64_t)NVR_RETENTION_RESERVE_BYTES)
         return;
     fd = open(job->reserve_path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
     if (fd < 0)
         return;
-    if (posix_fallocate(fd, 0, NVR_RETENTION_RESERVE_BYTES) != 0 ||
+    if (posix_fallocate(fd, 0, (off_t)NVR_RETENTION_RESERVE_BYTES) != 0 ||
         fsync(fd) != 0) {
         close(fd);
         (void)unlink(job->reserve_path);
@@ -123,7 +123,7 @@ static void job_pass(struct nvr_retention_job *job, bool emergency)
     if (err == -ECANCELED)
         return;
     if (emergency && rep.free_bytes >= 0 &&
-        rep.free_bytes < NVR_RETENTION_RESERVE_BYTES)
+        rep.free_bytes < (int64_t)NVR_RETENTION_RESERVE_BYTES)
         job_reserve_release(job);
     else if (!emergency)
         job_reserve_make(job, &rep);

@@ -86,6 +86,16 @@ NVR_NODISCARD int sandbox_start_recorder(const struct nvr_config *cfg,
                                          const struct check_target *targets,
                                          int n_targets);
 
+/*
+ * A pause point for the integration tests. In nvr-testhooks (this file
+ * built with NVR_TEST_HOOKS, never installed), when $NVR_TEST_PAUSE_AT
+ * names `point` and $NVR_TEST_PAUSE_FILE a file, it logs "test hook:
+ * paused at POINT" and waits while that file exists (60 s at most), so a
+ * test can look at the recorder's state at that point. In the nvr program
+ * it does nothing. Start-up (main) thread only.
+ */
+void sandbox_test_pause(const char *point);
+
 /* What `nvr status` shows: the recorder's last start. */
 struct sandbox_status {
     int64_t started_us; /* wall clock of the start; 0 if unknown */

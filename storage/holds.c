@@ -175,7 +175,7 @@ int holds_add(struct catalog *cat, struct hold *h)
 int holds_release(struct catalog *cat, int64_t id, const char *user)
 {
     char who[64];
-    struct hold h;
+    struct hold h = {0};
     int err;
 
     if (!cat || id <= 0)

@@ -222,6 +222,7 @@ static int decode_next(struct playback *pb, AVFrame *out, int64_t *wall)
 {
     int r;
 
+    *wall = 0; /* until a frame comes out */
     if (!pb->dec)
         return AVERROR_EOF;
     for (;;) {

@@ -108,7 +108,7 @@ void tui_actions_speed(struct tui_model *m, int key, int arg)
 void tui_actions_gap(struct tui_model *m, int key, int arg)
 {
     struct tl_spans s;
-    int64_t gs, ge, from, to;
+    int64_t gs = 0, ge = 0, from, to;
     int r;
 
     if (m->n_cams == 0)

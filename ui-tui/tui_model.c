@@ -430,7 +430,7 @@ static void advance_clock(struct tui_model *m)
         return;
     }
     if (m->sel == m->spans_cam && tl_spans_find(&m->rec, m->cursor_us) < 0) {
-        int64_t gs, ge;
+        int64_t gs = 0, ge = 0;
 
         if (tl_spans_gap(&m->rec, m->cursor_us, -1, &gs, &ge) == 0 &&
             m->cursor_us >= gs && m->cursor_us < ge) {

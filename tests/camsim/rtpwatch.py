@@ -7,6 +7,9 @@
 # sequence number and timestamp of each), sequence numbers lost within an
 # SSRC, and the longest silence. test_camsim.sh uses it to check camsim's
 # .reboot / .stall / .drop control files, which ffprobe cannot see.
+# On stderr it says "rtpwatch: playing" once every track has a packet and
+# "rtpwatch: silent" once none has had one for SILENT_S, so that the test
+# can act on what the stream did rather than after a fixed time.
 #
 #   rtpwatch.py URL SECONDS
 #
@@ -19,6 +22,7 @@ import time
 
 MAX_HEADER_BYTES = 65536
 MAX_TRACKS = 8
+SILENT_S = 1.6  # test_camsim's .stall wants at least 1.5 s of silence
 
 
 def fail(msg):
@@ -115,8 +119,13 @@ def main():
              for _ in tracks]
     last = [None] * len(tracks)  # (ssrc, seq, arrival)
     start = time.monotonic()
-    c.sock.settimeout(0.2)
+    said_playing = said_silent = False
+    c.sock.settimeout(0.1)
     while time.monotonic() - start < seconds:
+        if said_playing and not said_silent and \
+                time.monotonic() - max(l[2] for l in last) >= SILENT_S:
+            print("rtpwatch: silent", file=sys.stderr, flush=True)
+            said_silent = True
         try:
             if len(c.buf) < 4:
                 c.fill()
@@ -158,6 +167,9 @@ def main():
         if prev is not None:
             s["max_silence_s"] = max(s["max_silence_s"], round(now - prev[2], 3))
         last[tr] = (ssrc, seq, now)
+        if not said_playing and all(l is not None for l in last):
+            print("rtpwatch: playing", file=sys.stderr, flush=True)
+            said_playing = True
     print(json.dumps({"tracks": stats}))
 
 

@@ -102,8 +102,9 @@ add_camera() {
 }
 
 # start_nvr CONFIG LOGNAME: runs 'nvr run' in the background; NVR_PID.
+# NVR_BIN, if set, is the binary to run instead of $NVR (nvr-testhooks).
 start_nvr() {
-    NVR_LOG_LEVEL=${NVR_LOG_LEVEL:-debug} "$NVR" run -c "$1" >"$T/$2.log" 2>&1 &
+    NVR_LOG_LEVEL=${NVR_LOG_LEVEL:-debug} "${NVR_BIN:-$NVR}" run -c "$1" >"$T/$2.log" 2>&1 &
     NVR_PID=$!
     PIDS+=("$NVR_PID")
 }
@@ -111,14 +112,7 @@ start_nvr() {
 # stop_nvr: SIGTERM, and the recorder must exit 0 within 15 s.
 stop_nvr() {
     kill -TERM "$NVR_PID"
-    local i
-    for i in $(seq 1 75); do
-        if ! kill -0 "$NVR_PID" 2>/dev/null; then
-            break
-        fi
-        sleep 0.2
-    done
-    kill -0 "$NVR_PID" 2>/dev/null && fail "nvr did not exit after SIGTERM"
+    wait_for 15 pid_gone "$NVR_PID" || fail "nvr did not exit after SIGTERM"
     local rc=0
     wait "$NVR_PID" || rc=$?
     [ "$rc" -eq 0 ] || fail "nvr run exited $rc after SIGTERM"
@@ -148,6 +142,83 @@ segment_count() {
 
 has_segments() {
     [ "$(segment_count "$@")" -gt 0 ]
+}
+
+# log_has FILE PATTERN: FILE has a line matching the grep PATTERN.
+log_has() {
+    grep -q -e "$2" "$1" 2>/dev/null
+}
+
+# at_least A B: the number A (integer or decimal) is >= B.
+at_least() {
+    awk -v a="${1:-0}" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'
+}
+
+# segment_count_at_least CATALOG NAME N [STATUS]: at least N rows.
+segment_count_at_least() {
+    [ "$(segment_count "$1" "$2" ${4:+"$4"} 2>/dev/null || echo 0)" -ge "$3" ]
+}
+
+# newest_segment_s STORAGE NAME [SINCE_US]: seconds of footage ffprobe
+# reads in the camera's newest segment file, open or closed, that starts
+# at SINCE_US or later (0 if there is none yet).
+newest_segment_s() {
+    local rel d
+    rel=$(sqlite3 "$1/catalog.db" "select s.path from segments s join cameras c on c.id = s.camera_id where c.name = '$2' and s.start_us >= ${3:-0} order by s.start_us desc, s.id desc limit 1" 2>/dev/null) || true
+    if [ -z "$rel" ] || [ ! -f "$1/$rel" ]; then
+        echo 0
+        return
+    fi
+    d=$(ffprobe_duration "$1/$rel" 2>/dev/null) || d=0
+    echo "${d:-0}"
+}
+
+# newest_segment_at_least STORAGE NAME SECONDS [SINCE_US]: the newest
+# segment of the camera (starting at SINCE_US or later) holds at least
+# SECONDS of footage in its file.
+newest_segment_at_least() {
+    at_least "$(newest_segment_s "$1" "$2" "${4:-0}")" "$3"
+}
+
+# now_us: the wall clock in microseconds (UTC), as the catalog keeps time.
+now_us() {
+    date +%s%6N
+}
+
+# last_frame_after CONFIG NAME US: nvr status says the camera's last frame
+# was written at or after US (wall clock, microseconds).
+last_frame_after() {
+    local last
+    last=$(camera_field "$1" "$2" last_frame_us) || return 1
+    [ -n "$last" ] && [ "$last" != null ] && [ "$last" -ge "$3" ]
+}
+
+# record_for CONFIG SECONDS NAME...: "record for SECONDS", on the
+# evidence: waits until the recorder has written frames of every camera
+# NAME from SECONDS past the moment of the call (nvr status, last frame),
+# and fails if that takes 30 s longer.
+record_for() {
+    local cfg=$1 s=$2 name
+    shift 2
+    local until_us=$(($(now_us) + s * 1000000)) end=$((SECONDS + s + 30))
+    for name in "$@"; do
+        wait_for $((end - SECONDS)) last_frame_after "$cfg" "$name" "$until_us" ||
+            fail "camera $name did not record $s s more (last frame $(camera_field "$cfg" "$name" last_frame))"
+    done
+}
+
+# no_frame_for CONFIG NAME SECONDS: the camera's last frame (nvr status) is
+# at least SECONDS old: the gap in its footage is that long.
+no_frame_for() {
+    local last
+    last=$(camera_field "$1" "$2" last_frame_us) || return 1
+    [ -n "$last" ] && [ "$last" != null ] &&
+        [ $(($(now_us) - last)) -ge $(($3 * 1000000)) ]
+}
+
+# pid_gone PID: the process has exited (or never was).
+pid_gone() {
+    ! kill -0 "$1" 2>/dev/null
 }
 
 # ffprobe_duration FILE: the container duration in seconds.

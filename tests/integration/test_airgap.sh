@@ -43,15 +43,11 @@ wait_for 30 state_is "$cfg" b recording || fail "camera b is not recording"
 grep -qF "camera 'far': address 192.0.2.10 is public (not private, link-local or loopback); set allow_public = true in [camera far] to allow it; refused, it will not be contacted" "$T/nvr.log" ||
     fail "nvr run did not refuse camera 'far' by name"
 ok "two cameras record; 'far' is refused by name"
-sleep 3
+record_for "$cfg" 3 a b
 
 kill -TERM "$NVR_PID"
 rc=0
-for _ in $(seq 1 75); do
-    kill -0 "$STRACE_PID" 2>/dev/null || break
-    sleep 0.2
-done
-kill -0 "$STRACE_PID" 2>/dev/null && fail "nvr did not exit after SIGTERM"
+wait_for 15 pid_gone "$STRACE_PID" || fail "nvr did not exit after SIGTERM"
 wait "$STRACE_PID" || rc=$?
 [ "$rc" -eq 0 ] || fail "nvr run under strace exited $rc"
 

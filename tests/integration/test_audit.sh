@@ -17,7 +17,7 @@ db="$T/storage/catalog.db"
 run_briefly() {
     start_nvr "$cfg" "nvr$1"
     wait_for 20 state_is "$cfg" gate recording || fail "gate not recording (run $1)"
-    sleep "$2"
+    record_for "$cfg" "$2" gate
     stop_nvr
 }
 kinds() { sqlite3 "$db" "select group_concat(kind || coalesce(':' || camera, ''), ' ') from audit order by id"; }

@@ -24,9 +24,10 @@ echo "$err" | grep -qi "auth" || fail "error of 'bad' does not say authenticatio
 ok "the camera with a wrong password reports: $err"
 
 # Back off: over the next 10 s the wrong password is tried at most twice
-# (each try is two DESCRIBEs: the challenge and the refused answer).
+# (each try is two DESCRIBEs: the challenge and the refused answer). The
+# 10 s are measured on the good camera's footage.
 before=$(grep -c "bad.*auth" "$T/nvr.log" || true)
-sleep 10
+record_for "$cfg" 10 good
 kill -0 "$NVR_PID" || fail "nvr died"
 state_is "$cfg" bad auth_failed || fail "camera 'bad' left auth_failed: $(camera_state "$cfg" bad)"
 state_is "$cfg" good recording || fail "camera 'good' stopped recording"

@@ -49,6 +49,24 @@ fail() {
     exit 1
 }
 
+# wait_for TIMEOUT_S COMMAND...: polls every 0.1 s until COMMAND succeeds
+# (lib.sh's, which this test does not source).
+wait_for() {
+    local timeout=$1
+    shift
+    local end=$((SECONDS + timeout))
+    while ! "$@" >/dev/null 2>&1; do
+        [ "$SECONDS" -lt "$end" ] || return 1
+        sleep 0.1
+    done
+}
+
+# ready_or_gone: camsim printed READY, or exited (the caller tells which).
+ready_or_gone() {
+    grep -q '^READY port=' "$work/camsim.out" 2>/dev/null ||
+        ! kill -0 "$camsim_pid" 2>/dev/null
+}
+
 # probe URL -> prints "codec,width" of the first video stream; non-zero exit
 # when the camera refuses or does not answer.
 probe() {
@@ -64,14 +82,10 @@ mkdir "$work/ctl"
 camsim_pid=$!
 
 # Wait for the READY line; camsim prints it only once it listens.
-deadline=$((SECONDS + READY_TIMEOUT_S))
-until grep -q '^READY port=' "$work/camsim.out" 2>/dev/null; do
-    kill -0 "$camsim_pid" 2>/dev/null || fail "camsim exited before READY"
-    [ "$SECONDS" -lt "$deadline" ] || fail "no READY within ${READY_TIMEOUT_S}s"
-    sleep 0.1
-done
-# The MOUNT lines follow READY in the same flush; allow a moment anyway.
-sleep 0.2
+wait_for "$READY_TIMEOUT_S" ready_or_gone || fail "no READY within ${READY_TIMEOUT_S}s"
+kill -0 "$camsim_pid" 2>/dev/null || fail "camsim exited before READY"
+# The MOUNT lines follow READY in the same flush.
+wait_for 5 grep -q '^MOUNT .*/cam2$' "$work/camsim.out" || fail "no MOUNT line for cam2"
 port=$(sed -n 's/^READY port=\([0-9]\+\)$/\1/p' "$work/camsim.out")
 if [ -z "$port" ] || [ "$port" -le 0 ]; then
     fail "bad READY line: $(head -n 1 "$work/camsim.out")"
@@ -103,11 +117,8 @@ echo "ok - wrong password refused"
 
 # cam1 down: ffprobe must fail (404) while cam2 keeps serving.
 touch "$work/ctl/cam1.down"
-deadline=$((SECONDS + 5))
-while probe "rtsp://$auth/cam1" >/dev/null; do
-    [ "$SECONDS" -lt "$deadline" ] || fail "cam1 still serves with cam1.down"
-    sleep 0.2
-done
+cam1_refused() { ! probe "rtsp://$auth/cam1"; }
+wait_for 5 cam1_refused || fail "cam1 still serves with cam1.down"
 grep -q '404' "$work/probe.err" || fail "down mount did not answer 404: $(cat "$work/probe.err")"
 out=$(probe "rtsp://$auth/cam2") || fail "cam2 failed while only cam1 was down"
 [ "$out" = "h264,640" ] || fail "cam2: got '$out' while cam1 down"
@@ -115,11 +126,8 @@ grep -q 'camsim: mount cam1 down' "$work/camsim.err" || fail "no down log line"
 echo "ok - cam1.down takes cam1 down, cam2 unaffected"
 
 rm "$work/ctl/cam1.down"
-deadline=$((SECONDS + 10))
-until out=$(probe "rtsp://$auth/cam1"); do
-    [ "$SECONDS" -lt "$deadline" ] || fail "cam1 did not come back: $(cat "$work/probe.err")"
-    sleep 0.2
-done
+wait_for 10 probe "rtsp://$auth/cam1" || fail "cam1 did not come back: $(cat "$work/probe.err")"
+out=$(probe "rtsp://$auth/cam1") || fail "cam1 did not come back: $(cat "$work/probe.err")"
 [ "$out" = "h264,640" ] || fail "cam1 after up: got '$out'"
 grep -q 'camsim: mount cam1 up' "$work/camsim.err" || fail "no up log line"
 echo "ok - removing cam1.down brings cam1 back"
@@ -143,12 +151,8 @@ start_cs() {
     : >"$work/camsim.out"
     "$CAMSIM" --port 0 "$@" >"$work/camsim.out" 2>"$work/camsim.err" &
     camsim_pid=$!
-    deadline=$((SECONDS + READY_TIMEOUT_S))
-    until grep -q '^READY port=' "$work/camsim.out" 2>/dev/null; do
-        kill -0 "$camsim_pid" 2>/dev/null || fail "camsim $* exited before READY"
-        [ "$SECONDS" -lt "$deadline" ] || fail "camsim $*: no READY"
-        sleep 0.1
-    done
+    wait_for "$READY_TIMEOUT_S" ready_or_gone || fail "camsim $*: no READY"
+    kill -0 "$camsim_pid" 2>/dev/null || fail "camsim $* exited before READY"
     port=$(sed -n 's/^READY port=\([0-9]\+\)$/\1/p' "$work/camsim.out")
 }
 
@@ -231,7 +235,9 @@ start_cs --audio pcma --control "$work/ctl"
 url="rtsp://127.0.0.1:$port/cam1"
 python3 "$RTPWATCH" "$url" 4 >"$work/reboot.json" 2>"$work/probe.err" &
 watch_pid=$!
-sleep 2
+# Reboot once every track has packets of the first SSRC.
+wait_for 10 grep -q '^rtpwatch: playing' "$work/probe.err" ||
+    fail "rtpwatch saw no packets: $(cat "$work/probe.err")"
 touch "$work/ctl/cam1.reboot"
 wait "$watch_pid" || fail "rtpwatch: $(cat "$work/probe.err")"
 [ ! -e "$work/ctl/cam1.reboot" ] || fail ".reboot file not consumed"
@@ -250,9 +256,12 @@ echo "ok - .reboot: new SSRC and sequence on both tracks, same connection, keyfr
 
 python3 "$RTPWATCH" "$url" 5 >"$work/stall.json" 2>"$work/probe.err" &
 watch_pid=$!
-sleep 1.5
+wait_for 10 grep -q '^rtpwatch: playing' "$work/probe.err" ||
+    fail "rtpwatch saw no packets: $(cat "$work/probe.err")"
 touch "$work/ctl/cam1.stall"
-sleep 2
+# Resume once rtpwatch has heard nothing on any track for 1.6 s.
+wait_for 10 grep -q '^rtpwatch: silent' "$work/probe.err" ||
+    fail ".stall did not silence the tracks: $(cat "$work/probe.err")"
 rm "$work/ctl/cam1.stall"
 wait "$watch_pid" || fail "rtpwatch during stall: $(cat "$work/probe.err")"
 jq -e '.tracks | all(.max_silence_s >= 1.5 and .packets > 0)' "$work/stall.json" >/dev/null ||
@@ -263,7 +272,7 @@ grep -q 'camsim: mount cam1 stall on' "$work/camsim.err" || fail "no stall log l
 echo "ok - .stall: media stop and resume on the same connection"
 
 touch "$work/ctl/cam1.drop"
-sleep 0.5
+wait_for 5 grep -q 'camsim: mount cam1 drop on' "$work/camsim.err" || fail "camsim did not take .drop"
 python3 "$RTPWATCH" "$url" 4 >"$work/drop.json" 2>"$work/probe.err" ||
     fail "rtpwatch during drop: $(cat "$work/probe.err")"
 rm "$work/ctl/cam1.drop"

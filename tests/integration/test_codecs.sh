@@ -29,7 +29,7 @@ for cam in h264_aac h265_pcma mjpeg; do
         fail "camera $cam not recording: $(camera_state "$cfg" "$cam") ($(camera_field "$cfg" "$cam" error))"
 done
 ok "three cameras recording"
-sleep "$RECORD_S"
+record_for "$cfg" "$RECORD_S" h264_aac h265_pcma mjpeg
 stop_nvr
 
 check_camera() {

@@ -30,7 +30,7 @@ add_camera "$cfg" cam1 "rtsp://127.0.0.1:$CAMSIM_PORT/cam1"
 db="$st/catalog.db"
 start_nvr "$cfg" nvr
 wait_for 20 state_is "$cfg" cam1 recording || fail "not recording"
-sleep 5
+record_for "$cfg" 5 cam1
 now=$(date +%s)
 "$NVR" hold add -c "$cfg" --camera cam1 --from "$(date -u -d "@$((now - 3600))" +%Y-%m-%dT%H:%M:%SZ)" \
     --to "$(date -u -d "@$((now + 3600))" +%Y-%m-%dT%H:%M:%SZ)" --reason "disk full test" >/dev/null ||
@@ -44,7 +44,9 @@ has_alert() { camera_field "$cfg" cam1 error | grep -q "only held footage"; }
 wait_for 15 has_alert || fail "status does not say only held footage is left: $(camera_field "$cfg" cam1 error)"
 grep -q "only held footage" "$T/nvr.log" || fail "the log does not say only held footage is left"
 ok "status and log say only held footage is left"
-sleep 2
+# While the disk is full, what cannot be written is dropped and counted.
+dropped() { [ "$(camera_field "$cfg" cam1 dropped)" -gt 0 ]; }
+wait_for 15 dropped || fail "no dropped units counted while the disk is full"
 rm -f "$st/filler"
 back_us=$(date +%s%6N)
 resumed() {
@@ -53,7 +55,7 @@ resumed() {
 }
 wait_for 15 resumed || fail "recording did not resume when space returned"
 wait_for 10 grep -q "recording resumed" "$T/nvr.log" || fail "no resume in the log"
-sleep 3
+record_for "$cfg" 3 cam1
 stop_nvr
 ok "recording resumed after the disk had space again"
 

@@ -27,18 +27,18 @@ wait_for 20 state_is "$cfg" yard recording || fail "yard not recording"
 # into the second one.
 gate_closed_one() { [ "$(segment_count "$db" gate 1)" -ge 1 ]; }
 wait_for 90 gate_closed_one || fail "no closed segment after 90 s"
-sleep 6
+record_for "$cfg" 6 gate
 touch "$T/control/gate.down"
 not_recording() { ! state_is "$cfg" gate recording; }
 wait_for 20 not_recording || fail "gate still recording while down"
-sleep 4
+wait_for 20 no_frame_for "$cfg" gate 4 || fail "gate recorded while down"
 rm "$T/control/gate.down"
 wait_for 20 state_is "$cfg" gate recording || fail "gate did not come back"
 # Record until the segment after the outage has closed as well: about
 # three minutes in all, three full segment files around the gap.
 gate_closed_three() { [ "$(segment_count "$db" gate 1)" -ge 3 ]; }
 wait_for 90 gate_closed_three || fail "the third segment did not close"
-sleep 3
+record_for "$cfg" 3 gate
 stop_nvr
 
 "$NVR" recordings -c "$cfg" --camera gate --json >"$T/rec.json"

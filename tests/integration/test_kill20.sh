@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Issue 4 acceptance: 'nvr run' recording two camsim cameras is killed
-# with SIGKILL at 20 random moments (1.2-2.8 s apart) and restarted each
-# time. Afterwards every segment file plays in ffprobe and is in the
+# with SIGKILL at 20 random moments and restarted each time: each run is
+# killed once it has written a fragment of both cameras, at a random
+# moment of the next 1.6 s. Afterwards every segment file plays in ffprobe and is in the
 # catalog, every catalog row has its file, nothing was moved to lost+found,
 # and the footage lost to each kill is at most the GOP in flight.
 . "$NVR_TEST_LIB"
@@ -22,7 +23,12 @@ start_nvr "$cfg" nvr0
 start_us=$(now_us)
 wait_for 20 state_is "$cfg" cam1 recording || fail "not recording"
 for i in $(seq 1 20); do
-    sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 1.2 + 1.6 * r / 32767 }')"
+    for cam in cam1 cam2; do
+        wait_for 30 newest_segment_at_least "$T/storage" "$cam" "$GOP_S" "$start_us" ||
+            fail "run $i: no fragment of $cam"
+    done
+    # The random moment is the test's input, not a wait for anything.
+    sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 1.6 * r / 32767 }')"
     k=$(now_us)
     kill -9 "$NVR_PID"
     wait "$NVR_PID" 2>/dev/null || true
@@ -33,7 +39,7 @@ done
 ok "killed nvr 20 times"
 wait_for 20 state_is "$cfg" cam1 recording || fail "not recording after the last restart"
 wait_for 20 state_is "$cfg" cam2 recording || fail "cam2 not recording after the last restart"
-sleep 3
+record_for "$cfg" 3 cam1 cam2
 stop_nvr
 
 [ "$(sqlite3 "$db" "select count(*) from segments where status in (0, 3)")" = 0 ] ||

@@ -3,8 +3,11 @@
 # kill -9 of 'nvr run' mid-segment, then 'nvr run' again: every segment
 # file on disk plays in ffprobe and is in the catalog, and the interrupted
 # segment keeps the footage written before the kill (all but the GOP in
-# flight).
+# flight). The new recorder's status shows none of the killed one's rows,
+# before its recovery (nvr-testhooks pauses it right after it takes the
+# lock) or after.
 . "$NVR_TEST_LIB"
+: "${NVR_TESTHOOKS:?NVR_TESTHOOKS must name the nvr-testhooks binary}"
 
 start_camsim cam --mount cam1 --mount cam2
 cfg="$T/nvr.ini"
@@ -16,7 +19,10 @@ db="$T/storage/catalog.db"
 for round in 1 2; do
     start_nvr "$cfg" "nvr$round"
     wait_for 20 state_is "$cfg" cam1 recording || fail "round $round: not recording"
-    sleep $((5 + round))
+    # 6 s of footage in round 1, 7 s in round 2, in the segment the kill
+    # interrupts.
+    wait_for 30 newest_segment_at_least "$T/storage" cam1 $((5 + round)) ||
+        fail "round $round: only $(newest_segment_s "$T/storage" cam1) s recorded"
     if [ "$round" = 1 ]; then
         # One recorder per storage directory.
         rc=0
@@ -36,10 +42,27 @@ done
 open=$(sqlite3 "$db" "select count(*) from segments where status = 0")
 [ "$open" -ge 2 ] || fail "expected interrupted (open) rows after kill -9, got $open"
 
-start_nvr "$cfg" nvr3
+# The new recorder stops right after it takes the lock, before its
+# recovery: the killed recorder's rows (still "recording", and fresh) are
+# not the running recorder's.
+touch "$T/pause"
+NVR_BIN=$NVR_TESTHOOKS NVR_TEST_PAUSE_AT=locked NVR_TEST_PAUSE_FILE="$T/pause" \
+    start_nvr "$cfg" nvr3
+wait_for 20 log_has "$T/nvr3.log" "test hook: paused at locked" ||
+    fail "the new recorder did not pause after taking the lock"
+[ "$(camera_state "$cfg" cam1)" = stopped ] ||
+    fail "status before the new recorder's recovery says $(camera_state "$cfg" cam1) (the killed recorder's row), want stopped"
+ok "before its recovery, the new recorder's status shows no killed recorder's rows"
+rm "$T/pause"
+# Its own evidence: its recovery line, then its own status rows.
+wait_for 20 log_has "$T/nvr3.log" "recovery: " ||
+    fail "no recovery reported at start-up"
 wait_for 20 state_is "$cfg" cam1 recording || fail "not recording after restart"
-grep -q "recovery" "$T/nvr3.log" || fail "no recovery reported at start-up"
-sleep 3
+# 3 s of new footage: recovery closed every old row, so an open one is new.
+wait_for 30 has_segments "$db" cam1 0 ||
+    fail "the restarted recorder opened no segment"
+wait_for 30 newest_segment_at_least "$T/storage" cam1 3 ||
+    fail "the restarted recorder recorded only $(newest_segment_s "$T/storage" cam1) s"
 stop_nvr
 
 [ "$(sqlite3 "$db" "select count(*) from segments where status = 0")" = 0 ] ||

@@ -18,7 +18,7 @@ write_config "$cfg" "$T/storage" 60
 add_camera "$cfg" cam "rtsp://127.0.0.1:$CAMSIM_PORT/cam"
 start_nvr "$cfg" nvr
 wait_for 20 state_is "$cfg" cam recording || fail "camera not recording"
-sleep 5
+record_for "$cfg" 5 cam
 
 reboot_camera() {
     touch "$T/control/cam.reboot"
@@ -26,13 +26,14 @@ reboot_camera() {
 }
 reboot_camera
 ok "camera rebooted (new SSRC) at $(date +%T)"
-sleep 5
+record_for "$cfg" 5 cam
 touch "$T/control/cam.drop"
-sleep 1
+wait_for 5 grep -q 'camsim: mount cam drop on' "$T/cam.err" || fail "camsim did not take .drop"
 reboot_camera
-sleep 4
+record_for "$cfg" 4 cam
 rm "$T/control/cam.drop"
-sleep 3
+wait_for 5 grep -q 'camsim: mount cam drop off' "$T/cam.err" || fail "camsim did not end .drop"
+record_for "$cfg" 3 cam
 state_is "$cfg" cam recording || fail "camera not recording after reboots: $(camera_field "$cfg" cam error)"
 stop_nvr
 

@@ -15,7 +15,7 @@ add_camera "$cfg" two "rtsp://127.0.0.1:$CAMSIM_PORT/two"
 start_nvr "$cfg" nvr
 wait_for 20 state_is "$cfg" one recording || fail "camera one not recording"
 wait_for 20 state_is "$cfg" two recording || fail "camera two not recording"
-sleep 5
+record_for "$cfg" 5 one two
 
 down_us=$(($(date +%s%N) / 1000))
 touch "$T/control/one.down"
@@ -25,7 +25,7 @@ not_recording() {
 wait_for 20 not_recording || fail "camera one still recording while its camera is down"
 ok "camera one lost: $(camera_state "$cfg" one) ($(camera_field "$cfg" one error))"
 state_is "$cfg" two recording || fail "camera two disturbed by camera one's outage"
-sleep 4
+wait_for 20 no_frame_for "$cfg" one 4 || fail "camera one recorded while its camera was down"
 rm "$T/control/one.down"
 up_us=$(($(date +%s%N) / 1000))
 
@@ -37,7 +37,7 @@ resumed() {
 }
 wait_for 10 resumed || fail "recording of camera one did not resume within 10 s"
 ok "recording resumed $(( ($(date +%s%N) / 1000 - up_us) / 1000 )) ms after the camera returned"
-sleep 3
+record_for "$cfg" 3 one
 stop_nvr
 
 "$NVR" recordings -c "$cfg" --camera one --json >"$T/rec.json"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Issue 4 acceptance: 'nvr retention' is killed with SIGKILL at random
-# moments mid-pass over a large synthetic catalog (30,000 segments made
+# moments mid-pass (once it has deleted a random 1..1500 rows) over a large synthetic catalog (30,000 segments made
 # with the real catalog API by bench_storage --make). After every kill no
 # CLOSED row lacks its file and no file lacks a row (a DELETING row, the
 # crash-safe intermediate, may have either); the next pass finishes the
@@ -42,7 +42,12 @@ for round in 1 2 3 4 5 6; do
     "$NVR" retention -c "$cfg" >"$T/ret$round.log" 2>&1 &
     pid=$!
     PIDS+=("$pid")
-    sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 0.2 + 0.6 * r / 32767 }')"
+    n=$((1 + RANDOM % 1500))
+    deleted_or_done() {
+        pid_gone "$pid" ||
+            [ "$(sqlite3 "$db" "select count(*) from segments" 2>/dev/null || echo "$before")" -le $((before - n)) ]
+    }
+    wait_for 60 deleted_or_done || fail "round $round: the pass deleted fewer than $n rows in 60 s"
     kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     after=$(sqlite3 "$db" "select count(*) from segments")

@@ -53,7 +53,7 @@ grep -q "^protections (since .*): no-new-privs, no-core-dumps, landlock-fs, land
     fail "nvr status does not show the protections: $(cat "$T/status.txt")"
 ok "nvr status reports every protection as active"
 
-sleep 2
+record_for "$cfg" 2 cam1
 stop_nvr
 check_storage "$T/storage"
 ok "recording under the sandbox finishes cleanly"

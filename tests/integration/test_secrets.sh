@@ -67,7 +67,7 @@ no_secret "$T/environ" "the environment"
 grep -q "bad" "$T/status.txt" || fail "status lists no camera"
 no_secret "$T/status.txt" "nvr status"
 no_secret "$T/status.json" "nvr status --json"
-sleep 5
+record_for "$cfg" 5 good
 stop_nvr
 ok "the recorder ran and stopped"
 

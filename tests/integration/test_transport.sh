@@ -52,7 +52,7 @@ shown=$(camera_field "$cfg" udp transport)
 [ "$shown" = null ] || [ "$shown" = udp ] || [ "$shown" = UDP ] ||
     fail "camera udp reports transport '$shown'"
 
-sleep "$RECORD_S"
+record_for "$cfg" "$RECORD_S" udp auto auto_tcp
 for cam in udp auto auto_tcp; do
     state_is "$cfg" "$cam" recording || fail "camera $cam stopped recording: $(camera_field "$cfg" "$cam" error)"
 done

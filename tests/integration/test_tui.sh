@@ -23,14 +23,14 @@ write_config "$cfg" "$T/storage" 10
 add_camera "$cfg" gate "rtsp://127.0.0.1:$CAMSIM_PORT/gate"
 start_nvr "$cfg" nvr
 wait_for 20 state_is "$cfg" gate recording || fail "camera not recording"
-sleep 8
+record_for "$cfg" 8 gate
 touch "$T/control/gate.down"
 not_recording() { ! state_is "$cfg" gate recording; }
 wait_for 20 not_recording || fail "camera still recording while down"
-sleep 6
+wait_for 20 no_frame_for "$cfg" gate 6 || fail "camera recorded while down"
 rm "$T/control/gate.down"
 wait_for 20 state_is "$cfg" gate recording || fail "recording did not resume"
-sleep 8
+record_for "$cfg" 8 gate
 stop_nvr
 "$NVR" recordings -c "$cfg" --camera gate --json >"$T/rec.json"
 jq -e '(.gaps | length) == 1' "$T/rec.json" >/dev/null ||
