@@ -1,20 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Subcommands and the helpers they share. Each cmd_<name>_main() gets argv
- * with argv[0] = "<name>" and returns the exit status (0 ok, 1 runtime
- * failure, 2 usage or config error).
+ * Subcommands and the helpers they share. Each cmd_<name>.c defines its
+ * table entry (nvr/cli.h), which nvr/cli.c lists; exit statuses are 0 ok,
+ * 1 runtime failure, 2 usage or config error.
  */
 #ifndef NVR_CMD_H
 #define NVR_CMD_H
 
+#include <stddef.h>
 #include <stdint.h>
 
+#include "nvr/cli.h"
 #include "nvr/nvr_config.h"
 
 #define NVR_EXIT_OK      0
 #define NVR_EXIT_FAILURE 1
 #define NVR_EXIT_USAGE   2
 
+/* Commands that still parse their own argv (argv[0] = name). */
 int cmd_run_main(int argc, char **argv);
 int cmd_demo_main(int argc, char **argv);
 int cmd_status_main(int argc, char **argv);
@@ -22,13 +25,13 @@ int cmd_probe_main(int argc, char **argv);
 int cmd_recordings_main(int argc, char **argv);
 int cmd_retention_main(int argc, char **argv);
 int cmd_hold_main(int argc, char **argv);
-int cmd_verify_storage_main(int argc, char **argv);
 int cmd_tui_main(int argc, char **argv);
 int cmd_export_main(int argc, char **argv);
-int cmd_verify_main(int argc, char **argv);
 int cmd_audit_main(int argc, char **argv);
 int cmd_check_main(int argc, char **argv);
 int cmd_systemd_unit_main(int argc, char **argv);
+int cmd_verify_storage_main(int argc, char **argv);
+int cmd_verify_main(int argc, char **argv);
 
 /* Loads the config at path (NULL: nvr_config_default_path()), printing
  * every problem to stderr. Returns 0 or NVR_EXIT_USAGE. */
