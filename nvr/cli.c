@@ -28,22 +28,10 @@
 #define CLI_HELP_COLUMN_MIN 21
 
 /* Commands that parse their own argv. */
-static const struct cli_entry cmd_run_entry = {
-    .name = "run",
-    .summary = "record every configured camera (foreground)",
-    .main = cmd_run_main,
-};
-
 static const struct cli_entry cmd_demo_entry = {
     .name = "demo",
     .summary = "record simulated cameras and show them",
     .main = cmd_demo_main,
-};
-
-static const struct cli_entry cmd_status_entry = {
-    .name = "status",
-    .summary = "each camera's state, last frame, errors",
-    .main = cmd_status_main,
 };
 
 static const struct cli_entry cmd_probe_entry = {
@@ -70,12 +58,6 @@ static const struct cli_entry cmd_hold_entry = {
     .main = cmd_hold_main,
 };
 
-static const struct cli_entry cmd_tui_entry = {
-    .name = "tui",
-    .summary = "the operator's terminal UI",
-    .main = cmd_tui_main,
-};
-
 static const struct cli_entry cmd_export_entry = {
     .name = "export",
     .summary = "evidential export with hash and manifest",
@@ -86,18 +68,6 @@ static const struct cli_entry cmd_audit_entry = {
     .name = "audit",
     .summary = "the tamper-evident audit log (--verify)",
     .main = cmd_audit_main,
-};
-
-static const struct cli_entry cmd_check_entry = {
-    .name = "check",
-    .summary = "check the config and host: addresses, secrets",
-    .main = cmd_check_main,
-};
-
-static const struct cli_entry cmd_systemd_unit_entry = {
-    .name = "systemd-unit",
-    .summary = "print an nvr.service confined to the cameras",
-    .main = cmd_systemd_unit_main,
 };
 
 static const struct cli_entry cmd_verify_storage_entry = {

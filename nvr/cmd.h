@@ -17,19 +17,20 @@
 #define NVR_EXIT_FAILURE 1
 #define NVR_EXIT_USAGE   2
 
+extern const struct cli_entry cmd_run_entry;
+extern const struct cli_entry cmd_status_entry;
+extern const struct cli_entry cmd_tui_entry;
+extern const struct cli_entry cmd_check_entry;
+extern const struct cli_entry cmd_systemd_unit_entry;
+
 /* Commands that still parse their own argv (argv[0] = name). */
-int cmd_run_main(int argc, char **argv);
 int cmd_demo_main(int argc, char **argv);
-int cmd_status_main(int argc, char **argv);
 int cmd_probe_main(int argc, char **argv);
 int cmd_recordings_main(int argc, char **argv);
 int cmd_retention_main(int argc, char **argv);
 int cmd_hold_main(int argc, char **argv);
-int cmd_tui_main(int argc, char **argv);
 int cmd_export_main(int argc, char **argv);
 int cmd_audit_main(int argc, char **argv);
-int cmd_check_main(int argc, char **argv);
-int cmd_systemd_unit_main(int argc, char **argv);
 int cmd_verify_storage_main(int argc, char **argv);
 int cmd_verify_main(int argc, char **argv);
 
