@@ -28,18 +28,6 @@
 #define CLI_HELP_COLUMN_MIN 21
 
 /* Commands that parse their own argv. */
-static const struct cli_entry cmd_demo_entry = {
-    .name = "demo",
-    .summary = "record simulated cameras and show them",
-    .main = cmd_demo_main,
-};
-
-static const struct cli_entry cmd_probe_entry = {
-    .name = "probe",
-    .summary = "connect to one camera and list its tracks",
-    .main = cmd_probe_main,
-};
-
 static const struct cli_entry cmd_recordings_entry = {
     .name = "recordings",
     .summary = "a camera's recorded segments and gaps",

@@ -18,14 +18,14 @@
 #define NVR_EXIT_USAGE   2
 
 extern const struct cli_entry cmd_run_entry;
+extern const struct cli_entry cmd_demo_entry;
 extern const struct cli_entry cmd_status_entry;
+extern const struct cli_entry cmd_probe_entry;
 extern const struct cli_entry cmd_tui_entry;
 extern const struct cli_entry cmd_check_entry;
 extern const struct cli_entry cmd_systemd_unit_entry;
 
 /* Commands that still parse their own argv (argv[0] = name). */
-int cmd_demo_main(int argc, char **argv);
-int cmd_probe_main(int argc, char **argv);
 int cmd_recordings_main(int argc, char **argv);
 int cmd_retention_main(int argc, char **argv);
 int cmd_hold_main(int argc, char **argv);
