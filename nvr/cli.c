@@ -28,18 +28,6 @@
 #define CLI_HELP_COLUMN_MIN 21
 
 /* Commands that parse their own argv. */
-static const struct cli_entry cmd_recordings_entry = {
-    .name = "recordings",
-    .summary = "a camera's recorded segments and gaps",
-    .main = cmd_recordings_main,
-};
-
-static const struct cli_entry cmd_retention_entry = {
-    .name = "retention",
-    .summary = "one retention pass: delete what the config says must go",
-    .main = cmd_retention_main,
-};
-
 static const struct cli_entry cmd_hold_entry = {
     .name = "hold",
     .summary = "legal holds that retention never deletes",
@@ -50,12 +38,6 @@ static const struct cli_entry cmd_export_entry = {
     .name = "export",
     .summary = "evidential export with hash and manifest",
     .main = cmd_export_main,
-};
-
-static const struct cli_entry cmd_audit_entry = {
-    .name = "audit",
-    .summary = "the tamper-evident audit log (--verify)",
-    .main = cmd_audit_main,
 };
 
 static const struct cli_entry cmd_verify_storage_entry = {
