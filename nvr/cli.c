@@ -28,12 +28,6 @@
 #define CLI_HELP_COLUMN_MIN 21
 
 /* Commands that parse their own argv. */
-static const struct cli_entry cmd_hold_entry = {
-    .name = "hold",
-    .summary = "legal holds that retention never deletes",
-    .main = cmd_hold_main,
-};
-
 static const struct cli_entry cmd_export_entry = {
     .name = "export",
     .summary = "evidential export with hash and manifest",

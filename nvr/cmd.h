@@ -23,13 +23,13 @@ extern const struct cli_entry cmd_status_entry;
 extern const struct cli_entry cmd_probe_entry;
 extern const struct cli_entry cmd_recordings_entry;
 extern const struct cli_entry cmd_retention_entry;
+extern const struct cli_entry cmd_hold_entry;
 extern const struct cli_entry cmd_tui_entry;
 extern const struct cli_entry cmd_audit_entry;
 extern const struct cli_entry cmd_check_entry;
 extern const struct cli_entry cmd_systemd_unit_entry;
 
 /* Commands that still parse their own argv (argv[0] = name). */
-int cmd_hold_main(int argc, char **argv);
 int cmd_export_main(int argc, char **argv);
 int cmd_verify_storage_main(int argc, char **argv);
 int cmd_verify_main(int argc, char **argv);
