@@ -27,13 +27,7 @@
 /* Where --help starts the options' text, at the least. */
 #define CLI_HELP_COLUMN_MIN 21
 
-/* Commands that parse their own argv. */
-static const struct cli_entry cmd_export_entry = {
-    .name = "export",
-    .summary = "evidential export with hash and manifest",
-    .main = cmd_export_main,
-};
-
+/* nvr verify and nvr verify-storage parse their own argv. */
 static const struct cli_entry cmd_verify_storage_entry = {
     .name = "verify-storage",
     .summary = "rehash segments against the catalog's SHA-256",
@@ -131,15 +125,6 @@ int nvr_cli_load_config(const char *path, struct nvr_config **out)
         return NVR_EXIT_USAGE;
     }
     return 0;
-}
-
-int nvr_cli_time_arg(const char *cmd, const char *opt, const char *s,
-                     int64_t *us)
-{
-    if (nvr_time_parse(s, us) == 0)
-        return 0;
-    fprintf(stderr, "nvr %s: %s: not an ISO 8601 time: '%s'\n", cmd, opt, s);
-    return -EINVAL;
 }
 
 void nvr_cli_storage_path(const struct nvr_config *cfg, const char *rel,

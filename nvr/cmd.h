@@ -8,7 +8,6 @@
 #define NVR_CMD_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 #include "nvr/cli.h"
 #include "nvr/nvr_config.h"
@@ -25,12 +24,12 @@ extern const struct cli_entry cmd_recordings_entry;
 extern const struct cli_entry cmd_retention_entry;
 extern const struct cli_entry cmd_hold_entry;
 extern const struct cli_entry cmd_tui_entry;
+extern const struct cli_entry cmd_export_entry;
 extern const struct cli_entry cmd_audit_entry;
 extern const struct cli_entry cmd_check_entry;
 extern const struct cli_entry cmd_systemd_unit_entry;
 
-/* Commands that still parse their own argv (argv[0] = name). */
-int cmd_export_main(int argc, char **argv);
+/* The two commands that still parse their own argv (argv[0] = name). */
 int cmd_verify_storage_main(int argc, char **argv);
 int cmd_verify_main(int argc, char **argv);
 
@@ -41,14 +40,6 @@ int nvr_cli_load_config(const char *path, struct nvr_config **out);
 /* Installs log routing (FFmpeg's av_log, SQLite's error log) and the level
  * from $NVR_LOG_LEVEL. Call once, first. */
 void nvr_cli_init_logging(void);
-
-/*
- * Parses the ISO 8601 time given to option `opt` ("--from") of command
- * `cmd` ("export"); on failure prints "nvr CMD: OPT: not an ISO 8601 time"
- * to stderr. Returns 0 or -EINVAL.
- */
-int nvr_cli_time_arg(const char *cmd, const char *opt, const char *s,
-                     int64_t *us);
 
 /* Joins a path relative to the storage directory. */
 void nvr_cli_storage_path(const struct nvr_config *cfg, const char *rel,
