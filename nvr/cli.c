@@ -98,7 +98,9 @@ static void sqlite_log_route(void *user, int code, const char *msg)
         LOG_W("sqlite", "(%d) %s", code, msg);
 }
 
-void nvr_cli_init_logging(void)
+/* Log routing (FFmpeg's av_log, SQLite's error log) and the level from
+ * $NVR_LOG_LEVEL, first thing. */
+static void cli_init_logging(void)
 {
     const char *lvl = getenv("NVR_LOG_LEVEL");
     enum nvr_log_level level;
@@ -135,7 +137,8 @@ void nvr_cli_storage_path(const struct nvr_config *cfg, const char *rel,
 
 /* ---- the shared option parser ---- */
 
-int cli_option_index(const struct cli_entry *e, const char *name)
+/* Index of the option `name` in e's table, or -1. */
+static int cli_option_index(const struct cli_entry *e, const char *name)
 {
     for (int i = 0; e->options && e->options[i].name; i++)
         if (strcmp(e->options[i].name, name) == 0)
@@ -462,7 +465,7 @@ int nvr_cli_main(int argc, char **argv)
 
     /* A camera closing its socket must not kill the recorder. */
     signal(SIGPIPE, SIG_IGN);
-    nvr_cli_init_logging();
+    cli_init_logging();
     if (argc < 2) {
         usage(stderr);
         return NVR_EXIT_USAGE;

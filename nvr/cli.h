@@ -123,9 +123,6 @@ int cli_parse(const struct cli_entry *e, const char *cmd, int argc, char **argv,
 /* Writes e's --help text to f. */
 void cli_help(FILE *f, const struct cli_entry *e);
 
-/* Index of the option `name` in e's table, or -1. */
-int cli_option_index(const struct cli_entry *e, const char *name);
-
 /* The value of option `name` (of a->entry): the argument, "" for a flag
  * given, or NULL when it was not given. */
 const char *cli_args_get(const struct cli_args *a, const char *name);

@@ -37,10 +37,6 @@ int cmd_verify_main(int argc, char **argv);
  * every problem to stderr. Returns 0 or NVR_EXIT_USAGE. */
 int nvr_cli_load_config(const char *path, struct nvr_config **out);
 
-/* Installs log routing (FFmpeg's av_log, SQLite's error log) and the level
- * from $NVR_LOG_LEVEL. Call once, first. */
-void nvr_cli_init_logging(void);
-
 /* Joins a path relative to the storage directory. */
 void nvr_cli_storage_path(const struct nvr_config *cfg, const char *rel,
                           char *out, size_t out_size);
