@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The command line: a table of subcommands (git style), global help and
- * version, and the shared start-up of every subcommand (logging, config).
+ * The command line: the table of subcommands (git style), global help and
+ * version, the shared option parser and --help writer, and the shared
+ * start-up of every subcommand (logging, config, catalog).
  */
 #include "config.h"
 #include "nvr/cli.h"
@@ -11,48 +12,49 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libavutil/log.h>
 
 #include "nvr/base/compiler.h"
+#include "nvr/base/err.h"
 #include "nvr/base/log.h"
-#include "nvr/cmd.h"
 #include "nvr/base/timefmt.h"
+#include "nvr/cmd.h"
 #include "storage/catalog.h"
 
-struct nvr_command {
-    const char *name;
-    int (*main)(int argc, char **argv);
-    const char *summary;
+/* Where --help starts the options' text, at the least. */
+#define CLI_HELP_COLUMN_MIN 21
+
+/* nvr verify and nvr verify-storage parse their own argv. */
+static const struct cli_entry cmd_verify_storage_entry = {
+    .name = "verify-storage",
+    .summary = "rehash segments against the catalog's SHA-256",
+    .main = cmd_verify_storage_main,
 };
 
-static const struct nvr_command commands[] = {
-    {"run", cmd_run_main, "record every configured camera (foreground)"},
-    {"demo", cmd_demo_main, "record simulated cameras and show them"},
-    {"status", cmd_status_main, "each camera's state, last frame, errors"},
-    {"probe", cmd_probe_main, "connect to one camera and list its tracks"},
-    {"recordings", cmd_recordings_main,
-     "a camera's recorded segments and gaps"},
-    {"retention", cmd_retention_main,
-     "one retention pass: delete what the config says must go"},
-    {"hold", cmd_hold_main, "legal holds that retention never deletes"},
-    {"verify-storage", cmd_verify_storage_main,
-     "rehash segments against the catalog's SHA-256"},
-    {"tui", cmd_tui_main, "the operator's terminal UI"},
-    {"export", cmd_export_main, "evidential export with hash and manifest"},
-    {"verify", cmd_verify_main, "check an exported clip against its sidecars"},
-    {"audit", cmd_audit_main, "the tamper-evident audit log (--verify)"},
-    {"check", cmd_check_main, "check the config and host: addresses, secrets"},
-    {"systemd-unit", cmd_systemd_unit_main,
-     "print an nvr.service confined to the cameras"},
+static const struct cli_entry cmd_verify_entry = {
+    .name = "verify",
+    .summary = "check an exported clip against its sidecars",
+    .main = cmd_verify_main,
+};
+
+/* Every subcommand, in the order 'nvr --help' lists them. */
+static const struct cli_entry *const cli_commands[] = {
+    &cmd_run_entry,    &cmd_demo_entry,           &cmd_status_entry,
+    &cmd_probe_entry,  &cmd_recordings_entry,     &cmd_retention_entry,
+    &cmd_hold_entry,   &cmd_verify_storage_entry, &cmd_tui_entry,
+    &cmd_export_entry, &cmd_verify_entry,         &cmd_audit_entry,
+    &cmd_check_entry,  &cmd_systemd_unit_entry,
 };
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: nvr <command> [options]\n\n"
                "A local-only network video recorder.\n\ncommands:\n");
-    for (size_t i = 0; i < NVR_ARRAY_SIZE(commands); i++)
-        fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
+    for (size_t i = 0; i < NVR_ARRAY_SIZE(cli_commands); i++)
+        fprintf(f, "  %-11s %s\n", cli_commands[i]->name,
+                cli_commands[i]->summary);
     fprintf(f, "\n'nvr <command> --help' describes each command.\n"
                "-c FILE defaults to $NVR_CONFIG, then ./nvr.ini, then "
                "/etc/nvr/nvr.ini.\n");
@@ -86,7 +88,9 @@ static void av_log_route(void *avcl, int level, const char *fmt, va_list vl)
         nvr_log(lvl, "ffmpeg", "%s", line);
 }
 
-void nvr_cli_init_logging(void)
+/* Log routing (FFmpeg's av_log, SQLite's error log) and the level from
+ * $NVR_LOG_LEVEL, first thing. */
+static void cli_init_logging(void)
 {
     const char *lvl = getenv("NVR_LOG_LEVEL");
     enum nvr_log_level level;
@@ -115,19 +119,334 @@ int nvr_cli_load_config(const char *path, struct nvr_config **out)
     return 0;
 }
 
-int nvr_cli_time_arg(const char *cmd, const char *opt, const char *s,
-                     int64_t *us)
-{
-    if (nvr_time_parse(s, us) == 0)
-        return 0;
-    fprintf(stderr, "nvr %s: %s: not an ISO 8601 time: '%s'\n", cmd, opt, s);
-    return -EINVAL;
-}
-
 void nvr_cli_storage_path(const struct nvr_config *cfg, const char *rel,
                           char *out, size_t out_size)
 {
     snprintf(out, out_size, "%s/%s", cfg->storage_path, rel);
+}
+
+/* ---- the shared option parser ---- */
+
+/* Index of the option `name` in e's table, or -1. */
+static int cli_option_index(const struct cli_entry *e, const char *name)
+{
+    for (int i = 0; e->options && e->options[i].name; i++)
+        if (strcmp(e->options[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+const char *cli_args_get(const struct cli_args *a, const char *name)
+{
+    int i = cli_option_index(a->entry, name);
+
+    return i < 0 ? NULL : a->value[i];
+}
+
+int cli_args_has(const struct cli_args *a, const char *name)
+{
+    return cli_args_get(a, name) != NULL;
+}
+
+/* The option a long name given as `name` (len bytes) stands for: the one
+ * of that name, else the only one it is a prefix of. -1: none, -2: more
+ * than one. */
+static int cli_find_long(const struct cli_entry *e, const char *name,
+                         size_t len)
+{
+    int found = -1;
+
+    for (int i = 0; e->options[i].name; i++) {
+        const char *o = e->options[i].name;
+
+        if (strncmp(o, name, len) != 0)
+            continue;
+        if (o[len] == '\0')
+            return i;
+        found = found == -1 ? i : -2;
+    }
+    return found;
+}
+
+static int cli_find_short(const struct cli_entry *e, int letter)
+{
+    for (int i = 0; e->options[i].name; i++)
+        if (e->options[i].letter == letter)
+            return i;
+    return -1;
+}
+
+/* Records option i with value v (NULL for a flag). */
+static int cli_take(const struct cli_entry *e, const char *cmd, int i,
+                    const char *v, struct cli_args *out)
+{
+    const char *name = e->options[i].name;
+    int64_t *t = NULL;
+
+    out->value[i] = v ? v : "";
+    if (strcmp(name, "help") == 0)
+        return CLI_PARSE_HELP;
+    if (strcmp(name, "config") == 0) {
+        out->config_path = v;
+    } else if (strcmp(name, "camera") == 0) {
+        if (out->n_cameras < CLI_MAX_CAMERAS)
+            out->cameras[out->n_cameras] = v;
+        out->n_cameras++;
+        out->camera = v;
+    } else if (strcmp(name, "from") == 0) {
+        t = &out->from_us;
+        out->has_from = 1;
+    } else if (strcmp(name, "to") == 0) {
+        t = &out->to_us;
+        out->has_to = 1;
+    } else if (strcmp(name, "json") == 0) {
+        out->json = 1;
+    }
+    if (t && nvr_time_parse(v, t) != 0) {
+        fprintf(stderr, "nvr %s: --%s: not an ISO 8601 time: '%s'\n", cmd, name,
+                v);
+        return -ERANGE;
+    }
+    return 0;
+}
+
+/* One "--name[=value]" at argv[*ip]; moves *ip past what it used. */
+static int cli_parse_long(const struct cli_entry *e, const char *cmd, int argc,
+                          char **argv, int *ip, struct cli_args *out)
+{
+    const char *arg = argv[*ip] + 2, *eq = strchr(arg, '=');
+    size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+    int i = cli_find_long(e, arg, len);
+
+    if (i < 0) {
+        fprintf(stderr, "nvr %s: %s option '--%.*s'\n", cmd,
+                i == -2 ? "ambiguous" : "unknown", (int)len, arg);
+        return -EINVAL;
+    }
+    if (!e->options[i].has_arg) {
+        if (eq) {
+            fprintf(stderr, "nvr %s: option '--%s' takes no argument\n", cmd,
+                    e->options[i].name);
+            return -EINVAL;
+        }
+        return cli_take(e, cmd, i, NULL, out);
+    }
+    if (eq)
+        return cli_take(e, cmd, i, eq + 1, out);
+    if (*ip + 1 >= argc) {
+        fprintf(stderr, "nvr %s: option '--%s' needs an argument\n", cmd,
+                e->options[i].name);
+        return -EINVAL;
+    }
+    return cli_take(e, cmd, i, argv[++*ip], out);
+}
+
+/* A cluster of short options ("-n", "-nh", "-cFILE", "-c FILE"). */
+static int cli_parse_short(const struct cli_entry *e, const char *cmd, int argc,
+                           char **argv, int *ip, struct cli_args *out)
+{
+    for (const char *p = argv[*ip] + 1; *p; p++) {
+        int i = cli_find_short(e, (unsigned char)*p), rc;
+
+        if (i < 0) {
+            fprintf(stderr, "nvr %s: unknown option '-%c'\n", cmd, *p);
+            return -EINVAL;
+        }
+        if (e->options[i].has_arg) {
+            if (p[1])
+                return cli_take(e, cmd, i, p + 1, out);
+            if (*ip + 1 >= argc) {
+                fprintf(stderr, "nvr %s: option '-%c' needs an argument\n", cmd,
+                        *p);
+                return -EINVAL;
+            }
+            return cli_take(e, cmd, i, argv[++*ip], out);
+        }
+        rc = cli_take(e, cmd, i, NULL, out);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int cli_parse(const struct cli_entry *e, const char *cmd, int argc, char **argv,
+              struct cli_args *out)
+{
+    static const struct cli_option none[] = {CLI_OPT_END};
+    struct cli_entry bare;
+    int n_ops = 1, rc = 0, i;
+
+    memset(out, 0, sizeof(*out));
+    out->entry = e;
+    if (!e->options) {
+        bare = *e;
+        bare.options = none;
+        e = &bare;
+    }
+    out->cmd = cmd;
+    out->from_us = INT64_MIN;
+    out->to_us = INT64_MAX;
+    for (i = 1; i < argc && rc == 0; i++) {
+        const char *arg = argv[i];
+
+        if (strcmp(arg, "--") == 0) {
+            i++;
+            break;
+        }
+        if (arg[0] != '-' || arg[1] == '\0')
+            argv[n_ops++] = argv[i]; /* slots before i are used up */
+        else if (arg[1] == '-')
+            rc = cli_parse_long(e, cmd, argc, argv, &i, out);
+        else
+            rc = cli_parse_short(e, cmd, argc, argv, &i, out);
+    }
+    if (rc != 0)
+        return rc;
+    for (; i < argc; i++)
+        argv[n_ops++] = argv[i];
+    out->argc = n_ops - 1;
+    out->argv = argv + 1;
+    return 0;
+}
+
+/* ---- --help from the table ---- */
+
+/* Width of "--name ARG". */
+static size_t cli_option_width(const struct cli_option *o)
+{
+    return 2 + strlen(o->name) + (o->arg ? 1 + strlen(o->arg) : 0);
+}
+
+void cli_help(FILE *f, const struct cli_entry *e)
+{
+    size_t col = CLI_HELP_COLUMN_MIN;
+
+    fprintf(f, "usage: %s\n\n%s\n", e->usage, e->about);
+    for (int i = 0; e->options && e->options[i].name; i++)
+        col = NVR_MAX(col, 6 + cli_option_width(&e->options[i]) + 2);
+    if (e->options && e->options[0].name)
+        fputc('\n', f);
+    for (int i = 0; e->options && e->options[i].name; i++) {
+        const struct cli_option *o = &e->options[i];
+        int w;
+
+        if (o->letter)
+            w = fprintf(f, "  -%c, --%s", o->letter, o->name);
+        else
+            w = fprintf(f, "      --%s", o->name);
+        if (o->arg)
+            w += fprintf(f, " %s", o->arg);
+        fprintf(f, "%*s", (int)col - w, "");
+        for (const char *h = o->help; *h; h++) {
+            fputc(*h, f);
+            if (*h == '\n')
+                fprintf(f, "%*s", (int)col, "");
+        }
+        fputc('\n', f);
+    }
+    if (e->footer)
+        fprintf(f, "\n%s\n", e->footer);
+}
+
+/* ---- the shared start-up ---- */
+
+/* Opens the catalog e asks for, with e's messages. 0, or an exit status. */
+static int cli_open_catalog(const struct cli_entry *e, const char *cmd,
+                            const struct nvr_config *cfg, struct catalog **cat)
+{
+    char path[2048];
+    int rc;
+
+    nvr_cli_storage_path(cfg, CATALOG_FILE, path, sizeof(path));
+    if ((e->flags & CLI_CATALOG_EXISTS) && access(path, F_OK) != 0) {
+        fprintf(stderr, "nvr %s: no catalog at %s (has the recorder run?)\n",
+                cmd, path);
+        return NVR_EXIT_FAILURE;
+    }
+    if (!(e->flags & (CLI_CATALOG_READ | CLI_CATALOG_WRITE)))
+        return 0;
+    rc = catalog_open(path,
+                      (e->flags & CLI_CATALOG_WRITE) ? CATALOG_READWRITE
+                                                     : CATALOG_READONLY,
+                      cat);
+    if (rc == -ENOENT && (e->flags & CLI_CATALOG_OPTIONAL))
+        return 0;
+    if (rc < 0) {
+        fprintf(stderr, "nvr %s: catalog %s: %s%s\n", cmd, path,
+                rc == -ENOENT && e->catalog_missing ? e->catalog_missing
+                                                    : nvr_strerror(rc),
+                e->catalog_hint ? e->catalog_hint : "");
+        return NVR_EXIT_FAILURE;
+    }
+    return 0;
+}
+
+/* Parse, check, config, catalog, exec; help is `help`'s, messages name
+ * `cmd`. */
+static int cli_run_as(const struct cli_entry *e, const struct cli_entry *help,
+                      const char *cmd, int argc, char **argv)
+{
+    struct cli_args a;
+    struct nvr_config *cfg = NULL;
+    struct catalog *cat = NULL;
+    unsigned need_catalog =
+        CLI_CATALOG_READ | CLI_CATALOG_WRITE | CLI_CATALOG_EXISTS;
+    int rc = cli_parse(e, cmd, argc, argv, &a);
+
+    if (rc == CLI_PARSE_HELP) {
+        cli_help(stdout, help);
+        return NVR_EXIT_OK;
+    }
+    if (rc == 0 &&
+        (a.argc < e->min_args || (e->max_args >= 0 && a.argc > e->max_args)))
+        rc = -EINVAL;
+    if (rc == -EINVAL)
+        cli_help(stderr, help);
+    if (rc < 0)
+        return NVR_EXIT_USAGE;
+    if (e->check) {
+        rc = e->check(&a);
+        if (rc != 0)
+            return rc;
+    }
+    if (e->flags & (CLI_CONFIG | need_catalog)) {
+        rc = nvr_cli_load_config(a.config_path, &cfg);
+        if (rc != 0)
+            return rc;
+    }
+    if (e->flags & need_catalog)
+        rc = cli_open_catalog(e, cmd, cfg, &cat);
+    if (rc == 0)
+        rc = e->exec(&a, cfg, cat);
+    catalog_close(cat);
+    nvr_config_free(cfg);
+    return rc;
+}
+
+int cli_run(const struct cli_entry *e, int argc, char **argv)
+{
+    const char *sub;
+
+    if (e->main)
+        return e->main(argc, argv);
+    if (!e->subs)
+        return cli_run_as(e, e, e->name, argc, argv);
+    if (argc < 2) {
+        cli_help(stderr, e);
+        return NVR_EXIT_USAGE;
+    }
+    sub = argv[1];
+    if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
+        cli_help(stdout, e);
+        return NVR_EXIT_OK;
+    }
+    for (int i = 0; e->subs[i]; i++) {
+        if (strcmp(sub, e->subs[i]->name) == 0)
+            return cli_run_as(e->subs[i], e, e->name, argc - 1, argv + 1);
+    }
+    fprintf(stderr, "nvr %s: unknown subcommand '%s'\n", e->name, sub);
+    cli_help(stderr, e);
+    return NVR_EXIT_USAGE;
 }
 
 int nvr_cli_main(int argc, char **argv)
@@ -136,7 +455,7 @@ int nvr_cli_main(int argc, char **argv)
 
     /* A camera closing its socket must not kill the recorder. */
     signal(SIGPIPE, SIG_IGN);
-    nvr_cli_init_logging();
+    cli_init_logging();
     if (argc < 2) {
         usage(stderr);
         return NVR_EXIT_USAGE;
@@ -151,9 +470,9 @@ int nvr_cli_main(int argc, char **argv)
         printf("nvr %s\n", NVR_VERSION);
         return NVR_EXIT_OK;
     }
-    for (size_t i = 0; i < NVR_ARRAY_SIZE(commands); i++) {
-        if (strcmp(name, commands[i].name) == 0)
-            return commands[i].main(argc - 1, argv + 1);
+    for (size_t i = 0; i < NVR_ARRAY_SIZE(cli_commands); i++) {
+        if (strcmp(name, cli_commands[i]->name) == 0)
+            return cli_run(cli_commands[i], argc - 1, argv + 1);
     }
     fprintf(stderr, "nvr: unknown command '%s'\n\n", name);
     usage(stderr);

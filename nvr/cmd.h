@@ -1,50 +1,41 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Subcommands and the helpers they share. Each cmd_<name>_main() gets argv
- * with argv[0] = "<name>" and returns the exit status (0 ok, 1 runtime
- * failure, 2 usage or config error).
+ * Subcommands and the helpers they share. Each cmd_<name>.c defines its
+ * table entry (nvr/cli.h), which nvr/cli.c lists; exit statuses are 0 ok,
+ * 1 runtime failure, 2 usage or config error.
  */
 #ifndef NVR_CMD_H
 #define NVR_CMD_H
 
-#include <stdint.h>
+#include <stddef.h>
 
+#include "nvr/cli.h"
 #include "nvr/nvr_config.h"
 
 #define NVR_EXIT_OK      0
 #define NVR_EXIT_FAILURE 1
 #define NVR_EXIT_USAGE   2
 
-int cmd_run_main(int argc, char **argv);
-int cmd_demo_main(int argc, char **argv);
-int cmd_status_main(int argc, char **argv);
-int cmd_probe_main(int argc, char **argv);
-int cmd_recordings_main(int argc, char **argv);
-int cmd_retention_main(int argc, char **argv);
-int cmd_hold_main(int argc, char **argv);
+extern const struct cli_entry cmd_run_entry;
+extern const struct cli_entry cmd_demo_entry;
+extern const struct cli_entry cmd_status_entry;
+extern const struct cli_entry cmd_probe_entry;
+extern const struct cli_entry cmd_recordings_entry;
+extern const struct cli_entry cmd_retention_entry;
+extern const struct cli_entry cmd_hold_entry;
+extern const struct cli_entry cmd_tui_entry;
+extern const struct cli_entry cmd_export_entry;
+extern const struct cli_entry cmd_audit_entry;
+extern const struct cli_entry cmd_check_entry;
+extern const struct cli_entry cmd_systemd_unit_entry;
+
+/* The two commands that still parse their own argv (argv[0] = name). */
 int cmd_verify_storage_main(int argc, char **argv);
-int cmd_tui_main(int argc, char **argv);
-int cmd_export_main(int argc, char **argv);
 int cmd_verify_main(int argc, char **argv);
-int cmd_audit_main(int argc, char **argv);
-int cmd_check_main(int argc, char **argv);
-int cmd_systemd_unit_main(int argc, char **argv);
 
 /* Loads the config at path (NULL: nvr_config_default_path()), printing
  * every problem to stderr. Returns 0 or NVR_EXIT_USAGE. */
 int nvr_cli_load_config(const char *path, struct nvr_config **out);
-
-/* Installs log routing (FFmpeg's av_log, SQLite's error log) and the level
- * from $NVR_LOG_LEVEL. Call once, first. */
-void nvr_cli_init_logging(void);
-
-/*
- * Parses the ISO 8601 time given to option `opt` ("--from") of command
- * `cmd` ("export"); on failure prints "nvr CMD: OPT: not an ISO 8601 time"
- * to stderr. Returns 0 or -EINVAL.
- */
-int nvr_cli_time_arg(const char *cmd, const char *opt, const char *s,
-                     int64_t *us);
 
 /* Joins a path relative to the storage directory. */
 void nvr_cli_storage_path(const struct nvr_config *cfg, const char *rel,

@@ -10,7 +10,6 @@
 #include "nvr/cmd.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,24 +20,6 @@
 #include "nvr/base/timefmt.h"
 #include "storage/audit.h"
 #include "storage/catalog.h"
-
-static void audit_usage(FILE *f)
-{
-    fprintf(f, "usage: nvr audit [-c FILE] [--camera NAME] [--from T] "
-               "[--to T] [--json]\n"
-               "       nvr audit [-c FILE] --verify [--json]\n\n"
-               "Lists the audit log: who did what, when, on which camera "
-               "and range. Each\nentry carries the hash of the one before "
-               "it; --verify checks the whole\nchain and names the first "
-               "edited, deleted, inserted or reordered entry\n(exit 1).\n\n"
-               "  -c, --config FILE  the config file\n"
-               "      --camera NAME  only entries about this camera\n"
-               "      --from T       only entries at or after T\n"
-               "      --to T         only entries at or before T\n"
-               "      --verify       check the hash chain\n"
-               "      --json         machine-readable output\n"
-               "  -h, --help         this text\n");
-}
 
 struct list_ctx {
     int json;
@@ -123,106 +104,73 @@ static int do_verify(struct catalog *cat, int json)
     return err == 0 ? NVR_EXIT_OK : NVR_EXIT_FAILURE;
 }
 
-int cmd_audit_main(int argc, char **argv)
+static int audit_check(const struct cli_args *a)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"camera", required_argument, NULL, 'C'},
-        {"from", required_argument, NULL, 'f'},
-        {"to", required_argument, NULL, 't'},
-        {"verify", no_argument, NULL, 'v'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *config_path = NULL, *camera = NULL;
-    int64_t from_us = INT64_MIN, to_us = INT64_MAX;
-    int json = 0, verify = 0, c, rc;
-    struct nvr_config *cfg = NULL;
-    struct catalog *cat = NULL;
-    char path[2048];
-
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'C':
-            camera = optarg;
-            break;
-        case 'f':
-            if (nvr_cli_time_arg("audit", "--from", optarg, &from_us) < 0)
-                return NVR_EXIT_USAGE;
-            break;
-        case 't':
-            if (nvr_cli_time_arg("audit", "--to", optarg, &to_us) < 0)
-                return NVR_EXIT_USAGE;
-            break;
-        case 'v':
-            verify = 1;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            audit_usage(stdout);
-            return NVR_EXIT_OK;
-        default:
-            audit_usage(stderr);
-            return NVR_EXIT_USAGE;
-        }
-    }
-    if (optind != argc) {
-        audit_usage(stderr);
-        return NVR_EXIT_USAGE;
-    }
-    if (from_us > to_us) {
+    if (a->from_us > a->to_us) {
         fprintf(stderr, "nvr audit: --from must not be after --to\n");
         return NVR_EXIT_USAGE;
     }
-    rc = nvr_cli_load_config(config_path, &cfg);
-    if (rc != 0)
-        return rc;
-    nvr_cli_storage_path(cfg, CATALOG_FILE, path, sizeof(path));
-    rc = catalog_open(path, CATALOG_READONLY, &cat);
-    if (rc < 0) {
-        fprintf(stderr, "nvr audit: catalog %s: %s\n", path,
-                rc == -ENOENT ? "does not exist (has the recorder run?)"
-                              : nvr_strerror(rc));
-        rc = NVR_EXIT_FAILURE;
-        goto out;
-    }
-    if (verify) {
-        rc = do_verify(cat, json);
-        goto out;
-    }
-    {
-        struct json_out j;
-        struct list_ctx ctx = {json, &j, 0};
-
-        if (json) {
-            json_init(&j, stdout);
-            json_obj_begin(&j, NULL);
-            json_arr_begin(&j, "entries");
-        }
-        rc = audit_list(cat, camera, from_us, to_us, list_cb, &ctx);
-        if (json) {
-            json_arr_end(&j);
-            json_obj_end(&j);
-            json_finish(&j);
-        } else if (rc == 0) {
-            printf("%lld entr%s\n", (long long)ctx.n, ctx.n == 1 ? "y" : "ies");
-        }
-        if (rc < 0) {
-            fprintf(stderr, "nvr audit: %s\n", nvr_strerror(rc));
-            rc = NVR_EXIT_FAILURE;
-        } else {
-            rc = NVR_EXIT_OK;
-        }
-    }
-out:
-    catalog_close(cat);
-    nvr_config_free(cfg);
-    return rc;
+    return 0;
 }
+
+static int do_list(struct catalog *cat, const struct cli_args *a)
+{
+    struct json_out j;
+    struct list_ctx ctx = {a->json, &j, 0};
+    int rc;
+
+    if (a->json) {
+        json_init(&j, stdout);
+        json_obj_begin(&j, NULL);
+        json_arr_begin(&j, "entries");
+    }
+    rc = audit_list(cat, a->camera, a->from_us, a->to_us, list_cb, &ctx);
+    if (a->json) {
+        json_arr_end(&j);
+        json_obj_end(&j);
+        json_finish(&j);
+    } else if (rc == 0) {
+        printf("%lld entr%s\n", (long long)ctx.n, ctx.n == 1 ? "y" : "ies");
+    }
+    if (rc < 0) {
+        fprintf(stderr, "nvr audit: %s\n", nvr_strerror(rc));
+        return NVR_EXIT_FAILURE;
+    }
+    return NVR_EXIT_OK;
+}
+
+static int audit_exec(const struct cli_args *a, const struct nvr_config *cfg,
+                      struct catalog *cat)
+{
+    if (cli_args_has(a, "verify"))
+        return do_verify(cat, a->json);
+    return do_list(cat, a);
+}
+
+static const struct cli_option audit_options[] = {
+    CLI_OPT_CONFIG,
+    {"camera", 0, 1, "NAME", "only entries about this camera"},
+    {"from", 0, 1, "T", "only entries at or after T"},
+    {"to", 0, 1, "T", "only entries at or before T"},
+    {"verify", 0, 0, NULL, "check the hash chain"},
+    CLI_OPT_JSON,
+    CLI_OPT_HELP,
+    CLI_OPT_END,
+};
+
+const struct cli_entry cmd_audit_entry = {
+    .name = "audit",
+    .summary = "the tamper-evident audit log (--verify)",
+    .usage = "nvr audit [-c FILE] [--camera NAME] [--from T] [--to T] "
+             "[--json]\n"
+             "       nvr audit [-c FILE] --verify [--json]",
+    .about = "Lists the audit log: who did what, when, on which camera "
+             "and range. Each\nentry carries the hash of the one before "
+             "it; --verify checks the whole\nchain and names the first "
+             "edited, deleted, inserted or reordered entry\n(exit 1).",
+    .options = audit_options,
+    .flags = CLI_CATALOG_READ,
+    .catalog_missing = "does not exist (has the recorder run?)",
+    .check = audit_check,
+    .exec = audit_exec,
+};

@@ -10,7 +10,6 @@
 #include "nvr/cmd.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,22 +23,6 @@ struct check_out {
     struct json_out *json; /* NULL: text */
     int errors, warnings;
 };
-
-static void check_usage(FILE *f)
-{
-    fprintf(f,
-            "usage: nvr check [-c FILE] [--json]\n\n"
-            "Checks the config and this host against the air-gap rules:\n"
-            "camera hosts are IP addresses or in /etc/hosts (DNS only with\n"
-            "[network] allow_dns = true), in private, link-local or "
-            "loopback\nranges (unless the camera sets allow_public = true); "
-            "password files\nare readable by their owner only; the storage "
-            "directory is closed\nto others; the catalog opens. Prints each "
-            "finding with its file and\nline; exits 2 if any is an error.\n\n"
-            "  -c, --config FILE  the config file\n"
-            "      --json         machine-readable output\n"
-            "  -h, --help         this text\n");
-}
 
 static void emit(struct check_out *o, enum check_severity sev, const char *file,
                  int line, const char *camera, const char *msg)
@@ -100,42 +83,43 @@ static void emit_config_errors(struct check_out *o, const char *path, char *err)
     }
 }
 
-int cmd_check_main(int argc, char **argv)
+/* Starts the JSON document the findings go into. */
+static void check_begin(struct check_out *o, struct json_out *j,
+                        const char *path)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *path = NULL;
+    json_init(j, stdout);
+    json_obj_begin(j, NULL);
+    json_str(j, "config", path);
+    json_arr_begin(j, "findings");
+    o->json = j;
+}
+
+static void check_print_totals(const struct check_out *o, const char *path)
+{
+    if (o->json) {
+        json_arr_end(o->json);
+        json_int(o->json, "errors", o->errors);
+        json_int(o->json, "warnings", o->warnings);
+        json_bool(o->json, "ok", o->errors == 0);
+        json_obj_end(o->json);
+        json_finish(o->json);
+    } else {
+        printf("%s: %d error%s, %d warning%s\n", path, o->errors,
+               o->errors == 1 ? "" : "s", o->warnings,
+               o->warnings == 1 ? "" : "s");
+    }
+}
+
+/* The config's own problems are findings, so this loads it itself. */
+static int check_exec(const struct cli_args *a, const struct nvr_config *none,
+                      struct catalog *cat)
+{
+    const char *path = a->config_path;
     struct nvr_config *cfg = NULL;
     struct json_out j;
     struct check_out o = {0};
     char *err;
-    int json = 0, c, rc;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            path = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            check_usage(stdout);
-            return NVR_EXIT_OK;
-        default:
-            check_usage(stderr);
-            return NVR_EXIT_USAGE;
-        }
-    }
-    if (optind != argc) {
-        check_usage(stderr);
-        return NVR_EXIT_USAGE;
-    }
     if (!path)
         path = nvr_config_default_path();
     err = calloc(1, CHECK_CONFIG_ERR_MAX);
@@ -143,34 +127,39 @@ int cmd_check_main(int argc, char **argv)
         fprintf(stderr, "nvr check: out of memory\n");
         return NVR_EXIT_FAILURE;
     }
-    if (json) {
-        json_init(&j, stdout);
-        json_obj_begin(&j, NULL);
-        json_str(&j, "config", path);
-        json_arr_begin(&j, "findings");
-        o.json = &j;
-    }
-    rc = nvr_config_load(path, &cfg, err, CHECK_CONFIG_ERR_MAX);
-    if (rc < 0) {
+    if (a->json)
+        check_begin(&o, &j, path);
+    if (nvr_config_load(path, &cfg, err, CHECK_CONFIG_ERR_MAX) < 0) {
         if (!err[0])
             snprintf(err, CHECK_CONFIG_ERR_MAX, "%s: cannot be loaded\n", path);
         emit_config_errors(&o, path, err);
     } else {
         (void)check_config(cfg, NULL, finding_cb, &o);
     }
-    if (json) {
-        json_arr_end(&j);
-        json_int(&j, "errors", o.errors);
-        json_int(&j, "warnings", o.warnings);
-        json_bool(&j, "ok", o.errors == 0);
-        json_obj_end(&j);
-        json_finish(&j);
-    } else {
-        printf("%s: %d error%s, %d warning%s\n", path, o.errors,
-               o.errors == 1 ? "" : "s", o.warnings,
-               o.warnings == 1 ? "" : "s");
-    }
+    check_print_totals(&o, path);
     free(err);
     nvr_config_free(cfg);
     return o.errors > 0 ? NVR_EXIT_USAGE : NVR_EXIT_OK;
 }
+
+static const struct cli_option check_options[] = {
+    CLI_OPT_CONFIG,
+    CLI_OPT_JSON,
+    CLI_OPT_HELP,
+    CLI_OPT_END,
+};
+
+const struct cli_entry cmd_check_entry = {
+    .name = "check",
+    .summary = "check the config and host: addresses, secrets",
+    .usage = "nvr check [-c FILE] [--json]",
+    .about = "Checks the config and this host against the air-gap rules:\n"
+             "camera hosts are IP addresses or in /etc/hosts (DNS only with\n"
+             "[network] allow_dns = true), in private, link-local or "
+             "loopback\nranges (unless the camera sets allow_public = true); "
+             "password files\nare readable by their owner only; the storage "
+             "directory is closed\nto others; the catalog opens. Prints each "
+             "finding with its file and\nline; exits 2 if any is an error.",
+    .options = check_options,
+    .exec = check_exec,
+};

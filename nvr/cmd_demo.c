@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -56,25 +55,6 @@ struct demo {
     volatile int daemon_ticking; /* its signal handlers are in place */
     volatile int daemon_done;
 };
-
-static void demo_usage(FILE *f)
-{
-    fprintf(f,
-            "usage: nvr demo [--dir D] [--seconds N] [--no-tui]\n\n"
-            "Starts two simulated cameras on 127.0.0.1, records them with "
-            "the real\nrecorder into D (default ./nvr-demo) and opens the "
-            "terminal UI on them,\nlive, until q or Ctrl-C (or N "
-            "seconds); without a terminal, or\nwith --no-tui, it records for N "
-            "seconds (default 30), prints a\nsummary of what it recorded "
-            "and where, and exits.\n\n"
-            "      --dir D        where the config, catalog and segments "
-            "go\n"
-            "      --seconds N    stop after N seconds\n"
-            "      --no-tui       plain output, even on a terminal\n"
-            "  -h, --help         this text\n\n"
-            "The simulated camera program is found next to nvr "
-            "(tests/camsim/camsim\nin the build tree) or at $NVR_CAMSIM.\n");
-}
 
 static int find_camsim(struct demo *d)
 {
@@ -380,97 +360,99 @@ static int print_summary(const struct demo *d)
     return with_footage;
 }
 
-int cmd_demo_main(int argc, char **argv)
+/* --seconds: 0 when not given, -1 when not valid. */
+static int64_t demo_seconds(const struct cli_args *a)
 {
-    static const struct option opts[] = {
-        {"dir", required_argument, NULL, 'd'},
-        {"seconds", required_argument, NULL, 's'},
-        {"no-tui", no_argument, NULL, 'n'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    struct demo d;
-    const char *dir = "nvr-demo";
-    int no_tui = 0, has_seconds = 0, c, err, rc;
-    struct nvr_config *cfg = NULL;
-    struct nvr_daemon_options dopts = {0};
+    const char *v = cli_args_get(a, "seconds");
     char *end;
+    long long n;
 
-    memset(&d, 0, sizeof(d));
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            dir = optarg;
-            break;
-        case 's':
-            d.seconds = strtoll(optarg, &end, 10);
-            if (*end || d.seconds <= 0 || d.seconds > 365LL * 86400) {
-                fprintf(stderr,
-                        "nvr demo: --seconds: expected a positive "
-                        "number, got '%s'\n",
-                        optarg);
-                return NVR_EXIT_USAGE;
-            }
-            has_seconds = 1;
-            break;
-        case 'n':
-            no_tui = 1;
-            break;
-        case 'h':
-            demo_usage(stdout);
-            return NVR_EXIT_OK;
-        default:
-            demo_usage(stderr);
-            return NVR_EXIT_USAGE;
-        }
-    }
-    if (optind != argc) {
-        demo_usage(stderr);
+    if (!v)
+        return 0;
+    n = strtoll(v, &end, 10);
+    if (*end || n <= 0 || n > 365LL * 86400)
+        return -1;
+    return n;
+}
+
+static int demo_check(const struct cli_args *a)
+{
+    if (demo_seconds(a) < 0) {
+        fprintf(stderr,
+                "nvr demo: --seconds: expected a positive "
+                "number, got '%s'\n",
+                cli_args_get(a, "seconds"));
         return NVR_EXIT_USAGE;
     }
-    d.tty = !no_tui && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
-    if (!has_seconds && !d.tty)
-        d.seconds = DEMO_DEFAULT_SECONDS;
+    return 0;
+}
+
+/* The demo's folder, storage, config and simulated cameras. 0, or an exit
+ * status after a message (camsim stopped). */
+static int demo_setup(struct demo *d, const char *dir)
+{
+    int err;
 
     if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
         fprintf(stderr, "nvr demo: cannot create %s: %s\n", dir,
                 strerror(errno));
         return NVR_EXIT_FAILURE;
     }
-    if (!realpath(dir, d.dir)) {
+    if (!realpath(dir, d->dir)) {
         fprintf(stderr, "nvr demo: %s: %s\n", dir, strerror(errno));
         return NVR_EXIT_FAILURE;
     }
-    snprintf(d.storage, sizeof(d.storage), "%s/storage", d.dir);
-    snprintf(d.config, sizeof(d.config), "%s/nvr.ini", d.dir);
-    err = find_camsim(&d);
+    snprintf(d->storage, sizeof(d->storage), "%s/storage", d->dir);
+    snprintf(d->config, sizeof(d->config), "%s/nvr.ini", d->dir);
+    err = find_camsim(d);
     if (err < 0) {
         fprintf(stderr,
                 "nvr demo: the simulated camera program was not found "
                 "(looked for %s);\nbuild it with ./setup.sh build or set "
                 "NVR_CAMSIM\n",
-                d.camsim);
+                d->camsim);
         return NVR_EXIT_FAILURE;
     }
-    printf("demo: starting two simulated cameras (%s)\n", d.camsim);
+    printf("demo: starting two simulated cameras (%s)\n", d->camsim);
     fflush(stdout);
-    err = start_camsim(&d);
+    err = start_camsim(d);
     if (err < 0) {
         fprintf(stderr,
                 "nvr demo: the simulated cameras did not start: "
                 "%s\n",
                 nvr_strerror(err));
-        stop_camsim(&d);
+        stop_camsim(d);
         return NVR_EXIT_FAILURE;
     }
-    err = write_config(&d);
+    err = write_config(d);
     if (err < 0) {
-        fprintf(stderr, "nvr demo: cannot write %s: %s\n", d.config,
+        fprintf(stderr, "nvr demo: cannot write %s: %s\n", d->config,
                 nvr_strerror(err));
-        stop_camsim(&d);
+        stop_camsim(d);
         return NVR_EXIT_FAILURE;
     }
+    return 0;
+}
+
+static int demo_exec(const struct cli_args *a, const struct nvr_config *none,
+                     struct catalog *cat)
+{
+    const char *dir = cli_args_get(a, "dir");
+    struct demo d;
+    struct nvr_config *cfg = NULL;
+    struct nvr_daemon_options dopts = {0};
+    int err, rc;
+
+    memset(&d, 0, sizeof(d));
+    d.seconds = demo_seconds(a);
+    d.tty = !cli_args_has(a, "no-tui") && isatty(STDOUT_FILENO) &&
+            isatty(STDIN_FILENO);
+    if (d.seconds == 0 && !d.tty)
+        d.seconds = DEMO_DEFAULT_SECONDS;
+    rc = demo_setup(&d, dir ? dir : "nvr-demo");
+    if (rc != 0)
+        return rc;
+    /* The config is the one written here, not -c's. */
     rc = nvr_cli_load_config(d.config, &cfg);
     if (rc != 0) {
         stop_camsim(&d);
@@ -503,3 +485,28 @@ int cmd_demo_main(int argc, char **argv)
     }
     return NVR_EXIT_OK;
 }
+
+static const struct cli_option demo_options[] = {
+    {"dir", 0, 1, "D", "where the config, catalog and segments go"},
+    {"seconds", 0, 1, "N", "stop after N seconds"},
+    {"no-tui", 0, 0, NULL, "plain output, even on a terminal"},
+    CLI_OPT_HELP,
+    CLI_OPT_END,
+};
+
+const struct cli_entry cmd_demo_entry = {
+    .name = "demo",
+    .summary = "record simulated cameras and show them",
+    .usage = "nvr demo [--dir D] [--seconds N] [--no-tui]",
+    .about = "Starts two simulated cameras on 127.0.0.1, records them with "
+             "the real\nrecorder into D (default ./nvr-demo) and opens the "
+             "terminal UI on them,\nlive, until q or Ctrl-C (or N "
+             "seconds); without a terminal, or\nwith --no-tui, it records "
+             "for N seconds (default 30), prints a\nsummary of what it "
+             "recorded and where, and exits.",
+    .footer = "The simulated camera program is found next to nvr "
+              "(tests/camsim/camsim\nin the build tree) or at $NVR_CAMSIM.",
+    .options = demo_options,
+    .check = demo_check,
+    .exec = demo_exec,
+};

@@ -14,7 +14,6 @@
 #include "nvr/cmd.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,34 +27,6 @@
 #include "nvr/base/timefmt.h"
 #include "storage/catalog.h"
 #include "storage/export.h"
-
-static void export_usage(FILE *f)
-{
-    fprintf(f,
-            "usage: nvr export [-c FILE] --camera NAME [--camera NAME...] "
-            "--from T --to T\n"
-            "                  --reason TEXT -o OUT [--json]\n\n"
-            "Writes the recorded video and audio of a camera between two "
-            "times, unchanged\n(no transcoding), into one MP4 (or QuickTime "
-            ".mov: the extension decides;\nG.711 audio needs .mov) that "
-            "starts at the keyframe at or before --from,\nwith OUT.sha256 "
-            "(for sha256sum -c) and a manifest naming every source\nsegment, "
-            "the gaps, who exported it, when and why. The export is "
-            "recorded\nin the audit log. With several --camera options OUT "
-            "is a folder that gets\none <camera>.mp4 (or .mov) each and one "
-            "manifest.json.\n\n"
-            "  -c, --config FILE  the config file\n"
-            "      --camera NAME  the camera (repeatable)\n"
-            "      --from T       start (ISO 8601; local time unless Z or "
-            "+hh:mm)\n"
-            "      --to T         end\n"
-            "      --reason TEXT  why: incident, request or case reference "
-            "(required)\n"
-            "  -o, --output OUT   the .mp4 or .mov to write (must not exist), "
-            "or the folder\n"
-            "      --json         machine-readable output\n"
-            "  -h, --help         this text\n");
-}
 
 struct progress_ctx {
     int tty;
@@ -116,118 +87,23 @@ static void print_result(struct json_out *j, const struct export_request *q,
     json_obj_end(j);
 }
 
-int cmd_export_main(int argc, char **argv)
+/*
+ * The output of each clip and the manifest, from -o: a folder gets
+ * <camera>.mp4 (or .mov) each, a named .mp4 or .mov is checked against
+ * what the camera records (export_probe). Fills reqs, paths (PATH_MAX
+ * each), named (1: the user named that path) and manifest_out (PATH_MAX).
+ * Returns 0, or an exit status after a message.
+ */
+static int
+export_resolve_outputs(const char *out, int n_cam, const char *const *cameras,
+                       const struct nvr_config *cfg, int64_t from_us,
+                       int64_t to_us, const char *reason, struct catalog *cat,
+                       struct export_request *reqs, char (*paths)[PATH_MAX],
+                       int *named, char *manifest_out)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"camera", required_argument, NULL, 'C'},
-        {"from", required_argument, NULL, 'f'},
-        {"to", required_argument, NULL, 't'},
-        {"reason", required_argument, NULL, 'r'},
-        {"output", required_argument, NULL, 'o'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *config_path = NULL, *out = NULL, *reason = NULL;
-    const char *cameras[EXPORT_MAX_CLIPS];
-    int n_cam = 0, json = 0, c, rc, has_from = 0, has_to = 0;
-    int64_t from_us = 0, to_us = 0;
-    struct nvr_config *cfg = NULL;
-    struct catalog *cat = NULL;
-    struct export_request reqs[EXPORT_MAX_CLIPS];
-    struct export_result *res = NULL;
-    char(*paths)[PATH_MAX] = NULL;
-    int named[EXPORT_MAX_CLIPS] = {0}; /* path given by the user */
-    char manifest[PATH_MAX], catalog_path[2048];
-    struct progress_ctx prog = {isatty(STDERR_FILENO), 0};
+    char manifest[PATH_MAX] = "";
+    int rc = 0;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'C':
-            if (n_cam == EXPORT_MAX_CLIPS) {
-                fprintf(stderr, "nvr export: at most %d cameras at once\n",
-                        EXPORT_MAX_CLIPS);
-                return NVR_EXIT_USAGE;
-            }
-            cameras[n_cam++] = optarg;
-            break;
-        case 'f':
-            if (nvr_cli_time_arg("export", "--from", optarg, &from_us) < 0)
-                return NVR_EXIT_USAGE;
-            has_from = 1;
-            break;
-        case 't':
-            if (nvr_cli_time_arg("export", "--to", optarg, &to_us) < 0)
-                return NVR_EXIT_USAGE;
-            has_to = 1;
-            break;
-        case 'r':
-            reason = optarg;
-            break;
-        case 'o':
-            out = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            export_usage(stdout);
-            return NVR_EXIT_OK;
-        default:
-            export_usage(stderr);
-            return NVR_EXIT_USAGE;
-        }
-    }
-    if (optind != argc || n_cam == 0 || !has_from || !has_to || !out ||
-        !reason) {
-        fprintf(stderr, "nvr export: %s\n",
-                optind != argc ? "unexpected argument"
-                : n_cam == 0   ? "--camera is required"
-                : !has_from    ? "--from is required"
-                : !has_to      ? "--to is required"
-                : !out         ? "-o is required"
-                               : "--reason is required: say why (incident "
-                                 "or request reference)");
-        export_usage(stderr);
-        return NVR_EXIT_USAGE;
-    }
-    if (from_us >= to_us) {
-        fprintf(stderr, "nvr export: --from must be before --to\n");
-        return NVR_EXIT_USAGE;
-    }
-    if (strlen(reason) == 0 || strlen(reason) > EXPORT_MAX_REASON) {
-        fprintf(stderr, "nvr export: --reason must be 1 to %d bytes\n",
-                EXPORT_MAX_REASON);
-        return NVR_EXIT_USAGE;
-    }
-    for (int i = 0; i < n_cam; i++) {
-        for (int k = 0; k < i; k++) {
-            if (strcmp(cameras[i], cameras[k]) == 0) {
-                fprintf(stderr, "nvr export: camera '%s' given twice\n",
-                        cameras[i]);
-                return NVR_EXIT_USAGE;
-            }
-        }
-        if (strchr(cameras[i], '/')) {
-            fprintf(stderr, "nvr export: bad camera name '%s'\n", cameras[i]);
-            return NVR_EXIT_USAGE;
-        }
-    }
-    rc = nvr_cli_load_config(config_path, &cfg);
-    if (rc != 0)
-        return rc;
-
-    res = calloc((size_t)n_cam, sizeof(*res));
-    paths = calloc((size_t)n_cam, sizeof(*paths));
-    if (!res || !paths) {
-        rc = NVR_EXIT_FAILURE;
-        goto out;
-    }
     if (n_cam > 1) {
         if (mkdir(out, 0755) != 0 && errno != EEXIST) {
             fprintf(stderr, "nvr export: cannot create folder %s: %s\n", out,
@@ -274,24 +150,6 @@ int cmd_export_main(int argc, char **argv)
         };
     }
 
-    nvr_cli_storage_path(cfg, CATALOG_FILE, catalog_path, sizeof(catalog_path));
-    if (access(catalog_path, F_OK) != 0) {
-        fprintf(stderr,
-                "nvr export: no catalog at %s (has the recorder "
-                "run?)\n",
-                catalog_path);
-        rc = NVR_EXIT_FAILURE;
-        goto out;
-    }
-    rc = catalog_open(catalog_path, CATALOG_READWRITE, &cat);
-    if (rc < 0) {
-        fprintf(stderr,
-                "nvr export: catalog %s: %s (exports are recorded in its "
-                "audit log, so it must be writable)\n",
-                catalog_path, nvr_strerror(rc));
-        rc = NVR_EXIT_FAILURE;
-        goto out;
-    }
     /* The container each clip needs, from its sources' codecs: G.711
      * audio (pcm_alaw / pcm_mulaw) has no place in MP4, only in
      * QuickTime. Clips named by the user are checked; clips named here
@@ -328,6 +186,126 @@ int cmd_export_main(int argc, char **argv)
         rc = NVR_EXIT_USAGE;
         goto out;
     }
+out:
+    memcpy(manifest_out, manifest, sizeof(manifest));
+    return rc;
+}
+
+static int export_check(const struct cli_args *a)
+{
+    const char *reason = cli_args_get(a, "reason");
+    const char *out = cli_args_get(a, "output");
+    int n_cam = a->n_cameras;
+
+    if (n_cam > EXPORT_MAX_CLIPS) {
+        fprintf(stderr, "nvr export: at most %d cameras at once\n",
+                EXPORT_MAX_CLIPS);
+        return NVR_EXIT_USAGE;
+    }
+    if (a->argc != 0 || n_cam == 0 || !a->has_from || !a->has_to || !out ||
+        !reason) {
+        fprintf(stderr, "nvr export: %s\n",
+                a->argc != 0   ? "unexpected argument"
+                : n_cam == 0   ? "--camera is required"
+                : !a->has_from ? "--from is required"
+                : !a->has_to   ? "--to is required"
+                : !out         ? "-o is required"
+                               : "--reason is required: say why (incident "
+                                 "or request reference)");
+        cli_help(stderr, a->entry);
+        return NVR_EXIT_USAGE;
+    }
+    if (a->from_us >= a->to_us) {
+        fprintf(stderr, "nvr export: --from must be before --to\n");
+        return NVR_EXIT_USAGE;
+    }
+    if (strlen(reason) == 0 || strlen(reason) > EXPORT_MAX_REASON) {
+        fprintf(stderr, "nvr export: --reason must be 1 to %d bytes\n",
+                EXPORT_MAX_REASON);
+        return NVR_EXIT_USAGE;
+    }
+    for (int i = 0; i < n_cam; i++) {
+        for (int k = 0; k < i; k++) {
+            if (strcmp(a->cameras[i], a->cameras[k]) == 0) {
+                fprintf(stderr, "nvr export: camera '%s' given twice\n",
+                        a->cameras[i]);
+                return NVR_EXIT_USAGE;
+            }
+        }
+        if (strchr(a->cameras[i], '/')) {
+            fprintf(stderr, "nvr export: bad camera name '%s'\n",
+                    a->cameras[i]);
+            return NVR_EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
+static void print_json(const struct cli_args *a,
+                       const struct export_request *reqs,
+                       const struct export_result *res, const char *manifest)
+{
+    struct json_out j;
+
+    json_init(&j, stdout);
+    json_obj_begin(&j, NULL);
+    json_str(&j, "manifest", manifest);
+    json_str(&j, "reason", cli_args_get(a, "reason"));
+    json_time(&j, "requested_from", a->from_us);
+    json_time(&j, "requested_to", a->to_us);
+    json_arr_begin(&j, "clips");
+    for (int i = 0; i < a->n_cameras; i++)
+        print_result(&j, &reqs[i], &res[i]);
+    json_arr_end(&j);
+    json_obj_end(&j);
+    json_finish(&j);
+}
+
+static void print_text(const struct cli_args *a,
+                       const struct export_request *reqs,
+                       const struct export_result *res, const char *manifest)
+{
+    int n_cam = a->n_cameras;
+
+    for (int i = 0; i < n_cam; i++) {
+        char from[64], to[64];
+
+        nvr_time_format_local(res[i].actual_from_us, from, sizeof(from));
+        nvr_time_format_local(res[i].actual_to_us, to, sizeof(to));
+        printf("%s: camera %s, %s .. %s (%.1f s), %lld frames from %d "
+               "segment%s, %d gap%s\n  sha256 %s\n",
+               reqs[i].out_path, reqs[i].camera, from, to,
+               (double)(res[i].actual_to_us - res[i].actual_from_us) / 1e6,
+               (long long)res[i].frames, res[i].n_segments,
+               res[i].n_segments == 1 ? "" : "s", res[i].n_gaps,
+               res[i].n_gaps == 1 ? "" : "s", res[i].sha256);
+    }
+    printf("manifest %s\naudit entr%s recorded (hash %s)\n"
+           "check with: nvr verify %s\n",
+           manifest, n_cam == 1 ? "y" : "ies", res[n_cam - 1].audit_hash,
+           reqs[0].out_path);
+}
+
+static int export_exec(const struct cli_args *a, const struct nvr_config *cfg,
+                       struct catalog *cat)
+{
+    int n_cam = a->n_cameras, rc;
+    struct export_request reqs[EXPORT_MAX_CLIPS];
+    struct export_result *res = calloc((size_t)n_cam, sizeof(*res));
+    char(*paths)[PATH_MAX] = calloc((size_t)n_cam, sizeof(*paths));
+    int named[EXPORT_MAX_CLIPS] = {0}; /* path given by the user */
+    char manifest[PATH_MAX];
+    struct progress_ctx prog = {isatty(STDERR_FILENO), 0};
+
+    if (!res || !paths) {
+        rc = NVR_EXIT_FAILURE;
+        goto out;
+    }
+    rc = export_resolve_outputs(
+        cli_args_get(a, "output"), n_cam, a->cameras, cfg, a->from_us, a->to_us,
+        cli_args_get(a, "reason"), cat, reqs, paths, named, manifest);
+    if (rc != 0)
+        goto out;
     rc = export_run_many(cat, reqs, n_cam, manifest, progress_cb, &prog, res);
     if (prog.shown)
         fputc('\n', stderr);
@@ -337,45 +315,50 @@ int cmd_export_main(int argc, char **argv)
         goto out;
     }
     rc = NVR_EXIT_OK;
-
-    if (json) {
-        struct json_out j;
-
-        json_init(&j, stdout);
-        json_obj_begin(&j, NULL);
-        json_str(&j, "manifest", manifest);
-        json_str(&j, "reason", reason);
-        json_time(&j, "requested_from", from_us);
-        json_time(&j, "requested_to", to_us);
-        json_arr_begin(&j, "clips");
-        for (int i = 0; i < n_cam; i++)
-            print_result(&j, &reqs[i], &res[i]);
-        json_arr_end(&j);
-        json_obj_end(&j);
-        json_finish(&j);
-        goto out;
-    }
-    for (int i = 0; i < n_cam; i++) {
-        char a[64], b[64];
-
-        nvr_time_format_local(res[i].actual_from_us, a, sizeof(a));
-        nvr_time_format_local(res[i].actual_to_us, b, sizeof(b));
-        printf("%s: camera %s, %s .. %s (%.1f s), %lld frames from %d "
-               "segment%s, %d gap%s\n  sha256 %s\n",
-               paths[i], cameras[i], a, b,
-               (double)(res[i].actual_to_us - res[i].actual_from_us) / 1e6,
-               (long long)res[i].frames, res[i].n_segments,
-               res[i].n_segments == 1 ? "" : "s", res[i].n_gaps,
-               res[i].n_gaps == 1 ? "" : "s", res[i].sha256);
-    }
-    printf("manifest %s\naudit entr%s recorded (hash %s)\n"
-           "check with: nvr verify %s\n",
-           manifest, n_cam == 1 ? "y" : "ies", res[n_cam - 1].audit_hash,
-           paths[0]);
+    if (a->json)
+        print_json(a, reqs, res, manifest);
+    else
+        print_text(a, reqs, res, manifest);
 out:
-    catalog_close(cat);
     free(paths);
     free(res);
-    nvr_config_free(cfg);
     return rc;
 }
+
+static const struct cli_option export_options[] = {
+    CLI_OPT_CONFIG,
+    {"camera", 0, 1, "NAME", "the camera (repeatable)"},
+    {"from", 0, 1, "T", "start (ISO 8601; local time unless Z or +hh:mm)"},
+    {"to", 0, 1, "T", "end"},
+    {"reason", 0, 1, "TEXT",
+     "why: incident, request or case reference (required)"},
+    {"output", 'o', 1, "OUT",
+     "the .mp4 or .mov to write (must not exist), or the folder"},
+    CLI_OPT_JSON,
+    CLI_OPT_HELP,
+    CLI_OPT_END,
+};
+
+const struct cli_entry cmd_export_entry = {
+    .name = "export",
+    .summary = "evidential export with hash and manifest",
+    .usage = "nvr export [-c FILE] --camera NAME [--camera NAME...] "
+             "--from T --to T\n"
+             "                  --reason TEXT -o OUT [--json]",
+    .about = "Writes the recorded video and audio of a camera between two "
+             "times, unchanged\n(no transcoding), into one MP4 (or "
+             "QuickTime .mov: the extension decides;\nG.711 audio needs "
+             ".mov) that starts at the keyframe at or before --from,\nwith "
+             "OUT.sha256 (for sha256sum -c) and a manifest naming every "
+             "source\nsegment, the gaps, who exported it, when and why. The "
+             "export is recorded\nin the audit log. With several --camera "
+             "options OUT is a folder that gets\none <camera>.mp4 (or .mov) "
+             "each and one manifest.json.",
+    .options = export_options,
+    .max_args = -1, /* export_check() names the argument */
+    .flags = CLI_CATALOG_WRITE | CLI_CATALOG_EXISTS,
+    .catalog_hint = " (exports are recorded in its audit log, so it must be "
+                    "writable)",
+    .check = export_check,
+    .exec = export_exec,
+};

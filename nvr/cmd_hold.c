@@ -8,7 +8,6 @@
 #include "nvr/cmd.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,47 +18,6 @@
 #include "nvr/base/timefmt.h"
 #include "storage/catalog.h"
 #include "storage/holds.h"
-
-static void hold_usage(FILE *f)
-{
-    fprintf(f, "usage: nvr hold add [-c FILE] --camera NAME --from T --to T "
-               "--reason TEXT\n"
-               "       nvr hold list [-c FILE] [--camera NAME] [--all] "
-               "[--json]\n"
-               "       nvr hold release [-c FILE] ID\n\n"
-               "Legal holds: footage of a camera in [from, to) that retention "
-               "never\ndeletes, whatever the rule (days, max_bytes or "
-               "min_free). Holds are\nnever removed: release marks them "
-               "released, and both are audited.\nTimes are ISO 8601: "
-               "2026-11-27T10:00:00 is local time, Z or +01:00 explicit.\n\n"
-               "  -c, --config FILE  the config file\n"
-               "      --camera NAME  the camera\n"
-               "      --from T       start of the held footage\n"
-               "      --to T         end of the held footage\n"
-               "      --reason TEXT  why (case reference); required\n"
-               "      --all          list released holds too\n"
-               "      --json         machine-readable output\n"
-               "  -h, --help         this text\n");
-}
-
-static int hold_open(const char *config_path, int flags,
-                     struct nvr_config **cfg, struct catalog **cat)
-{
-    char path[2048];
-    int rc = nvr_cli_load_config(config_path, cfg);
-
-    if (rc != 0)
-        return rc;
-    nvr_cli_storage_path(*cfg, CATALOG_FILE, path, sizeof(path));
-    rc = catalog_open(path, flags, cat);
-    if (rc < 0) {
-        fprintf(stderr, "nvr hold: catalog %s: %s\n", path, nvr_strerror(rc));
-        nvr_config_free(*cfg);
-        *cfg = NULL;
-        return NVR_EXIT_FAILURE;
-    }
-    return 0;
-}
 
 static int hold_configured(const struct nvr_config *cfg, const char *camera)
 {
@@ -105,85 +63,44 @@ static int hold_print(void *user, const struct hold *h)
     return 0;
 }
 
-static int hold_add(int argc, char **argv)
+static int hold_add_check(const struct cli_args *a)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"camera", required_argument, NULL, 'C'},
-        {"from", required_argument, NULL, 'f'},
-        {"to", required_argument, NULL, 't'},
-        {"reason", required_argument, NULL, 'r'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *config_path = NULL, *camera = NULL, *reason = NULL;
-    int64_t from_us = 0, to_us = 0;
-    int has_from = 0, has_to = 0, json = 0, c, rc;
-    struct nvr_config *cfg = NULL;
-    struct catalog *cat = NULL;
+    const char *reason = cli_args_get(a, "reason");
     struct hold h;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'C':
-            camera = optarg;
-            break;
-        case 'f':
-            if (nvr_cli_time_arg("hold", "--from", optarg, &from_us) < 0)
-                return NVR_EXIT_USAGE;
-            has_from = 1;
-            break;
-        case 't':
-            if (nvr_cli_time_arg("hold", "--to", optarg, &to_us) < 0)
-                return NVR_EXIT_USAGE;
-            has_to = 1;
-            break;
-        case 'r':
-            reason = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            hold_usage(stdout);
-            return NVR_EXIT_OK;
-        default:
-            hold_usage(stderr);
-            return NVR_EXIT_USAGE;
-        }
-    }
-    if (optind != argc || !camera || !has_from || !has_to || !reason) {
+    if (a->argc != 0 || !a->camera || !a->has_from || !a->has_to || !reason) {
         fprintf(stderr, "nvr hold add: --camera, --from, --to and --reason "
                         "are required\n");
         return NVR_EXIT_USAGE;
     }
-    if (from_us >= to_us) {
+    if (a->from_us >= a->to_us) {
         fprintf(stderr, "nvr hold add: --from must be before --to\n");
         return NVR_EXIT_USAGE;
     }
-    memset(&h, 0, sizeof(h));
-    if (strlen(camera) >= sizeof(h.camera) ||
+    if (strlen(a->camera) >= sizeof(h.camera) ||
         strlen(reason) >= sizeof(h.reason)) {
         fprintf(stderr, "nvr hold add: camera name or reason too long (the "
                         "reason takes up to 511 bytes)\n");
         return NVR_EXIT_USAGE;
     }
-    snprintf(h.camera, sizeof(h.camera), "%s", camera);
-    snprintf(h.reason, sizeof(h.reason), "%s", reason);
-    h.from_us = from_us;
-    h.to_us = to_us;
-    rc = hold_open(config_path, CATALOG_READWRITE, &cfg, &cat);
-    if (rc != 0)
-        return rc;
+    return 0;
+}
+
+static int hold_add(const struct cli_args *a, const struct nvr_config *cfg,
+                    struct catalog *cat)
+{
+    struct hold h;
+    int rc;
+
+    memset(&h, 0, sizeof(h));
+    snprintf(h.camera, sizeof(h.camera), "%s", a->camera);
+    snprintf(h.reason, sizeof(h.reason), "%s", cli_args_get(a, "reason"));
+    h.from_us = a->from_us;
+    h.to_us = a->to_us;
     /* A configured camera that has not recorded yet can be held too. */
-    if (hold_configured(cfg, camera)) {
+    if (hold_configured(cfg, a->camera)) {
         int64_t id;
-        rc = catalog_camera_ensure(cat, camera, &id);
+        rc = catalog_camera_ensure(cat, a->camera, &id);
         if (rc < 0)
             goto fail;
     }
@@ -192,18 +109,16 @@ static int hold_add(int argc, char **argv)
         fprintf(stderr,
                 "nvr hold add: no camera '%s' in the config or the "
                 "catalog\n",
-                camera);
-        rc = NVR_EXIT_USAGE;
-        goto out;
+                a->camera);
+        return NVR_EXIT_USAGE;
     }
     if (rc == -EINVAL) {
         fprintf(stderr, "nvr hold add: the reason must not be empty\n");
-        rc = NVR_EXIT_USAGE;
-        goto out;
+        return NVR_EXIT_USAGE;
     }
     if (rc < 0)
         goto fail;
-    if (json) {
+    if (a->json) {
         struct hold_list_ctx x = {.json = 1};
 
         json_init(&x.j, stdout);
@@ -212,70 +127,26 @@ static int hold_add(int argc, char **argv)
     } else {
         printf("hold %" PRId64 " added\n", h.id);
     }
-    rc = NVR_EXIT_OK;
-    goto out;
+    return NVR_EXIT_OK;
 fail:
     fprintf(stderr, "nvr hold add: %s\n", nvr_strerror(rc));
-    rc = NVR_EXIT_FAILURE;
-out:
-    catalog_close(cat);
-    nvr_config_free(cfg);
-    return rc;
+    return NVR_EXIT_FAILURE;
 }
 
-static int hold_list(int argc, char **argv)
+static int hold_list(const struct cli_args *a, const struct nvr_config *cfg,
+                     struct catalog *cat)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"camera", required_argument, NULL, 'C'},
-        {"all", no_argument, NULL, 'a'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *config_path = NULL, *camera = NULL;
     struct hold_list_ctx x;
-    struct nvr_config *cfg = NULL;
-    struct catalog *cat = NULL;
-    int all = 0, c, rc;
+    int all = cli_args_has(a, "all"), rc;
 
     memset(&x, 0, sizeof(x));
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'C':
-            camera = optarg;
-            break;
-        case 'a':
-            all = 1;
-            break;
-        case 'j':
-            x.json = 1;
-            break;
-        case 'h':
-            hold_usage(stdout);
-            return NVR_EXIT_OK;
-        default:
-            hold_usage(stderr);
-            return NVR_EXIT_USAGE;
-        }
-    }
-    if (optind != argc) {
-        hold_usage(stderr);
-        return NVR_EXIT_USAGE;
-    }
-    rc = hold_open(config_path, CATALOG_READONLY, &cfg, &cat);
-    if (rc != 0)
-        return rc;
+    x.json = a->json;
     if (x.json) {
         json_init(&x.j, stdout);
         json_obj_begin(&x.j, NULL);
         json_arr_begin(&x.j, "holds");
     }
-    rc = holds_list(cat, camera, INT64_MIN, INT64_MAX, !all, hold_print, &x);
+    rc = holds_list(cat, a->camera, INT64_MIN, INT64_MAX, !all, hold_print, &x);
     if (x.json) {
         json_arr_end(&x.j);
         json_obj_end(&x.j);
@@ -285,91 +156,143 @@ static int hold_list(int argc, char **argv)
     }
     if (rc < 0) {
         fprintf(stderr, "nvr hold list: %s\n", nvr_strerror(rc));
-        rc = NVR_EXIT_FAILURE;
+        return NVR_EXIT_FAILURE;
     }
-    catalog_close(cat);
-    nvr_config_free(cfg);
-    return rc;
+    return NVR_EXIT_OK;
 }
 
-static int hold_release(int argc, char **argv)
+/* The ID operand of hold release: 0 or -EINVAL. */
+static int hold_id(const struct cli_args *a, long long *id)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *config_path = NULL;
-    struct nvr_config *cfg = NULL;
-    struct catalog *cat = NULL;
+    const char *s = a->argv[0];
     char *end;
-    long long id;
-    int c, rc;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'h':
-            hold_usage(stdout);
-            return NVR_EXIT_OK;
-        default:
-            hold_usage(stderr);
-            return NVR_EXIT_USAGE;
-        }
-    }
-    if (optind != argc - 1) {
+    errno = 0;
+    *id = strtoll(s, &end, 10);
+    return errno || *end || end == s || *id <= 0 ? -EINVAL : 0;
+}
+
+static int hold_release_check(const struct cli_args *a)
+{
+    long long id;
+
+    if (a->argc != 1) {
         fprintf(stderr, "nvr hold release: give one hold ID\n");
         return NVR_EXIT_USAGE;
     }
-    errno = 0;
-    id = strtoll(argv[optind], &end, 10);
-    if (errno || *end || end == argv[optind] || id <= 0) {
-        fprintf(stderr, "nvr hold release: not a hold ID: '%s'\n",
-                argv[optind]);
+    if (hold_id(a, &id) < 0) {
+        fprintf(stderr, "nvr hold release: not a hold ID: '%s'\n", a->argv[0]);
         return NVR_EXIT_USAGE;
     }
-    rc = hold_open(config_path, CATALOG_READWRITE, &cfg, &cat);
-    if (rc != 0)
-        return rc;
+    return 0;
+}
+
+static int hold_release(const struct cli_args *a, const struct nvr_config *cfg,
+                        struct catalog *cat)
+{
+    long long id;
+    int rc;
+
+    (void)hold_id(a, &id); /* hold_release_check() accepted it */
     rc = holds_release(cat, (int64_t)id, NULL);
     if (rc == 0) {
         printf("hold %lld released\n", id);
-    } else if (rc == -ENOENT) {
-        fprintf(stderr, "nvr hold release: no hold %lld\n", id);
-        rc = NVR_EXIT_FAILURE;
-    } else if (rc == -EALREADY) {
-        fprintf(stderr, "nvr hold release: hold %lld is already released\n",
-                id);
-        rc = NVR_EXIT_FAILURE;
-    } else {
-        fprintf(stderr, "nvr hold release: %s\n", nvr_strerror(rc));
-        rc = NVR_EXIT_FAILURE;
-    }
-    catalog_close(cat);
-    nvr_config_free(cfg);
-    return rc;
-}
-
-int cmd_hold_main(int argc, char **argv)
-{
-    if (argc < 2) {
-        hold_usage(stderr);
-        return NVR_EXIT_USAGE;
-    }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        hold_usage(stdout);
         return NVR_EXIT_OK;
     }
-    if (strcmp(argv[1], "add") == 0)
-        return hold_add(argc - 1, argv + 1);
-    if (strcmp(argv[1], "list") == 0)
-        return hold_list(argc - 1, argv + 1);
-    if (strcmp(argv[1], "release") == 0)
-        return hold_release(argc - 1, argv + 1);
-    fprintf(stderr, "nvr hold: unknown subcommand '%s'\n", argv[1]);
-    hold_usage(stderr);
-    return NVR_EXIT_USAGE;
+    if (rc == -ENOENT)
+        fprintf(stderr, "nvr hold release: no hold %lld\n", id);
+    else if (rc == -EALREADY)
+        fprintf(stderr, "nvr hold release: hold %lld is already released\n",
+                id);
+    else
+        fprintf(stderr, "nvr hold release: %s\n", nvr_strerror(rc));
+    return NVR_EXIT_FAILURE;
 }
+
+static const struct cli_option hold_add_options[] = {
+    CLI_OPT_CONFIG,
+    {"camera", 0, 1, "NAME", "the camera"},
+    {"from", 0, 1, "T", "start of the held footage"},
+    {"to", 0, 1, "T", "end of the held footage"},
+    {"reason", 0, 1, "TEXT", "why (case reference); required"},
+    CLI_OPT_JSON,
+    CLI_OPT_HELP,
+    CLI_OPT_END,
+};
+
+static const struct cli_entry hold_add_entry = {
+    .name = "add",
+    .options = hold_add_options,
+    .max_args = -1, /* hold_add_check() names what is missing */
+    .flags = CLI_CATALOG_WRITE,
+    .check = hold_add_check,
+    .exec = hold_add,
+};
+
+static const struct cli_option hold_list_options[] = {
+    CLI_OPT_CONFIG,
+    {"camera", 0, 1, "NAME", "the camera"},
+    {"all", 0, 0, NULL, "list released holds too"},
+    CLI_OPT_JSON,
+    CLI_OPT_HELP,
+    CLI_OPT_END,
+};
+
+static const struct cli_entry hold_list_entry = {
+    .name = "list",
+    .options = hold_list_options,
+    .flags = CLI_CATALOG_READ,
+    .exec = hold_list,
+};
+
+static const struct cli_option hold_release_options[] = {
+    CLI_OPT_CONFIG,
+    CLI_OPT_HELP,
+    CLI_OPT_END,
+};
+
+static const struct cli_entry hold_release_entry = {
+    .name = "release",
+    .options = hold_release_options,
+    .max_args = -1, /* hold_release_check() wants one ID */
+    .flags = CLI_CATALOG_WRITE,
+    .check = hold_release_check,
+    .exec = hold_release,
+};
+
+static const struct cli_entry *const hold_subs[] = {
+    &hold_add_entry,
+    &hold_list_entry,
+    &hold_release_entry,
+    NULL,
+};
+
+/* What --help lists: the options of every subcommand. */
+static const struct cli_option hold_options[] = {
+    CLI_OPT_CONFIG,
+    {"camera", 0, 1, "NAME", "the camera"},
+    {"from", 0, 1, "T", "start of the held footage"},
+    {"to", 0, 1, "T", "end of the held footage"},
+    {"reason", 0, 1, "TEXT", "why (case reference); required"},
+    {"all", 0, 0, NULL, "list released holds too"},
+    CLI_OPT_JSON,
+    CLI_OPT_HELP,
+    CLI_OPT_END,
+};
+
+const struct cli_entry cmd_hold_entry = {
+    .name = "hold",
+    .summary = "legal holds that retention never deletes",
+    .usage = "nvr hold add [-c FILE] --camera NAME --from T --to T "
+             "--reason TEXT\n"
+             "       nvr hold list [-c FILE] [--camera NAME] [--all] "
+             "[--json]\n"
+             "       nvr hold release [-c FILE] ID",
+    .about = "Legal holds: footage of a camera in [from, to) that retention "
+             "never\ndeletes, whatever the rule (days, max_bytes or "
+             "min_free). Holds are\nnever removed: release marks them "
+             "released, and both are audited.\nTimes are ISO 8601: "
+             "2026-11-27T10:00:00 is local time, Z or +01:00 explicit.",
+    .options = hold_options,
+    .subs = hold_subs,
+};

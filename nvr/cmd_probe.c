@@ -7,7 +7,6 @@
 #include "nvr/cmd.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,22 +29,6 @@ struct probe_ctx {
     int done;
     int rc;
 };
-
-static void probe_usage(FILE *f)
-{
-    fprintf(f,
-            "usage: nvr probe URL [--username U] [--password-file F] "
-            "[--json]\n\n"
-            "Connects to one camera, lists its tracks (codec, clock rate,\n"
-            "control URL, whether nvr records it) and exits.\n"
-            "Credentials may also be given in the URL "
-            "(rtsp://user:pass@host/...);\nthey are never printed.\n\n"
-            "      --username U        user name\n"
-            "      --password-file F   read the password from F\n"
-            "      --timeout SECONDS   give up after this long (default 15)\n"
-            "      --json              machine-readable output\n"
-            "  -h, --help              this text\n");
-}
 
 static void probe_cb(void *user, int err, const char *msg,
                      const struct sdp_session *sdp, const char *base_url)
@@ -129,57 +112,62 @@ static int read_password_file(const char *path, char *out, size_t size)
     return 0;
 }
 
-int cmd_probe_main(int argc, char **argv)
+/* --timeout in ms, PROBE_TIMEOUT_MS when not given; <= 0 if not valid. */
+static int probe_timeout_ms(const struct cli_args *a)
 {
-    static const struct option opts[] = {
-        {"username", required_argument, NULL, 'u'},
-        {"password-file", required_argument, NULL, 'p'},
-        {"timeout", required_argument, NULL, 't'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *username = NULL, *password_file = NULL;
-    char password[256] = "", redacted[1024];
-    struct probe_ctx ctx = {0};
-    struct rtsp_url parsed;
-    int timeout_ms = PROBE_TIMEOUT_MS, c, err;
-    uv_loop_t loop;
+    const char *t = cli_args_get(a, "timeout");
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'u':
-            username = optarg;
-            break;
-        case 'p':
-            password_file = optarg;
-            break;
-        case 't':
-            timeout_ms = atoi(optarg) * 1000;
-            if (timeout_ms <= 0) {
-                fprintf(stderr, "nvr probe: --timeout: expected seconds\n");
-                return NVR_EXIT_USAGE;
-            }
-            break;
-        case 'j':
-            ctx.json = 1;
-            break;
-        case 'h':
-            probe_usage(stdout);
-            return NVR_EXIT_OK;
-        default:
-            probe_usage(stderr);
-            return NVR_EXIT_USAGE;
-        }
-    }
-    if (optind + 1 != argc) {
-        probe_usage(stderr);
+    return t ? atoi(t) * 1000 : PROBE_TIMEOUT_MS;
+}
+
+static int probe_check(const struct cli_args *a)
+{
+    if (probe_timeout_ms(a) <= 0) {
+        fprintf(stderr, "nvr probe: --timeout: expected seconds\n");
         return NVR_EXIT_USAGE;
     }
-    nvr_redact_url(argv[optind], redacted, sizeof(redacted));
+    return 0;
+}
+
+/* One OPTIONS + DESCRIBE on a loop of its own; probe_cb prints. */
+static int probe_run(const char *url, const char *username,
+                     const char *password, struct probe_ctx *ctx,
+                     int timeout_ms)
+{
+    uv_loop_t loop;
+    int err = uv_loop_init(&loop);
+
+    if (err < 0) {
+        fprintf(stderr, "nvr probe: %s\n", nvr_strerror(err));
+        return NVR_EXIT_FAILURE;
+    }
+    ctx->rc = NVR_EXIT_FAILURE;
+    err =
+        ingest_probe(&loop, url, username, password, timeout_ms, probe_cb, ctx);
+    if (err < 0) {
+        fprintf(stderr, "nvr probe: %s: %s\n", ctx->url_redacted,
+                nvr_strerror(err));
+        (void)uv_loop_close(&loop);
+        return err == -EINVAL ? NVR_EXIT_USAGE : NVR_EXIT_FAILURE;
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    (void)uv_loop_close(&loop);
+    return ctx->done ? ctx->rc : NVR_EXIT_FAILURE;
+}
+
+static int probe_exec(const struct cli_args *a, const struct nvr_config *cfg,
+                      struct catalog *cat)
+{
+    const char *url = a->argv[0];
+    const char *password_file = cli_args_get(a, "password-file");
+    char password[256] = "", redacted[1024];
+    struct probe_ctx ctx = {.json = a->json};
+    struct rtsp_url parsed;
+    int err, rc;
+
+    nvr_redact_url(url, redacted, sizeof(redacted));
     ctx.url_redacted = redacted;
-    if (rtsp_url_parse(argv[optind], &parsed) != 0) {
+    if (rtsp_url_parse(url, &parsed) != 0) {
         fprintf(stderr, "nvr probe: not an rtsp:// URL: %s\n", redacted);
         return NVR_EXIT_USAGE;
     }
@@ -191,18 +179,32 @@ int cmd_probe_main(int argc, char **argv)
             return NVR_EXIT_USAGE;
         }
     }
-    ctx.rc = NVR_EXIT_FAILURE;
-    uv_loop_init(&loop);
-    err = ingest_probe(&loop, argv[optind], username,
-                       password_file ? password : NULL, timeout_ms, probe_cb,
-                       &ctx);
-    if (err < 0) {
-        fprintf(stderr, "nvr probe: %s: %s\n", redacted, nvr_strerror(err));
-        (void)uv_loop_close(&loop);
-        return err == -EINVAL ? NVR_EXIT_USAGE : NVR_EXIT_FAILURE;
-    }
-    uv_run(&loop, UV_RUN_DEFAULT);
-    (void)uv_loop_close(&loop);
+    rc = probe_run(url, cli_args_get(a, "username"),
+                   password_file ? password : NULL, &ctx, probe_timeout_ms(a));
     nvr_wipe(password, sizeof(password));
-    return ctx.done ? ctx.rc : NVR_EXIT_FAILURE;
+    return rc;
 }
+
+static const struct cli_option probe_options[] = {
+    {"username", 0, 1, "U", "user name"},
+    {"password-file", 0, 1, "F", "read the password from F"},
+    {"timeout", 0, 1, "SECONDS", "give up after this long (default 15)"},
+    CLI_OPT_JSON,
+    CLI_OPT_HELP,
+    CLI_OPT_END,
+};
+
+const struct cli_entry cmd_probe_entry = {
+    .name = "probe",
+    .summary = "connect to one camera and list its tracks",
+    .usage = "nvr probe URL [--username U] [--password-file F] [--json]",
+    .about = "Connects to one camera, lists its tracks (codec, clock rate,\n"
+             "control URL, whether nvr records it) and exits.\n"
+             "Credentials may also be given in the URL "
+             "(rtsp://user:pass@host/...);\nthey are never printed.",
+    .options = probe_options,
+    .min_args = 1,
+    .max_args = 1,
+    .check = probe_check,
+    .exec = probe_exec,
+};

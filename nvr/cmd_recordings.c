@@ -8,7 +8,6 @@
 #include "nvr/cmd.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,22 +26,6 @@ struct rec_ctx {
     size_t n, cap;
     int oom;
 };
-
-static void recordings_usage(FILE *f)
-{
-    fprintf(f, "usage: nvr recordings [-c FILE] --camera NAME [--from T] "
-               "[--to T] [--json]\n\n"
-               "Lists the recorded segments of a camera and the gaps between "
-               "them.\nTimes are ISO 8601: 2026-11-27T10:00:00 is local time, "
-               "a Z or +01:00\nsuffix is explicit; a date alone is local "
-               "midnight.\n\n"
-               "  -c, --config FILE  the config file\n"
-               "      --camera NAME  the camera (required)\n"
-               "      --from T       start of the range (default: all)\n"
-               "      --to T         end of the range (default: all)\n"
-               "      --json         machine-readable output\n"
-               "  -h, --help         this text\n");
-}
 
 static int collect_cb(void *user, const struct catalog_segment *seg)
 {
@@ -78,213 +61,197 @@ static void gap_reason(struct catalog *cat, int64_t camera_id, struct gap *g)
         snprintf(g->reason, sizeof(g->reason), "no recording");
 }
 
-int cmd_recordings_main(int argc, char **argv)
+/* The gaps of ctx's segments, in time order; from/to count as edges when
+ * given. Returns the array (owned, n_gaps set) or NULL. */
+static struct gap *find_gaps(struct catalog *cat, int64_t camera_id,
+                             const struct rec_ctx *ctx,
+                             const struct cli_args *a, size_t *n_gaps)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"camera", required_argument, NULL, 'C'},
-        {"from", required_argument, NULL, 'f'},
-        {"to", required_argument, NULL, 't'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *config_path = NULL, *camera = NULL;
-    int64_t from_us = INT64_MIN, to_us = INT64_MAX, camera_id;
-    int json = 0, c, rc, has_from = 0, has_to = 0;
-    struct nvr_config *cfg = NULL;
-    struct catalog *cat = NULL;
-    struct rec_ctx ctx = {0};
-    struct gap *gaps = NULL;
-    size_t n_gaps = 0;
-    char path[2048];
+    const struct catalog_segment *segs = ctx->segs;
+    struct gap *gaps = calloc(ctx->n + 2, sizeof(*gaps));
+    size_t n = 0;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'C':
-            camera = optarg;
-            break;
-        case 'f':
-            if (nvr_cli_time_arg("recordings", "--from", optarg, &from_us) < 0)
-                return NVR_EXIT_USAGE;
-            has_from = 1;
-            break;
-        case 't':
-            if (nvr_cli_time_arg("recordings", "--to", optarg, &to_us) < 0)
-                return NVR_EXIT_USAGE;
-            has_to = 1;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            recordings_usage(stdout);
-            return NVR_EXIT_OK;
-        default:
-            recordings_usage(stderr);
-            return NVR_EXIT_USAGE;
-        }
+    if (!gaps)
+        return NULL;
+    if (a->has_from && ctx->n > 0 &&
+        segs[0].start_us - a->from_us > RECORDINGS_GAP_MIN_US) {
+        gaps[n].start_us = a->from_us;
+        gaps[n].end_us = segs[0].start_us;
+        gap_reason(cat, camera_id, &gaps[n]);
+        n++;
     }
-    if (optind != argc || !camera) {
-        if (!camera)
-            fprintf(stderr, "nvr recordings: --camera is required\n");
-        recordings_usage(stderr);
-        return NVR_EXIT_USAGE;
-    }
-    if (from_us >= to_us) {
-        fprintf(stderr, "nvr recordings: --from must be before --to\n");
-        return NVR_EXIT_USAGE;
-    }
-    rc = nvr_cli_load_config(config_path, &cfg);
-    if (rc != 0)
-        return rc;
-    nvr_cli_storage_path(cfg, CATALOG_FILE, path, sizeof(path));
-    rc = catalog_open(path, CATALOG_READONLY, &cat);
-    if (rc == -ENOENT) {
-        fprintf(stderr,
-                "nvr recordings: no catalog at %s (has the "
-                "recorder run?)\n",
-                path);
-        rc = NVR_EXIT_FAILURE;
-        goto out;
-    }
-    if (rc < 0) {
-        fprintf(stderr, "nvr recordings: catalog %s: %s\n", path,
-                nvr_strerror(rc));
-        rc = NVR_EXIT_FAILURE;
-        goto out;
-    }
-    rc = catalog_camera_find(cat, camera, &camera_id);
-    if (rc == -ENOENT) {
-        fprintf(stderr, "nvr recordings: no recordings of camera '%s'\n",
-                camera);
-        rc = NVR_EXIT_FAILURE;
-        goto out;
-    }
-    if (rc == 0)
-        rc = catalog_segment_list(cat, camera_id, from_us, to_us,
-                                  (1u << CATALOG_SEG_OPEN) |
-                                      (1u << CATALOG_SEG_CLOSED),
-                                  collect_cb, &ctx);
-    if (rc < 0 || ctx.oom) {
-        fprintf(stderr, "nvr recordings: catalog %s: %s\n", path,
-                nvr_strerror(ctx.oom ? -ENOMEM : rc));
-        rc = NVR_EXIT_FAILURE;
-        goto out;
-    }
-
-    gaps = calloc(ctx.n + 2, sizeof(*gaps));
-    if (!gaps) {
-        rc = NVR_EXIT_FAILURE;
-        goto out;
-    }
-    if (has_from && ctx.n > 0 &&
-        ctx.segs[0].start_us - from_us > RECORDINGS_GAP_MIN_US) {
-        gaps[n_gaps].start_us = from_us;
-        gaps[n_gaps].end_us = ctx.segs[0].start_us;
-        gap_reason(cat, camera_id, &gaps[n_gaps]);
-        n_gaps++;
-    }
-    for (size_t i = 1, end_i = 0; i < ctx.n; i++) {
+    for (size_t i = 1, end_i = 0; i < ctx->n; i++) {
         int64_t end;
 
         /* The latest end so far: overlapping rows (a clock step) are not
          * gaps. */
-        if (ctx.segs[i - 1].end_us > ctx.segs[end_i].end_us)
+        if (segs[i - 1].end_us > segs[end_i].end_us)
             end_i = i - 1;
-        end = ctx.segs[end_i].end_us;
-        if (ctx.segs[i].start_us - end > RECORDINGS_GAP_MIN_US) {
-            gaps[n_gaps].start_us = end;
-            gaps[n_gaps].end_us = ctx.segs[i].start_us;
-            gap_reason(cat, camera_id, &gaps[n_gaps]);
-            n_gaps++;
+        end = segs[end_i].end_us;
+        if (segs[i].start_us - end > RECORDINGS_GAP_MIN_US) {
+            gaps[n].start_us = end;
+            gaps[n].end_us = segs[i].start_us;
+            gap_reason(cat, camera_id, &gaps[n]);
+            n++;
         }
     }
-    if (has_to && ctx.n > 0 &&
-        to_us - ctx.segs[ctx.n - 1].end_us > RECORDINGS_GAP_MIN_US &&
-        ctx.segs[ctx.n - 1].status == CATALOG_SEG_CLOSED) {
-        gaps[n_gaps].start_us = ctx.segs[ctx.n - 1].end_us;
-        gaps[n_gaps].end_us = to_us;
-        gap_reason(cat, camera_id, &gaps[n_gaps]);
-        n_gaps++;
+    if (a->has_to && ctx->n > 0 &&
+        a->to_us - segs[ctx->n - 1].end_us > RECORDINGS_GAP_MIN_US &&
+        segs[ctx->n - 1].status == CATALOG_SEG_CLOSED) {
+        gaps[n].start_us = segs[ctx->n - 1].end_us;
+        gaps[n].end_us = a->to_us;
+        gap_reason(cat, camera_id, &gaps[n]);
+        n++;
     }
-    rc = NVR_EXIT_OK;
+    *n_gaps = n;
+    return gaps;
+}
 
-    if (json) {
-        struct json_out j;
+static void print_json(const char *camera, const struct rec_ctx *ctx,
+                       const struct gap *gaps, size_t n_gaps)
+{
+    struct json_out j;
 
-        json_init(&j, stdout);
+    json_init(&j, stdout);
+    json_obj_begin(&j, NULL);
+    json_str(&j, "camera", camera);
+    json_arr_begin(&j, "segments");
+    for (size_t i = 0; i < ctx->n; i++) {
+        const struct catalog_segment *s = &ctx->segs[i];
+
         json_obj_begin(&j, NULL);
-        json_str(&j, "camera", camera);
-        json_arr_begin(&j, "segments");
-        for (size_t i = 0; i < ctx.n; i++) {
-            const struct catalog_segment *s = &ctx.segs[i];
-
-            json_obj_begin(&j, NULL);
-            json_time(&j, "start", s->start_us);
-            json_time(&j, "end", s->end_us);
-            json_str(&j, "path", s->path);
-            json_int(&j, "bytes", s->bytes);
-            json_str(&j, "sha256", s->sha256[0] ? s->sha256 : NULL);
-            json_int(&j, "frames", s->frames);
-            json_str(&j, "codec", s->codec);
-            json_int(&j, "width", s->width);
-            json_int(&j, "height", s->height);
-            json_bool(&j, "open", s->status == CATALOG_SEG_OPEN);
-            json_obj_end(&j);
-        }
-        json_arr_end(&j);
-        json_arr_begin(&j, "gaps");
-        for (size_t i = 0; i < n_gaps; i++) {
-            json_obj_begin(&j, NULL);
-            json_time(&j, "start", gaps[i].start_us);
-            json_time(&j, "end", gaps[i].end_us);
-            json_str(&j, "reason", gaps[i].reason);
-            json_obj_end(&j);
-        }
-        json_arr_end(&j);
+        json_time(&j, "start", s->start_us);
+        json_time(&j, "end", s->end_us);
+        json_str(&j, "path", s->path);
+        json_int(&j, "bytes", s->bytes);
+        json_str(&j, "sha256", s->sha256[0] ? s->sha256 : NULL);
+        json_int(&j, "frames", s->frames);
+        json_str(&j, "codec", s->codec);
+        json_int(&j, "width", s->width);
+        json_int(&j, "height", s->height);
+        json_bool(&j, "open", s->status == CATALOG_SEG_OPEN);
         json_obj_end(&j);
-        json_finish(&j);
-        goto out;
     }
+    json_arr_end(&j);
+    json_arr_begin(&j, "gaps");
+    for (size_t i = 0; i < n_gaps; i++) {
+        json_obj_begin(&j, NULL);
+        json_time(&j, "start", gaps[i].start_us);
+        json_time(&j, "end", gaps[i].end_us);
+        json_str(&j, "reason", gaps[i].reason);
+        json_obj_end(&j);
+    }
+    json_arr_end(&j);
+    json_obj_end(&j);
+    json_finish(&j);
+}
 
-    printf("camera %s: %zu segment%s, %zu gap%s\n", camera, ctx.n,
-           ctx.n == 1 ? "" : "s", n_gaps, n_gaps == 1 ? "" : "s");
-    {
-        size_t g = 0;
+static void print_text(const char *camera, const struct rec_ctx *ctx,
+                       const struct gap *gaps, size_t n_gaps)
+{
+    size_t g = 0;
 
-        for (size_t i = 0; i <= ctx.n; i++) {
-            char a[64], b[64];
+    printf("camera %s: %zu segment%s, %zu gap%s\n", camera, ctx->n,
+           ctx->n == 1 ? "" : "s", n_gaps, n_gaps == 1 ? "" : "s");
+    for (size_t i = 0; i <= ctx->n; i++) {
+        const struct catalog_segment *s;
+        char a[64], b[64];
 
-            /* Gaps interleaved in time order with the segments. */
-            while (g < n_gaps &&
-                   (i == ctx.n || gaps[g].start_us < ctx.segs[i].start_us)) {
-                nvr_time_format_local(gaps[g].start_us, a, sizeof(a));
-                nvr_time_format_local(gaps[g].end_us, b, sizeof(b));
-                printf("  GAP  %s .. %s  (%.1f s) %s\n", a, b + 11,
-                       (double)(gaps[g].end_us - gaps[g].start_us) / 1e6,
-                       gaps[g].reason);
-                g++;
-            }
-            if (i == ctx.n)
-                break;
-            nvr_time_format_local(ctx.segs[i].start_us, a, sizeof(a));
-            nvr_time_format_local(ctx.segs[i].end_us, b, sizeof(b));
-            printf("  %s .. %s  %6.1f s %8.1f MB  %s%s\n", a, b + 11,
-                   (double)(ctx.segs[i].end_us - ctx.segs[i].start_us) / 1e6,
-                   (double)ctx.segs[i].bytes / 1e6, ctx.segs[i].path,
-                   ctx.segs[i].status == CATALOG_SEG_OPEN ? " (recording)"
-                                                          : "");
+        /* Gaps interleaved in time order with the segments. */
+        while (g < n_gaps &&
+               (i == ctx->n || gaps[g].start_us < ctx->segs[i].start_us)) {
+            nvr_time_format_local(gaps[g].start_us, a, sizeof(a));
+            nvr_time_format_local(gaps[g].end_us, b, sizeof(b));
+            printf("  GAP  %s .. %s  (%.1f s) %s\n", a, b + 11,
+                   (double)(gaps[g].end_us - gaps[g].start_us) / 1e6,
+                   gaps[g].reason);
+            g++;
         }
+        if (i == ctx->n)
+            break;
+        s = &ctx->segs[i];
+        nvr_time_format_local(s->start_us, a, sizeof(a));
+        nvr_time_format_local(s->end_us, b, sizeof(b));
+        printf("  %s .. %s  %6.1f s %8.1f MB  %s%s\n", a, b + 11,
+               (double)(s->end_us - s->start_us) / 1e6, (double)s->bytes / 1e6,
+               s->path, s->status == CATALOG_SEG_OPEN ? " (recording)" : "");
     }
-out:
+}
+
+static int recordings_check(const struct cli_args *a)
+{
+    if (a->argc != 0 || !a->camera) {
+        if (!a->camera)
+            fprintf(stderr, "nvr recordings: --camera is required\n");
+        cli_help(stderr, a->entry);
+        return NVR_EXIT_USAGE;
+    }
+    if (a->from_us >= a->to_us) {
+        fprintf(stderr, "nvr recordings: --from must be before --to\n");
+        return NVR_EXIT_USAGE;
+    }
+    return 0;
+}
+
+static int recordings_exec(const struct cli_args *a,
+                           const struct nvr_config *cfg, struct catalog *cat)
+{
+    struct rec_ctx ctx = {0};
+    struct gap *gaps = NULL;
+    size_t n_gaps = 0;
+    int64_t camera_id;
+    char path[2048];
+    int rc = catalog_camera_find(cat, a->camera, &camera_id);
+
+    if (rc == -ENOENT) {
+        fprintf(stderr, "nvr recordings: no recordings of camera '%s'\n",
+                a->camera);
+        return NVR_EXIT_FAILURE;
+    }
+    if (rc == 0)
+        rc = catalog_segment_list(cat, camera_id, a->from_us, a->to_us,
+                                  (1u << CATALOG_SEG_OPEN) |
+                                      (1u << CATALOG_SEG_CLOSED),
+                                  collect_cb, &ctx);
+    if (rc < 0 || ctx.oom) {
+        nvr_cli_storage_path(cfg, CATALOG_FILE, path, sizeof(path));
+        fprintf(stderr, "nvr recordings: catalog %s: %s\n", path,
+                nvr_strerror(ctx.oom ? -ENOMEM : rc));
+        free(ctx.segs);
+        return NVR_EXIT_FAILURE;
+    }
+    gaps = find_gaps(cat, camera_id, &ctx, a, &n_gaps);
+    if (gaps && a->json)
+        print_json(a->camera, &ctx, gaps, n_gaps);
+    else if (gaps)
+        print_text(a->camera, &ctx, gaps, n_gaps);
     free(gaps);
     free(ctx.segs);
-    catalog_close(cat);
-    nvr_config_free(cfg);
-    return rc;
+    return gaps ? NVR_EXIT_OK : NVR_EXIT_FAILURE;
 }
+
+static const struct cli_option recordings_options[] = {
+    CLI_OPT_CONFIG,
+    {"camera", 0, 1, "NAME", "the camera (required)"},
+    {"from", 0, 1, "T", "start of the range (default: all)"},
+    {"to", 0, 1, "T", "end of the range (default: all)"},
+    CLI_OPT_JSON,
+    CLI_OPT_HELP,
+    CLI_OPT_END,
+};
+
+const struct cli_entry cmd_recordings_entry = {
+    .name = "recordings",
+    .summary = "a camera's recorded segments and gaps",
+    .usage = "nvr recordings [-c FILE] --camera NAME [--from T] [--to T] "
+             "[--json]",
+    .about = "Lists the recorded segments of a camera and the gaps between "
+             "them.\nTimes are ISO 8601: 2026-11-27T10:00:00 is local time, "
+             "a Z or +01:00\nsuffix is explicit; a date alone is local "
+             "midnight.",
+    .options = recordings_options,
+    .max_args = -1, /* recordings_check() */
+    .flags = CLI_CATALOG_READ | CLI_CATALOG_EXISTS,
+    .check = recordings_check,
+    .exec = recordings_exec,
+};

@@ -10,7 +10,6 @@
 #include "nvr/cmd.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -34,24 +33,6 @@ struct retention_out {
     int progress; /* stderr is a terminal */
     struct json_out j;
 };
-
-static void retention_usage(FILE *f)
-{
-    fprintf(f,
-            "usage: nvr retention [-c FILE] [--dry-run] [--json]\n\n"
-            "Runs one retention pass: deletes, oldest first, the segments "
-            "older than\neach camera's retain_days (default %d, the UK "
-            "police guidance for CCTV),\nthe oldest of a camera over its "
-            "max_bytes, and the oldest of any camera\nwhile free space is "
-            "under min_free. Never deletes held footage (nvr hold)\nor a "
-            "segment being recorded. Safe to kill at any moment.\n\n"
-            "  -c, --config FILE  the config file\n"
-            "  -n, --dry-run      print what would be deleted; delete "
-            "nothing\n"
-            "      --json         machine-readable output\n"
-            "  -h, --help         this text\n",
-            RETENTION_DEFAULT_DAYS);
-}
 
 static void retention_on_signal(int sig)
 {
@@ -163,78 +144,41 @@ static void retention_print_totals(struct retention_out *o,
         fprintf(stderr, "nvr retention: %s\n", nvr_strerror(err));
 }
 
-int cmd_retention_main(int argc, char **argv)
+/* SIGINT/SIGTERM stop the pass between batches, cleanly. */
+static void retention_catch_signals(struct retention_config *rc)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"dry-run", no_argument, NULL, 'n'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *config_path = NULL;
+    struct sigaction sa;
+
+    atomic_store(&retention_cancel, 0);
+    rc->cancel = &retention_cancel;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = retention_on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static int retention_exec(const struct cli_args *a,
+                          const struct nvr_config *cfg, struct catalog *cat)
+{
     struct retention_out o;
-    struct nvr_config *cfg = NULL;
     struct retention_config rc;
     struct retention_report rep;
     struct retention_camera *cams = NULL;
-    struct sigaction sa;
     char path[2048];
-    int c, rc_exit, err;
+    int err;
 
     memset(&o, 0, sizeof(o));
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:nh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'n':
-            o.dry_run = 1;
-            break;
-        case 'j':
-            o.json = 1;
-            break;
-        case 'h':
-            retention_usage(stdout);
-            return NVR_EXIT_OK;
-        default:
-            retention_usage(stderr);
-            return NVR_EXIT_USAGE;
-        }
-    }
-    if (optind != argc) {
-        retention_usage(stderr);
-        return NVR_EXIT_USAGE;
-    }
-    rc_exit = nvr_cli_load_config(config_path, &cfg);
-    if (rc_exit != 0)
-        return rc_exit;
+    o.dry_run = cli_args_has(a, "dry-run");
+    o.json = a->json;
     nvr_cli_storage_path(cfg, CATALOG_FILE, path, sizeof(path));
-    if (access(path, F_OK) != 0) {
-        fprintf(stderr,
-                "nvr retention: no catalog at %s (has the recorder "
-                "run?)\n",
-                path);
-        nvr_config_free(cfg);
+    if (nvr_retention_setup(cfg, path, &rc, &cams) < 0)
         return NVR_EXIT_FAILURE;
-    }
-    if (nvr_retention_setup(cfg, path, &rc, &cams) < 0) {
-        nvr_config_free(cfg);
-        return NVR_EXIT_FAILURE;
-    }
     o.progress = !o.json && isatty(STDERR_FILENO);
     rc.dry_run = o.dry_run;
     rc.on_item = retention_item;
     rc.on_progress = retention_progress;
     rc.user = &o;
-    /* SIGINT/SIGTERM stop the pass between batches, cleanly. */
-    atomic_store(&retention_cancel, 0);
-    rc.cancel = &retention_cancel;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = retention_on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    retention_catch_signals(&rc);
     if (o.json) {
         json_init(&o.j, stdout);
         json_obj_begin(&o.j, NULL);
@@ -245,8 +189,38 @@ int cmd_retention_main(int argc, char **argv)
     retention_print_totals(&o, &rep, err);
     fflush(stdout);
     free(cams);
-    nvr_config_free(cfg);
     if (err < 0 || rep.min_free_unmet)
         return NVR_EXIT_FAILURE;
     return NVR_EXIT_OK;
 }
+
+#define RETENTION_STR_(x) #x
+#define RETENTION_STR(x)  RETENTION_STR_(x)
+
+static const struct cli_option retention_options[] = {
+    CLI_OPT_CONFIG,
+    {"dry-run", 'n', 0, NULL, "print what would be deleted; delete nothing"},
+    CLI_OPT_JSON,
+    CLI_OPT_HELP,
+    CLI_OPT_END,
+};
+
+const struct cli_entry cmd_retention_entry = {
+    .name = "retention",
+    .summary = "one retention pass: delete what the config says must go",
+    .usage = "nvr retention [-c FILE] [--dry-run] [--json]",
+    .about = "Runs one retention pass: deletes, oldest first, the segments "
+             "older than\neach camera's retain_days (default " RETENTION_STR(
+                 RETENTION_DEFAULT_DAYS) ", the UK police guidance for "
+                                         "CCTV),\nthe oldest of a camera "
+                                         "over its max_bytes, and the oldest "
+                                         "of any camera\nwhile free "
+                                         "space is under min_free. Never "
+                                         "deletes held footage (nvr "
+                                         "hold)\nor a segment being recorded. "
+                                         "Safe to kill at any "
+                                         "moment.",
+    .options = retention_options,
+    .flags = CLI_CATALOG_EXISTS, /* the pass opens it itself */
+    .exec = retention_exec,
+};

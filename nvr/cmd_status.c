@@ -7,7 +7,6 @@
 #include "nvr/cmd.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,20 +31,10 @@ struct status_ctx {
     int n;
     struct catalog_status *rows; /* one per configured camera */
     int *found;
+    int64_t now_us;
+    int64_t used_bytes; /* in segments */
+    int64_t free_bytes; /* -1: unknown */
 };
-
-static void status_usage(FILE *f)
-{
-    fprintf(f, "usage: nvr status [-c FILE] [--json]\n\n"
-               "Shows each camera's state, last frame time, bitrate, "
-               "transport (tcp/udp),\nclock drift (ms, + = ahead of this "
-               "machine's clock), timestamp jumps,\nRTP packets and frames "
-               "lost, and last error, as published by the\nrunning "
-               "recorder, and storage use.\n\n"
-               "  -c, --config FILE  the config file\n"
-               "      --json         machine-readable output\n"
-               "  -h, --help         this text\n");
-}
 
 static int status_row_cb(void *user, const struct catalog_status *st)
 {
@@ -60,11 +49,11 @@ static int status_row_cb(void *user, const struct catalog_status *st)
     return 0;
 }
 
-static int64_t segment_bytes_sum;
-
 static int bytes_cb(void *user, const struct catalog_segment *seg)
 {
-    segment_bytes_sum += seg->bytes;
+    struct status_ctx *ctx = user;
+
+    ctx->used_bytes += seg->bytes;
     return 0;
 }
 
@@ -72,61 +61,134 @@ static int bytes_cb(void *user, const struct catalog_segment *seg)
  * running recorder's (written before it started: a killed recorder's rows
  * stay behind) or it has not refreshed it lately, "disabled" from the
  * config. */
-static const char *status_state(const struct status_ctx *ctx, int i,
-                                int64_t now)
+static const char *status_state(const struct status_ctx *ctx, int i)
 {
     if (!ctx->cfg->cameras[i].enabled)
         return "disabled";
     if (!ctx->found[i] || !ctx->started ||
         ctx->rows[i].updated_us < ctx->started_us)
         return "stopped";
-    if (now - ctx->rows[i].updated_us > STATUS_STALE_US)
+    if (ctx->now_us - ctx->rows[i].updated_us > STATUS_STALE_US)
         return "stopped";
     return ctx->rows[i].state;
 }
 
-int cmd_status_main(int argc, char **argv)
+/* Reads the published rows and the bytes in segments (none without a
+ * catalog). Returns 0 or a negative errno. */
+static int status_read(struct status_ctx *ctx, struct catalog *cat)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *config_path = NULL;
-    int json = 0, c, rc;
-    struct nvr_config *cfg;
-    struct catalog *cat = NULL;
-    struct status_ctx ctx = {0};
-    char path[2048];
-    struct statvfs vfs;
-    int64_t free_bytes = -1, now = nvr_clock_wall_us();
+    int rc;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            status_usage(stdout);
-            return NVR_EXIT_OK;
-        default:
-            status_usage(stderr);
-            return NVR_EXIT_USAGE;
-        }
+    if (!cat)
+        return 0;
+    rc = catalog_status_list(cat, status_row_cb, ctx);
+    if (rc == 0)
+        rc = catalog_segment_list(cat, 0, INT64_MIN, INT64_MAX,
+                                  (1u << CATALOG_SEG_OPEN) |
+                                      (1u << CATALOG_SEG_CLOSED),
+                                  bytes_cb, ctx);
+    return rc;
+}
+
+/* One camera's row, as an object of the "cameras" array. */
+static void status_json_row(const struct status_ctx *ctx, int i,
+                            struct json_out *j)
+{
+    const struct catalog_status *st = &ctx->rows[i];
+
+    json_obj_begin(j, NULL);
+    json_str(j, "name", ctx->cfg->cameras[i].name);
+    json_str(j, "state", status_state(ctx, i));
+    json_time(j, "last_frame", st->last_frame_us);
+    json_int(j, "bitrate_bps", st->bitrate_bps);
+    json_str(j, "error", st->error[0] ? st->error : NULL);
+    json_int(j, "frames", st->frames);
+    json_int(j, "lost_packets", st->lost_packets);
+    json_int(j, "dropped", st->dropped);
+    json_int(j, "reconnects", st->reconnects);
+    json_str(j, "transport", st->transport[0] ? st->transport : NULL);
+    json_int(j, "drift_ms", st->drift_us / 1000);
+    json_int(j, "timestamp_jumps", st->ts_jumps);
+    json_int(j, "frames_lost", st->frames_lost);
+    json_bool(j, "rtcp_sr", st->rtcp_sr != 0);
+    json_time(j, "updated", st->updated_us);
+    json_obj_end(j);
+}
+
+static void status_print_json(const struct status_ctx *ctx)
+{
+    const char *storage = ctx->cfg->storage_path;
+    struct json_out j;
+
+    json_init(&j, stdout);
+    json_obj_begin(&j, NULL);
+    json_arr_begin(&j, "cameras");
+    for (int i = 0; i < ctx->n; i++)
+        status_json_row(ctx, i, &j);
+    json_arr_end(&j);
+    json_bool(&j, "recorder_running", ctx->running);
+    sandbox_status_json(&j, storage);
+    json_obj_begin(&j, "storage");
+    json_str(&j, "path", storage);
+    json_int(&j, "used_bytes", ctx->used_bytes);
+    if (ctx->free_bytes >= 0)
+        json_int(&j, "free_bytes", ctx->free_bytes);
+    else
+        json_null(&j, "free_bytes");
+    json_obj_end(&j);
+    json_obj_end(&j);
+    json_finish(&j);
+}
+
+/* One camera's line of the table. */
+static void status_text_row(const struct status_ctx *ctx, int i)
+{
+    const struct catalog_status *st = &ctx->rows[i];
+    char when[64] = "-";
+
+    if (st->last_frame_us > 0) {
+        nvr_time_format_local(st->last_frame_us, when, sizeof(when));
+        /* "YYYY-MM-DD HH:MM:SS ZZZ": drop the zone to fit. */
+        when[19] = '\0';
     }
-    if (optind != argc) {
-        status_usage(stderr);
-        return NVR_EXIT_USAGE;
-    }
-    rc = nvr_cli_load_config(config_path, &cfg);
-    if (rc != 0)
-        return rc;
-    ctx.cfg = cfg;
+    printf("%-16s %-12s %-20s %9lld %-5s %8lld %5lld %8lld %7lld  %s\n",
+           ctx->cfg->cameras[i].name, status_state(ctx, i), when,
+           (long long)(st->bitrate_bps / 1000),
+           st->transport[0] ? st->transport : "-",
+           (long long)(st->drift_us / 1000), (long long)st->ts_jumps,
+           (long long)st->lost_packets, (long long)st->frames_lost, st->error);
+}
+
+static void status_print_text(const struct status_ctx *ctx)
+{
+    const char *storage = ctx->cfg->storage_path;
+
+    printf("%-16s %-12s %-20s %9s %-5s %8s %5s %8s %7s  %s\n", "CAMERA",
+           "STATE", "LAST FRAME", "KBIT/S", "TRANS", "DRIFT_MS", "JUMPS",
+           "RTP_LOST", "FR_LOST", "ERROR");
+    for (int i = 0; i < ctx->n; i++)
+        status_text_row(ctx, i);
+    if (!ctx->running)
+        printf("\nno recorder is running on this storage\n");
+    else if (!ctx->started)
+        printf("\nthe recorder is starting (crash recovery)\n");
+    sandbox_status_print(stdout, storage, ctx->running);
+    printf("\nstorage %s: %.1f MB in segments", storage,
+           (double)ctx->used_bytes / 1e6);
+    if (ctx->free_bytes >= 0)
+        printf(", %.1f GB free", (double)ctx->free_bytes / 1e9);
+    printf("\n");
+}
+
+static int status_exec(const struct cli_args *a, const struct nvr_config *cfg,
+                       struct catalog *cat)
+{
+    struct status_ctx ctx = {.cfg = cfg, .free_bytes = -1};
+    struct statvfs vfs;
+    char path[2048];
+    int rc = NVR_EXIT_OK, err;
+
+    ctx.now_us = nvr_clock_wall_us();
     ctx.n = cfg->n_cameras;
     ctx.running = nvr_daemon_is_running(cfg->storage_path);
     ctx.started = nvr_daemon_run_started(cfg->storage_path, &ctx.started_us);
@@ -136,108 +198,43 @@ int cmd_status_main(int argc, char **argv)
         rc = NVR_EXIT_FAILURE;
         goto out;
     }
-    nvr_cli_storage_path(cfg, CATALOG_FILE, path, sizeof(path));
-    segment_bytes_sum = 0;
-    rc = catalog_open(path, CATALOG_READONLY, &cat);
-    if (rc == 0) {
-        rc = catalog_status_list(cat, status_row_cb, &ctx);
-        if (rc == 0)
-            rc = catalog_segment_list(cat, 0, INT64_MIN, INT64_MAX,
-                                      (1u << CATALOG_SEG_OPEN) |
-                                          (1u << CATALOG_SEG_CLOSED),
-                                      bytes_cb, NULL);
-        if (rc < 0) {
-            fprintf(stderr, "nvr status: catalog %s: %s\n", path,
-                    nvr_strerror(rc));
-            rc = NVR_EXIT_FAILURE;
-            goto out;
-        }
-    } else if (rc != -ENOENT) {
-        fprintf(stderr, "nvr status: catalog %s: %s\n", path, nvr_strerror(rc));
+    err = status_read(&ctx, cat);
+    if (err < 0) {
+        nvr_cli_storage_path(cfg, CATALOG_FILE, path, sizeof(path));
+        fprintf(stderr, "nvr status: catalog %s: %s\n", path,
+                nvr_strerror(err));
         rc = NVR_EXIT_FAILURE;
         goto out;
     }
-    rc = NVR_EXIT_OK;
     if (statvfs(cfg->storage_path, &vfs) == 0)
-        free_bytes = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
-
-    if (json) {
-        struct json_out j;
-
-        json_init(&j, stdout);
-        json_obj_begin(&j, NULL);
-        json_arr_begin(&j, "cameras");
-        for (int i = 0; i < ctx.n; i++) {
-            const struct catalog_status *st = &ctx.rows[i];
-
-            json_obj_begin(&j, NULL);
-            json_str(&j, "name", cfg->cameras[i].name);
-            json_str(&j, "state", status_state(&ctx, i, now));
-            json_time(&j, "last_frame", st->last_frame_us);
-            json_int(&j, "bitrate_bps", st->bitrate_bps);
-            json_str(&j, "error", st->error[0] ? st->error : NULL);
-            json_int(&j, "frames", st->frames);
-            json_int(&j, "lost_packets", st->lost_packets);
-            json_int(&j, "dropped", st->dropped);
-            json_int(&j, "reconnects", st->reconnects);
-            json_str(&j, "transport", st->transport[0] ? st->transport : NULL);
-            json_int(&j, "drift_ms", st->drift_us / 1000);
-            json_int(&j, "timestamp_jumps", st->ts_jumps);
-            json_int(&j, "frames_lost", st->frames_lost);
-            json_bool(&j, "rtcp_sr", st->rtcp_sr != 0);
-            json_time(&j, "updated", st->updated_us);
-            json_obj_end(&j);
-        }
-        json_arr_end(&j);
-        json_bool(&j, "recorder_running", ctx.running);
-        sandbox_status_json(&j, cfg->storage_path);
-        json_obj_begin(&j, "storage");
-        json_str(&j, "path", cfg->storage_path);
-        json_int(&j, "used_bytes", segment_bytes_sum);
-        if (free_bytes >= 0)
-            json_int(&j, "free_bytes", free_bytes);
-        else
-            json_null(&j, "free_bytes");
-        json_obj_end(&j);
-        json_obj_end(&j);
-        json_finish(&j);
-        goto out;
-    }
-
-    printf("%-16s %-12s %-20s %9s %-5s %8s %5s %8s %7s  %s\n", "CAMERA",
-           "STATE", "LAST FRAME", "KBIT/S", "TRANS", "DRIFT_MS", "JUMPS",
-           "RTP_LOST", "FR_LOST", "ERROR");
-    for (int i = 0; i < ctx.n; i++) {
-        const struct catalog_status *st = &ctx.rows[i];
-        char when[64] = "-";
-
-        if (st->last_frame_us > 0) {
-            nvr_time_format_local(st->last_frame_us, when, sizeof(when));
-            /* "YYYY-MM-DD HH:MM:SS ZZZ": drop the zone to fit. */
-            when[19] = '\0';
-        }
-        printf("%-16s %-12s %-20s %9lld %-5s %8lld %5lld %8lld %7lld  %s\n",
-               cfg->cameras[i].name, status_state(&ctx, i, now), when,
-               (long long)(st->bitrate_bps / 1000),
-               st->transport[0] ? st->transport : "-",
-               (long long)(st->drift_us / 1000), (long long)st->ts_jumps,
-               (long long)st->lost_packets, (long long)st->frames_lost,
-               st->error);
-    }
-    if (!ctx.running)
-        printf("\nno recorder is running on this storage\n");
-    else if (!ctx.started)
-        printf("\nthe recorder is starting (crash recovery)\n");
-    sandbox_status_print(stdout, cfg->storage_path, ctx.running);
-    printf("\nstorage %s: %.1f MB in segments", cfg->storage_path,
-           (double)segment_bytes_sum / 1e6);
-    if (free_bytes >= 0)
-        printf(", %.1f GB free", (double)free_bytes / 1e9);
-    printf("\n");
+        ctx.free_bytes = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
+    if (a->json)
+        status_print_json(&ctx);
+    else
+        status_print_text(&ctx);
 out:
-    catalog_close(cat);
     free(ctx.rows);
     free(ctx.found);
-    nvr_config_free(cfg);
     return rc;
 }
+
+static const struct cli_option status_options[] = {
+    CLI_OPT_CONFIG,
+    CLI_OPT_JSON,
+    CLI_OPT_HELP,
+    CLI_OPT_END,
+};
+
+const struct cli_entry cmd_status_entry = {
+    .name = "status",
+    .summary = "each camera's state, last frame, errors",
+    .usage = "nvr status [-c FILE] [--json]",
+    .about = "Shows each camera's state, last frame time, bitrate, "
+             "transport (tcp/udp),\nclock drift (ms, + = ahead of this "
+             "machine's clock), timestamp jumps,\nRTP packets and frames "
+             "lost, and last error, as published by the\nrunning "
+             "recorder, and storage use.",
+    .options = status_options,
+    .flags = CLI_CONFIG | CLI_CATALOG_READ | CLI_CATALOG_OPTIONAL,
+    .exec = status_exec,
+};

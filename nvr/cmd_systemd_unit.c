@@ -12,7 +12,6 @@
 #include "nvr/cmd.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,20 +19,6 @@
 #include <unistd.h>
 
 #include "nvr/check.h"
-
-static void unit_usage(FILE *f)
-{
-    fprintf(f,
-            "usage: nvr systemd-unit [-c FILE] [--exec PATH] [--user NAME]\n\n"
-            "Prints an nvr.service for the config: IPAddressDeny=any with\n"
-            "IPAddressAllow= listing exactly the cameras' addresses, the\n"
-            "storage directory as the only writable path, no "
-            "capabilities.\n\n"
-            "  -c, --config FILE  the config file (absolute in the unit)\n"
-            "      --exec PATH    the nvr binary (default: this one)\n"
-            "      --user NAME    the service user (default: nvr)\n"
-            "  -h, --help         this text\n");
-}
 
 /* Unit file values must not break the line structure, split into words
  * or expand as specifiers (%). */
@@ -176,47 +161,14 @@ static void print_unit(const struct nvr_config *cfg, const char *cfg_path,
            "WantedBy=multi-user.target\n");
 }
 
-int cmd_systemd_unit_main(int argc, char **argv)
+static int unit_exec(const struct cli_args *a, const struct nvr_config *cfg,
+                     struct catalog *cat)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"exec", required_argument, NULL, 'e'},
-        {"user", required_argument, NULL, 'u'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *path = NULL, *exe = NULL, *user = "nvr";
+    const char *exe = cli_args_get(a, "exec"), *user = cli_args_get(a, "user");
     char cfg_abs[PATH_MAX], exe_abs[PATH_MAX];
-    struct nvr_config *cfg;
-    int c, rc;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            path = optarg;
-            break;
-        case 'e':
-            exe = optarg;
-            break;
-        case 'u':
-            user = optarg;
-            break;
-        case 'h':
-            unit_usage(stdout);
-            return NVR_EXIT_OK;
-        default:
-            unit_usage(stderr);
-            return NVR_EXIT_USAGE;
-        }
-    }
-    if (optind != argc) {
-        unit_usage(stderr);
-        return NVR_EXIT_USAGE;
-    }
-    rc = nvr_cli_load_config(path, &cfg);
-    if (rc != 0)
-        return rc;
+    if (!user)
+        user = "nvr";
     if (!realpath(cfg->path, cfg_abs))
         snprintf(cfg_abs, sizeof(cfg_abs), "%s", cfg->path);
     if (!exe) {
@@ -228,16 +180,35 @@ int cmd_systemd_unit_main(int argc, char **argv)
             exe_abs[n] = '\0';
         exe = exe_abs;
     }
-    if (!user || !unit_safe(cfg_abs) || !unit_safe(exe) || !unit_safe(user) ||
+    if (!unit_safe(cfg_abs) || !unit_safe(exe) || !unit_safe(user) ||
         !unit_safe(cfg->storage_path) || !*user || strchr(user, ' ') ||
         cfg->storage_path[0] != '/') {
         fprintf(stderr, "nvr systemd-unit: the config path, binary path, "
                         "user and storage path must be plain text, and the "
                         "storage path absolute\n");
-        nvr_config_free(cfg);
         return NVR_EXIT_USAGE;
     }
     print_unit(cfg, cfg_abs, exe, user);
-    nvr_config_free(cfg);
     return NVR_EXIT_OK;
 }
+
+static const struct cli_option unit_options[] = {
+    {"config", 'c', 1, "FILE", "the config file (absolute in the unit)"},
+    {"exec", 0, 1, "PATH", "the nvr binary (default: this one)"},
+    {"user", 0, 1, "NAME", "the service user (default: nvr)"},
+    CLI_OPT_HELP,
+    CLI_OPT_END,
+};
+
+const struct cli_entry cmd_systemd_unit_entry = {
+    .name = "systemd-unit",
+    .summary = "print an nvr.service confined to the cameras",
+    .usage = "nvr systemd-unit [-c FILE] [--exec PATH] [--user NAME]",
+    .about = "Prints an nvr.service for the config: IPAddressDeny=any with\n"
+             "IPAddressAllow= listing exactly the cameras' addresses, the\n"
+             "storage directory as the only writable path, no "
+             "capabilities.",
+    .options = unit_options,
+    .flags = CLI_CONFIG,
+    .exec = unit_exec,
+};

@@ -8,7 +8,6 @@
 #include "nvr/cmd.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,86 +16,47 @@
 #include "nvr/base/err.h"
 #include "ui-tui/tui.h"
 
-static void tui_usage(FILE *f)
+/* --graphics, default auto. */
+static int tui_graphics(const struct cli_args *a, enum render_mode *mode)
 {
-    fprintf(f, "usage: nvr tui [-c FILE] [--graphics symbols|sixel|kitty|auto] "
-               "[--live]\n\n"
-               "The operator's terminal UI: cameras and their state, "
-               "playback with a\ntimeline, live view, a 2x2 grid, marks, "
-               "export and legal holds.\nPress ? inside for every key.\n\n"
-               "  -c, --config FILE   the config file\n"
-               "      --graphics M    how pictures are drawn: symbols (any "
-               "terminal),\n"
-               "                      sixel, kitty, or auto (default: "
-               "detect)\n"
-               "      --live          start in live view\n"
-               "      --export-dir D  where exports are written (default: "
-               "current dir)\n"
-               "  -h, --help          this text\n");
+    const char *g = cli_args_get(a, "graphics");
+
+    *mode = RENDER_AUTO;
+    return g ? render_mode_parse(g, mode) : 0;
 }
 
-int cmd_tui_main(int argc, char **argv)
+static int tui_check(const struct cli_args *a)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"graphics", required_argument, NULL, 'g'},
-        {"live", no_argument, NULL, 'l'},
-        {"export-dir", required_argument, NULL, 'e'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    struct tui_options topts;
-    const char *config_path = NULL;
-    const char **names = NULL;
-    struct nvr_config *cfg = NULL;
-    int c, rc, r;
+    enum render_mode mode;
 
-    memset(&topts, 0, sizeof(topts));
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'g':
-            if (render_mode_parse(optarg, &topts.graphics) != 0) {
-                fprintf(stderr,
-                        "nvr tui: --graphics: expected symbols, sixel, "
-                        "kitty or auto, got '%s'\n",
-                        optarg);
-                return NVR_EXIT_USAGE;
-            }
-            break;
-        case 'l':
-            topts.start_live = 1;
-            break;
-        case 'e':
-            topts.export_dir = optarg;
-            break;
-        case 'h':
-            tui_usage(stdout);
-            return NVR_EXIT_OK;
-        default:
-            tui_usage(stderr);
-            return NVR_EXIT_USAGE;
-        }
-    }
-    if (optind != argc) {
-        tui_usage(stderr);
+    if (tui_graphics(a, &mode) != 0) {
+        fprintf(stderr,
+                "nvr tui: --graphics: expected symbols, sixel, "
+                "kitty or auto, got '%s'\n",
+                cli_args_get(a, "graphics"));
         return NVR_EXIT_USAGE;
     }
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
         fprintf(stderr, "nvr tui: needs a terminal (stdin and stdout)\n");
         return NVR_EXIT_USAGE;
     }
-    rc = nvr_cli_load_config(config_path, &cfg);
-    if (rc != 0)
-        return rc;
+    return 0;
+}
+
+static int tui_exec(const struct cli_args *a, const struct nvr_config *cfg,
+                    struct catalog *cat)
+{
+    struct tui_options topts;
+    const char **names;
+    int r, rc = NVR_EXIT_OK;
+
+    memset(&topts, 0, sizeof(topts));
+    (void)tui_graphics(a, &topts.graphics); /* tui_check() accepted it */
+    topts.start_live = cli_args_has(a, "live");
+    topts.export_dir = cli_args_get(a, "export-dir");
     names = calloc((size_t)cfg->n_cameras + 1, sizeof(*names));
-    if (!names) {
-        nvr_config_free(cfg);
+    if (!names)
         return NVR_EXIT_FAILURE;
-    }
     for (int i = 0; i < cfg->n_cameras; i++)
         names[i] = cfg->cameras[i].name;
     topts.storage_dir = cfg->storage_path;
@@ -105,7 +65,6 @@ int cmd_tui_main(int argc, char **argv)
     tui_log_capture_begin();
     r = tui_run(&topts);
     tui_log_capture_end();
-    rc = NVR_EXIT_OK;
     if (r == -ENOENT) {
         fprintf(stderr, "nvr tui: no catalog in %s (has the recorder run?)\n",
                 cfg->storage_path);
@@ -115,6 +74,31 @@ int cmd_tui_main(int argc, char **argv)
         rc = NVR_EXIT_FAILURE;
     }
     free(names);
-    nvr_config_free(cfg);
     return rc;
 }
+
+static const struct cli_option tui_options[] = {
+    CLI_OPT_CONFIG,
+    {"graphics", 0, 1, "M",
+     "how pictures are drawn: symbols (any terminal),\n"
+     "sixel, kitty, or auto (default: detect)"},
+    {"live", 0, 0, NULL, "start in live view"},
+    {"export-dir", 0, 1, "D",
+     "where exports are written (default: current dir)"},
+    CLI_OPT_HELP,
+    CLI_OPT_END,
+};
+
+const struct cli_entry cmd_tui_entry = {
+    .name = "tui",
+    .summary = "the operator's terminal UI",
+    .usage = "nvr tui [-c FILE] [--graphics symbols|sixel|kitty|auto] "
+             "[--live]",
+    .about = "The operator's terminal UI: cameras and their state, "
+             "playback with a\ntimeline, live view, a 2x2 grid, marks, "
+             "export and legal holds.\nPress ? inside for every key.",
+    .options = tui_options,
+    .flags = CLI_CONFIG,
+    .check = tui_check,
+    .exec = tui_exec,
+};

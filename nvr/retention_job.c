@@ -37,7 +37,6 @@ struct nvr_retention_job {
     bool kicked;
     atomic_int stop;
     char alert[JOB_ALERT_MAX];
-    uint64_t passes;
     char reserve_path[JOB_PATH_MAX]; /* job thread only */
 };
 
@@ -144,7 +143,6 @@ static void job_pass(struct nvr_retention_job *job, bool emergency)
     }
     pthread_mutex_lock(&job->mu);
     snprintf(job->alert, sizeof(job->alert), "%s", alert);
-    job->passes++;
     pthread_mutex_unlock(&job->mu);
 }
 
@@ -253,16 +251,6 @@ void nvr_retention_job_alert(struct nvr_retention_job *job, char *out,
     pthread_mutex_lock(&job->mu);
     snprintf(out, size, "%s", job->alert);
     pthread_mutex_unlock(&job->mu);
-}
-
-uint64_t nvr_retention_job_passes(struct nvr_retention_job *job)
-{
-    uint64_t n;
-
-    pthread_mutex_lock(&job->mu);
-    n = job->passes;
-    pthread_mutex_unlock(&job->mu);
-    return n;
 }
 
 void nvr_retention_job_free(struct nvr_retention_job *job)

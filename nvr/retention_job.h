@@ -12,7 +12,6 @@
 #define NVR_RETENTION_JOB_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 #include "nvr/base/compiler.h"
 #include "nvr/nvr_config.h"
@@ -55,9 +54,6 @@ void nvr_retention_job_kick(struct nvr_retention_job *job);
 /* Copies the last pass's alert ("" if none) into out. Any thread. */
 void nvr_retention_job_alert(struct nvr_retention_job *job, char *out,
                              size_t size);
-
-/* Passes run so far. Any thread. */
-uint64_t nvr_retention_job_passes(struct nvr_retention_job *job);
 
 /* Cancels a running pass between batches, joins and frees. NULL: no-op. */
 void nvr_retention_job_free(struct nvr_retention_job *job);
