@@ -11,6 +11,7 @@
 #include "nvr/base/timefmt.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -169,6 +170,16 @@ static void split_us(int64_t us, time_t *sec, long *frac)
     *frac = (long)f;
 }
 
+/* Breaks us down in UTC or local time; *frac gets the microseconds.
+ * Returns false when the C library cannot. */
+static bool split_tm(int64_t us, bool utc, struct tm *tm, long *frac)
+{
+    time_t sec;
+
+    split_us(us, &sec, frac);
+    return (utc ? gmtime_r(&sec, tm) : localtime_r(&sec, tm)) != NULL;
+}
+
 /* How much of a UTC time format_utc() writes. */
 enum utc_form {
     UTC_FRAC_IF_ANY, /* "...T10:00:00Z", "...T10:00:00.250000Z" */
@@ -180,13 +191,11 @@ static char *format_utc(int64_t us, enum utc_form form, char *out,
                         size_t out_size)
 {
     struct tm tm;
-    time_t sec;
     long frac;
 
     if (!out || out_size == 0)
         return out;
-    split_us(us, &sec, &frac);
-    if (!gmtime_r(&sec, &tm)) {
+    if (!split_tm(us, true, &tm, &frac)) {
         snprintf(out, out_size, "?");
         return out;
     }
@@ -228,14 +237,12 @@ char *nvr_time_format_local(int64_t us, char *out, size_t out_size)
 char *nvr_time_format_local_iso(int64_t us, char *out, size_t out_size)
 {
     struct tm tm;
-    time_t sec;
     long frac;
     char base[32], zone[16], abbr[16];
 
     if (!out || out_size == 0)
         return out;
-    split_us(us, &sec, &frac);
-    if (!localtime_r(&sec, &tm) ||
+    if (!split_tm(us, false, &tm, &frac) ||
         strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0 ||
         strftime(zone, sizeof(zone), "%z", &tm) == 0 ||
         strftime(abbr, sizeof(abbr), "%Z", &tm) == 0) {
@@ -259,13 +266,12 @@ char *nvr_time_format_local_strf(int64_t us, const char *strf, char *out,
                                  size_t out_size)
 {
     struct tm tm;
-    time_t sec;
     long frac;
 
     if (!out || out_size == 0)
         return out;
-    split_us(us, &sec, &frac);
-    if (!localtime_r(&sec, &tm) || strftime(out, out_size, strf, &tm) == 0)
+    if (!split_tm(us, false, &tm, &frac) ||
+        strftime(out, out_size, strf, &tm) == 0)
         snprintf(out, out_size, "?");
     return out;
 }
@@ -273,27 +279,18 @@ char *nvr_time_format_local_strf(int64_t us, const char *strf, char *out,
 
 int64_t nvr_time_local_day_start(int64_t us)
 {
-    struct tm tm;
-    time_t sec;
-    long frac;
-
-    split_us(us, &sec, &frac);
-    localtime_r(&sec, &tm);
-    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-    tm.tm_isdst = -1;
-    return (int64_t)mktime(&tm) * 1000000;
+    return nvr_time_local_day_shift(us, 0);
 }
 
 int64_t nvr_time_local_day_shift(int64_t day_start_us, int days)
 {
     struct tm tm;
-    time_t sec;
     long frac;
 
     /* Through mktime so that 23 and 25 hour days (GMT/BST) come out at
      * midnight. */
-    split_us(day_start_us, &sec, &frac);
-    localtime_r(&sec, &tm);
+    if (!split_tm(day_start_us, false, &tm, &frac))
+        return day_start_us;
     tm.tm_mday += days;
     tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
     tm.tm_isdst = -1;

@@ -43,7 +43,8 @@ char *nvr_time_format_local_strf(int64_t us, const char *strf, char *out,
  * included). */
 int64_t nvr_time_local_day_start(int64_t us);
 
-/* Local midnight `days` days after the local midnight day_start_us. */
+/* Local midnight `days` days after the day that holds day_start_us
+ * (normally a local midnight). */
 int64_t nvr_time_local_day_shift(int64_t day_start_us, int days);
 
 #endif
