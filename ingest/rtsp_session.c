@@ -684,7 +684,10 @@ int rtsp_session_new(uv_loop_t *loop, const struct rtsp_session_config *cfg,
              (uint64_t)(x * 0xc4ceb9fe1a85ec53ULL));
     s->our_ssrc = (uint32_t)(x >> 17) ^ (uint32_t)x;
 
-    (void)uv_tcp_init(loop, &s->tcp); /* cannot fail on Unix */
+    /* Neither can fail: uv_tcp_init without an address family creates no
+     * socket, and uv_timer_init only fills in the handle (libuv's
+     * src/unix/tcp.c and src/timer.c return 0 unconditionally). */
+    (void)uv_tcp_init(loop, &s->tcp);
     (void)uv_timer_init(loop, &s->deadline);
     (void)uv_timer_init(loop, &s->media);
     (void)uv_timer_init(loop, &s->keepalive);

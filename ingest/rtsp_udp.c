@@ -148,6 +148,8 @@ int rtsp_udp_bind(struct rtsp_udp *u, int track, const struct sockaddr *local,
         }
         fd_rtp = (p & 1) ? fd2 : fd1;
         fd_rtcp = (p & 1) ? fd1 : fd2;
+        /* Without an address family uv_udp_init creates no socket and
+         * cannot fail; uv_udp_open below attaches the bound ones. */
         (void)uv_udp_init(u->loop, &t->rtp);
         (void)uv_udp_init(u->loop, &t->rtcp);
         t->open = 1;
@@ -159,9 +161,9 @@ int rtsp_udp_bind(struct rtsp_udp *u, int track, const struct sockaddr *local,
         }
         {
             /* Datagrams wait in this buffer while the loop thread is busy
-             * or pausing (nvr/daemon.c lets input gather for 10 ms): ask
-             * for much more than the default, which holds a 1080p
-             * keyframe; the kernel caps it at net.core.rmem_max. */
+             * with other cameras: ask for much more than the default,
+             * which holds a 1080p keyframe; the kernel caps it at
+             * net.core.rmem_max. */
             int rcvbuf = UDP_RTP_RCVBUF_BYTES;
 
             (void)uv_recv_buffer_size((uv_handle_t *)&t->rtp, &rcvbuf);
