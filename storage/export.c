@@ -78,13 +78,14 @@
 #include <libavformat/avio.h>
 #include <libavutil/mathematics.h>
 #include <libavutil/mem.h>
-#include <openssl/evp.h>
 
 #include "nvr/base/clock.h"
 #include "nvr/base/log.h"
 #include "nvr/base/thread.h"
+#include "nvr/base/timefmt.h"
 #include "storage/audit.h"
 #include "storage/catalog.h"
+#include "storage/sha256.h"
 
 /* Segments further apart than this are separate sessions (a gap); within a
  * session they are exactly contiguous. Same rule as nvr recordings. */
@@ -109,64 +110,9 @@ static const AVRational us_tb = {1, 1000000};
 
 /* ---- hashing ---- */
 
-static void hex32(const unsigned char d[32], char out[65])
-{
-    static const char hex[] = "0123456789abcdef";
-
-    for (int i = 0; i < 32; i++) {
-        out[(size_t)2 * i] = hex[d[i] >> 4];
-        out[(size_t)2 * i + 1] = hex[d[i] & 15];
-    }
-    out[64] = '\0';
-}
-
-static int sha_final_hex(EVP_MD_CTX *md, char out[65])
-{
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-
-    if (EVP_DigestFinal_ex(md, d, &n) != 1 || n != 32)
-        return -EIO;
-    hex32(d, out);
-    return 0;
-}
-
 int export_sha256_file(const char *path, char out[65])
 {
-    EVP_MD_CTX *md;
-    uint8_t *buf;
-    int fd, err = 0;
-
-    NVR_ASSERT_NOT_LOOP();
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    buf = malloc(EXPORT_HASH_BUF_BYTES);
-    md = EVP_MD_CTX_new();
-    if (!buf || !md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-        err = -ENOMEM;
-        goto out;
-    }
-    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    for (;;) {
-        ssize_t n = read(fd, buf, EXPORT_HASH_BUF_BYTES);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            err = -errno;
-            goto out;
-        }
-        if (n == 0)
-            break;
-        EVP_DigestUpdate(md, buf, (size_t)n);
-    }
-    err = sha_final_hex(md, out);
-out:
-    EVP_MD_CTX_free(md);
-    free(buf);
-    close(fd);
-    return err;
+    return nvr_sha256_file(path, out);
 }
 
 #define MANIFEST_HASH_KEY "\"manifest_sha256\": \""
@@ -176,7 +122,7 @@ int export_manifest_hash(const char *text, size_t len, char computed[65],
 {
     const char *p = NULL;
     size_t klen = strlen(MANIFEST_HASH_KEY);
-    EVP_MD_CTX *md;
+    struct nvr_sha256 *md;
     int err;
 
     recorded[0] = '\0';
@@ -191,19 +137,17 @@ int export_manifest_hash(const char *text, size_t len, char computed[65],
         return -EBADMSG;
     memcpy(recorded, p, 64);
     recorded[64] = '\0';
-    md = EVP_MD_CTX_new();
-    if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-        EVP_MD_CTX_free(md);
+    md = nvr_sha256_new();
+    if (!md)
         return -ENOMEM;
-    }
-    EVP_DigestUpdate(md, text, (size_t)(p - text));
-    EVP_DigestUpdate(md,
-                     "00000000000000000000000000000000"
-                     "00000000000000000000000000000000",
-                     64);
-    EVP_DigestUpdate(md, p + 64, len - (size_t)(p - text) - 64);
-    err = sha_final_hex(md, computed);
-    EVP_MD_CTX_free(md);
+    nvr_sha256_update(md, text, (size_t)(p - text));
+    nvr_sha256_update(md,
+                      "00000000000000000000000000000000"
+                      "00000000000000000000000000000000",
+                      64);
+    nvr_sha256_update(md, p + 64, len - (size_t)(p - text) - 64);
+    err = nvr_sha256_final_hex(md, computed);
+    nvr_sha256_free(md);
     return err;
 }
 
@@ -218,54 +162,6 @@ int export_manifest_path(const char *clip_path, char *out, size_t out_size)
         n = (size_t)(dot - clip_path);
     w = snprintf(out, out_size, "%.*s.manifest.json", (int)n, clip_path);
     return w < 0 || (size_t)w >= out_size ? -ENAMETOOLONG : 0;
-}
-
-/* ---- time text ---- */
-
-static void time_utc(int64_t us, char *out, size_t size)
-{
-    time_t t = (time_t)(us >= 0 ? us / 1000000 : (us - 999999) / 1000000);
-    int64_t frac = us - (int64_t)t * 1000000;
-    struct tm tm;
-    char base[32];
-
-    gmtime_r(&t, &tm);
-    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-    if (frac)
-        snprintf(out, size, "%s.%06lldZ", base, (long long)frac);
-    else
-        snprintf(out, size, "%sZ", base);
-}
-
-/* Local time with offset, e.g. "2026-11-27T10:00:00.250+00:00 GMT". */
-static void time_local(int64_t us, char *out, size_t size)
-{
-    time_t t = (time_t)(us >= 0 ? us / 1000000 : (us - 999999) / 1000000);
-    int64_t frac = us - (int64_t)t * 1000000;
-    struct tm tm;
-    char base[32], zone[16], abbr[16];
-
-    localtime_r(&t, &tm);
-    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-    strftime(zone, sizeof(zone), "%z", &tm);
-    strftime(abbr, sizeof(abbr), "%Z", &tm);
-    if (strlen(zone) == 5)
-        snprintf(zone + 3, sizeof(zone) - 3, ":%c%c", zone[3], zone[4]);
-    if (frac)
-        snprintf(out, size, "%s.%06lld%s %s", base, (long long)frac, zone,
-                 abbr);
-    else
-        snprintf(out, size, "%s%s %s", base, zone, abbr);
-}
-
-/* What a player shows: "2026-11-27 10:00:01 GMT". */
-static void time_cue(int64_t us, char *out, size_t size)
-{
-    time_t t = (time_t)(us / 1000000);
-    struct tm tm;
-
-    localtime_r(&t, &tm);
-    strftime(out, size, "%Y-%m-%d %H:%M:%S %Z", &tm);
 }
 
 /* ---- the manifest (a small JSON writer) ---- */
@@ -410,12 +306,12 @@ static void jb_time(struct jbuf *j, const char *key, int64_t us)
 {
     char k[64], t[80];
 
-    time_utc(us, t, sizeof(t));
+    nvr_time_format_utc(us, t, sizeof(t));
     jb_str(j, key, t);
     snprintf(k, sizeof(k), "%s_us", key);
     jb_int(j, k, us);
     snprintf(k, sizeof(k), "%s_local", key);
-    time_local(us, t, sizeof(t));
+    nvr_time_format_local_iso(us, t, sizeof(t));
     jb_str(j, k, t);
 }
 
@@ -436,7 +332,7 @@ static void jb_time(struct jbuf *j, const char *key, int64_t us)
 struct chunk {
     uint8_t *buf;
     size_t len;
-    EVP_MD_CTX *md; /* the digest this chunk continues */
+    struct nvr_sha256 *md; /* the digest this chunk continues */
 };
 
 struct hasher {
@@ -476,7 +372,7 @@ static void *hasher_main(void *arg)
         h->busy = true;
         pthread_mutex_unlock(&h->mu);
         if (c->len > 0)
-            EVP_DigestUpdate(c->md, c->buf, c->len);
+            nvr_sha256_update(c->md, c->buf, c->len);
         pthread_mutex_lock(&h->mu);
         h->busy = false;
         h->free_list[h->n_free++] = c;
@@ -602,7 +498,7 @@ struct exp_seg {
     int64_t read_limit;         /* bytes of the file read (complete prefix) */
     char read_sha256[65];       /* of those bytes */
     bool used;                  /* contributed frames */
-    EVP_MD_CTX *md;             /* digest of the bytes read, until final */
+    struct nvr_sha256 *md;      /* digest of the bytes read, until final */
     int vidx;                   /* its video stream */
     int8_t map[16];             /* stream index -> -1 drop, 0.. audio k */
 };
@@ -760,7 +656,7 @@ static int64_t complete_prefix(int fd, int64_t size)
 struct src_io {
     int fd;
     int64_t pos, limit; /* bytes read from the file; bytes to read */
-    EVP_MD_CTX *md;
+    struct nvr_sha256 *md;
     struct export_job *job;
     struct hasher *hasher;
     struct chunk *cur; /* being served to the demuxer */
@@ -961,9 +857,8 @@ static int src_open(struct export_job *job, const char *storage_dir,
     s->io.limit = seg->read_limit;
     if (!dry) {
         if (!seg->md) {
-            seg->md = EVP_MD_CTX_new();
-            if (!seg->md ||
-                EVP_DigestInit_ex(seg->md, EVP_sha256(), NULL) != 1) {
+            seg->md = nvr_sha256_new();
+            if (!seg->md) {
                 err = -ENOMEM;
                 goto err;
             }
@@ -1223,7 +1118,7 @@ struct clip_io {
     bool stream_ok;     /* every media byte was hashed, in order */
     bool front_ok;      /* every front byte fitted in front[] */
     struct hasher *hasher;
-    EVP_MD_CTX *md; /* real pass: the clip's digest */
+    struct nvr_sha256 *md; /* real pass: the clip's digest */
     struct chunk *cur;
     int64_t cur_pos; /* file offset of cur's first byte */
     int err;
@@ -1425,7 +1320,7 @@ static int out_cue_frame(struct out *o, int64_t ts, int64_t wall_us)
         return err;
     o->cue_start_ms = ms;
     o->cue_second = sec;
-    time_cue(wall_us, o->cue_text, sizeof(o->cue_text));
+    nvr_time_format_local(wall_us, o->cue_text, sizeof(o->cue_text));
     return 0;
 }
 
@@ -1440,8 +1335,8 @@ static int out_cue_gap(struct out *o, int64_t a, int64_t b,
 
     if (err < 0)
         return err;
-    time_cue(g->start_us, s, sizeof(s));
-    time_cue(g->end_us, e, sizeof(e));
+    nvr_time_format_local(g->start_us, s, sizeof(s));
+    nvr_time_format_local(g->end_us, e, sizeof(e));
     o->cue_start_ms = a_ms;
     o->cue_second = -1;
     snprintf(o->cue_text, sizeof(o->cue_text), "NO RECORDING %s - %s", s + 11,
@@ -1503,7 +1398,7 @@ static int out_open(struct out *o, struct clip_io *io, const struct exp_clip *c,
     av_dict_set(&o->sst->metadata, "language", "eng", 0);
     av_dict_set(&o->sst->metadata, "handler_name", "wall clock", 0);
     av_dict_set(&o->vst->metadata, "handler_name", camera, 0);
-    time_utc(start_us, t, sizeof(t));
+    nvr_time_format_utc(start_us, t, sizeof(t));
     av_dict_set(&o->fmt->metadata, "creation_time", t, 0);
     av_dict_set(&o->fmt->metadata, "title", camera, 0);
     av_dict_set(&o->fmt->metadata, "comment",
@@ -2110,8 +2005,8 @@ static int check_sources(struct exp_clip *c)
 
         if (!seg->md)
             continue;
-        err = sha_final_hex(seg->md, seg->read_sha256);
-        EVP_MD_CTX_free(seg->md);
+        err = nvr_sha256_final_hex(seg->md, seg->read_sha256);
+        nvr_sha256_free(seg->md);
         seg->md = NULL;
         if (err == 0 && seg->cat.status == CATALOG_SEG_CLOSED &&
             seg->cat.sha256[0] &&
@@ -2131,7 +2026,7 @@ static int check_sources(struct exp_clip *c)
 static void free_digests(struct exp_clip *c)
 {
     for (int i = 0; i < c->n_segs; i++) {
-        EVP_MD_CTX_free(c->segs[i].md);
+        nvr_sha256_free(c->segs[i].md);
         c->segs[i].md = NULL;
     }
 }
@@ -2143,7 +2038,7 @@ static int export_clip_media(struct export_job *job, struct exp_clip *c)
     struct walk dry, w;
     bool planned;
     char tmp_path[PATH_MAX];
-    EVP_MD_CTX *md = NULL;
+    struct nvr_sha256 *md = NULL;
     int err;
 
     walk_reset(&dry, job, c, true);
@@ -2170,14 +2065,14 @@ static int export_clip_media(struct export_job *job, struct exp_clip *c)
         err = -errno;
         goto out;
     }
-    md = EVP_MD_CTX_new();
-    if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+    md = nvr_sha256_new();
+    if (!md) {
         err = -ENOMEM;
         goto out;
     }
     w.io.md = md;
     if (planned && dry.io.front_ok && dry.io.data_start <= dry.io.front_cap)
-        EVP_DigestUpdate(md, dry.io.front, (size_t)dry.io.data_start);
+        nvr_sha256_update(md, dry.io.front, (size_t)dry.io.data_start);
     else
         w.io.stream_ok = false;
     err = walk_run(&w);
@@ -2197,7 +2092,7 @@ static int export_clip_media(struct export_job *job, struct exp_clip *c)
         w.io.data_start == dry.io.data_start && w.io.next == w.io.end &&
         memcmp(w.io.front, dry.io.front, (size_t)w.io.data_start) == 0;
     if (c->clip_hashed) {
-        err = sha_final_hex(md, c->res->sha256);
+        err = nvr_sha256_final_hex(md, c->res->sha256);
         if (err < 0)
             goto out;
     } else if (planned) {
@@ -2225,7 +2120,7 @@ out:
     walk_free(&w);
     hasher_wait_idle(&job->hasher); /* nothing may use a digest after this */
     free_digests(c);
-    EVP_MD_CTX_free(md);
+    nvr_sha256_free(md);
     unlink(tmp_path);
     return err;
 }
