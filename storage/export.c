@@ -85,6 +85,7 @@
 #include "nvr/base/timefmt.h"
 #include "storage/audit.h"
 #include "storage/catalog.h"
+#include "storage/mp4box.h"
 #include "storage/sha256.h"
 
 /* Segments further apart than this are separate sessions (a gap); within a
@@ -591,68 +592,6 @@ static void job_progress(struct export_job *job, int64_t add, bool force)
 
 /* ---- reading a source segment ---- */
 
-/* One top-level box header at off: its size and whether it is an mdat,
- * and the header length. Returns 0, or -1 if there is no whole box. */
-static int box_at(int fd, int64_t off, int64_t limit, int64_t *size, int *hl,
-                  bool *mdat)
-{
-    uint8_t h[16];
-    uint64_t box;
-    ssize_t n;
-
-    if (limit - off < 8)
-        return -1;
-    n = pread(fd, h, limit - off >= 16 ? 16 : 8, off);
-    if (n < 8)
-        return -1;
-    box = ((uint64_t)h[0] << 24) | ((uint64_t)h[1] << 16) |
-          ((uint64_t)h[2] << 8) | h[3];
-    *hl = 8;
-    if (box == 1) {
-        if (n < 16)
-            return -1;
-        box = 0;
-        for (int i = 8; i < 16; i++)
-            box = (box << 8) | h[i];
-        *hl = 16;
-    } else if (box == 0) {
-        box = (uint64_t)(limit - off); /* to the end of the file */
-    }
-    if (box < (uint64_t)*hl || box > (uint64_t)(limit - off))
-        return -1;
-    *size = (int64_t)box;
-    *mdat = memcmp(h + 4, "mdat", 4) == 0;
-    return 0;
-}
-
-/*
- * The prefix of a fragmented MP4 made of complete top-level boxes, not
- * counting a trailing moof whose mdat is not complete yet (a segment
- * still being written). Returns the length, or a negative errno.
- */
-static int64_t complete_prefix(int fd, int64_t size)
-{
-    int64_t off = 0, good = 0;
-
-    while (off + 8 <= size) {
-        uint8_t h[8];
-        int64_t box;
-        int hl;
-        bool mdat;
-
-        if (pread(fd, h, 8, off) < 8)
-            return -EIO;
-        if (memcmp(h, "\0\0\0\0", 4) == 0)
-            break; /* "to the end of the file": still being written */
-        if (box_at(fd, off, size, &box, &hl, &mdat) < 0)
-            break;
-        off += box;
-        if (memcmp(h + 4, "moof", 4) != 0)
-            good = off;
-    }
-    return good;
-}
-
 struct src_io {
     int fd;
     int64_t pos, limit; /* bytes read from the file; bytes to read */
@@ -711,16 +650,15 @@ static int src_read_dry(struct src_io *s, uint8_t *buf, int size)
     if (s->pos >= s->limit)
         return AVERROR_EOF;
     if (s->pos >= s->box_end) {
-        int64_t box;
-        int hl;
-        bool mdat;
+        struct mp4box box;
 
-        if (box_at(s->fd, s->pos, s->limit, &box, &hl, &mdat) < 0) {
+        if (mp4box_read(s->fd, s->pos, s->limit, &box) < 0) {
             s->box_end = s->limit;
             s->skip_from = INT64_MAX;
         } else {
-            s->box_end = s->pos + box;
-            s->skip_from = mdat ? s->pos + hl : INT64_MAX;
+            s->box_end = s->pos + (int64_t)box.size;
+            s->skip_from =
+                mp4box_is(&box, "mdat") ? s->pos + box.header_len : INT64_MAX;
         }
     }
     n = NVR_MIN((int64_t)size, s->box_end - s->pos);
@@ -840,14 +778,15 @@ static int src_open(struct export_job *job, const char *storage_dir,
     /* The limit is fixed the first time the segment is opened, so every
      * pass (and the hash) sees the same bytes of a file still growing. */
     if (seg->read_limit < 0) {
-        if (seg->cat.status == CATALOG_SEG_OPEN)
-            seg->read_limit = complete_prefix(s->io.fd, (int64_t)stt.st_size);
-        else
+        if (seg->cat.status == CATALOG_SEG_OPEN) {
+            err = mp4box_complete_prefix(s->io.fd, (int64_t)stt.st_size,
+                                         MP4BOX_GROWING, &seg->read_limit);
+            if (err < 0) {
+                seg->read_limit = -1;
+                goto err;
+            }
+        } else {
             seg->read_limit = (int64_t)stt.st_size;
-        if (seg->read_limit < 0) {
-            err = (int)seg->read_limit;
-            seg->read_limit = -1;
-            goto err;
         }
     }
     if (seg->read_limit > (int64_t)stt.st_size) {
