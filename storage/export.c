@@ -69,6 +69,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libavcodec/avcodec.h>
@@ -208,6 +209,42 @@ static const char *export_base_name(const char *path)
     const char *s = strrchr(path, '/');
 
     return s ? s + 1 : path;
+}
+
+int export_output_path(struct catalog *cat, const struct export_request *req,
+                       const char *out, unsigned flags, const char *suffix,
+                       char *path, size_t path_size, struct export_probe *probe)
+{
+    struct export_probe pr;
+    const char *container = NULL;
+    struct stat st;
+    bool folder;
+    int err, w;
+
+    if (!req || !out || !out[0] || !path || path_size == 0)
+        return -EINVAL;
+    folder = (flags & EXPORT_OUT_FOLDER) ||
+             (stat(out, &st) == 0 && S_ISDIR(st.st_mode));
+    if (!folder) {
+        /* A name with a stem, ending .mp4 or .mov. */
+        container = export_probe__container(out);
+        if (!container || strlen(export_base_name(out)) <= 4)
+            return -EINVAL;
+    }
+    err = export_probe(cat, req, &pr);
+    if (err < 0)
+        return err;
+    if (probe)
+        *probe = pr;
+    if (folder) {
+        w = snprintf(path, path_size, "%s/%s%s%s", out, req->camera,
+                     suffix ? suffix : "", pr.extension);
+    } else {
+        if (pr.not_mp4_codec[0] && strcmp(container, "mp4") == 0)
+            return -EMEDIUMTYPE;
+        w = snprintf(path, path_size, "%s", out);
+    }
+    return w < 0 || (size_t)w >= path_size ? -ENAMETOOLONG : 0;
 }
 
 /* The audit entry's detail: compact JSON naming the clip, into out. */
