@@ -24,22 +24,22 @@
 #include <sys/stat.h>
 
 #include "nvr/base/err.h"
-#include "nvr/cmd_verify.h"
 #include "nvr/base/json.h"
 #include "storage/audit.h"
 #include "storage/catalog.h"
 #include "storage/export.h"
+#include "storage/manifest.h"
 
 #define VERIFY_MAX_PROBLEMS  16
 #define VERIFY_PROBLEM_BYTES ((size_t)3 * PATH_MAX)
 
 struct verify {
     const char *clip;
-    char name[VERIFY_MAX_NAME]; /* basename of the clip */
-    char sha[65];               /* computed */
-    int64_t bytes;              /* its size */
-    char manifest[PATH_MAX];    /* the manifest used, "" if none */
-    char audit_hash[65];        /* named by the manifest */
+    char name[MANIFEST_MAX_NAME]; /* basename of the clip */
+    char sha[65];                 /* computed */
+    int64_t bytes;                /* its size */
+    char manifest[PATH_MAX];      /* the manifest used, "" if none */
+    char audit_hash[65];          /* named by the manifest */
     char problems[VERIFY_MAX_PROBLEMS][VERIFY_PROBLEM_BYTES];
     int n_problems;
 };
@@ -68,181 +68,20 @@ static void verify_usage(FILE *f)
                "  -h, --help         this text\n");
 }
 
-/* Reads a whole small file (NUL-terminated). Returns 0, -ENOENT, -EFBIG. */
-static int read_small(const char *path, size_t max, char **out, size_t *len)
-{
-    FILE *f;
-    char *buf;
-    size_t n;
-
-    *out = NULL;
-    *len = 0;
-    f = fopen(path, "rb");
-
-    if (!f)
-        return errno > 0 ? -errno : -EIO;
-    buf = malloc(max + 1);
-    if (!buf) {
-        fclose(f);
-        return -ENOMEM;
-    }
-    n = fread(buf, 1, max + 1, f);
-    fclose(f);
-    if (n > max) {
-        free(buf);
-        return -EFBIG;
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return 0;
-}
-
-static bool is_hex64(const char *s)
-{
-    for (int i = 0; i < 64; i++) {
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    }
-    return true;
-}
-
-int verify_parse_sidecar(const char *data, size_t len,
-                         struct verify_sidecar *out)
-{
-    size_t name_len;
-    const char *name;
-
-    memset(out, 0, sizeof(*out));
-    /* "<64 hex>  <name>\n" (or " *<name>", binary mode). */
-    if (len < 67 || len > VERIFY_MAX_SIDECAR || !is_hex64(data) ||
-        data[64] != ' ' || (data[65] != ' ' && data[65] != '*'))
-        return -EBADMSG;
-    name = data + 66;
-    name_len = 0;
-    while (66 + name_len < len && name[name_len] != '\n' &&
-           name[name_len] != '\r' && name[name_len] != '\0')
-        name_len++;
-    if (name_len == 0)
-        return -EBADMSG;
-    if (name_len >= sizeof(out->name))
-        return -ENAMETOOLONG;
-    memcpy(out->sha256, data, 64);
-    memcpy(out->name, name, name_len);
-    return 0;
-}
-
-/* Escapes s as the manifest writer does, into out. */
-static void json_escape_into(const char *s, char *out, size_t size)
-{
-    size_t o = 0;
-
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        char e[8];
-        size_t n;
-
-        if (*c == '"' || *c == '\\') {
-            e[0] = '\\';
-            e[1] = (char)*c;
-            e[2] = '\0';
-        } else if (*c < 0x20 || *c == 0x7f) {
-            snprintf(e, sizeof(e), "\\u%04x", *c);
-        } else {
-            e[0] = (char)*c;
-            e[1] = '\0';
-        }
-        n = strlen(e);
-        if (o + n + 1 > size)
-            break;
-        memcpy(out + o, e, n);
-        o += n;
-    }
-    out[o] = '\0';
-}
-
-/* Finds `"key": "` after p and before end; copies 64 characters. */
-static bool find_hex_field(const char *p, const char *end, const char *key,
-                           char out[65])
-{
-    char pat[64];
-    const char *q;
-
-    snprintf(pat, sizeof(pat), "\"%s\": \"", key);
-    q = strstr(p, pat);
-    if (!q || (end && q > end))
-        return false;
-    q += strlen(pat);
-    if (strnlen(q, 64) < 64 || !is_hex64(q))
-        return false;
-    memcpy(out, q, 64);
-    out[64] = '\0';
-    return true;
-}
-
-int verify_parse_manifest(const char *data, size_t len, const char *name,
-                          struct verify_manifest *out)
-{
-    char pat[VERIFY_MAX_NAME * 6 + 16], esc[VERIFY_MAX_NAME * 6];
-    const char *entry, *next, *b;
-    char *text;
-
-    memset(out, 0, sizeof(*out));
-    if (len > VERIFY_MAX_MANIFEST)
-        return -EFBIG;
-    if (export_manifest_hash(data, len, out->computed, out->recorded) == 0) {
-        out->has_self_hash = true;
-        /* Whatever the 64 bytes are, they are printed: only as hex. */
-        if (!is_hex64(out->recorded))
-            snprintf(out->recorded, sizeof(out->recorded), "%s",
-                     "(not hexadecimal)");
-    }
-    /* The lookups below read a NUL-terminated copy (a NUL inside the
-     * bytes ends the text they see; the self-hash covers all of it). */
-    text = malloc(len + 1);
-    if (!text)
-        return -ENOMEM;
-    memcpy(text, data, len);
-    text[len] = '\0';
-    json_escape_into(name, esc, sizeof(esc));
-    snprintf(pat, sizeof(pat), "\"file\": \"%s\"", esc);
-    entry = strstr(text, pat);
-    if (!entry) {
-        free(text);
-        return 0;
-    }
-    out->lists_clip = true;
-    next = strstr(entry + 1, "\"file\": \"");
-    out->has_sha256 = find_hex_field(entry, next, "sha256", out->sha256);
-    b = strstr(entry, "\"bytes\": ");
-    if (b && (!next || b < next)) {
-        char *e;
-        long long v;
-
-        errno = 0;
-        v = strtoll(b + 9, &e, 10);
-        out->has_bytes = e != b + 9 && errno == 0;
-        out->bytes = v;
-    }
-    if (!find_hex_field(entry, next, "audit_hash", out->audit_hash))
-        out->audit_hash[0] = '\0';
-    free(text);
-    return 0;
-}
-
 static void check_sidecar(struct verify *v)
 {
     char path[PATH_MAX], *text = NULL;
-    struct verify_sidecar sc;
+    struct manifest_sidecar sc;
     size_t len = 0;
     int err;
 
     snprintf(path, sizeof(path), "%s.sha256", v->clip);
-    err = read_small(path, VERIFY_MAX_SIDECAR, &text, &len);
+    err = manifest_read_file(path, MANIFEST_MAX_SIDECAR, &text, &len);
     if (err < 0) {
         PROBLEM(v, "%s: cannot read it: %s", path, nvr_strerror(err));
         return;
     }
-    err = verify_parse_sidecar(text, len, &sc);
+    err = manifest_parse_sidecar(text, len, &sc);
     free(text);
     if (err < 0) {
         PROBLEM(v, "%s: not in sha256sum format", path);
@@ -259,32 +98,21 @@ static void check_sidecar(struct verify *v)
 
 static void check_manifest(struct verify *v)
 {
-    char dir[PATH_MAX - 32], alt[PATH_MAX], *text = NULL;
-    struct verify_manifest m;
-    const char *slash;
+    char alt[PATH_MAX], *text = NULL;
+    struct manifest_entry m;
     size_t len = 0;
     int err;
 
-    if (export_manifest_path(v->clip, v->manifest, sizeof(v->manifest)) < 0)
-        v->manifest[0] = '\0';
-    slash = strrchr(v->clip, '/');
-    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - v->clip) : 1,
-             slash ? v->clip : ".");
-    snprintf(alt, sizeof(alt), "%s/manifest.json", dir);
-    err = read_small(v->manifest, VERIFY_MAX_MANIFEST, &text, &len);
-    if (err == -ENOENT) {
-        snprintf(v->manifest, sizeof(v->manifest), "%s", alt);
-        err = read_small(v->manifest, VERIFY_MAX_MANIFEST, &text, &len);
-    }
-    if (err < 0 || !text) {
+    err = manifest_read_for_clip(v->clip, v->manifest, sizeof(v->manifest), alt,
+                                 sizeof(alt), &text, &len);
+    if (err < 0) {
         PROBLEM(v,
                 "no manifest: neither the clip's own manifest nor %s "
                 "could be read",
                 alt);
-        v->manifest[0] = '\0';
         return;
     }
-    err = verify_parse_manifest(text, len, v->name, &m);
+    err = manifest_parse(text, len, v->name, &m);
     free(text);
     if (err < 0) {
         PROBLEM(v, "%s: %s", v->manifest, nvr_strerror(err));

@@ -108,6 +108,29 @@ NVR_NODISCARD int export_probe(struct catalog *cat,
                                const struct export_request *req,
                                struct export_probe *out);
 
+/*
+ * Where the clip of req goes (req->out_path is not used), given `out`:
+ *  - a folder, when flags has EXPORT_OUT_FOLDER or out is an existing
+ *    directory: "<out>/<camera><suffix><ext>", with ext ".mp4", or ".mov"
+ *    when an audio codec cannot go into MP4 (export_probe's extension);
+ *    suffix (may be NULL) is e.g. "-20261127-100000";
+ *  - otherwise the clip's own name, which must end in .mp4 or .mov (the
+ *    container follows the extension) and is refused as .mp4 when the
+ *    audio needs QuickTime.
+ * Writes the path into path[path_size]; when probe is not NULL it gets
+ * what export_probe found (not_mp4_codec names the codec for a message).
+ * The manifest then goes to export_manifest_path(path) for one clip, or
+ * "<out>/manifest.json" for several clips in one folder. Returns 0,
+ * -EINVAL (a file name not .mp4 / .mov), -EMEDIUMTYPE (.mp4 named for
+ * audio MP4 cannot hold), -ENAMETOOLONG, or export_probe's errors.
+ * Blocking (reads the sources' headers).
+ */
+#define EXPORT_OUT_FOLDER 1u
+NVR_NODISCARD int
+export_output_path(struct catalog *cat, const struct export_request *req,
+                   const char *out, unsigned flags, const char *suffix,
+                   char *path, size_t path_size, struct export_probe *probe);
+
 /* The manifest written next to a single clip: "a/clip.mp4" ->
  * "a/clip.manifest.json". Returns 0 or -ENAMETOOLONG. */
 NVR_NODISCARD int export_manifest_path(const char *clip_path, char *out,

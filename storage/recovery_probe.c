@@ -27,11 +27,10 @@
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
 #include "storage/fsops.h"
+#include "storage/mp4box.h"
 #include "storage/sha256.h"
 #include "storage/storage_int.h"
 
-/* More top-level boxes than this is not a segment of ours. */
-#define RECOVERY_PROBE_MAX_BOXES    (1 << 20)
 #define RECOVERY_PROBE_IO_BUF_BYTES ((size_t)64 * 1024)
 #define RECOVERY_PROBE_HASH_CHUNK   ((size_t)256 * 1024)
 
@@ -104,48 +103,6 @@ static int recovery_probe_pread_all(int fd, uint8_t *buf, size_t len,
         if (n == 0)
             return -EIO; /* the file shrank under us */
         got += (size_t)n;
-    }
-    return 0;
-}
-
-/* The end of the prefix of complete top-level boxes (ISO 14496-12 4.2). */
-static int recovery_probe_valid_prefix(int fd, int64_t size, int64_t *valid)
-{
-    int64_t off = 0, box;
-    bool moof_pending = false;
-    uint8_t h[16];
-    int r;
-
-    *valid = 0;
-    for (int n = 0; n < RECOVERY_PROBE_MAX_BOXES && off + 8 <= size; n++) {
-        r = recovery_probe_pread_all(fd, h, 8, off);
-        if (r < 0)
-            return r;
-        box = (int64_t)h[0] << 24 | h[1] << 16 | h[2] << 8 | h[3];
-        if (box == 1) {
-            if (off + 16 > size)
-                break;
-            r = recovery_probe_pread_all(fd, h + 8, 8, off + 8);
-            if (r < 0)
-                return r;
-            uint64_t big = 0;
-            for (int i = 8; i < 16; i++)
-                big = big << 8 | h[i];
-            if (big > (uint64_t)(size - off))
-                break;
-            box = (int64_t)big;
-        } else if (box == 0) {
-            box = size - off; /* extends to the end of the file */
-        }
-        if (box < 8 || box > size - off)
-            break;
-        if (memcmp(h + 4, "moof", 4) == 0) {
-            moof_pending = true;
-        } else if (memcmp(h + 4, "mdat", 4) == 0 || !moof_pending) {
-            moof_pending = false;
-            *valid = off + box;
-        }
-        off += box;
     }
     return 0;
 }
@@ -280,7 +237,7 @@ int recovery__probe_file(const char *path, struct recovery__probe *out)
     r = recovery_probe_hash(io.fd, out->bytes, out->sha256);
     if (r < 0)
         goto out;
-    r = recovery_probe_valid_prefix(io.fd, out->bytes, &out->valid_bytes);
+    r = mp4box_complete_prefix(io.fd, out->bytes, 0, &out->valid_bytes);
     if (r < 0)
         goto out;
     if (out->valid_bytes == 0) {

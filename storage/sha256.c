@@ -2,16 +2,24 @@
 /*
  * SHA-256 through libcrypto's EVP interface (see sha256.h).
  */
+#include "config.h"
 #include "storage/sha256.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "nvr/base/hex.h"
+#include "nvr/base/thread.h"
+
+/* Read size when hashing a whole file. */
+#define SHA256_FILE_BUF_BYTES ((size_t)1024 * 1024)
 
 struct nvr_sha256 {
     EVP_MD_CTX *md;
@@ -77,4 +85,42 @@ void nvr_sha256_free(struct nvr_sha256 *s)
         return;
     EVP_MD_CTX_free(s->md);
     free(s);
+}
+
+int nvr_sha256_file(const char *path, char hex[65])
+{
+    struct nvr_sha256 *s = NULL;
+    uint8_t *buf;
+    int fd, err = 0;
+
+    NVR_ASSERT_NOT_LOOP();
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    buf = malloc(SHA256_FILE_BUF_BYTES);
+    s = nvr_sha256_new();
+    if (!buf || !s) {
+        err = -ENOMEM;
+        goto out;
+    }
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    for (;;) {
+        ssize_t n = read(fd, buf, SHA256_FILE_BUF_BYTES);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            err = -errno;
+            goto out;
+        }
+        if (n == 0)
+            break;
+        nvr_sha256_update(s, buf, (size_t)n);
+    }
+    err = nvr_sha256_final_hex(s, hex);
+out:
+    nvr_sha256_free(s);
+    free(buf);
+    close(fd);
+    return err;
 }

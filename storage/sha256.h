@@ -33,4 +33,9 @@ NVR_NODISCARD int nvr_sha256_final_hex(struct nvr_sha256 *s, char hex[65]);
 /* NULL does nothing. */
 void nvr_sha256_free(struct nvr_sha256 *s);
 
+/* The lowercase hex SHA-256 of a whole file into hex. Returns 0, or a
+ * negative errno from open or read (-ENOENT, -EIO...), or -ENOMEM.
+ * Blocking: never on the loop thread. */
+NVR_NODISCARD int nvr_sha256_file(const char *path, char hex[65]);
+
 #endif

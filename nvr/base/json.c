@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The streaming JSON writer behind every --json output. Output is compact
- * (no spaces or newlines until json_finish). Strings are escaped per
+ * (no spaces or newlines until json_finish), or indented for documents a
+ * person reads (json_init_pretty). Strings are escaped per
  * RFC 8259 section 7 and are always valid UTF-8: bytes that do not form a
  * well-formed UTF-8 sequence (RFC 3629 section 4) become U+FFFD, so a
  * camera name or path with stray Latin-1 bytes still yields parseable JSON.
@@ -19,6 +20,20 @@ void json_init(struct json_out *j, FILE *f)
 {
     memset(j, 0, sizeof(*j));
     j->f = f;
+}
+
+void json_init_pretty(struct json_out *j, FILE *f)
+{
+    json_init(j, f);
+    j->pretty = 1;
+}
+
+/* Pretty output: a new line indented for the given depth. */
+static void newline(struct json_out *j, int depth)
+{
+    fputc('\n', j->f);
+    for (int i = 0; i < depth; i++)
+        fputs("  ", j->f);
 }
 
 /* Length of the well-formed UTF-8 sequence at s (1..4), or 0 if the byte
@@ -126,10 +141,12 @@ static void begin_value(struct json_out *j, const char *key)
 
     if ((*count)++ > 0)
         fputc(',', j->f);
+    if (j->pretty && j->depth > 0)
+        newline(j, j->depth);
     if (key && j->depth > 0) {
         fputc('"', j->f);
         write_escaped(j->f, key);
-        fputs("\":", j->f);
+        fputs(j->pretty ? "\": " : "\":", j->f);
     }
 }
 
@@ -143,8 +160,12 @@ static void open_container(struct json_out *j, const char *key, char c)
 
 static void close_container(struct json_out *j, char c)
 {
+    int members = *slot(j);
+
     if (j->depth > 0)
         j->depth--;
+    if (j->pretty && members > 0)
+        newline(j, j->depth);
     fputc(c, j->f);
 }
 
@@ -186,6 +207,15 @@ void json_int(struct json_out *j, const char *key, int64_t value)
     fprintf(j->f, "%lld", (long long)value);
 }
 
+/* A locale set for the terminal UI may use a decimal comma. */
+static void put_number(FILE *f, char *buf)
+{
+    for (char *p = buf; *p; p++)
+        if (*p == ',')
+            *p = '.';
+    fputs(buf, f);
+}
+
 void json_double(struct json_out *j, const char *key, double value)
 {
     char buf[64];
@@ -201,11 +231,25 @@ void json_double(struct json_out *j, const char *key, double value)
         if (strtod(buf, NULL) == value)
             break;
     }
-    /* A locale set for the terminal UI may use a decimal comma. */
-    for (char *p = buf; *p; p++)
-        if (*p == ',')
-            *p = '.';
-    fputs(buf, j->f);
+    put_number(j->f, buf);
+}
+
+void json_fixed(struct json_out *j, const char *key, double value, int decimals)
+{
+    char buf[512];
+
+    begin_value(j, key);
+    if (!isfinite(value)) {
+        fputs("null", j->f);
+        return;
+    }
+    if (decimals < 0)
+        decimals = 0;
+    else if (decimals > 17)
+        decimals = 17;
+    /* 309 integer digits at most (DBL_MAX), a sign, a point and 17. */
+    snprintf(buf, sizeof(buf), "%.*f", decimals, value);
+    put_number(j->f, buf);
 }
 
 void json_bool(struct json_out *j, const char *key, int value)
@@ -227,9 +271,11 @@ static void begin_us_value(struct json_out *j, const char *key)
 
     if ((*count)++ > 0)
         fputc(',', j->f);
+    if (j->pretty)
+        newline(j, j->depth);
     fputc('"', j->f);
     write_escaped(j->f, key);
-    fputs("_us\":", j->f);
+    fputs(j->pretty ? "_us\": " : "_us\":", j->f);
 }
 
 void json_time(struct json_out *j, const char *key, int64_t us)

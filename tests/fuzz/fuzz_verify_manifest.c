@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Fuzzes what `nvr verify` parses from outside: the .sha256 sidecar and
- * the export manifest (nvr/cmd_verify.h). The input is "sidecar NUL
+ * the export manifest (storage/manifest.c). The input is "sidecar NUL
  * manifest" when it holds a NUL byte (the manifest is then looked up for
  * the file the sidecar names), and otherwise is tried as both. Any bytes
  * must give a result or an error with terminated, well-formed fields,
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nvr/cmd_verify.h"
+#include "storage/manifest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -28,9 +28,9 @@ static int hex64(const char *s)
 
 static void check_manifest(const char *text, size_t len, const char *name)
 {
-    struct verify_manifest m;
+    struct manifest_entry m;
 
-    if (verify_parse_manifest(text, len, name, &m) < 0)
+    if (manifest_parse(text, len, name, &m) < 0)
         return;
     if (m.has_self_hash &&
         (!hex64(m.computed) ||
@@ -48,11 +48,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *text = (const char *)data;
     const char *nul = memchr(data, 0, size);
-    struct verify_sidecar sc;
+    struct manifest_sidecar sc;
     size_t side_len = nul ? (size_t)(nul - text) : size;
     const char *name = "clip.mp4";
 
-    if (verify_parse_sidecar(text, side_len, &sc) == 0) {
+    if (manifest_parse_sidecar(text, side_len, &sc) == 0) {
         if (!hex64(sc.sha256) || sc.name[0] == '\0' ||
             strnlen(sc.name, sizeof(sc.name)) == sizeof(sc.name) ||
             strpbrk(sc.name, "\r\n"))

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Tests of nvr/base/json.c: exact output for nesting, commas, every escape,
- * invalid UTF-8, numbers and the time pair.
+ * invalid UTF-8, numbers, fixed decimals, the time pair and the pretty
+ * layout.
  */
 #include "config.h"
 
@@ -173,6 +174,61 @@ static void test_json_time(void **state)
                                  "\"at\":[\"2026-11-27T10:00:00Z\"]}");
 }
 
+static void test_json_fixed(void **state)
+{
+    struct mem *m = *state;
+    struct json_out *j = &m->j;
+
+    json_arr_begin(j, NULL);
+    json_fixed(j, NULL, 60.0, 6);
+    json_fixed(j, NULL, 1.0 / 3.0, 6);
+    json_fixed(j, NULL, -0.5, 1);
+    json_fixed(j, NULL, 2.5, 0);
+    json_fixed(j, NULL, NAN, 6);
+    json_fixed(j, NULL, 1e20, 2);
+    json_arr_end(j);
+    assert_string_equal(text(m), "[60.000000,0.333333,-0.5,2,null,"
+                                 "100000000000000000000.00]");
+}
+
+/* The layout of an export manifest: two spaces per level, ": " after
+ * keys, empty containers kept on one line. */
+static void test_json_pretty(void **state)
+{
+    struct mem *m = *state;
+    struct json_out *j = &m->j;
+
+    json_init_pretty(j, m->f);
+    json_obj_begin(j, NULL);
+    json_str(j, "format", "nvr");
+    json_arr_begin(j, "clips");
+    json_obj_begin(j, NULL);
+    json_int(j, "bytes", 12);
+    json_arr_begin(j, "audio");
+    json_arr_end(j);
+    json_fixed(j, "duration_s", 1.5, 6);
+    json_obj_end(j);
+    json_arr_end(j);
+    json_obj_begin(j, "empty");
+    json_obj_end(j);
+    json_time(j, "at", 1795773600LL * 1000000);
+    json_obj_end(j);
+    json_finish(j);
+    assert_string_equal(text(m), "{\n"
+                                 "  \"format\": \"nvr\",\n"
+                                 "  \"clips\": [\n"
+                                 "    {\n"
+                                 "      \"bytes\": 12,\n"
+                                 "      \"audio\": [],\n"
+                                 "      \"duration_s\": 1.500000\n"
+                                 "    }\n"
+                                 "  ],\n"
+                                 "  \"empty\": {},\n"
+                                 "  \"at\": \"2026-11-27T10:00:00Z\",\n"
+                                 "  \"at_us\": 1795773600000000\n"
+                                 "}\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -183,6 +239,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_json_utf8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_numbers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_fixed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_pretty, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -597,6 +597,75 @@ static void test_export_alaw_needs_mov(void **state)
     assert_int_equal(export_run(f->cat, &req, NULL, NULL, &res), -EINVAL);
 }
 
+/* The clip's path from a folder or a file name (export_output_path). */
+static void test_export_output_path(void **state)
+{
+    struct fixture *f = *state;
+    struct export_request req = request(f);
+    struct export_probe pr;
+    char path[700], want[700], named[700];
+
+    snprintf(want, sizeof(want), "%s/gate-20260101-000003.mp4", f->dir);
+    assert_int_equal(export_output_path(f->cat, &req, f->dir, EXPORT_OUT_FOLDER,
+                                        "-20260101-000003", path, sizeof(path),
+                                        &pr),
+                     0);
+    assert_string_equal(path, want);
+    assert_string_equal(pr.video_codec, "h264");
+    /* An existing folder is a folder without the flag. */
+    snprintf(want, sizeof(want), "%s/gate.mp4", f->dir);
+    assert_int_equal(export_output_path(f->cat, &req, f->dir, 0, NULL, path,
+                                        sizeof(path), NULL),
+                     0);
+    assert_string_equal(path, want);
+    /* A file name is kept as it is, if it says .mp4 or .mov. */
+    snprintf(named, sizeof(named), "%s/incident.MOV", f->dir);
+    assert_int_equal(export_output_path(f->cat, &req, named, 0, NULL, path,
+                                        sizeof(path), NULL),
+                     0);
+    assert_string_equal(path, named);
+    snprintf(named, sizeof(named), "%s/incident.mkv", f->dir);
+    assert_int_equal(export_output_path(f->cat, &req, named, 0, NULL, path,
+                                        sizeof(path), NULL),
+                     -EINVAL);
+    snprintf(named, sizeof(named), "%s/.mp4", f->dir);
+    assert_int_equal(export_output_path(f->cat, &req, named, 0, NULL, path,
+                                        sizeof(path), NULL),
+                     -EINVAL);
+    assert_int_equal(export_output_path(f->cat, &req, f->dir, EXPORT_OUT_FOLDER,
+                                        NULL, path, 8, NULL),
+                     -ENAMETOOLONG);
+    req.camera = "nosuch";
+    assert_int_equal(export_output_path(f->cat, &req, f->dir, EXPORT_OUT_FOLDER,
+                                        NULL, path, sizeof(path), NULL),
+                     -ENOENT);
+}
+
+/* G.711 audio: a folder gets .mov, a name ending .mp4 is refused. */
+static void test_export_output_path_alaw(void **state)
+{
+    struct afix *f = *state;
+    struct export_request req = audio_request(f, "alaw", NULL);
+    struct export_probe pr;
+    char path[700], want[700], named[700];
+
+    snprintf(want, sizeof(want), "%s/alaw.mov", f->dir);
+    assert_int_equal(export_output_path(f->cat, &req, f->dir, EXPORT_OUT_FOLDER,
+                                        "", path, sizeof(path), NULL),
+                     0);
+    assert_string_equal(path, want);
+    snprintf(named, sizeof(named), "%s/door.mp4", f->dir);
+    assert_int_equal(export_output_path(f->cat, &req, named, 0, NULL, path,
+                                        sizeof(path), &pr),
+                     -EMEDIUMTYPE);
+    assert_string_equal(pr.not_mp4_codec, "pcm_alaw");
+    snprintf(named, sizeof(named), "%s/door.mov", f->dir);
+    assert_int_equal(export_output_path(f->cat, &req, named, 0, NULL, path,
+                                        sizeof(path), NULL),
+                     0);
+    assert_string_equal(path, named);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -615,6 +684,10 @@ int main(void)
                                         teardown_audio),
         cmocka_unit_test_setup_teardown(test_export_open_segment, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_export_output_path, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_export_output_path_alaw,
+                                        setup_audio, teardown_audio),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
