@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -90,56 +89,31 @@ static void print_result(struct json_out *j, const struct export_request *q,
 /*
  * The output of each clip and the manifest, from -o: a folder gets
  * <camera>.mp4 (or .mov) each, a named .mp4 or .mov is checked against
- * what the camera records (export_probe). Fills reqs, paths (PATH_MAX
- * each), named (1: the user named that path) and manifest_out (PATH_MAX).
- * Returns 0, or an exit status after a message.
+ * what the camera records (export_output_path). Fills reqs, paths
+ * (PATH_MAX each) and manifest_out (PATH_MAX). Returns 0, or an exit
+ * status after a message.
  */
-static int
-export_resolve_outputs(const char *out, int n_cam, const char *const *cameras,
-                       const struct nvr_config *cfg, int64_t from_us,
-                       int64_t to_us, const char *reason, struct catalog *cat,
-                       struct export_request *reqs, char (*paths)[PATH_MAX],
-                       int *named, char *manifest_out)
+static int export_resolve_outputs(const char *out, int n_cam,
+                                  const char *const *cameras,
+                                  const struct nvr_config *cfg, int64_t from_us,
+                                  int64_t to_us, const char *reason,
+                                  struct catalog *cat,
+                                  struct export_request *reqs,
+                                  char (*paths)[PATH_MAX], char *manifest_out)
 {
-    char manifest[PATH_MAX] = "";
+    unsigned flags = n_cam > 1 ? EXPORT_OUT_FOLDER : 0;
     int rc = 0;
 
-    if (n_cam > 1) {
-        if (mkdir(out, 0755) != 0 && errno != EEXIST) {
-            fprintf(stderr, "nvr export: cannot create folder %s: %s\n", out,
-                    nvr_strerror(-errno));
-            rc = NVR_EXIT_FAILURE;
-            goto out;
-        }
-        for (int i = 0; i < n_cam; i++)
-            snprintf(paths[i], sizeof(paths[i]), "%s/%s.mp4", out, cameras[i]);
-        snprintf(manifest, sizeof(manifest), "%s/manifest.json", out);
-    } else {
-        struct stat st;
-
-        if (stat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
-            snprintf(paths[0], sizeof(paths[0]), "%s/%s.mp4", out, cameras[0]);
-        } else {
-            size_t len = strlen(out);
-
-            if (len < 5 || (strcasecmp(out + len - 4, ".mp4") != 0 &&
-                            strcasecmp(out + len - 4, ".mov") != 0)) {
-                fprintf(stderr,
-                        "nvr export: -o must name a .mp4 or .mov file (the "
-                        "container follows the extension) or a folder\n");
-                rc = NVR_EXIT_USAGE;
-                goto out;
-            }
-            snprintf(paths[0], sizeof(paths[0]), "%s", out);
-            named[0] = 1;
-        }
-        if (export_manifest_path(paths[0], manifest, sizeof(manifest)) < 0) {
-            fprintf(stderr, "nvr export: output path too long\n");
-            rc = NVR_EXIT_USAGE;
-            goto out;
-        }
+    manifest_out[0] = '\0';
+    if (n_cam > 1 && mkdir(out, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "nvr export: cannot create folder %s: %s\n", out,
+                nvr_strerror(-errno));
+        return NVR_EXIT_FAILURE;
     }
-    for (int i = 0; i < n_cam; i++) {
+    for (int i = 0; i < n_cam && rc == 0; i++) {
+        struct export_probe pr;
+        size_t len = strlen(out);
+
         reqs[i] = (struct export_request){
             .storage_dir = cfg->storage_path,
             .camera = cameras[i],
@@ -148,47 +122,42 @@ export_resolve_outputs(const char *out, int n_cam, const char *const *cameras,
             .out_path = paths[i],
             .reason = reason,
         };
-    }
-
-    /* The container each clip needs, from its sources' codecs: G.711
-     * audio (pcm_alaw / pcm_mulaw) has no place in MP4, only in
-     * QuickTime. Clips named by the user are checked; clips named here
-     * get the right extension. */
-    for (int i = 0; i < n_cam; i++) {
-        struct export_probe pr;
-        size_t len = strlen(paths[i]);
-
-        rc = export_probe(cat, &reqs[i], &pr);
-        if (rc < 0)
-            break;
-        if (named[i]) {
-            if (pr.not_mp4_codec[0] && len > 4 &&
-                strcasecmp(paths[i] + len - 4, ".mp4") == 0) {
-                fprintf(stderr,
-                        "nvr export: camera %s records %s audio, which MP4 "
-                        "cannot hold (only QuickTime can): name the output "
-                        ".mov, e.g. -o %.*s.mov\n",
-                        cameras[i], pr.not_mp4_codec, (int)(len - 4), paths[i]);
-                rc = NVR_EXIT_USAGE;
-                goto out;
-            }
-        } else if (len > 4) {
-            memcpy(paths[i] + len - 4, pr.extension, 4);
+        rc = export_output_path(cat, &reqs[i], out, flags, "", paths[i],
+                                PATH_MAX, &pr);
+        if (rc == -EINVAL) {
+            fprintf(stderr, "nvr export: -o must name a .mp4 or .mov file (the "
+                            "container follows the extension) or a folder\n");
+            return NVR_EXIT_USAGE;
+        }
+        if (rc == -EMEDIUMTYPE) {
+            fprintf(stderr,
+                    "nvr export: camera %s records %s audio, which MP4 "
+                    "cannot hold (only QuickTime can): name the output "
+                    ".mov, e.g. -o %.*s.mov\n",
+                    cameras[i], pr.not_mp4_codec, (int)(len - 4), out);
+            return NVR_EXIT_USAGE;
+        }
+        if (rc == -ENAMETOOLONG) {
+            fprintf(stderr, "nvr export: output path too long\n");
+            return NVR_EXIT_USAGE;
         }
     }
     if (rc < 0) {
         fprintf(stderr, "nvr export: %s\n", export_error(rc));
-        rc = NVR_EXIT_FAILURE;
-        goto out;
+        return NVR_EXIT_FAILURE;
     }
-    if (n_cam == 1 && !named[0] &&
-        export_manifest_path(paths[0], manifest, sizeof(manifest)) < 0) {
-        rc = NVR_EXIT_USAGE;
-        goto out;
+    if (n_cam > 1)
+        rc = snprintf(manifest_out, PATH_MAX, "%s/manifest.json", out) >=
+                     PATH_MAX
+                 ? -ENAMETOOLONG
+                 : 0;
+    else
+        rc = export_manifest_path(paths[0], manifest_out, PATH_MAX);
+    if (rc < 0) {
+        fprintf(stderr, "nvr export: output path too long\n");
+        return NVR_EXIT_USAGE;
     }
-out:
-    memcpy(manifest_out, manifest, sizeof(manifest));
-    return rc;
+    return 0;
 }
 
 static int export_check(const struct cli_args *a)
@@ -293,7 +262,6 @@ static int export_exec(const struct cli_args *a, const struct nvr_config *cfg,
     struct export_request reqs[EXPORT_MAX_CLIPS];
     struct export_result *res = calloc((size_t)n_cam, sizeof(*res));
     char(*paths)[PATH_MAX] = calloc((size_t)n_cam, sizeof(*paths));
-    int named[EXPORT_MAX_CLIPS] = {0}; /* path given by the user */
     char manifest[PATH_MAX];
     struct progress_ctx prog = {isatty(STDERR_FILENO), 0};
 
@@ -303,7 +271,7 @@ static int export_exec(const struct cli_args *a, const struct nvr_config *cfg,
     }
     rc = export_resolve_outputs(
         cli_args_get(a, "output"), n_cam, a->cameras, cfg, a->from_us, a->to_us,
-        cli_args_get(a, "reason"), cat, reqs, paths, named, manifest);
+        cli_args_get(a, "reason"), cat, reqs, paths, manifest);
     if (rc != 0)
         goto out;
     rc = export_run_many(cat, reqs, n_cam, manifest, progress_cb, &prog, res);

@@ -38,18 +38,6 @@ struct tui_export {
     struct tui_export_outcome outcome;
 };
 
-int tui_export_path(char *out, size_t size, const char *dir, const char *camera,
-                    int64_t from_us, const char *extension)
-{
-    char stamp[32];
-    int n;
-
-    nvr_time_format_local_strf(from_us, "%Y%m%d-%H%M%S", stamp, sizeof(stamp));
-    n = snprintf(out, size, "%s/%s-%s%s", dir ? dir : ".", camera, stamp,
-                 extension);
-    return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
-}
-
 #ifdef NVR_TEST_HOOKS
 /* Test builds only: with NVR_TEST_EXPORT_GATE set, the worker waits at
  * its second progress report (reading the first source, the clip's file
@@ -85,8 +73,8 @@ static int run(struct tui_export *e)
 {
     struct tui_export_outcome *o = &e->outcome;
     struct export_request req;
-    struct export_probe probe;
     struct catalog *cat;
+    char stamp[32];
     int err;
 
     err = catalog_open(e->catalog_path, CATALOG_READWRITE, &cat);
@@ -99,12 +87,13 @@ static int run(struct tui_export *e)
     req.to_us = e->to_us;
     req.out_path = o->path;
     req.reason = e->reason;
-    /* .mp4, or .mov when the audio is G.711 (MP4 cannot hold it). */
-    if (export_probe(cat, &req, &probe) < 0)
-        snprintf(probe.extension, sizeof(probe.extension), ".mp4");
-    err = tui_export_path(o->path, sizeof(o->path),
-                          e->export_dir[0] ? e->export_dir : NULL, e->camera,
-                          e->from_us, probe.extension);
+    /* "<dir>/<camera>-<YYYYmmdd-HHMMSS>.mp4", or .mov when the audio is
+     * G.711 (MP4 cannot hold it): the same rule as nvr export's. */
+    nvr_time_format_local_strf(e->from_us, "-%Y%m%d-%H%M%S", stamp,
+                               sizeof(stamp));
+    err = export_output_path(cat, &req, e->export_dir[0] ? e->export_dir : ".",
+                             EXPORT_OUT_FOLDER, stamp, o->path, sizeof(o->path),
+                             NULL);
     if (err == 0)
         err = export_run(cat, &req, on_progress, e, &o->res);
     catalog_close(cat);

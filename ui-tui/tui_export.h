@@ -61,13 +61,4 @@ int tui_export_cancelling(const struct tui_export *e);
  * nothing. */
 void tui_export_finish(struct tui_export *e, struct tui_export_outcome *out);
 
-/*
- * The clip's path: "<dir>/<camera>-<YYYYmmdd-HHMMSS of from_us, local>
- * <extension>", extension as export_probe() gives it (".mp4", ".mov").
- * Returns 0 or -ENAMETOOLONG.
- */
-NVR_NODISCARD int tui_export_path(char *out, size_t size, const char *dir,
-                                  const char *camera, int64_t from_us,
-                                  const char *extension);
-
 #endif
