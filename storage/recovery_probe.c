@@ -32,7 +32,6 @@
 #include "storage/storage_int.h"
 
 #define RECOVERY_PROBE_IO_BUF_BYTES ((size_t)64 * 1024)
-#define RECOVERY_PROBE_HASH_CHUNK   ((size_t)256 * 1024)
 
 /* ---- reading one file back ---- */
 
@@ -89,50 +88,14 @@ static int64_t recovery_probe_io_seek(void *opaque, int64_t offset, int whence)
     return pos;
 }
 
-static int recovery_probe_pread_all(int fd, uint8_t *buf, size_t len,
-                                    int64_t off)
-{
-    size_t got = 0;
-
-    while (got < len) {
-        ssize_t n = pread(fd, buf + got, len - got, off + (int64_t)got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        if (n == 0)
-            return -EIO; /* the file shrank under us */
-        got += (size_t)n;
-    }
-    return 0;
-}
-
+/* The SHA-256 of exactly the file's first size bytes. */
 static int recovery_probe_hash(int fd, int64_t size, char hex[65])
 {
-    struct nvr_sha256 *sha = nvr_sha256_new();
-    uint8_t *buf = av_malloc(RECOVERY_PROBE_HASH_CHUNK);
-    int64_t off = 0;
-    int r = 0;
+    int64_t got = 0;
+    int r = nvr_sha256_fd(fd, size, hex, &got);
 
-    if (!sha || !buf) {
-        r = -ENOMEM;
-        goto out;
-    }
-    while (off < size) {
-        size_t n =
-            (size_t)NVR_MIN((int64_t)RECOVERY_PROBE_HASH_CHUNK, size - off);
-        r = recovery_probe_pread_all(fd, buf, n, off);
-        if (r < 0)
-            goto out;
-        nvr_sha256_update(sha, buf, n);
-        off += (int64_t)n;
-    }
-    r = nvr_sha256_final_hex(sha, hex);
-    if (r < 0)
-        goto out;
-out:
-    av_free(buf);
-    nvr_sha256_free(sha);
+    if (r == 0 && got != size)
+        r = -EIO; /* the file shrank under us */
     return r;
 }
 

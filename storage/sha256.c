@@ -87,26 +87,25 @@ void nvr_sha256_free(struct nvr_sha256 *s)
     free(s);
 }
 
-int nvr_sha256_file(const char *path, char hex[65])
+int nvr_sha256_fd(int fd, int64_t limit, char hex[65], int64_t *bytes)
 {
-    struct nvr_sha256 *s = NULL;
-    uint8_t *buf;
-    int fd, err = 0;
+    struct nvr_sha256 *s = nvr_sha256_new();
+    uint8_t *buf = malloc(SHA256_FILE_BUF_BYTES);
+    int64_t off = 0;
+    int err = 0;
 
     NVR_ASSERT_NOT_LOOP();
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    buf = malloc(SHA256_FILE_BUF_BYTES);
-    s = nvr_sha256_new();
     if (!buf || !s) {
         err = -ENOMEM;
         goto out;
     }
-    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    for (;;) {
-        ssize_t n = read(fd, buf, SHA256_FILE_BUF_BYTES);
+    while (limit < 0 || off < limit) {
+        size_t want = SHA256_FILE_BUF_BYTES;
+        ssize_t n;
 
+        if (limit >= 0 && limit - off < (int64_t)want)
+            want = (size_t)(limit - off);
+        n = pread(fd, buf, want, off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
@@ -116,11 +115,27 @@ int nvr_sha256_file(const char *path, char hex[65])
         if (n == 0)
             break;
         nvr_sha256_update(s, buf, (size_t)n);
+        off += n;
     }
     err = nvr_sha256_final_hex(s, hex);
+    if (err == 0 && bytes)
+        *bytes = off;
 out:
     nvr_sha256_free(s);
     free(buf);
+    return err;
+}
+
+int nvr_sha256_file(const char *path, char hex[65])
+{
+    int fd, err;
+
+    NVR_ASSERT_NOT_LOOP();
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    err = nvr_sha256_fd(fd, -1, hex, NULL);
     close(fd);
     return err;
 }

@@ -10,6 +10,7 @@
 #define NVR_STORAGE_SHA256_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "nvr/base/compiler.h"
 
@@ -32,6 +33,16 @@ NVR_NODISCARD int nvr_sha256_final_hex(struct nvr_sha256 *s, char hex[65]);
 
 /* NULL does nothing. */
 void nvr_sha256_free(struct nvr_sha256 *s);
+
+/*
+ * The lowercase hex SHA-256 of the first `limit` bytes of fd (limit < 0:
+ * up to its end), read with pread from offset 0, into hex; *bytes (may be
+ * NULL) gets how many were hashed, fewer than limit when the file is
+ * shorter. Returns 0, a negative errno from pread, or -ENOMEM. Blocking:
+ * never on the loop thread. Borrows fd.
+ */
+NVR_NODISCARD int nvr_sha256_fd(int fd, int64_t limit, char hex[65],
+                                int64_t *bytes);
 
 /* The lowercase hex SHA-256 of a whole file into hex. Returns 0, or a
  * negative errno from open or read (-ENOENT, -EIO...), or -ENOMEM.

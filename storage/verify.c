@@ -15,48 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <libavutil/mem.h>
-
 #include "nvr/base/thread.h"
 #include "storage/catalog.h"
 #include "storage/sha256.h"
 
-#define VERIFY_CHUNK_BYTES ((size_t)1 << 20)
-#define VERIFY_MAX_PATH    1024
-
-static int verify_hash_fd(int fd, char hex[65], int64_t *bytes)
-{
-    struct nvr_sha256 *sha = nvr_sha256_new();
-    uint8_t *buf = av_malloc(VERIFY_CHUNK_BYTES);
-    int64_t off = 0;
-    int r = 0;
-
-    if (!sha || !buf) {
-        r = -ENOMEM;
-        goto out;
-    }
-    for (;;) {
-        ssize_t n = pread(fd, buf, VERIFY_CHUNK_BYTES, off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            r = -errno;
-            goto out;
-        }
-        if (n == 0)
-            break;
-        nvr_sha256_update(sha, buf, (size_t)n);
-        off += n;
-    }
-    r = nvr_sha256_final_hex(sha, hex);
-    if (r < 0)
-        goto out;
-    *bytes = off;
-out:
-    av_free(buf);
-    nvr_sha256_free(sha);
-    return r;
-}
+#define VERIFY_MAX_PATH 1024
 
 int verify_segment(const char *storage_dir, const struct catalog_segment *seg,
                    enum verify_result *result, char sha256_out[65],
@@ -79,7 +42,7 @@ int verify_segment(const char *storage_dir, const struct catalog_segment *seg,
         }
         return -errno;
     }
-    r = verify_hash_fd(fd, sha256_out, bytes_out);
+    r = nvr_sha256_fd(fd, -1, sha256_out, bytes_out);
     close(fd);
     if (r < 0)
         return r;
