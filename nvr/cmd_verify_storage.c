@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "nvr/base/err.h"
+#include "nvr/base/escape.h"
 #include "nvr/base/json.h"
 #include "nvr/base/timefmt.h"
 #include "storage/audit.h"
@@ -186,7 +187,7 @@ int cmd_verify_storage_main(int argc, char **argv)
     for (size_t i = 0; i < x.n; i++) {
         const struct vs_seg *s = &x.v[i];
         enum verify_result res = VERIFY_OK;
-        char sha[65];
+        char sha[65], shown[NVR_ESCAPE_SIZE(sizeof(s->seg.path))];
         int64_t got = 0;
         const char *what;
         int r = verify_segment(cfg->storage_path, &s->seg, &res, sha, &got);
@@ -221,8 +222,9 @@ int cmd_verify_storage_main(int argc, char **argv)
                 json_str(&j, "error", nvr_strerror(r));
             json_obj_end(&j);
         } else {
-            printf("%-10s %s%s%s\n", what, s->seg.path, r < 0 ? ": " : "",
-                   r < 0 ? nvr_strerror(r) : "");
+            printf("%-10s %s%s%s\n", what,
+                   nvr_escape_text(s->seg.path, shown, sizeof(shown)),
+                   r < 0 ? ": " : "", r < 0 ? nvr_strerror(r) : "");
         }
     }
     if (json) {
