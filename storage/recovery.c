@@ -51,6 +51,7 @@
 #include "nvr/base/log.h"
 #include "nvr/base/timefmt.h"
 #include "storage/catalog.h"
+#include "storage/layout.h"
 #include "storage/fsops.h"
 #include "storage/storage_int.h"
 
@@ -60,7 +61,7 @@
 /* Entries of one date directory compared by name; a day of 1 s segments
  * is 86,400. More are handled by the next run. */
 #define RECOVERY_MAX_DIR_FILES 200000
-#define RECOVERY_LOST_DIR      "lost+found"
+#define RECOVERY_LOST_DIR      STORAGE_LOST_DIR
 #define RECOVERY_DIR_MODE      0750
 /* Suffixes tried when a name is already taken in lost+found. */
 #define RECOVERY_LOST_ATTEMPTS 100
