@@ -102,6 +102,7 @@ static void retention_print_totals(struct retention_out *o,
         json_int(&o->j, "held", rep->held);
         json_int(&o->j, "missing_rows", rep->missing_rows);
         json_int(&o->j, "interrupted_finished", rep->interrupted);
+        json_int(&o->j, "refused", rep->refused);
         json_obj_end(&o->j);
         json_obj_begin(&o->j, "storage");
         if (rep->free_bytes >= 0)
@@ -130,6 +131,11 @@ static void retention_print_totals(struct retention_out *o,
     if (rep->interrupted > 0)
         printf("finished %" PRId64 " deletions of an interrupted pass\n",
                rep->interrupted);
+    if (rep->refused > 0)
+        fprintf(stderr,
+                "nvr retention: refused %" PRId64 " catalog rows whose path "
+                "leads outside the storage (see the log); no file deleted\n",
+                rep->refused);
     if (rep->min_free_only_held)
         fprintf(stderr,
                 "nvr retention: ONLY HELD FOOTAGE IS LEFT and free space "

@@ -104,7 +104,8 @@ int cmd_verify_storage_main(int argc, char **argv)
     struct vs_cams *cams = NULL;
     struct json_out j;
     struct audit_entry e;
-    int64_t ok = 0, changed = 0, missing = 0, failed = 0, bytes = 0;
+    int64_t ok = 0, changed = 0, missing = 0, failed = 0, refused = 0;
+    int64_t bytes = 0;
     int json = 0, c, rc;
     char path[2048];
 
@@ -200,6 +201,9 @@ int cmd_verify_storage_main(int argc, char **argv)
         if (r < 0) {
             failed++;
             what = "unreadable";
+        } else if (res == VERIFY_REFUSED) {
+            refused++;
+            what = "refused";
         } else if (res == VERIFY_MISSING) {
             missing++;
             what = "missing";
@@ -234,13 +238,15 @@ int cmd_verify_storage_main(int argc, char **argv)
         json_int(&j, "changed", changed);
         json_int(&j, "missing", missing);
         json_int(&j, "unreadable", failed);
+        json_int(&j, "refused", refused);
         json_int(&j, "bytes", bytes);
         json_obj_end(&j);
         json_finish(&j);
     } else {
         printf("%zu segments checked: %" PRId64 " ok, %" PRId64
-               " changed, %" PRId64 " missing, %" PRId64 " unreadable\n",
-               x.n, ok, changed, missing, failed);
+               " changed, %" PRId64 " missing, %" PRId64 " unreadable, %" PRId64
+               " refused\n",
+               x.n, ok, changed, missing, failed, refused);
     }
     memset(&e, 0, sizeof(e));
     snprintf(e.kind, sizeof(e.kind), "%s", AUDIT_VERIFY_STORAGE);
@@ -248,14 +254,15 @@ int cmd_verify_storage_main(int argc, char **argv)
         snprintf(e.camera, sizeof(e.camera), "%s", camera);
     snprintf(e.detail, sizeof(e.detail),
              "{\"checked\":%zu,\"ok\":%" PRId64 ",\"changed\":%" PRId64
-             ",\"missing\":%" PRId64 ",\"unreadable\":%" PRId64 "}",
-             x.n, ok, changed, missing, failed);
+             ",\"missing\":%" PRId64 ",\"unreadable\":%" PRId64
+             ",\"refused\":%" PRId64 "}",
+             x.n, ok, changed, missing, failed, refused);
     rc = audit_append(cat, &e);
     if (rc < 0)
         fprintf(stderr, "nvr verify-storage: audit log: %s\n",
                 nvr_strerror(rc));
-    rc =
-        changed || missing || failed || rc < 0 ? NVR_EXIT_FAILURE : NVR_EXIT_OK;
+    rc = changed || missing || failed || refused || rc < 0 ? NVR_EXIT_FAILURE
+                                                           : NVR_EXIT_OK;
 out:
     free(cams);
     free(x.v);
