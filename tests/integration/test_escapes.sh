@@ -79,3 +79,32 @@ grep -q 'hold' "$T/audit.txt" || fail "audit has no hold entry: $(cat "$T/audit.
 # The audit detail is JSON, whose escapes the text output shows as text.
 clean "$T/audit.txt" "nvr audit" 'u001b\]0;owned'
 ok "hold list and audit show the reason's controls as text"
+
+# nvr verify quotes a clip's sidecar: a name there carrying controls.
+echo "not a clip" >"$T/clip.mp4"
+sha=$(sha256sum "$T/clip.mp4" | cut -d' ' -f1)
+printf '%s  %s.mp4\n' "$sha" "$esc" >"$T/clip.mp4.sha256"
+rc=0
+"$NVR" verify "$T/clip.mp4" >"$T/verify.txt" 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "verify of a bad bundle exited $rc"
+grep -q "names the file" "$T/verify.txt" || fail "verify: $(cat "$T/verify.txt")"
+clean "$T/verify.txt" "nvr verify"
+ok "verify shows the sidecar's controls as text"
+
+# The TUI, in tmux: the camera's error carrying controls is drawn as text
+# (a raw CR or BS would move the cursor, an OSC would retitle the pane).
+if command -v tmux >/dev/null; then
+    SOCK="$T/tmux.sock"
+    tmx() { tmux -S "$SOCK" -f /dev/null "$@"; }
+    trap 'tmx kill-server 2>/dev/null || true; cleanup' EXIT
+    tmx new-session -d -s tui -x 140 -y 40 \
+        "env -i PATH=$PATH HOME=$T TERM=xterm-256color LANG=C.UTF-8 $NVR tui -c $cfg"
+    tmx set-option -g window-size manual
+    screen() { tmx capture-pane -p -t tui; }
+    shows() { screen | grep -qF -- "$1"; }
+    wait_for 15 shows 'DESCRIBE: 503' || { screen >&2; fail "the TUI shows no error"; }
+    wait_for 5 shows '\x1b]0;owned\x07' || { screen >&2; fail "the TUI does not show the error's controls as text"; }
+    [ "$(tmx display -p -t tui '#{pane_title}')" != owned ] || fail "the TUI let the camera retitle the pane"
+    tmx send-keys -t tui q
+    ok "the TUI draws the camera's error as text"
+fi
