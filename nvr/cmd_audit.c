@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "nvr/base/err.h"
+#include "nvr/base/escape.h"
 #include "nvr/base/json.h"
 #include "nvr/base/timefmt.h"
 #include "storage/audit.h"
@@ -30,7 +31,11 @@ struct list_ctx {
 static int list_cb(void *user, const struct audit_entry *e)
 {
     struct list_ctx *c = user;
-    char t[64], a[64], b[64];
+    char t[64], a[64], b[64], kind[NVR_ESCAPE_SIZE(sizeof(e->kind))];
+    char cam[NVR_ESCAPE_SIZE(sizeof(e->camera))];
+    char who[NVR_ESCAPE_SIZE(sizeof(e->user))];
+    char host[NVR_ESCAPE_SIZE(sizeof(e->host))];
+    char detail[NVR_ESCAPE_SIZE(sizeof(e->detail))];
 
     c->n++;
     if (c->json) {
@@ -52,15 +57,19 @@ static int list_cb(void *user, const struct audit_entry *e)
         return 0;
     }
     nvr_time_format_local(e->time_us, t, sizeof(t));
-    printf("%5lld  %s  %-14s %-12s %s@%s", (long long)e->id, t, e->kind,
-           e->camera[0] ? e->camera : "-", e->user, e->host);
+    printf("%5lld  %s  %-14s %-12s %s@%s", (long long)e->id, t,
+           nvr_escape_text(e->kind, kind, sizeof(kind)),
+           nvr_escape_text(e->camera[0] ? e->camera : "-", cam, sizeof(cam)),
+           nvr_escape_text(e->user, who, sizeof(who)),
+           nvr_escape_text(e->host, host, sizeof(host)));
     if (e->from_us || e->to_us) {
         nvr_time_format_local(e->from_us, a, sizeof(a));
         nvr_time_format_local(e->to_us, b, sizeof(b));
         printf("  [%s .. %s]", a, b);
     }
     if (e->detail[0])
-        printf("\n       %s", e->detail);
+        printf("\n       %s",
+               nvr_escape_text(e->detail, detail, sizeof(detail)));
     printf("\n");
     return 0;
 }

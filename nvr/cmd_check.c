@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "nvr/check.h"
+#include "nvr/base/escape.h"
 #include "nvr/base/json.h"
 
 #define CHECK_CONFIG_ERR_MAX 16384 /* bytes of config load messages */
@@ -28,6 +29,7 @@ static void emit(struct check_out *o, enum check_severity sev, const char *file,
                  int line, const char *camera, const char *msg)
 {
     const char *sev_name = sev == CHECK_ERROR ? "error" : "warning";
+    char f[NVR_ESCAPE_SIZE(1024)], m[NVR_ESCAPE_SIZE(2048)];
 
     if (sev == CHECK_ERROR)
         o->errors++;
@@ -45,9 +47,11 @@ static void emit(struct check_out *o, enum check_severity sev, const char *file,
         json_str(o->json, "message", msg);
         json_obj_end(o->json);
     } else if (line > 0) {
-        printf("%s:%d: %s: %s\n", file, line, sev_name, msg);
+        printf("%s:%d: %s: %s\n", nvr_escape_text(file, f, sizeof(f)), line,
+               sev_name, nvr_escape_text(msg, m, sizeof(m)));
     } else {
-        printf("%s: %s: %s\n", file, sev_name, msg);
+        printf("%s: %s: %s\n", nvr_escape_text(file, f, sizeof(f)), sev_name,
+               nvr_escape_text(msg, m, sizeof(m)));
     }
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "nvr/base/err.h"
+#include "nvr/base/escape.h"
 #include "nvr/base/json.h"
 #include "nvr/base/timefmt.h"
 #include "storage/catalog.h"
@@ -36,7 +37,9 @@ struct hold_list_ctx {
 static int hold_print(void *user, const struct hold *h)
 {
     struct hold_list_ctx *x = user;
-    char a[64], b[64], c[64];
+    char a[64], b[64], c[64], cam[NVR_ESCAPE_SIZE(sizeof(h->camera))];
+    char by[NVR_ESCAPE_SIZE(sizeof(h->created_by))];
+    char why[NVR_ESCAPE_SIZE(sizeof(h->reason))];
 
     x->n++;
     if (x->json) {
@@ -58,8 +61,10 @@ static int hold_print(void *user, const struct hold *h)
     nvr_time_format_local(h->to_us, b, sizeof(b));
     nvr_time_format_local(h->created_us, c, sizeof(c));
     printf("%5" PRId64 "  %-12s %s .. %s  by %s at %s%s\n       %s\n", h->id,
-           h->camera, a, b, h->created_by, c,
-           h->released_us ? "  (released)" : "", h->reason);
+           nvr_escape_text(h->camera, cam, sizeof(cam)), a, b,
+           nvr_escape_text(h->created_by, by, sizeof(by)), c,
+           h->released_us ? "  (released)" : "",
+           nvr_escape_text(h->reason, why, sizeof(why)));
     return 0;
 }
 

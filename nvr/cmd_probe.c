@@ -17,6 +17,7 @@
 #include "ingest/rtsp_url.h"
 #include "ingest/sdp.h"
 #include "nvr/base/err.h"
+#include "nvr/base/escape.h"
 #include "nvr/base/redact.h"
 #include "nvr/base/wipe.h"
 #include "nvr/base/json.h"
@@ -34,12 +35,14 @@ static void probe_cb(void *user, int err, const char *msg,
                      const struct sdp_session *sdp, const char *base_url)
 {
     struct probe_ctx *ctx = user;
-    char control[1024], shown[1024];
+    char control[1024], shown[1024], esc[NVR_ESCAPE_SIZE(1024)];
 
     ctx->done = 1;
     if (err < 0) {
+        /* The message quotes the camera's reason phrase. */
         fprintf(stderr, "nvr probe: %s: %s\n", ctx->url_redacted,
-                msg && msg[0] ? msg : nvr_strerror(err));
+                nvr_escape_text(msg && msg[0] ? msg : nvr_strerror(err), esc,
+                                sizeof(esc)));
         ctx->rc = NVR_EXIT_FAILURE;
         return;
     }
@@ -84,14 +87,21 @@ static void probe_cb(void *user, int err, const char *msg,
         if (rtsp_url_join_control(base_url, t->control, control,
                                   sizeof(control)) != 0)
             control[0] = '\0';
+        char media[NVR_ESCAPE_SIZE(sizeof(t->media))];
+        char enc[NVR_ESCAPE_SIZE(sizeof(t->encoding))];
+
         nvr_redact_url(control, shown, sizeof(shown));
-        printf("  %d: %-11s %-8s %6d Hz", i, t->media,
-               t->codec != NVR_CODEC_NONE ? nvr_codec_name(t->codec)
-                                          : t->encoding,
+        /* Every string here comes from the camera's SDP. */
+        printf("  %d: %-11s %-8s %6d Hz", i,
+               nvr_escape_text(t->media, media, sizeof(media)),
+               t->codec != NVR_CODEC_NONE
+                   ? nvr_codec_name(t->codec)
+                   : nvr_escape_text(t->encoding, enc, sizeof(enc)),
                t->clock_rate);
         if (t->channels > 0)
             printf(" %d ch", t->channels);
-        printf("  %s  %s\n", t->recordable ? "recordable" : "skipped", shown);
+        printf("  %s  %s\n", t->recordable ? "recordable" : "skipped",
+               nvr_escape_text(shown, esc, sizeof(esc)));
     }
 }
 

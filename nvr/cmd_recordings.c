@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "nvr/base/err.h"
+#include "nvr/base/escape.h"
 #include "nvr/base/json.h"
 #include "nvr/base/timefmt.h"
 #include "storage/catalog.h"
@@ -151,7 +152,10 @@ static void print_text(const char *camera, const struct rec_ctx *ctx,
 {
     size_t g = 0;
 
-    printf("camera %s: %zu segment%s, %zu gap%s\n", camera, ctx->n,
+    char shown[NVR_ESCAPE_SIZE(1024)];
+
+    printf("camera %s: %zu segment%s, %zu gap%s\n",
+           nvr_escape_text(camera, shown, sizeof(shown)), ctx->n,
            ctx->n == 1 ? "" : "s", n_gaps, n_gaps == 1 ? "" : "s");
     for (size_t i = 0; i <= ctx->n; i++) {
         const struct catalog_segment *s;
@@ -164,7 +168,7 @@ static void print_text(const char *camera, const struct rec_ctx *ctx,
             nvr_time_format_local(gaps[g].end_us, b, sizeof(b));
             printf("  GAP  %s .. %s  (%.1f s) %s\n", a, b + 11,
                    (double)(gaps[g].end_us - gaps[g].start_us) / 1e6,
-                   gaps[g].reason);
+                   nvr_escape_text(gaps[g].reason, shown, sizeof(shown)));
             g++;
         }
         if (i == ctx->n)
@@ -174,7 +178,8 @@ static void print_text(const char *camera, const struct rec_ctx *ctx,
         nvr_time_format_local(s->end_us, b, sizeof(b));
         printf("  %s .. %s  %6.1f s %8.1f MB  %s%s\n", a, b + 11,
                (double)(s->end_us - s->start_us) / 1e6, (double)s->bytes / 1e6,
-               s->path, s->status == CATALOG_SEG_OPEN ? " (recording)" : "");
+               nvr_escape_text(s->path, shown, sizeof(shown)),
+               s->status == CATALOG_SEG_OPEN ? " (recording)" : "");
     }
 }
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "nvr/base/err.h"
+#include "nvr/base/escape.h"
 #include "nvr/base/json.h"
 #include "nvr/retention_job.h"
 #include "nvr/base/timefmt.h"
@@ -45,7 +46,8 @@ static void retention_item(void *user, const char *camera,
                            enum retention_rule rule)
 {
     struct retention_out *o = user;
-    char a[64], b[64];
+    char a[64], b[64], cam[NVR_ESCAPE_SIZE(128)];
+    char path[NVR_ESCAPE_SIZE(sizeof(seg->path))];
 
     if (o->json) {
         json_obj_begin(&o->j, NULL);
@@ -63,8 +65,11 @@ static void retention_item(void *user, const char *camera,
     nvr_time_format_local(seg->start_us, a, sizeof(a));
     nvr_time_format_local(seg->end_us, b, sizeof(b));
     printf("%s %-12s %s .. %s %10.1f MB  %s  (%s)\n",
-           o->dry_run ? "would delete" : "deleted", camera, a, b + 11,
-           (double)seg->bytes / 1e6, seg->path, retention_rule_name(rule));
+           o->dry_run ? "would delete" : "deleted",
+           nvr_escape_text(camera, cam, sizeof(cam)), a, b + 11,
+           (double)seg->bytes / 1e6,
+           nvr_escape_text(seg->path, path, sizeof(path)),
+           retention_rule_name(rule));
 }
 
 static void retention_progress(void *user, int64_t deleted, int64_t bytes,
@@ -97,6 +102,7 @@ static void retention_print_totals(struct retention_out *o,
         json_int(&o->j, "held", rep->held);
         json_int(&o->j, "missing_rows", rep->missing_rows);
         json_int(&o->j, "interrupted_finished", rep->interrupted);
+        json_int(&o->j, "refused", rep->refused);
         json_obj_end(&o->j);
         json_obj_begin(&o->j, "storage");
         if (rep->free_bytes >= 0)
@@ -125,6 +131,11 @@ static void retention_print_totals(struct retention_out *o,
     if (rep->interrupted > 0)
         printf("finished %" PRId64 " deletions of an interrupted pass\n",
                rep->interrupted);
+    if (rep->refused > 0)
+        fprintf(stderr,
+                "nvr retention: refused %" PRId64 " catalog rows whose path "
+                "leads outside the storage (see the log); no file deleted\n",
+                rep->refused);
     if (rep->min_free_only_held)
         fprintf(stderr,
                 "nvr retention: ONLY HELD FOOTAGE IS LEFT and free space "

@@ -14,6 +14,7 @@
 
 #include "nvr/base/clock.h"
 #include "nvr/base/err.h"
+#include "nvr/base/escape.h"
 #include "nvr/daemon.h"
 #include "nvr/base/json.h"
 #include "nvr/sandbox.h"
@@ -144,19 +145,27 @@ static void status_print_json(const struct status_ctx *ctx)
 static void status_text_row(const struct status_ctx *ctx, int i)
 {
     const struct catalog_status *st = &ctx->rows[i];
-    char when[64] = "-";
+    char when[64] = "-", name[NVR_ESCAPE_SIZE(64)];
+    char state[NVR_ESCAPE_SIZE(sizeof(st->state))];
+    char transport[NVR_ESCAPE_SIZE(sizeof(st->transport))];
+    char error[NVR_ESCAPE_SIZE(sizeof(st->error))];
 
     if (st->last_frame_us > 0) {
         nvr_time_format_local(st->last_frame_us, when, sizeof(when));
         /* "YYYY-MM-DD HH:MM:SS ZZZ": drop the zone to fit. */
         when[19] = '\0';
     }
+    /* The error quotes the camera (reason phrases, SDP): escaped, as is
+     * everything else read back from the catalog. */
     printf("%-16s %-12s %-20s %9lld %-5s %8lld %5lld %8lld %7lld  %s\n",
-           ctx->cfg->cameras[i].name, status_state(ctx, i), when,
+           nvr_escape_text(ctx->cfg->cameras[i].name, name, sizeof(name)),
+           nvr_escape_text(status_state(ctx, i), state, sizeof(state)), when,
            (long long)(st->bitrate_bps / 1000),
-           st->transport[0] ? st->transport : "-",
+           nvr_escape_text(st->transport[0] ? st->transport : "-", transport,
+                           sizeof(transport)),
            (long long)(st->drift_us / 1000), (long long)st->ts_jumps,
-           (long long)st->lost_packets, (long long)st->frames_lost, st->error);
+           (long long)st->lost_packets, (long long)st->frames_lost,
+           nvr_escape_text(st->error, error, sizeof(error)));
 }
 
 static void status_print_text(const struct status_ctx *ctx)

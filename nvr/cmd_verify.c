@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 
 #include "nvr/base/err.h"
+#include "nvr/base/escape.h"
 #include "nvr/base/json.h"
 #include "storage/audit.h"
 #include "storage/catalog.h"
@@ -262,9 +263,13 @@ static int verify_one(const char *clip, const char *config_path, int json,
                              "chain is intact"
                            : "");
     } else {
+        char shown[NVR_ESCAPE_SIZE(VERIFY_PROBLEM_BYTES)];
+
         printf("%s: FAILED\n", clip);
+        /* Problems quote the files checked (a .sha256 line, a name). */
         for (int i = 0; i < v->n_problems; i++)
-            printf("  - %s\n", v->problems[i]);
+            printf("  - %s\n",
+                   nvr_escape_text(v->problems[i], shown, sizeof(shown)));
     }
     free(v);
     return ok ? NVR_EXIT_OK : NVR_EXIT_FAILURE;

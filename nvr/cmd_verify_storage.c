@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "nvr/base/err.h"
+#include "nvr/base/escape.h"
 #include "nvr/base/json.h"
 #include "nvr/base/timefmt.h"
 #include "storage/audit.h"
@@ -103,7 +104,8 @@ int cmd_verify_storage_main(int argc, char **argv)
     struct vs_cams *cams = NULL;
     struct json_out j;
     struct audit_entry e;
-    int64_t ok = 0, changed = 0, missing = 0, failed = 0, bytes = 0;
+    int64_t ok = 0, changed = 0, missing = 0, failed = 0, refused = 0;
+    int64_t bytes = 0;
     int json = 0, c, rc;
     char path[2048];
 
@@ -186,7 +188,7 @@ int cmd_verify_storage_main(int argc, char **argv)
     for (size_t i = 0; i < x.n; i++) {
         const struct vs_seg *s = &x.v[i];
         enum verify_result res = VERIFY_OK;
-        char sha[65];
+        char sha[65], shown[NVR_ESCAPE_SIZE(sizeof(s->seg.path))];
         int64_t got = 0;
         const char *what;
         int r = verify_segment(cfg->storage_path, &s->seg, &res, sha, &got);
@@ -199,6 +201,9 @@ int cmd_verify_storage_main(int argc, char **argv)
         if (r < 0) {
             failed++;
             what = "unreadable";
+        } else if (res == VERIFY_REFUSED) {
+            refused++;
+            what = "refused";
         } else if (res == VERIFY_MISSING) {
             missing++;
             what = "missing";
@@ -221,8 +226,9 @@ int cmd_verify_storage_main(int argc, char **argv)
                 json_str(&j, "error", nvr_strerror(r));
             json_obj_end(&j);
         } else {
-            printf("%-10s %s%s%s\n", what, s->seg.path, r < 0 ? ": " : "",
-                   r < 0 ? nvr_strerror(r) : "");
+            printf("%-10s %s%s%s\n", what,
+                   nvr_escape_text(s->seg.path, shown, sizeof(shown)),
+                   r < 0 ? ": " : "", r < 0 ? nvr_strerror(r) : "");
         }
     }
     if (json) {
@@ -232,13 +238,15 @@ int cmd_verify_storage_main(int argc, char **argv)
         json_int(&j, "changed", changed);
         json_int(&j, "missing", missing);
         json_int(&j, "unreadable", failed);
+        json_int(&j, "refused", refused);
         json_int(&j, "bytes", bytes);
         json_obj_end(&j);
         json_finish(&j);
     } else {
         printf("%zu segments checked: %" PRId64 " ok, %" PRId64
-               " changed, %" PRId64 " missing, %" PRId64 " unreadable\n",
-               x.n, ok, changed, missing, failed);
+               " changed, %" PRId64 " missing, %" PRId64 " unreadable, %" PRId64
+               " refused\n",
+               x.n, ok, changed, missing, failed, refused);
     }
     memset(&e, 0, sizeof(e));
     snprintf(e.kind, sizeof(e.kind), "%s", AUDIT_VERIFY_STORAGE);
@@ -246,14 +254,15 @@ int cmd_verify_storage_main(int argc, char **argv)
         snprintf(e.camera, sizeof(e.camera), "%s", camera);
     snprintf(e.detail, sizeof(e.detail),
              "{\"checked\":%zu,\"ok\":%" PRId64 ",\"changed\":%" PRId64
-             ",\"missing\":%" PRId64 ",\"unreadable\":%" PRId64 "}",
-             x.n, ok, changed, missing, failed);
+             ",\"missing\":%" PRId64 ",\"unreadable\":%" PRId64
+             ",\"refused\":%" PRId64 "}",
+             x.n, ok, changed, missing, failed, refused);
     rc = audit_append(cat, &e);
     if (rc < 0)
         fprintf(stderr, "nvr verify-storage: audit log: %s\n",
                 nvr_strerror(rc));
-    rc =
-        changed || missing || failed || rc < 0 ? NVR_EXIT_FAILURE : NVR_EXIT_OK;
+    rc = changed || missing || failed || refused || rc < 0 ? NVR_EXIT_FAILURE
+                                                           : NVR_EXIT_OK;
 out:
     free(cams);
     free(x.v);

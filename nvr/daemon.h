@@ -12,6 +12,7 @@
 
 #include "nvr/base/compiler.h"
 #include "nvr/nvr_config.h"
+#include "storage/layout.h"
 
 /* A camera's live state as the loop thread sees it, for the tick callback. */
 struct nvr_daemon_cam_view {
@@ -42,7 +43,7 @@ struct nvr_daemon_options {
 /* The lock file in the storage directory held by a running recorder. Once
  * its start-up (crash recovery) is done, the recorder writes its run into
  * it: "pid N\nstarted_us T\n". */
-#define NVR_DAEMON_LOCK_FILE "recorder.lock"
+#define NVR_DAEMON_LOCK_FILE STORAGE_LOCK_FILE
 
 /* 1 if a recorder holds the lock of storage_path, else 0. Any thread. */
 int nvr_daemon_is_running(const char *storage_path);

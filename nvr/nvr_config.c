@@ -33,6 +33,7 @@
 
 #include "nvr/base/wipe.h"
 #include "nvr/nvr_config_int.h"
+#include "storage/layout.h"
 
 /* Records one problem; they are written out sorted by line at the end,
  * because the checks that need a whole section run after later lines. */
@@ -160,6 +161,18 @@ static int valid_camera_name(const char *name)
                         "0123456789_.-") == n;
 }
 
+/* What the storage's top level uses a camera's name for, or NULL when the
+ * name is free: a camera's folder sits beside these files. */
+static const char *reserved_camera_name(const char *name)
+{
+    for (size_t i = 0; i < STORAGE_LAYOUT_N_NAMES; i++)
+        if (strcasecmp(name, storage_layout_names[i].name) == 0)
+            return storage_layout_names[i].use;
+    if (name[0] == '.')
+        return "hidden files the recorder keeps";
+    return NULL;
+}
+
 static struct nvr_camera_config *add_camera(struct parser *p)
 {
     struct nvr_config *cfg = p->cfg;
@@ -190,6 +203,7 @@ static struct nvr_camera_config *add_camera(struct parser *p)
 static void begin_camera(struct parser *p, const char *name)
 {
     char shown[CONFIG_MAX_ECHO + 8];
+    const char *use;
 
     if (!*name) {
         report(p, p->lineno, "[camera] needs a name: [camera NAME]");
@@ -198,6 +212,11 @@ static void begin_camera(struct parser *p, const char *name)
                "camera name '%s': use 1 to %d of A-Z a-z 0-9 _ . -",
                nvr_config__echo(name, shown, sizeof(shown)),
                NVR_CAMERA_NAME_MAX - 1);
+    } else if ((use = reserved_camera_name(name))) {
+        report(p, p->lineno,
+               "camera name '%s' is reserved: the storage directory uses it "
+               "for %s",
+               name, use);
     } else {
         for (int i = 0; i < p->cfg->n_cameras; i++) {
             if (strcmp(p->cfg->cameras[i].name, name) == 0) {

@@ -15,12 +15,13 @@
 
 #include "nvr/base/compiler.h"
 #include "nvr/nvr_config.h"
+#include "storage/layout.h"
 #include "storage/retention.h"
 
 /* Seconds between the recorder's periodic passes. */
 #define NVR_RETENTION_INTERVAL_S 600
 /* The catalog's space reserve (see retention_job.c). */
-#define NVR_RETENTION_RESERVE_FILE  ".nvr-space-reserve"
+#define NVR_RETENTION_RESERVE_FILE  STORAGE_SPACE_RESERVE_FILE
 #define NVR_RETENTION_RESERVE_BYTES (4 * 1024 * 1024)
 /* ... and while the last pass left an alert (min_free not met). */
 #define NVR_RETENTION_ALERT_INTERVAL_S 10

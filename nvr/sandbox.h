@@ -28,8 +28,9 @@
 #include "nvr/base/compiler.h"
 #include "nvr/check.h"
 #include "nvr/nvr_config.h"
+#include "storage/layout.h"
 
-#define SANDBOX_STATUS_FILE  "sandbox.status" /* in the storage directory */
+#define SANDBOX_STATUS_FILE  STORAGE_SANDBOX_STATUS_FILE
 #define SANDBOX_MAX_PATHS    64   /* read-only paths of one sandbox */
 #define SANDBOX_MAX_PORTS    1024 /* TCP ports of one sandbox */
 #define SANDBOX_MAX_ITEMS    8    /* protections listed in a status */

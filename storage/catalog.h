@@ -18,12 +18,13 @@
 #include <stdint.h>
 
 #include "nvr/base/compiler.h"
+#include "storage/layout.h"
 
 #define CATALOG_SCHEMA_VERSION 5
 
 /* The catalog's file name in the storage directory (SQLite adds "-wal" and
  * "-shm" beside it). The one place it is spelled. */
-#define CATALOG_FILE "catalog.db"
+#define CATALOG_FILE STORAGE_CATALOG_FILE
 
 /*
  * Usable segments (OPEN or CLOSED) of a camera whose start comes at most

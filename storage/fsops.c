@@ -80,6 +80,11 @@ int fsops_unlink(const char *path)
     return unlink(path) < 0 ? -errno : 0;
 }
 
+int fsops_unlinkat(int dirfd, const char *name)
+{
+    return unlinkat(dirfd, name, 0) < 0 ? -errno : 0;
+}
+
 int fsops_fsync_dir(const char *path)
 {
     int fd, r;

@@ -40,6 +40,10 @@ NVR_NODISCARD int fsops_rename(const char *from, const char *to);
 /* unlink(2). Returns 0 or a negative errno. */
 NVR_NODISCARD int fsops_unlink(const char *path);
 
+/* unlinkat(2) of the entry `name` of the directory dirfd (flags 0: not a
+ * directory). Returns 0 or a negative errno. */
+NVR_NODISCARD int fsops_unlinkat(int dirfd, const char *name);
+
 /*
  * Creates `path` and any missing parents with `mode` (existing directories
  * are fine). The parent of every directory created is fsynced, so that the

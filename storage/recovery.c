@@ -48,9 +48,12 @@
 #include <unistd.h>
 
 #include "nvr/base/err.h"
+#include "nvr/base/escape.h"
 #include "nvr/base/log.h"
 #include "nvr/base/timefmt.h"
 #include "storage/catalog.h"
+#include "storage/layout.h"
+#include "storage/storage_path.h"
 #include "storage/fsops.h"
 #include "storage/storage_int.h"
 
@@ -60,7 +63,7 @@
 /* Entries of one date directory compared by name; a day of 1 s segments
  * is 86,400. More are handled by the next run. */
 #define RECOVERY_MAX_DIR_FILES 200000
-#define RECOVERY_LOST_DIR      "lost+found"
+#define RECOVERY_LOST_DIR      STORAGE_LOST_DIR
 #define RECOVERY_DIR_MODE      0750
 /* Suffixes tried when a name is already taken in lost+found. */
 #define RECOVERY_LOST_ATTEMPTS 100
@@ -201,8 +204,33 @@ static int recovery_remove_empty(struct catalog *cat, const char *path,
     return 0;
 }
 
+/* 0 if seg's path stays beneath the storage with no symlink on the way
+ * (the file itself need not exist), else logs and returns the refusal.
+ * Recovery runs before the sandbox: a hostile row must not make it read,
+ * truncate, move or delete a file elsewhere. */
+static int recovery_check_path(int root, const struct catalog_segment *seg,
+                               struct recovery_report *rep)
+{
+    char shown[NVR_ESCAPE_SIZE(sizeof(seg->path))];
+    int fd = storage_path_open(root, seg->path, O_RDONLY);
+
+    if (fd >= 0) {
+        close(fd);
+        return 0;
+    }
+    if (!storage_path_refused(fd))
+        return 0; /* missing or unreadable: the steps below say so */
+    LOG_E("storage",
+          "recovery: refusing segment %" PRId64 " of the catalog: its path "
+          "'%s' leads outside the storage (%s); left alone",
+          seg->id, nvr_escape_text(seg->path, shown, sizeof(shown)),
+          storage_path_why(fd));
+    rep->refused++;
+    return fd;
+}
+
 static int recovery_finish_open(struct catalog *cat, const char *storage_dir,
-                                struct catalog_segment *seg,
+                                int root, struct catalog_segment *seg,
                                 struct recovery_report *rep)
 {
     char path[RECOVERY_MAX_PATH];
@@ -210,6 +238,8 @@ static int recovery_finish_open(struct catalog *cat, const char *storage_dir,
     struct stat sb;
     int r;
 
+    if (recovery_check_path(root, seg, rep) < 0)
+        return 0; /* the row stays as it is for an operator to look at */
     r = recovery_abs_path(path, sizeof(path), storage_dir, seg->path);
     if (r < 0)
         return 0; /* cannot be one of ours; leave the row */
@@ -612,22 +642,30 @@ int recovery_run(const char *storage_dir, const char *catalog_path,
     struct recovery_report rep = {0};
     struct recovery_rows rows = {0};
     struct catalog *cat;
-    int64_t deleted = 0;
-    int r;
+    int64_t deleted = 0, refused = 0;
+    int r, root = -1;
 
     r = catalog_open(catalog_path, CATALOG_READWRITE, &cat);
     if (r < 0)
         return r;
-    r = retention__finish_deleting(cat, storage_dir, &deleted);
+    r = retention__finish_deleting(cat, storage_dir, &deleted, &refused);
     rep.deleted = (int)deleted;
+    rep.refused = (int)refused;
     if (r == 0)
         r = catalog_segment_list(cat, 0, INT64_MIN, INT64_MAX,
                                  1u << CATALOG_SEG_OPEN, recovery_collect,
                                  &rows);
     if (r == 0)
         r = rows.err;
+    if (r == 0 && rows.n > 0) {
+        root = storage_path_open_root(storage_dir);
+        if (root < 0)
+            r = root;
+    }
     for (size_t i = 0; r == 0 && i < rows.n; i++)
-        r = recovery_finish_open(cat, storage_dir, &rows.v[i], &rep);
+        r = recovery_finish_open(cat, storage_dir, root, &rows.v[i], &rep);
+    if (root >= 0)
+        close(root);
     if (r == 0)
         r = recovery_scan(cat, storage_dir, &rep);
     free(rows.v);
@@ -638,9 +676,10 @@ int recovery_run(const char *storage_dir, const char *catalog_path,
         "storage",
         "recovery: %d finished (%d torn tails cut), %d emptied removed, "
         "%d missing, %d indexed, %d unreadable (%d moved to " RECOVERY_LOST_DIR
-        "), %d deletions completed; %d directories counted, %d compared",
+        "), %d deletions completed, %d rows refused; %d directories counted, "
+        "%d compared",
         rep.finished, rep.repaired, rep.emptied, rep.missing, rep.indexed,
-        rep.unreadable, rep.moved, rep.deleted, rep.dirs_counted,
+        rep.unreadable, rep.moved, rep.deleted, rep.refused, rep.dirs_counted,
         rep.dirs_compared);
     if (report)
         *report = rep;

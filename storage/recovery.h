@@ -30,6 +30,8 @@ struct recovery_report {
                           whose deletion was completed */
     int dirs_counted;  /* date directories checked by count alone */
     int dirs_compared; /* date directories compared name by name */
+    int refused;       /* rows whose path leads outside the storage
+                          (storage/storage_path.h): left alone, logged */
 };
 
 /* Returns 0 or a negative errno (catalog unusable). */

@@ -33,6 +33,7 @@
 
 #include "nvr/base/clock.h"
 #include "nvr/base/err.h"
+#include "nvr/base/escape.h"
 #include "nvr/base/json.h"
 #include "nvr/base/log.h"
 #include "nvr/base/thread.h"
@@ -43,6 +44,7 @@
 #include "storage/catalog_retention.h"
 #include "storage/fsops.h"
 #include "storage/storage_int.h"
+#include "storage/storage_path.h"
 
 /* Segments marked, unlinked and deleted per transaction: big enough that
  * a pass over a day of footage takes few commits, small enough that the
@@ -132,19 +134,40 @@ static void ret_rmdir_old(const char *dir, int64_t now_us)
         return;
 }
 
+/* A row whose path would lead outside the storage: its file is not
+ * touched, its row goes back to CLOSED and the operator is told. */
+static int ret_refuse(struct catalog *cat, const struct catalog_segment *row,
+                      int why)
+{
+    char shown[NVR_ESCAPE_SIZE(sizeof(row->path))];
+
+    LOG_E("storage",
+          "retention: refusing segment %" PRId64 " of the catalog: its path "
+          "'%s' leads outside the storage (%s); no file deleted",
+          row->id, nvr_escape_text(row->path, shown, sizeof(shown)),
+          storage_path_why(why));
+    return catalog_segment_set_status(cat, row->id, CATALOG_SEG_CLOSED);
+}
+
 int retention__delete_marked(struct catalog *cat, const char *storage_dir,
                              const struct catalog_segment *rows, size_t n,
-                             int64_t *done)
+                             struct retention__deleted *out)
 {
     char dirs[RETENTION_MAX_DIRS][RETENTION_MAX_PATH];
     bool *gone = calloc(n ? n : 1, sizeof(*gone));
-    int n_dirs = 0, err = 0;
+    int n_dirs = 0, err = 0, root;
     int64_t count = 0;
 
     NVR_ASSERT_NOT_LOOP();
-    *done = 0;
+    out->done = 0;
+    out->refused = 0;
     if (!gone)
         return -ENOMEM;
+    root = storage_path_open_root(storage_dir);
+    if (root < 0) {
+        free(gone);
+        return root;
+    }
     for (size_t i = 0; i < n; i++) {
         char path[RETENTION_MAX_PATH];
         char *slash;
@@ -153,7 +176,14 @@ int retention__delete_marked(struct catalog *cat, const char *storage_dir,
         if (snprintf(path, sizeof(path), "%s/%s", storage_dir, rows[i].path) >=
             (int)sizeof(path))
             continue;
-        r = fsops_unlink(path);
+        r = storage_path_unlink(root, rows[i].path);
+        if (storage_path_refused(r)) {
+            out->refused++;
+            r = ret_refuse(cat, &rows[i], r);
+            if (r < 0 && err == 0)
+                err = r;
+            continue;
+        }
         if (r < 0 && r != -ENOENT) {
             LOG_E("storage", "retention: cannot delete %s: %s; kept",
                   rows[i].path, nvr_strerror(r));
@@ -192,13 +222,16 @@ int retention__delete_marked(struct catalog *cat, const char *storage_dir,
             ret_rmdir_old(dirs[i], now);
     }
 out:
+    close(root);
+    if (out->gone)
+        memcpy(out->gone, gone, n * sizeof(*gone));
     free(gone);
-    *done = count;
+    out->done = count;
     return err;
 }
 
 int retention__finish_deleting(struct catalog *cat, const char *storage_dir,
-                               int64_t *done)
+                               int64_t *done, int64_t *refused)
 {
     struct catalog_segment *rows = calloc(RETENTION_BATCH, sizeof(*rows));
     int64_t total = 0;
@@ -207,8 +240,9 @@ int retention__finish_deleting(struct catalog *cat, const char *storage_dir,
     NVR_ASSERT_NOT_LOOP();
     if (!rows)
         return -ENOMEM;
+    *refused = 0;
     while (err == 0) {
-        int64_t d = 0;
+        struct retention__deleted d = {0};
         int n = catalog_retention_deleting(cat, rows, RETENTION_BATCH);
 
         if (n <= 0) {
@@ -216,8 +250,9 @@ int retention__finish_deleting(struct catalog *cat, const char *storage_dir,
             break;
         }
         err = retention__delete_marked(cat, storage_dir, rows, (size_t)n, &d);
-        total += d;
-        if (err == 0 && d == 0) {
+        total += d.done;
+        *refused += d.refused;
+        if (err == 0 && d.done == 0) {
             /* Every file of the batch failed to go and its row went back
              * to CLOSED; nothing more to do now. */
             break;
@@ -446,9 +481,11 @@ static int ret_delete(struct ret_ctx *x, size_t n, enum retention_rule rule,
                       int64_t *freed)
 {
     enum catalog_retention_mark outcome[RETENTION_BATCH];
+    bool gone[RETENTION_BATCH] = {false};
+    struct retention__deleted d = {.gone = gone};
     struct retention_report *rep = x->rep;
     size_t m = 0;
-    int64_t bytes = 0, done = 0;
+    int64_t bytes = 0;
     int err;
 
     *freed = 0;
@@ -469,22 +506,29 @@ static int ret_delete(struct ret_ctx *x, size_t n, enum retention_rule rule,
     for (size_t i = 0; i < m; i++)
         bytes += x->marked[i].bytes;
     ret_audit(x, m, rule, bytes);
-    err = retention__delete_marked(x->cat, x->cfg->storage_dir, x->marked, m,
-                                   &done);
-    /* Rows that went back to CLOSED (unlink failed) are not counted; with
-     * an error the rest stay DELETING for the next pass. */
-    for (size_t i = 0; i < m && done > 0; i++) {
+    err =
+        retention__delete_marked(x->cat, x->cfg->storage_dir, x->marked, m, &d);
+    rep->refused += d.refused;
+    /* Rows that went back to CLOSED (unlink failed or path refused) are
+     * not counted; with an error the rest stay DELETING for the next
+     * pass. */
+    if (d.done == 0)
+        return err;
+    bytes = 0;
+    for (size_t i = 0; i < m; i++) {
         const struct catalog_segment *s = &x->marked[i];
+
+        if (!gone[i])
+            continue;
+        bytes += s->bytes;
         if (x->cfg->on_item)
             x->cfg->on_item(x->cfg->user, ret_cam_name(x, s->camera_id), s,
                             rule);
     }
-    if (done > 0) {
-        rep->deleted += done;
-        rep->by_rule[rule] += done;
-        rep->deleted_bytes += bytes;
-        *freed = bytes;
-    }
+    rep->deleted += d.done;
+    rep->by_rule[rule] += d.done;
+    rep->deleted_bytes += bytes;
+    *freed = bytes;
     return err;
 }
 
@@ -661,8 +705,9 @@ static int ret_pass(struct ret_ctx *x)
     int err;
 
     if (!x->cfg->dry_run) {
-        err = retention__finish_deleting(x->cat, x->cfg->storage_dir,
-                                         &x->rep->interrupted);
+        err =
+            retention__finish_deleting(x->cat, x->cfg->storage_dir,
+                                       &x->rep->interrupted, &x->rep->refused);
         if (err < 0)
             return err;
         if (x->rep->interrupted > 0)

@@ -81,6 +81,8 @@ struct retention_report {
     int64_t missing_rows;    /* rows of MISSING files dropped (no bytes) */
     int64_t held;            /* segments a rule chose that a hold kept */
     int64_t interrupted;     /* DELETING rows of an earlier pass finished */
+    int64_t refused;         /* rows whose path leads outside the storage:
+                                kept, file untouched, logged */
     int64_t free_bytes;      /* free space at the end (-1 if unknown) */
     int64_t min_free_target; /* bytes min_free asks for (0 if no rule) */
     int min_free_unmet;      /* 1: still under min_free after the pass */

@@ -5,6 +5,7 @@
 #ifndef NVR_STORAGE_STORAGE_INT_H
 #define NVR_STORAGE_STORAGE_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,22 +44,38 @@ NVR_NODISCARD int recovery__repair_file(const char *path,
                                         struct recovery__probe *out,
                                         int *repaired);
 
+/* What retention__delete_marked() did with its rows. */
+struct retention__deleted {
+    int64_t done;    /* rows deleted with their files */
+    int64_t refused; /* rows whose path leads outside the storage (see
+                        storage/storage_path.h): file untouched, row back
+                        to CLOSED */
+    bool *gone;      /* may be NULL; else n flags, set for rows deleted */
+};
+
 /*
  * Completes the deletion of segments already marked DELETING and
- * committed: unlinks each file (a file already gone is fine), fsyncs each
- * directory once, then deletes the rows in one transaction. A file that
- * cannot be unlinked for another reason puts its row back to CLOSED.
- * Sets *done to the rows deleted. Returns 0 or a catalog error.
+ * committed: unlinks each file beneath the storage directory (a file
+ * already gone is fine), fsyncs each directory once, then deletes the rows
+ * in one transaction. A file that cannot be unlinked for another reason,
+ * or whose path is refused, puts its row back to CLOSED. Fills *out.
+ * Returns 0 or a catalog error.
  */
 NVR_NODISCARD int retention__delete_marked(struct catalog *cat,
                                            const char *storage_dir,
                                            const struct catalog_segment *rows,
-                                           size_t n, int64_t *done);
+                                           size_t n,
+                                           struct retention__deleted *out);
 
 /* Finds every DELETING row (left by a pass that was interrupted) and
- * completes its deletion; *done counts them. 0 or a catalog error. */
+ * completes its deletion; *done counts them, *refused the rows refused.
+ * 0 or a catalog error. */
 NVR_NODISCARD int retention__finish_deleting(struct catalog *cat,
                                              const char *storage_dir,
-                                             int64_t *done);
+                                             int64_t *done, int64_t *refused);
+
+/* storage_path_open()'s component walk, for kernels without openat2()
+ * (tests call it directly). Returns the fd or a negative errno. */
+NVR_NODISCARD int storage_path__walk(int root_fd, const char *rel, int flags);
 
 #endif

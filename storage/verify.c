@@ -18,6 +18,7 @@
 #include "nvr/base/thread.h"
 #include "storage/catalog.h"
 #include "storage/sha256.h"
+#include "storage/storage_path.h"
 
 #define VERIFY_MAX_PATH 1024
 
@@ -26,7 +27,7 @@ int verify_segment(const char *storage_dir, const struct catalog_segment *seg,
                    int64_t *bytes_out)
 {
     char path[VERIFY_MAX_PATH];
-    int fd, r;
+    int fd, r, root;
 
     NVR_ASSERT_NOT_LOOP();
     sha256_out[0] = '\0';
@@ -34,13 +35,23 @@ int verify_segment(const char *storage_dir, const struct catalog_segment *seg,
     if (snprintf(path, sizeof(path), "%s/%s", storage_dir, seg->path) >=
         (int)sizeof(path))
         return -ENAMETOOLONG;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    root = storage_path_open_root(storage_dir);
+    if (root < 0)
+        return root;
+    /* Never follow a symlink: a segment replaced by a link to /etc/shadow
+     * must not have its hash and size reported. */
+    fd = storage_path_open(root, seg->path, O_RDONLY);
+    close(root);
     if (fd < 0) {
-        if (errno == ENOENT) {
+        if (storage_path_refused(fd)) {
+            *result = VERIFY_REFUSED;
+            return 0;
+        }
+        if (fd == -ENOENT) {
             *result = VERIFY_MISSING;
             return 0;
         }
-        return -errno;
+        return fd;
     }
     r = nvr_sha256_fd(fd, -1, sha256_out, bytes_out);
     close(fd);

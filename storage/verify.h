@@ -17,6 +17,8 @@ enum verify_result {
     VERIFY_OK = 0,      /* same bytes */
     VERIFY_CHANGED = 1, /* different hash or size */
     VERIFY_MISSING = 2, /* the file is gone */
+    VERIFY_REFUSED = 3, /* its path leads outside the storage or through a
+                           symlink (storage/storage_path.h): not read */
 };
 
 /*

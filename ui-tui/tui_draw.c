@@ -17,6 +17,7 @@
 #include <curses.h>
 
 #include "nvr/base/clock.h"
+#include "nvr/base/escape.h"
 #include "nvr/base/timefmt.h"
 #include "ui-tui/tui_export.h"
 #include "ui-tui/tui_keys.h"
@@ -64,13 +65,24 @@ static void layout(struct tui_view *v)
     l->keys_y = rows - 1;
 }
 
-/* Writes s at (y, x), cut to n columns, and pads with spaces to n. */
+/* Writes s at (y, x), cut to n columns, and pads with spaces to n. s is
+ * the TUI's own text or text already escaped. */
 static void put(int y, int x, int n, const char *s)
 {
     if (n <= 0)
         return;
     mvhline(y, x, ' ', n);
     mvaddnstr(y, x, s, n);
+}
+
+/* A camera name as it may be drawn: names come from the catalog, and a
+ * carriage return or backspace in one would move the cursor. */
+#define TUI_NAME_SHOWN NVR_ESCAPE_SIZE(sizeof(((struct tui_cam *)0)->name))
+
+static const char *cam_name(const struct tui_model *m, int i, char *out,
+                            size_t size)
+{
+    return nvr_escape_text(m->n_cams ? m->cams[i].name : "-", out, size);
 }
 
 static const char *state_short(const char *st)
@@ -143,12 +155,13 @@ static void draw_details(struct tui_view *v, const struct tui_model *m, int y,
     const struct tui_cam *c = &m->cams[m->sel];
     const char *st = tui_model_cam_state(c, now);
     int w = v->lay.list_w;
-    char buf[512], tm[64], age[16];
+    char buf[512], tm[64], age[16], name[TUI_NAME_SHOWN];
+    char error[NVR_ESCAPE_SIZE(sizeof(c->st.error))];
 
     if (y >= y_end)
         return;
     attron(A_BOLD);
-    put(y++, 0, w, c->name);
+    put(y++, 0, w, cam_name(m, m->sel, name, sizeof(name)));
     attroff(A_BOLD);
     if (y >= y_end)
         return;
@@ -179,10 +192,12 @@ static void draw_details(struct tui_view *v, const struct tui_model *m, int y,
     }
     if (y < y_end && strcmp(st, "stopped") == 0 && c->has_st)
         put(y++, 0, w, "(recorder not running)");
-    for (int off = 0; y < y_end && c->has_st && c->st.error[0] &&
-                      off < (int)strlen(c->st.error) && off < 3 * w;
+    /* The error quotes the camera (a reason phrase, its SDP). */
+    nvr_escape_text(c->has_st ? c->st.error : "", error, sizeof(error));
+    for (int off = 0;
+         y < y_end && error[0] && off < (int)strlen(error) && off < 3 * w;
          off += w)
-        put(y++, 0, w, c->st.error + off);
+        put(y++, 0, w, error + off);
     tui_log_last(buf, sizeof(buf));
     if (y + 1 < y_end && buf[0]) {
         attron(A_DIM);
@@ -201,7 +216,7 @@ static void draw_cameras(struct tui_view *v, const struct tui_model *m,
 {
     int w = v->lay.list_w, y = 1, y_end = v->lay.video_y + v->lay.video_h;
     int name_w = w - 17;
-    char buf[256];
+    char buf[256], name[TUI_NAME_SHOWN];
 
     attron(A_BOLD | A_UNDERLINE);
     snprintf(buf, sizeof(buf), "%-*s %-5s %5s %4s", name_w, "CAMERA", "STATE",
@@ -222,7 +237,7 @@ static void draw_cameras(struct tui_view *v, const struct tui_model *m,
             snprintf(kb, sizeof(kb), "%lld",
                      (long long)(c->st.bitrate_bps / 8000));
         snprintf(buf, sizeof(buf), "%c%-*.*s ", in_grid ? '+' : ' ', name_w - 1,
-                 name_w - 1, c->name);
+                 name_w - 1, cam_name(m, i, name, sizeof(name)));
         if (i == m->sel)
             attron(A_REVERSE);
         put(y, 0, w, buf);
@@ -261,7 +276,7 @@ static void draw_tile(struct tui_view *v, const struct tui_model *m,
 {
     const struct tui_cam *c = &m->cams[tile->cam];
     int64_t ft = tile->pb ? playback_frame_time(tile->pb) : 0;
-    char label[160], tm[64];
+    char label[TUI_NAME_SHOWN + 96], tm[64], name[TUI_NAME_SHOWN];
     int fw = 0, fh = 0, rr, cc;
     const uint8_t *px;
     int stride;
@@ -272,7 +287,8 @@ static void draw_tile(struct tui_view *v, const struct tui_model *m,
         nvr_time_format_local_strf(ft, "%H:%M:%S", tm, sizeof(tm));
     else
         snprintf(tm, sizeof(tm), "--:--:--");
-    snprintf(label, sizeof(label), " %s  %s%s", c->name, tm,
+    snprintf(label, sizeof(label), " %s  %s%s",
+             nvr_escape_text(c->name, name, sizeof(name)), tm,
              m->live ? "  LIVE" : "");
     attron(A_BOLD);
     mvaddnstr(y, x, label, w);
@@ -453,8 +469,8 @@ static void draw_timeline(struct tui_view *v, const struct tui_model *m,
     const struct tui_layout *l = &v->lay;
     int width = l->cols - 2, y = l->tl_y;
     int64_t from, to;
-    char buf[512], a[32], b[32], day[48];
-    const char *name = m->n_cams ? m->cams[m->sel].name : "-";
+    char buf[512], a[32], b[32], day[48], shown[TUI_NAME_SHOWN];
+    const char *name = cam_name(m, m->sel, shown, sizeof(shown));
 
     if (width > TUI_TL_MAX_COLS)
         width = TUI_TL_MAX_COLS;
@@ -483,7 +499,7 @@ static const char *speed_name(int idx)
 
 static void draw_status(struct tui_view *v, const struct tui_model *m)
 {
-    char buf[512], cur[64], in[32] = "-", out[32] = "-";
+    char buf[512], cur[64], in[32] = "-", out[32] = "-", name[TUI_NAME_SHOWN];
     const char *state;
 
     nvr_time_format_local_strf(m->cursor_us, "%Y-%m-%d %H:%M:%S %Z", cur,
@@ -503,7 +519,7 @@ static void draw_status(struct tui_view *v, const struct tui_model *m)
         nvr_time_format_local_strf(m->mark_out, "%H:%M:%S", out, sizeof(out));
     snprintf(buf, sizeof(buf), " %s | %s %s | %s | %s | in %s out %s | %s", cur,
              m->playing ? ">" : "||", speed_name(m->speed_idx), state,
-             m->n_cams ? m->cams[m->sel].name : "-", in, out,
+             cam_name(m, m->sel, name, sizeof(name)), in, out,
              m->grid ? "grid" : render_mode_name(render_get_mode(v->render)));
     attron(A_REVERSE);
     put(v->lay.status_y, 0, v->lay.cols, buf);
@@ -512,7 +528,9 @@ static void draw_status(struct tui_view *v, const struct tui_model *m)
 
 static void draw_keys(struct tui_view *v, const struct tui_model *m)
 {
-    char buf[512], a[32], b[32];
+    char buf[512], a[32], b[32], name[TUI_NAME_SHOWN];
+    char input[NVR_ESCAPE_SIZE(sizeof(m->input))],
+        msg[NVR_ESCAPE_SIZE(sizeof(m->msg))];
     int y = v->lay.keys_y;
 
     if (m->mode == TUI_MODE_PROMPT) {
@@ -529,7 +547,8 @@ static void draw_keys(struct tui_view *v, const struct tui_model *m)
             snprintf(buf, sizeof(buf),
                      "%s %s %s-%s, reason (Enter confirms, Esc cancels): %s_",
                      m->prompt == TUI_PROMPT_EXPORT ? "export" : "hold",
-                     m->cams[m->sel].name, a, b, m->input);
+                     cam_name(m, m->sel, name, sizeof(name)), a, b,
+                     nvr_escape_text(m->input, input, sizeof(input)));
             break;
         }
         attron(A_BOLD);
@@ -539,7 +558,8 @@ static void draw_keys(struct tui_view *v, const struct tui_model *m)
     }
     if (m->msg[0] && nvr_clock_mono_us() - m->msg_mono_us < TUI_MSG_US) {
         attron(A_BOLD);
-        put(y, 0, v->lay.cols, m->msg);
+        /* Messages quote camera names and errors. */
+        put(y, 0, v->lay.cols, nvr_escape_text(m->msg, msg, sizeof(msg)));
         attroff(A_BOLD);
         return;
     }

@@ -6,6 +6,8 @@
  * RFC 8259 section 7 and are always valid UTF-8: bytes that do not form a
  * well-formed UTF-8 sequence (RFC 3629 section 4) become U+FFFD, so a
  * camera name or path with stray Latin-1 bytes still yields parseable JSON.
+ * DEL and the C1 controls (U+0080-U+009F) are written as \u escapes: JSON
+ * allows them raw, but JSON is also read on terminals, which act on them.
  */
 #include "config.h"
 #include "nvr/base/json.h"
@@ -104,7 +106,7 @@ static void write_escaped(FILE *f, const char *str)
             fputs("\\t", f);
             break;
         default:
-            if (c < 0x20) {
+            if (c < 0x20 || c == 0x7f) {
                 fprintf(f, "\\u%04x", (unsigned)c);
                 break;
             }
@@ -112,6 +114,14 @@ static void write_escaped(FILE *f, const char *str)
             if (len == 0) {
                 fputs("\\ufffd", f);
                 break;
+            }
+            if (len == 2 && c == 0xc2 && s[1] < 0xa0) {
+                /* U+0080-U+009F: valid JSON raw, but a terminal that shows
+                 * the output would act on CSI (U+009B) or OSC (U+009D). */
+                fprintf(f, "\\u%04x", (unsigned)s[1]);
+                s += 2;
+                n -= 2;
+                continue;
             }
             fwrite(s, 1, len, f);
             s += len;

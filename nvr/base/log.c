@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "nvr/base/escape.h"
+
 enum nvr_log_level nvr_log_level_current = NVR_LOG_INFO;
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -60,17 +62,15 @@ static void default_sink(enum nvr_log_level level, const char *module,
 void nvr_logv(enum nvr_log_level level, const char *module, const char *fmt,
               va_list ap)
 {
-    char line[1024];
+    char raw[1024], line[NVR_ESCAPE_SIZE(sizeof(raw))];
 
     if (level > nvr_log_level_current)
         return;
-    vsnprintf(line, sizeof(line), fmt, ap);
-    /* One line per call: a newline inside the text would let outside bytes
-     * forge log lines, so control characters are replaced. */
-    for (char *p = line; *p; p++) {
-        if ((unsigned char)*p < 0x20)
-            *p = ' ';
-    }
+    vsnprintf(raw, sizeof(raw), fmt, ap);
+    /* One line per call, safe on a terminal: a newline inside the text
+     * would let outside bytes forge log lines, and ESC, DEL or a C1 control
+     * would act on the terminal that shows the log, so they are escaped. */
+    nvr_escape_text(raw, line, sizeof(line));
     pthread_mutex_lock(&log_lock);
     if (log_sink)
         log_sink(log_sink_user, level, module, line);

@@ -18,7 +18,8 @@ enum nvr_log_level {
     NVR_LOG_TRACE = 4,
 };
 
-/* A sink receives one formatted line without a trailing newline. It may be
+/* A sink receives one formatted line without a trailing newline, already
+ * made safe for a terminal by nvr_escape_text() (nvr/base/escape.h). It may be
  * called from any thread; calls are serialised by the logger. */
 typedef void (*nvr_log_sink_cb)(void *user, enum nvr_log_level level,
                                 const char *module, const char *line);

@@ -20,6 +20,11 @@
  *   no-sdp            answers DESCRIBE with 200 OK and no body
  *   request-flood     sends requests of its own as fast as it can and
  *                     never reads the answers
+ *   escapes           puts terminal controls (OSC title change, CSI clear
+ *                     screen, CR, BS, DEL, C1 as bytes and as UTF-8) in
+ *                     every Server header; a URL ending in "/sdp" gets an
+ *                     SDP carrying them too, any other a DESCRIBE refused
+ *                     with them in the reason phrase
  *
  * Each accepted connection is logged to stderr as "hostile: connection N"
  * so a test can count the client's attempts. Plain POSIX; children die with
@@ -56,12 +61,13 @@ enum mode {
     MODE_WRONG_CSEQ,
     MODE_NO_SDP,
     MODE_REQUEST_FLOOD,
+    MODE_ESCAPES,
 };
 
 static const char *const mode_names[] = {
     "huge-header",       "many-headers", "endless-body", "garbage",
     "absurd-interleave", "slowloris",    "wrong-cseq",   "no-sdp",
-    "request-flood",
+    "request-flood",     "escapes",
 };
 
 static enum mode g_mode;
@@ -138,8 +144,18 @@ static void hold_open(int fd)
     }
 }
 
+/* What mode "escapes" sends: an OSC title change ended by BEL, a CSI that
+ * clears the screen, CR, BS, DEL, 8-bit CSI and OSC as raw bytes and as
+ * UTF-8 (U+009B, U+009D). */
+#define HOSTILE_ESCAPES                   \
+    "\x1b]0;owned\x07\x1b[2J\r\b\x7f\x9b" \
+    "2J\x9d"                              \
+    "0;t\x07\xc2\x9b"                     \
+    "2J\xc2\x9dX"
+
 struct request {
     char method[32];
+    char url[256];
     unsigned cseq;
 };
 
@@ -166,7 +182,7 @@ static void read_request(int fd, struct request *req)
         len += (size_t)n;
     }
     memset(req, 0, sizeof(*req));
-    sscanf(buf, "%31s", req->method);
+    sscanf(buf, "%31s %255s", req->method, req->url);
     cs = strstr(buf, "CSeq:");
     if (cs)
         req->cseq = (unsigned)strtoul(cs + 5, NULL, 10);
@@ -393,6 +409,54 @@ static void serve_request_flood(int fd)
     }
 }
 
+static void serve_escapes(int fd)
+{
+    static const char sdp[] = "v=0\r\n"
+                              "o=- 1 1 IN IP4 127.0.0.1\r\n"
+                              "s=" HOSTILE_ESCAPES "\r\n"
+                              "i=" HOSTILE_ESCAPES "\r\n"
+                              "t=0 0\r\n"
+                              "m=video 0 RTP/AVP 96\r\n"
+                              "a=rtpmap:96 H" HOSTILE_ESCAPES "/90000\r\n"
+                              "a=control:trackID=1" HOSTILE_ESCAPES "\r\n"
+                              "m=" HOSTILE_ESCAPES " 0 RTP/AVP 97\r\n"
+                              "a=rtpmap:97 " HOSTILE_ESCAPES "/8000\r\n"
+                              "a=control:trackID=2\r\n";
+    struct request req;
+    char head[1024];
+    size_t n;
+
+    for (;;) {
+        read_request(fd, &req);
+        n = strlen(req.url);
+        if (strcmp(req.method, "DESCRIBE") == 0 && n >= 4 &&
+            strcmp(req.url + n - 4, "/sdp") == 0) {
+            snprintf(head, sizeof(head),
+                     "RTSP/1.0 200 OK\r\nCSeq: %u\r\n"
+                     "Server: " HOSTILE_ESCAPES "\r\n"
+                     "Content-Type: application/sdp\r\n"
+                     "Content-Length: %zu\r\n\r\n",
+                     req.cseq, strlen(sdp));
+            send_str(fd, head);
+            send_str(fd, sdp);
+        } else if (strcmp(req.method, "DESCRIBE") == 0) {
+            snprintf(head, sizeof(head),
+                     "RTSP/1.0 503 " HOSTILE_ESCAPES "\r\nCSeq: %u\r\n"
+                     "Server: " HOSTILE_ESCAPES "\r\n\r\n",
+                     req.cseq);
+            send_str(fd, head);
+        } else {
+            snprintf(head, sizeof(head),
+                     "RTSP/1.0 200 OK\r\nCSeq: %u\r\n"
+                     "Server: " HOSTILE_ESCAPES "\r\n"
+                     "Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN\r\n"
+                     "\r\n",
+                     req.cseq);
+            send_str(fd, head);
+        }
+    }
+}
+
 static void serve(int fd)
 {
     int one = 1;
@@ -426,6 +490,9 @@ static void serve(int fd)
         break;
     case MODE_REQUEST_FLOOD:
         serve_request_flood(fd);
+        break;
+    case MODE_ESCAPES:
+        serve_escapes(fd);
         break;
     }
     _exit(0);

@@ -102,7 +102,28 @@ static void test_json_escapes(void **state)
     json_str(j, NULL, "");
     json_arr_end(j);
     assert_string_equal(text(m), "[\"q\\\"b\\\\s/\",\"\\n\\t\\r\\b\\f\","
-                                 "\"\\u0001\\u001f\x7f\",null,\"\"]");
+                                 "\"\\u0001\\u001f\\u007f\",null,\"\"]");
+}
+
+/* Terminal controls above 0x7f: C1 as UTF-8 becomes \u escapes, raw C1
+ * bytes are not UTF-8 and become U+FFFD, NBSP (U+00A0) is kept. */
+static void test_json_c1_escaped(void **state)
+{
+    struct mem *m = *state;
+    struct json_out *j = &m->j;
+
+    json_arr_begin(j, NULL);
+    json_str(j, NULL,
+             "\xc2\x9b"
+             "2J\xc2\x9d"
+             "0;t\xc2\x80\xc2\x9f\xc2\xa0");
+    json_str(j, NULL,
+             "\x9b"
+             "2J\x9d");
+    json_arr_end(j);
+    assert_string_equal(text(m),
+                        "[\"\\u009b2J\\u009d0;t\\u0080\\u009f\xc2\xa0\","
+                        "\"\\ufffd2J\\ufffd\"]");
 }
 
 static void test_json_key_escaped(void **state)
@@ -235,6 +256,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_json_nesting_and_commas, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_json_escapes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_c1_escaped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_key_escaped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_utf8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_numbers, setup, teardown),

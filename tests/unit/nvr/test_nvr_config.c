@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "nvr/nvr_config.h"
+#include "storage/layout.h"
 
 #define SECRET "s3cr3t-Pa55"
 
@@ -358,6 +359,51 @@ static void test_config_bad_names(void **state)
                  "t.ini:4: [camera] needs a name");
 }
 
+/* Every name the storage's top level uses is refused as a camera name:
+ * the camera's folder would clash with the file and never record. */
+static void test_config_reserved_names(void **state)
+{
+    char text[512], want[256];
+
+    (void)state;
+    for (size_t i = 0; i < STORAGE_LAYOUT_N_NAMES; i++) {
+        const char *name = storage_layout_names[i].name;
+
+        if (strchr(name, '+'))
+            continue; /* not a valid name anyway: see below */
+        snprintf(text, sizeof(text),
+                 "[storage]\npath=/x\n[camera %s]\nurl=rtsp://127.0.0.1/\n",
+                 name);
+        snprintf(want, sizeof(want),
+                 "t.ini:3: camera name '%s' is reserved: the storage "
+                 "directory uses it for %s",
+                 name, storage_layout_names[i].use);
+        expect_error(text, want);
+    }
+    expect_error("[storage]\npath=/x\n[camera catalog.db]\n"
+                 "url=rtsp://127.0.0.1/\n",
+                 "t.ini:3: camera name 'catalog.db' is reserved");
+    expect_error("[storage]\npath=/x\n[camera sandbox.status]\n"
+                 "url=rtsp://127.0.0.1/\n",
+                 "t.ini:3: camera name 'sandbox.status' is reserved");
+    expect_error("[storage]\npath=/x\n\n[camera .nvr-space-reserve]\n"
+                 "url=rtsp://127.0.0.1/\n",
+                 "t.ini:4: camera name '.nvr-space-reserve' is reserved");
+    expect_error("[storage]\npath=/x\n[camera Recorder.LOCK]\n"
+                 "url=rtsp://127.0.0.1/\n",
+                 "t.ini:3: camera name 'Recorder.LOCK' is reserved");
+    expect_error("[storage]\npath=/x\n[camera .gate]\nurl=rtsp://127.0.0.1/\n",
+                 "t.ini:3: camera name '.gate' is reserved: the storage "
+                 "directory uses it for hidden files");
+    expect_error("[storage]\npath=/x\n[camera lost+found]\n"
+                 "url=rtsp://127.0.0.1/\n",
+                 "t.ini:3: camera name 'lost+found'");
+    /* Near misses stay valid. */
+    nvr_config_free(parse_ok("[storage]\npath=/x\n[camera catalog]\n"
+                             "url=rtsp://127.0.0.1/\n[camera catalog.db2]\n"
+                             "url=rtsp://127.0.0.1/\n"));
+}
+
 static void test_config_syntax_errors(void **state)
 {
     const char *text = "[storage\n"       /* 1 */
@@ -634,6 +680,7 @@ int main(void)
         cmocka_unit_test(test_config_missing_required),
         cmocka_unit_test(test_config_duplicates),
         cmocka_unit_test(test_config_bad_names),
+        cmocka_unit_test(test_config_reserved_names),
         cmocka_unit_test(test_config_syntax_errors),
         cmocka_unit_test(test_config_line_too_long),
         cmocka_unit_test(test_config_nul_byte),

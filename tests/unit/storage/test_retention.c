@@ -3,13 +3,14 @@
  * Tests of storage/retention.c on a synthetic catalog made with the real
  * catalog API and real files in a temp dir: the days rule, max_bytes,
  * min_free (free space comes from a --wrap of fsops_statvfs that counts
- * what fsops_unlink frees), legal holds under every rule, the open
+ * what fsops_unlinkat frees), legal holds under every rule, the open
  * segment, --dry-run, and a pass interrupted after marking rows DELETING
  * (finished by the next pass and by start-up recovery).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,19 +38,20 @@
 
 /* ---- seam mocks: a file system of FAKE_TOTAL bytes ---- */
 
-int __real_fsops_unlink(const char *path);
-int __wrap_fsops_unlink(const char *path);
+int __real_fsops_unlinkat(int dirfd, const char *name);
+int __wrap_fsops_unlinkat(int dirfd, const char *name);
 int __wrap_fsops_statvfs(const char *path, int64_t *avail, int64_t *total);
 
 #define FAKE_TOTAL 1000000LL
 static int64_t fake_avail; /* before any unlink */
 static int64_t fake_freed; /* bytes of files unlinked */
 
-int __wrap_fsops_unlink(const char *path)
+int __wrap_fsops_unlinkat(int dirfd, const char *name)
 {
     struct stat sb;
-    int64_t size = stat(path, &sb) == 0 ? sb.st_size : 0;
-    int r = __real_fsops_unlink(path);
+    int64_t size =
+        fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 ? sb.st_size : 0;
+    int r = __real_fsops_unlinkat(dirfd, name);
 
     if (r == 0)
         fake_freed += size;
