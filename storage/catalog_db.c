@@ -273,6 +273,17 @@ int catalog_open(const char *path, int flags, struct catalog **out)
     err = catalog__exec(cat, "PRAGMA foreign_keys=ON", "foreign_keys");
     if (err < 0)
         goto err_close;
+    /*
+     * Statement journals, sort spills and transient indices stay in
+     * memory. On disk they would go to a directory SQLite picks once, when
+     * it initialises (SQLITE_TMPDIR, TMPDIR, /var/tmp, /usr/tmp, /tmp),
+     * and under the recorder's sandbox only the storage is writable: a
+     * long retention pass failed opening /var/tmp/etilqs_*. Catalog
+     * statements touch bounded numbers of rows, so the memory is small.
+     */
+    err = catalog__exec(cat, "PRAGMA temp_store=MEMORY", "temp_store");
+    if (err < 0)
+        goto err_close;
     if (!cat->readonly) {
         /* SQLite silently opens a write-protected file read-only. */
         if (sqlite3_db_readonly(cat->db, "main") == 1) {
