@@ -3,7 +3,9 @@
 # Truthful errors: every command run by a user the storage does not let in
 # (here 'nobody', storage 0750 root:root) says that permission was denied,
 # names the folder that refused and exits non-zero; none pretends that no
-# recorder ran, nor that a password was refused.
+# recorder ran, nor that a password was refused. 'nvr export' names a
+# missing output folder, and lists the configured cameras for an unknown
+# one.
 . "$NVR_TEST_LIB"
 : "${BENCH_STORAGE:?BENCH_STORAGE must name bench_storage}"
 
@@ -54,3 +56,34 @@ check
 export --camera cam00 ${export_args[*]} -o $T/clip.mp4
 run
 EOC
+
+# As root, the same storage: export's own mistakes named.
+rc=0
+"$NVR" export -c "$cfg" --camera cam00 "${export_args[@]}" -o "$T/missing/clip.mp4" \
+    >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" = 1 ] || fail "export into a missing folder exited $rc, want 1"
+grep -qF "the folder $T/missing does not exist" "$T/err" ||
+    fail "export into a missing folder does not name it: $(cat "$T/err")"
+ok "export into a missing folder: $(cat "$T/err")"
+rc=0
+"$NVR" export -c "$cfg" --camera cam0 "${export_args[@]}" -o "$T/clip.mp4" \
+    >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" = 2 ] || fail "export of an unknown camera exited $rc, want 2"
+grep -qF "unknown camera 'cam0'; the configured ones are: cam00, yard" "$T/err" ||
+    fail "export of an unknown camera does not list the cameras: $(cat "$T/err")"
+ok "export of an unknown camera: $(cat "$T/err")"
+rc=0
+"$NVR" export -c "$cfg" --camera yard "${export_args[@]}" -o "$T/clip.mp4" \
+    >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" = 1 ] || fail "export of a camera that never recorded exited $rc, want 1"
+grep -qF "camera yard has recorded nothing yet" "$T/err" ||
+    fail "export of a camera that never recorded: $(cat "$T/err")"
+ok "export of a camera that never recorded: $(cat "$T/err")"
+rc=0
+"$NVR" export -c "$cfg" --camera cam00 --from 2001-01-01T00:00:00Z \
+    --to 2001-01-02T00:00:00Z --reason test -o "$T/clip.mp4" \
+    >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" = 1 ] || fail "export of an empty range exited $rc, want 1"
+grep -qF "camera cam00 recorded nothing between" "$T/err" ||
+    fail "export of an empty range: $(cat "$T/err")"
+ok "export of an empty range: $(cat "$T/err")"
