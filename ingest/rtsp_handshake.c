@@ -399,6 +399,7 @@ static void sess_on_play(struct rtsp_session *s, const struct rtsp_msg *m)
     s->end_flags |= RTSP_SESSION_END_PLAYED;
     sess_take_rtpinfo(s, m);
     s->last_media_ms = uv_now(s->loop);
+    rtsp_media__unit_deadline_start(s);
     if (!s->udp)
         s->udp_probe_ms = 0;
     uv_timer_start(

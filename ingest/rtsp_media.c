@@ -57,6 +57,126 @@ static void sess_warn_rl(struct rtsp_session *s, const char *fmt, ...)
     s->warn_suppressed = 0;
 }
 
+/* ---- the deadline for a complete unit ---- */
+
+/* Fragmentation units: FU-A of H.264 (RFC 6184 5.8) and FU of H.265
+ * (RFC 7798 4.4.3). */
+#define MEDIA_H264_FU_A 28
+#define MEDIA_H265_FU   49
+
+/* Whether units of track t count for the deadline: those of a video track
+ * if the session has one (audio alone does not make a recording). */
+static int sess_unit_counts(const struct rtsp_session *s,
+                            const struct sess_track *t)
+{
+    if (t->video)
+        return 1;
+    for (int i = 0; i < s->n_tracks; i++)
+        if (s->tracks[i].video)
+            return 0;
+    return 1;
+}
+
+static void sess_unit_seen(struct rtsp_session *s)
+{
+    s->last_unit_ms = uv_now(s->loop);
+    s->unit_rtp = s->rtp_received;
+    s->unit_dropped = s->stats->aus_dropped;
+    s->units_gated = 0;
+    for (int i = 0; i < s->n_tracks; i++) {
+        s->tracks[i].frame_max = 0;
+        s->tracks[i].fu_ends = 0;
+    }
+}
+
+void rtsp_media__unit_deadline_start(struct rtsp_session *s)
+{
+    sess_unit_seen(s);
+}
+
+/* Watches one packet of the track: frame sizes (a frame ends at the
+ * marker bit or when the timestamp changes) and fragmented NAL units,
+ * whatever the depacketizer makes of them. */
+static void sess_watch(struct sess_track *t, const struct rtp_hdr *h)
+{
+    const uint8_t *p = h->payload;
+    size_t len = h->payload_len;
+    int fu = 0, start = 0, end = 0;
+
+    if (t->frame_bytes && h->ts != t->frame_ts)
+        t->frame_bytes = 0;
+    t->frame_ts = h->ts;
+    t->frame_bytes += len;
+    if (t->frame_bytes > t->frame_max)
+        t->frame_max = t->frame_bytes;
+    if (h->marker)
+        t->frame_bytes = 0;
+    if (t->sdp->codec == NVR_CODEC_H264 && len >= 2 &&
+        (p[0] & 0x1fu) == MEDIA_H264_FU_A) {
+        fu = 1;
+        start = (p[1] & 0x80u) != 0;
+        end = (p[1] & 0x40u) != 0;
+    } else if (t->sdp->codec == NVR_CODEC_H265 && len >= 3 &&
+               ((p[0] >> 1) & 0x3fu) == MEDIA_H265_FU) {
+        fu = 1;
+        start = (p[2] & 0x80u) != 0;
+        end = (p[2] & 0x40u) != 0;
+    }
+    if (!fu) {
+        t->fu_open = 0; /* another packet ends any fragmented unit */
+        return;
+    }
+    if (start) {
+        t->fu_open = 1;
+        t->fu_bytes = 0;
+    }
+    if (t->fu_open)
+        t->fu_bytes += len;
+    if (end && t->fu_open) {
+        t->fu_open = 0;
+        t->fu_ends++;
+    }
+}
+
+static double mb(size_t bytes)
+{
+    return (double)bytes / (1024.0 * 1024.0);
+}
+
+int rtsp_media__stall(const struct rtsp_session *s, char *buf, size_t size)
+{
+    uint64_t dropped = s->stats->aus_dropped - s->unit_dropped;
+
+    for (int i = 0; i < s->n_tracks; i++) {
+        const struct sess_track *t = &s->tracks[i];
+
+        if (!sess_unit_counts(s, t))
+            continue;
+        if (t->fu_open && t->fu_ends == 0) {
+            snprintf(buf, size, "%s never ended (%.1f MB so far)",
+                     t->sdp->codec == NVR_CODEC_H265 ? "FU" : "FU-A",
+                     mb(t->fu_bytes));
+            return t->fu_bytes > NVR_AU_MAX_BYTES ? -EMSGSIZE : -ETIMEDOUT;
+        }
+        if (t->frame_max > NVR_AU_MAX_BYTES) {
+            snprintf(buf, size,
+                     "frame over NVR_AU_MAX_BYTES (%.1f MB, limit %.0f MB)",
+                     mb(t->frame_max), mb(NVR_AU_MAX_BYTES));
+            return -EMSGSIZE;
+        }
+    }
+    if (s->units_gated > 0)
+        snprintf(buf, size, "no keyframe (%" PRIu64 " units dropped)",
+                 s->units_gated);
+    else if (dropped > 0)
+        snprintf(buf, size, "%" PRIu64 " units dropped as lost or malformed",
+                 dropped);
+    else
+        snprintf(buf, size, "no unit in %" PRIu64 " RTP packets",
+                 s->rtp_received - s->unit_rtp);
+    return -ETIMEDOUT;
+}
+
 /* Builds the stream description from every set-up track. */
 static void sess_build_info(struct rtsp_session *s)
 {
@@ -297,6 +417,7 @@ static void sess_emit(void *user, struct nvr_au *au)
          * so the first unit after on_stream can be decoded. */
         if (t->video && !is_key) {
             s->stats->aus_dropped++;
+            s->units_gated++;
             nvr_au_unref(au);
             return;
         }
@@ -320,11 +441,14 @@ static void sess_emit(void *user, struct nvr_au *au)
     if (t->need_key) {
         if (!is_key) {
             s->stats->aus_dropped++;
+            s->units_gated++;
             nvr_au_unref(au);
             return;
         }
         t->need_key = 0;
     }
+    if (sess_unit_counts(s, t))
+        sess_unit_seen(s);
     au->track = t->stream_index;
     if (s->holding) {
         sess_hold(s, t, au);
@@ -422,6 +546,7 @@ void rtsp_media__on_rtp(struct rtsp_session *s, int track, const uint8_t *pkt,
     if (!t->seen_packet)
         t->first_ts = h.ts;
     t->seen_packet = 1;
+    sess_watch(t, &h);
     if (t->udp)
         sess_jitter(s, t, h.ts);
     ts = rtp_seq_ts_unwrap(&t->seq, h.ts);

@@ -539,7 +539,7 @@ void rtsp_session__media_cb(uv_timer_t *timer)
 {
     struct rtsp_session *s =
         nvr_container_of(timer, struct rtsp_session, media);
-    uint64_t idle = uv_now(s->loop) - s->last_media_ms;
+    uint64_t idle = uv_now(s->loop) - s->last_media_ms, unit_idle;
 
     if (s->state != SESS_PLAYING)
         return;
@@ -560,6 +560,20 @@ void rtsp_session__media_cb(uv_timer_t *timer)
                            ms_to_s(s->media_timeout_ms));
         return;
     }
+    /* Media that never makes a complete unit (an FU-A that never ends, a
+     * frame larger than a unit may be, no keyframe) is no better than
+     * silence: the same deadline, with what went wrong. */
+    unit_idle = uv_now(s->loop) - s->last_unit_ms;
+    if (unit_idle >= (uint64_t)s->media_timeout_ms) {
+        char why[SESS_MSG_MAX / 2];
+        int err = rtsp_media__stall(s, why, sizeof(why));
+
+        rtsp_session__fail(s, err, "no complete frame within %g s: %s",
+                           ms_to_s(s->media_timeout_ms), why);
+        return;
+    }
+    if (unit_idle > idle)
+        idle = unit_idle;
     uv_timer_start(&s->media, rtsp_session__media_cb,
                    (uint64_t)s->media_timeout_ms - idle, 0);
 }

@@ -107,6 +107,15 @@ struct sess_track {
     uint32_t rtpinfo_rtptime; /* the rtptime */
     int rtpinfo_done;         /* used to place the track (or tried) */
     uint32_t first_ts;        /* RTP timestamp of the first packet */
+    /* What the packets since the last unit looked like, watched here (not
+     * in the depacketizer) to say why no unit came (rtsp_media__stall). */
+    size_t frame_bytes; /* payload of the frame arriving (since a marker
+                           bit or a timestamp change), bytes */
+    uint32_t frame_ts;  /* its RTP timestamp */
+    size_t frame_max;   /* the largest frame since the last unit, bytes */
+    int fu_open;        /* a fragmented NAL unit started, not ended */
+    size_t fu_bytes;    /* its payload so far, bytes */
+    uint64_t fu_ends;   /* fragmented NAL units ended since the last unit */
 };
 
 struct rtsp_session {
@@ -195,6 +204,11 @@ struct rtsp_session {
     struct nvr_stream_info info;
     int recording;
     uint64_t last_media_ms; /* uv_now() of the last RTP packet */
+    uint64_t last_unit_ms;  /* uv_now() of PLAY or of the last complete unit
+                               (of a video track if there is one) */
+    uint64_t unit_rtp;      /* rtp_received at that moment */
+    uint64_t unit_dropped;  /* stats->aus_dropped at that moment */
+    uint64_t units_gated;   /* units dropped since, waiting for a keyframe */
     uint64_t warn_last_ms;
     uint64_t warn_suppressed;
 
@@ -253,6 +267,14 @@ int rtsp_handshake__session_uri(const struct rtsp_session *s, char *uri,
                                 size_t size);
 
 /* ---- rtsp_media.c ---- */
+
+/* Starts the deadline for a complete unit (PLAY answered). */
+void rtsp_media__unit_deadline_start(struct rtsp_session *s);
+
+/* Writes into buf[size] why no complete unit came since last_unit_ms (the
+ * packets rtsp_media__on_rtp watched); returns -EMSGSIZE when a frame was
+ * larger than units may be (NVR_AU_MAX_BYTES), else -ETIMEDOUT. */
+int rtsp_media__stall(const struct rtsp_session *s, char *buf, size_t size);
 
 /* Interleaved data on channel ch (RFC 2326 10.12): RTP or RTCP of a set-up
  * track, or ignored and counted. */

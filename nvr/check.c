@@ -25,6 +25,7 @@
 
 #include "ingest/rtsp_url.h"
 #include "nvr/base/err.h"
+#include "nvr/base/perm.h"
 #include "nvr/base/log.h"
 #include "storage/catalog.h"
 
@@ -549,6 +550,16 @@ static void check_storage(struct reporter *r)
         snprintf(msg, sizeof(msg),
                  "catalog %s does not exist yet; nvr run creates it", path);
         finding(r, CHECK_WARNING, line, NULL, msg);
+    } else if (err == -EACCES) {
+        char why[NVR_PERM_WHY_MAX];
+
+        if (nvr_perm_explain(path, NVR_PERM_READ, why, sizeof(why)) != 0)
+            snprintf(why, sizeof(why), "refused by the system");
+        snprintf(msg, sizeof(msg),
+                 "catalog %s does not open: permission "
+                 "denied: %s",
+                 path, why);
+        finding(r, CHECK_ERROR, line, NULL, msg);
     } else if (err < 0) {
         snprintf(msg, sizeof(msg), "catalog %s does not open: %s", path,
                  nvr_strerror(err));

@@ -19,6 +19,7 @@
 #include "nvr/base/compiler.h"
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
+#include "nvr/base/perm.h"
 #include "nvr/base/timefmt.h"
 #include "nvr/cmd.h"
 #include "storage/catalog.h"
@@ -350,17 +351,35 @@ void cli_help(FILE *f, const struct cli_entry *e)
 
 /* ---- the shared start-up ---- */
 
+void nvr_cli_catalog_refused(const char *cmd, const char *path, int write)
+{
+    char why[NVR_PERM_WHY_MAX];
+
+    if (nvr_perm_explain(path, write ? NVR_PERM_WRITE : NVR_PERM_READ, why,
+                         sizeof(why)) != 0)
+        snprintf(why, sizeof(why), "refused by the system");
+    fprintf(stderr,
+            "nvr %s: cannot open the catalog %s: permission denied: %s "
+            "(run as the recorder's user, or ask for its group)\n",
+            cmd, path, why);
+}
+
 /* Opens the catalog e asks for, with e's messages. 0, or an exit status. */
 static int cli_open_catalog(const struct cli_entry *e, const char *cmd,
                             const struct nvr_config *cfg, struct catalog **cat)
 {
+    int write = (e->flags & CLI_CATALOG_WRITE) != 0;
     char path[2048];
     int rc;
 
     nvr_cli_storage_path(cfg, CATALOG_FILE, path, sizeof(path));
     if ((e->flags & CLI_CATALOG_EXISTS) && access(path, F_OK) != 0) {
-        fprintf(stderr, "nvr %s: no catalog at %s (has the recorder run?)\n",
-                cmd, path);
+        if (errno == EACCES)
+            nvr_cli_catalog_refused(cmd, path, write);
+        else
+            fprintf(stderr,
+                    "nvr %s: no catalog at %s (has the recorder run?)\n", cmd,
+                    path);
         return NVR_EXIT_FAILURE;
     }
     if (!(e->flags & (CLI_CATALOG_READ | CLI_CATALOG_WRITE)))
@@ -371,6 +390,10 @@ static int cli_open_catalog(const struct cli_entry *e, const char *cmd,
                       cat);
     if (rc == -ENOENT && (e->flags & CLI_CATALOG_OPTIONAL))
         return 0;
+    if (rc == -EACCES) {
+        nvr_cli_catalog_refused(cmd, path, write);
+        return NVR_EXIT_FAILURE;
+    }
     if (rc < 0) {
         fprintf(stderr, "nvr %s: catalog %s: %s%s\n", cmd, path,
                 rc == -ENOENT && e->catalog_missing ? e->catalog_missing

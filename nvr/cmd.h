@@ -41,4 +41,9 @@ int nvr_cli_load_config(const char *path, struct nvr_config **out);
 void nvr_cli_storage_path(const struct nvr_config *cfg, const char *rel,
                           char *out, size_t out_size);
 
+/* Prints "nvr CMD: cannot open the catalog PATH: permission denied: WHY"
+ * to stderr, WHY naming the folder or file that refuses the user (write:
+ * the command writes to the catalog). */
+void nvr_cli_catalog_refused(const char *cmd, const char *path, int write);
+
 #endif

@@ -50,7 +50,8 @@ static const char *export_error(int err)
 {
     switch (err) {
     case -ENOENT:
-        return "unknown camera, or nothing recorded in the range";
+        return "a source segment or the output's folder is missing (see the "
+               "log above)";
     case -EEXIST:
         return "the output (or its .sha256 or manifest) already exists";
     case -EBADMSG:
@@ -86,6 +87,72 @@ static void print_result(struct json_out *j, const struct export_request *q,
     json_obj_end(j);
 }
 
+/* The folder that would hold path ("." for a bare name) into out. */
+static void export_parent(const char *path, char *out, size_t size)
+{
+    const char *slash = strrchr(path, '/');
+
+    if (!slash)
+        snprintf(out, size, ".");
+    else if (slash == path)
+        snprintf(out, size, "/");
+    else
+        snprintf(out, size, "%.*s", (int)(slash - path), path);
+}
+
+/* Refuses an output whose folder is missing, naming it. 0, or an exit
+ * status after a message. */
+static int export_check_folder(const char *out_path)
+{
+    char dir[PATH_MAX];
+    struct stat st;
+
+    export_parent(out_path, dir, sizeof(dir));
+    if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+        return 0;
+    if (errno == ENOENT || errno == ENOTDIR || !S_ISDIR(st.st_mode))
+        fprintf(stderr,
+                "nvr export: the folder %s does not exist (for -o %s): "
+                "create it first\n",
+                dir, out_path);
+    else
+        fprintf(stderr, "nvr export: the folder %s: %s\n", dir,
+                nvr_strerror(-errno));
+    return NVR_EXIT_FAILURE;
+}
+
+/* Refuses a camera that neither the config nor the catalog knows, listing
+ * the configured ones. 0, or an exit status after a message. */
+static int export_check_camera(const char *name, const struct nvr_config *cfg,
+                               struct catalog *cat)
+{
+    int64_t id;
+    int configured = 0, err;
+
+    for (int i = 0; i < cfg->n_cameras; i++)
+        configured |= strcmp(cfg->cameras[i].name, name) == 0;
+    err = catalog_camera_find(cat, name, &id);
+    if (err == 0)
+        return 0;
+    if (err != -ENOENT) {
+        fprintf(stderr, "nvr export: camera %s: %s\n", name, nvr_strerror(err));
+        return NVR_EXIT_FAILURE;
+    }
+    if (configured) {
+        fprintf(stderr, "nvr export: camera %s has recorded nothing yet\n",
+                name);
+        return NVR_EXIT_FAILURE;
+    }
+    fprintf(stderr,
+            "nvr export: unknown camera '%s'; the configured ones "
+            "are:",
+            name);
+    for (int i = 0; i < cfg->n_cameras; i++)
+        fprintf(stderr, "%s %s", i ? "," : "", cfg->cameras[i].name);
+    fprintf(stderr, "%s\n", cfg->n_cameras ? "" : " none");
+    return NVR_EXIT_USAGE;
+}
+
 /*
  * The output of each clip and the manifest, from -o: a folder gets
  * <camera>.mp4 (or .mov) each, a named .mp4 or .mov is checked against
@@ -105,6 +172,12 @@ static int export_resolve_outputs(const char *out, int n_cam,
     int rc = 0;
 
     manifest_out[0] = '\0';
+    for (int i = 0; i < n_cam && rc == 0; i++)
+        rc = export_check_camera(cameras[i], cfg, cat);
+    if (rc == 0)
+        rc = export_check_folder(out);
+    if (rc != 0)
+        return rc;
     if (n_cam > 1 && mkdir(out, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "nvr export: cannot create folder %s: %s\n", out,
                 nvr_strerror(-errno));
@@ -140,6 +213,17 @@ static int export_resolve_outputs(const char *out, int n_cam,
         if (rc == -ENAMETOOLONG) {
             fprintf(stderr, "nvr export: output path too long\n");
             return NVR_EXIT_USAGE;
+        }
+        if (rc == -ENOENT) {
+            char from[64], to[64];
+
+            nvr_time_format_local(from_us, from, sizeof(from));
+            nvr_time_format_local(to_us, to, sizeof(to));
+            fprintf(stderr,
+                    "nvr export: camera %s recorded nothing between %s and "
+                    "%s\n",
+                    cameras[i], from, to);
+            return NVR_EXIT_FAILURE;
         }
     }
     if (rc < 0) {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "nvr/base/err.h"
+#include "storage/catalog.h"
 #include "ui-tui/tui.h"
 
 /* --graphics, default auto. */
@@ -68,6 +69,12 @@ static int tui_exec(const struct cli_args *a, const struct nvr_config *cfg,
     if (r == -ENOENT) {
         fprintf(stderr, "nvr tui: no catalog in %s (has the recorder run?)\n",
                 cfg->storage_path);
+        rc = NVR_EXIT_FAILURE;
+    } else if (r == -EACCES) {
+        char path[2048];
+
+        nvr_cli_storage_path(cfg, CATALOG_FILE, path, sizeof(path));
+        nvr_cli_catalog_refused("tui", path, 0);
         rc = NVR_EXIT_FAILURE;
     } else if (r < 0) {
         fprintf(stderr, "nvr tui: %s\n", nvr_strerror(r));

@@ -29,6 +29,7 @@
 #include "nvr/base/clock.h"
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
+#include "nvr/base/perm.h"
 #include "nvr/base/thread.h"
 #include "nvr/check.h"
 #include "nvr/daemon_audit.h"
@@ -391,8 +392,13 @@ static int daemon_lock_storage(struct daemon *d)
     fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (fd < 0) {
         int err = -errno;
+        char why[NVR_PERM_WHY_MAX];
 
-        LOG_E("nvr", "cannot create %s: %s", path, nvr_strerror(err));
+        if (err == -EACCES &&
+            nvr_perm_explain(path, NVR_PERM_WRITE, why, sizeof(why)) == 0)
+            LOG_E("nvr", "cannot create %s: permission denied: %s", path, why);
+        else
+            LOG_E("nvr", "cannot create %s: %s", path, nvr_strerror(err));
         return err;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {

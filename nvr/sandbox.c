@@ -672,9 +672,9 @@ int sandbox_start_recorder(const struct nvr_config *cfg,
         if (cfg->cameras[i].password_file[0] && n_paths < SANDBOX_MAX_PATHS)
             paths[n_paths++] = cfg->cameras[i].password_file;
     }
-    /* SQLite's temporary files go where Landlock lets them. */
-    if (!getenv("SQLITE_TMPDIR"))
-        (void)setenv("SQLITE_TMPDIR", cfg->storage_path, 0);
+    /* SQLite writes no temporary files (catalog_open() keeps them in
+     * memory): its temporary directory, picked when SQLite initialised,
+     * lies outside what Landlock allows. */
     memset(&sc, 0, sizeof(sc));
     sc.storage_dir = cfg->storage_path;
     sc.read_paths = paths;

@@ -83,7 +83,8 @@ struct catalog;
 
 /*
  * Opens (and with CATALOG_READWRITE creates and migrates) the catalog.
- * Returns 0, -ENOENT, -EIO, or -EPROTO if the schema is newer than this
+ * Returns 0, -ENOENT, -EACCES (the file, or a folder on the way, is not
+ * the user's to open), -EIO, or -EPROTO if the schema is newer than this
  * program (or, read-only, older: only a writer migrates). *out is owned;
  * free it with catalog_close().
  */

@@ -44,7 +44,7 @@ int catalog__err(struct catalog *cat, int rc, const char *what)
 {
     const char *msg =
         cat && cat->db ? sqlite3_errmsg(cat->db) : sqlite3_errstr(rc);
-    int err;
+    int err, sys;
 
     switch (rc & 0xff) {
     case SQLITE_FULL:
@@ -55,7 +55,13 @@ int catalog__err(struct catalog *cat, int rc, const char *what)
         err = -EBUSY;
         break;
     case SQLITE_CANTOPEN:
-        err = cat && cat->readonly ? -ENOENT : -EIO;
+        /* What the OS said, when it refused: a missing or forbidden
+         * file is not an I/O error. */
+        sys = cat && cat->db ? sqlite3_system_errno(cat->db) : 0;
+        if (sys == EACCES || sys == EPERM)
+            err = -EACCES;
+        else
+            err = cat && cat->readonly ? -ENOENT : -EIO;
         break;
     case SQLITE_NOMEM:
         err = -ENOMEM;
@@ -245,11 +251,12 @@ int catalog_open(const char *path, int flags, struct catalog **out)
     if (flags == CATALOG_READONLY) {
         struct stat sb;
 
-        /* A missing catalog is normal before the daemon first ran; the
-         * caller reports it, so no error line here. */
+        /* A missing catalog is normal before the daemon first ran, and
+         * one the user may not reach is the caller's to explain: either
+         * way no error line here. */
         if (strcmp(path, ":memory:") != 0 && stat(path, &sb) != 0 &&
-            errno == ENOENT)
-            return -ENOENT;
+            (errno == ENOENT || errno == EACCES))
+            return -errno;
         oflags |= SQLITE_OPEN_READONLY;
     } else {
         oflags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -271,6 +278,17 @@ int catalog_open(const char *path, int flags, struct catalog **out)
         goto err_close;
     }
     err = catalog__exec(cat, "PRAGMA foreign_keys=ON", "foreign_keys");
+    if (err < 0)
+        goto err_close;
+    /*
+     * Statement journals, sort spills and transient indices stay in
+     * memory. On disk they would go to a directory SQLite picks once, when
+     * it initialises (SQLITE_TMPDIR, TMPDIR, /var/tmp, /usr/tmp, /tmp),
+     * and under the recorder's sandbox only the storage is writable: a
+     * long retention pass failed opening /var/tmp/etilqs_*. Catalog
+     * statements touch bounded numbers of rows, so the memory is small.
+     */
+    err = catalog__exec(cat, "PRAGMA temp_store=MEMORY", "temp_store");
     if (err < 0)
         goto err_close;
     if (!cat->readonly) {

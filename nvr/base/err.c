@@ -32,7 +32,9 @@ const char *nvr_strerror(int err)
     case -EMSGSIZE:
         return "message too long";
     case -EACCES:
-        return "permission denied (authentication failed)";
+        /* Files and sockets, not only cameras, refuse with EACCES: a
+         * refused password is said by the RTSP session itself. */
+        return "permission denied";
     case -ENOSPC:
         return "no space left on device";
     default:

@@ -25,6 +25,11 @@
  *                     every Server header; a URL ending in "/sdp" gets an
  *                     SDP carrying them too, any other a DESCRIBE refused
  *                     with them in the reason phrase
+ *   endless-fua       a normal handshake up to PLAY, then valid RTP: one
+ *                     H.264 FU-A (an IDR slice) that starts and never ends
+ *   huge-frame        a normal handshake up to PLAY, then valid RTP: IDR
+ *                     frames of 28 MB each (FU-A, marker bit on the last
+ *                     packet), larger than any access unit may be
  *
  * Each accepted connection is logged to stderr as "hostile: connection N"
  * so a test can count the client's attempts. Plain POSIX; children die with
@@ -62,12 +67,14 @@ enum mode {
     MODE_NO_SDP,
     MODE_REQUEST_FLOOD,
     MODE_ESCAPES,
+    MODE_ENDLESS_FUA,
+    MODE_HUGE_FRAME,
 };
 
 static const char *const mode_names[] = {
     "huge-header",       "many-headers", "endless-body", "garbage",
     "absurd-interleave", "slowloris",    "wrong-cseq",   "no-sdp",
-    "request-flood",     "escapes",
+    "request-flood",     "escapes",      "endless-fua",  "huge-frame",
 };
 
 static enum mode g_mode;
@@ -457,6 +464,91 @@ static void serve_escapes(int fd)
     }
 }
 
+/* RTP over the interleaved channel 0 (RFC 2326 10.12): bytes of FU-A
+ * payload per packet, and how many packets go out per burst of
+ * HOSTILE_RTP_BURST_MS (about 7 MB/s). */
+#define HOSTILE_RTP_PAYLOAD  1400
+#define HOSTILE_RTP_BURST    100
+#define HOSTILE_RTP_BURST_MS 20
+#define HOSTILE_HUGE_FRAME   ((size_t)28 * 1024 * 1024)
+
+struct rtp_out {
+    int fd;
+    uint16_t seq;
+    uint32_t ts;
+    unsigned in_burst;
+};
+
+/* Sends one FU-A packet of an IDR slice (RFC 6184 5.8): start and end
+ * set the S and E bits, end the marker bit too. */
+static void send_fua(struct rtp_out *o, int start, int end)
+{
+    static uint8_t pkt[4 + 12 + 2 + HOSTILE_RTP_PAYLOAD];
+    size_t len = 12 + 2 + HOSTILE_RTP_PAYLOAD;
+
+    pkt[0] = '$';
+    pkt[1] = 0;
+    pkt[2] = (uint8_t)(len >> 8);
+    pkt[3] = (uint8_t)len;
+    pkt[4] = 0x80; /* version 2 */
+    pkt[5] = (uint8_t)(96 | (end ? 0x80 : 0));
+    pkt[6] = (uint8_t)(o->seq >> 8);
+    pkt[7] = (uint8_t)o->seq;
+    pkt[8] = (uint8_t)(o->ts >> 24);
+    pkt[9] = (uint8_t)(o->ts >> 16);
+    pkt[10] = (uint8_t)(o->ts >> 8);
+    pkt[11] = (uint8_t)o->ts;
+    pkt[12] = 0x12;
+    pkt[13] = 0x34;
+    pkt[14] = 0x56;
+    pkt[15] = 0x78;
+    pkt[16] = 0x7c; /* FU indicator: NRI 3, type 28 */
+    pkt[17] = (uint8_t)((start ? 0x80 : 0) | (end ? 0x40 : 0) | 5);
+    if (start)
+        fill_random(pkt + 18, HOSTILE_RTP_PAYLOAD);
+    send_all(o->fd, pkt, sizeof(pkt));
+    o->seq++;
+    if (++o->in_burst == HOSTILE_RTP_BURST) {
+        o->in_burst = 0;
+        sleep_ms(HOSTILE_RTP_BURST_MS);
+    }
+}
+
+static void play_normally(int fd)
+{
+    struct request req;
+
+    for (;;) {
+        read_request(fd, &req);
+        answer_normally(fd, &req);
+        if (strcmp(req.method, "PLAY") == 0)
+            break;
+    }
+}
+
+static void serve_endless_fua(int fd)
+{
+    struct rtp_out o = {fd, 1, 0, 0};
+
+    play_normally(fd);
+    send_fua(&o, 1, 0);
+    for (;;)
+        send_fua(&o, 0, 0);
+}
+
+static void serve_huge_frame(int fd)
+{
+    struct rtp_out o = {fd, 1, 0, 0};
+    size_t n = HOSTILE_HUGE_FRAME / HOSTILE_RTP_PAYLOAD;
+
+    play_normally(fd);
+    for (;;) {
+        for (size_t i = 0; i < n; i++)
+            send_fua(&o, i == 0, i + 1 == n);
+        o.ts += 3600; /* 25 fps */
+    }
+}
+
 static void serve(int fd)
 {
     int one = 1;
@@ -493,6 +585,12 @@ static void serve(int fd)
         break;
     case MODE_ESCAPES:
         serve_escapes(fd);
+        break;
+    case MODE_ENDLESS_FUA:
+        serve_endless_fua(fd);
+        break;
+    case MODE_HUGE_FRAME:
+        serve_huge_frame(fd);
         break;
     }
     _exit(0);

@@ -3,7 +3,8 @@
 # Hostile cameras (issue 3 item 6): one good camsim camera records next to
 # one camera per misbehaviour of tests/hostile (oversized head, thousands of
 # headers, endless body, garbage, absurd interleaved frames, slowloris,
-# wrong CSeq, no SDP, requests never read). The good camera must lose no frame, every hostile
+# wrong CSeq, no SDP, requests never read, an FU-A that never ends, frames
+# of 28 MB). The good camera must lose no frame, every hostile
 # camera must show a clear error naming it in 'nvr status --json' and the
 # log, be retried with backoff (a bounded number of connections), and the
 # recorder must stay up with a bounded peak RSS (VmHWM).
@@ -34,13 +35,25 @@ declare -A EXPECT=(
     [wrong-cseq]='no response within'
     [no-sdp]='no SDP'
     [request-flood]='faster than it reads'
+    [endless-fua]='no complete frame within 10 s: FU-A never ended'
+    [huge-frame]='no complete frame within 10 s: frame over NVR_AU_MAX_BYTES'
 )
 MODES=(huge-header many-headers endless-body garbage absurd-interleave
-    slowloris wrong-cseq no-sdp request-flood)
+    slowloris wrong-cseq no-sdp request-flood endless-fua huge-frame)
+# Modes that play valid RTP which never makes a complete unit: the media
+# deadline (10 s after PLAY) must end each session with the reason, not
+# leave the camera 'connecting'.
+DEADLINE_MODES=(endless-fua huge-frame)
 # HOSTILE_MODES="garbage slowloris" runs only those.
 if [ -n "${HOSTILE_MODES:-}" ]; then
     read -r -a MODES <<<"$HOSTILE_MODES"
 fi
+# A camera of a deadline mode fills its depacketizer's unit up to
+# NVR_AU_MAX_BYTES (16 MB; growing it briefly holds the old buffer too)
+# before the deadline ends the session: 24 MB more each.
+for m in "${DEADLINE_MODES[@]}"; do
+    [[ " ${MODES[*]} " == *" $m "* ]] && RSS_BOUND_KB=$((RSS_BOUND_KB + 24576))
+done
 
 start_camsim good --mount good --fps "$FPS"
 cfg="$T/nvr.ini"
@@ -56,8 +69,23 @@ for m in "${MODES[@]}"; do
 done
 
 start_nvr "$cfg" nvr
+started=$SECONDS
 wait_for 20 state_is "$cfg" good recording || fail "the good camera is not recording"
 ok "good camera recording beside ${#MODES[@]} hostile cameras"
+
+# field NAME FIELD: one camera's field in 'nvr status --json'.
+field() {
+    "$NVR" status -c "$cfg" --json |
+        jq -r --arg n "$1" --arg f "$2" '.cameras[] | select(.name == $n) | .[$f] // ""'
+}
+named_error() { grep -Eq "${EXPECT[$1]}" <<<"$(field "h-$1" error)"; }
+for m in "${DEADLINE_MODES[@]}"; do
+    [[ " ${MODES[*]} " == *" $m "* ]] || continue
+    # 10 s of media deadline, the handshake and a status update (1 s).
+    wait_for $((started + 20 - SECONDS)) named_error "$m" ||
+        fail "h-$m: no '${EXPECT[$m]}' within 20 s (state $(field "h-$m" state), error '$(field "h-$m" error)')"
+    ok "h-$m left 'connecting' after $((SECONDS - started)) s: $(field "h-$m" error)"
+done
 
 # Watch the recorder for RUN_S seconds of the good camera's footage: alive,
 # and its peak RSS.
@@ -104,6 +132,10 @@ for m in "${MODES[@]}"; do
     conns=$(grep -c '^hostile: connection [0-9]* (' "$T/h-$m.err" || true)
     [ "$conns" -ge 2 ] || fail "$name was not retried ($conns connections)"
     [ "$conns" -le 8 ] || fail "$name: $conns connections in ${RUN_S} s, backoff not applied"
+    if [[ " ${DEADLINE_MODES[*]} " == *" $m "* ]]; then
+        rec=$(jq -r --arg n "$name" '.cameras[] | select(.name == $n) | .reconnects' "$T/status.json")
+        [ "${rec:-0}" -ge 1 ] || fail "$name: reconnects = $rec, want the camera retried"
+    fi
     ok "$name: $st, '$err', $conns connections"
 done
 

@@ -123,6 +123,10 @@ struct fake_server {
     const char *content_base; /* replaces bunny's Content-Base value */
     int media_again_new_ssrc; /* replay the media with another SSRC */
     int random_frames;        /* then this many frames of noise */
+    int endless_fua;          /* after PLAY, only an FU-A that never ends */
+    uv_timer_t fua_timer;     /* sends its next fragment */
+    struct fake_conn *fua_conn;
+    uint16_t fua_seq;
     int n_conns;
     int n_open;
     struct fake_conn *conns[MAX_CONNS];
@@ -174,6 +178,8 @@ static void srv_conn_closed(uv_handle_t *h)
 {
     struct fake_conn *c = nvr_container_of(h, struct fake_conn, tcp);
 
+    if (c->srv->fua_conn == c)
+        c->srv->fua_conn = NULL;
     c->srv->conns[c->slot] = NULL;
     c->srv->n_open--;
     free(c);
@@ -320,6 +326,34 @@ static void srv_send_random_frames(struct fake_conn *c, int n)
     }
 }
 
+/* One fragment of an H.264 IDR slice in an FU-A (RFC 6184 5.8) on the
+ * video track of bunny (channel 2, payload type 97): the first one starts
+ * it, none ever ends it. Valid RTP, so the media deadline never fires. */
+static void srv_fua_cb(uv_timer_t *t)
+{
+    struct fake_server *srv =
+        nvr_container_of(t, struct fake_server, fua_timer);
+    uint8_t pkt[4 + 12 + 2 + 1000];
+    uint16_t seq = srv->fua_seq++;
+
+    if (!srv->fua_conn)
+        return;
+    memset(pkt, 0xab, sizeof(pkt));
+    pkt[0] = '$';
+    pkt[1] = 2;
+    pkt[2] = (uint8_t)((sizeof(pkt) - 4) >> 8);
+    pkt[3] = (uint8_t)(sizeof(pkt) - 4);
+    pkt[4] = 0x80;
+    pkt[5] = 97;
+    pkt[6] = (uint8_t)(seq >> 8);
+    pkt[7] = (uint8_t)seq;
+    memset(pkt + 8, 0, 4);            /* timestamp */
+    memset(pkt + 12, 0x11, 4);        /* SSRC */
+    pkt[16] = 0x7c;                   /* FU indicator: NRI 3, type 28 */
+    pkt[17] = seq == 0 ? 0x85 : 0x05; /* S on the first, never E */
+    srv_send(srv->fua_conn, pkt, sizeof(pkt));
+}
+
 static void srv_on_request(struct fake_conn *c, const struct rtsp_msg *m)
 {
     struct fake_server *srv = c->srv;
@@ -416,6 +450,13 @@ static void srv_on_request(struct fake_conn *c, const struct rtsp_msg *m)
             return;
         }
         srv_send_file(c, "bunny_play.txt", cseq);
+        if (srv->endless_fua) {
+            srv->fua_conn = c;
+            srv->fua_seq = 0;
+            assert_int_equal(uv_timer_start(&srv->fua_timer, srv_fua_cb, 0, 10),
+                             0);
+            return;
+        }
         srv_send(c, srv->media, srv->media_len);
         if (srv->media_again_new_ssrc)
             srv_send_media_new_ssrc(c);
@@ -524,6 +565,7 @@ static void srv_start(struct fake_server *srv, uv_loop_t *loop)
     assert_int_equal(
         uv_listen((uv_stream_t *)&srv->listener, 8, srv_on_connection), 0);
     srv->port = bound_port(&srv->listener);
+    assert_int_equal(uv_timer_init(loop, &srv->fua_timer), 0);
 }
 
 static void srv_stop(struct fake_server *srv)
@@ -536,6 +578,8 @@ static void srv_stop(struct fake_server *srv)
     }
     if (!uv_is_closing((uv_handle_t *)&srv->listener))
         uv_close((uv_handle_t *)&srv->listener, NULL);
+    if (!uv_is_closing((uv_handle_t *)&srv->fua_timer))
+        uv_close((uv_handle_t *)&srv->fua_timer, NULL);
     free(srv->media);
     srv->media = NULL;
 }
@@ -1210,6 +1254,25 @@ static void test_camera_media_deadline(void **state)
     assert_true(h->n_au > 0);
 }
 
+/* Valid RTP that never makes a unit ends the session too, with the
+ * reason, instead of leaving the camera connecting. */
+static void test_camera_unit_deadline_endless_fua(void **state)
+{
+    struct harness *h = *state;
+
+    h->srv.endless_fua = 1;
+    h->cfg.media_timeout_ms = 300;
+    h->cfg.backoff_min_ms = 5000;
+    srv_start(&h->srv, &h->loop);
+    start_camera(h, NULL, "/vod/mp4:BigBuckBunny_115k.mov");
+    assert_true(run_until(h, in_backoff, 3000));
+    assert_int_equal(h->last_err, -ETIMEDOUT);
+    assert_non_null(strstr(h->last_msg, "no complete frame within 0.3 s: "
+                                        "FU-A never ended ("));
+    assert_int_equal(h->n_au, 0);
+    assert_int_equal(h->srv.n_play, 1);
+}
+
 static void test_camera_garbage(void **state)
 {
     struct harness *h = *state;
@@ -1444,6 +1507,7 @@ int main(void)
         T(test_camera_connect_refused_backoff_grows),
         T(test_camera_request_deadline),
         T(test_camera_media_deadline),
+        T(test_camera_unit_deadline_endless_fua),
         T(test_camera_garbage),
         T(test_camera_hostname_refused),
         T(test_camera_bad_url),

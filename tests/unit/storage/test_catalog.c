@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "storage/catalog.h"
+#include "storage/catalog_int.h"
 
 struct fixture {
     char dir[64];
@@ -1081,6 +1082,34 @@ static void test_catalog_segment_under_dir(void **state)
                      -ENOENT);
 }
 
+/* PRAGMA temp_store of a connection: 2 is MEMORY. */
+static int temp_store(struct catalog *cat)
+{
+    sqlite3_stmt *st;
+    int v = -1;
+
+    assert_int_equal(sqlite3_prepare_v2(catalog__db(cat), "PRAGMA temp_store",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Every connection keeps SQLite's temporary files in memory: the
+ * sandboxed recorder may write nowhere but the storage. */
+static void test_catalog_temp_in_memory(void **state)
+{
+    struct fixture *f = *state;
+    struct catalog *ro;
+
+    assert_int_equal(temp_store(f->cat), 2);
+    assert_int_equal(catalog_open(f->path, CATALOG_READONLY, &ro), 0);
+    assert_int_equal(temp_store(ro), 2);
+    catalog_close(ro);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1109,6 +1138,7 @@ int main(void)
         T(test_catalog_many_segments),
         T(test_catalog_concurrent_writers),
         cmocka_unit_test(test_catalog_memory),
+        T(test_catalog_temp_in_memory),
 #undef T
     };
 
