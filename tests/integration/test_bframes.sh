@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # B-frames are recorded, not thrown away: nvr and, over the same span,
-# `ffmpeg -c copy` record camsim's H.264 (x264, 2 B-frames) and H.265
-# (x265, 3 B-frames) streams. Every nvr segment decodes without an error,
-# has strictly increasing DTS, PTS in presentation order and starts at its
-# first presented frame; over the span both hold, nvr has every frame
+# `ffmpeg -c copy` record camsim's H.264 (x264, 2 B-frames, with AAC) and
+# H.265 (x265, 3 B-frames) streams. Every nvr segment decodes without an
+# error, has strictly increasing DTS, PTS in presentation order and starts
+# at its first presented frame; over the span both hold, nvr has every frame
 # ffmpeg has, with the same bytes at the same presentation time, and as
-# many frames per second of footage (bframes_compare.py).
+# many frames per second of footage (bframes_compare.py); the audio
+# starts within 100 ms of the first frame shown.
 . "$NVR_TEST_LIB"
 . "$(dirname "$0")/media_checks.sh"
 
 RECORD_S=12
 COMPARE="$(dirname "$0")/bframes_compare.py"
 
-start_camsim h264 --mount cam --video h264 --bframes 2
+start_camsim h264 --mount cam --video h264 --bframes 2 --audio aac
 port_h264=$CAMSIM_PORT
 start_camsim h265 --mount cam --video h265 --bframes 3
 port_h265=$CAMSIM_PORT
@@ -46,22 +47,34 @@ done
 stop_nvr
 
 compare() {
-    local cam=$1 codec=$2 segs=()
+    local cam=$1 codec=$2 acodec=$3 segs=() f
     mapfile -t segs < <(segment_paths "$cfg" "$cam")
     [ "${#segs[@]}" -ge 2 ] || fail "$cam: only ${#segs[@]} segments"
+    for f in "${segs[@]}"; do
+        check_av_segment "$f" "$codec" "$acodec"
+    done
     python3 "$COMPARE" "$codec" "$T/ffmpeg_$cam.mp4" "${segs[@]}" \
         >"$T/compare_$cam.log" 2>&1 || fail "$cam: $(tail -n 3 "$T/compare_$cam.log")"
     ok "$cam: ${#segs[@]} segments; $(tail -n 1 "$T/compare_$cam.log")"
 }
-compare h264 h264
-compare h265 hevc
+compare h264 h264 aac
+compare h265 hevc none
 
 # The catalog holds presentation times: each segment starts where the one
 # before it ended (H.265: x265's open GOPs put a leading picture, shown
 # just before the CRA that starts a segment, into that segment, where it
 # cannot be decoded: a gap of that one frame), and lasts what ffprobe
-# reads in its file (within a frame). No unit was refused for its decode
+# reads in its video track (within a frame). No unit was refused for its decode
 # time.
+# video_span FILE: seconds from the first video frame shown to the end of
+# the last (the audio track may run a little longer).
+video_span() {
+    ffprobe -v error -select_streams v:0 \
+        -show_entries packet=pts_time,duration_time -of csv=p=0 "$1" |
+        awk -F, '{ if (n == 0 || $1 < lo) lo = $1; if ($1 + $2 > hi) hi = $1 + $2; n++ }
+            END { printf "%.6f\n", hi - lo }'
+}
+
 check_catalog() {
     local cam=$1 gap_us=$2 db="$T/storage/catalog.db" prev_end="" start end rel d
     while IFS='|' read -r start end rel; do
@@ -69,7 +82,7 @@ check_catalog() {
             [ $((start - prev_end)) -gt "$gap_us" ]; }; then
             fail "$cam: $rel starts at $start, the segment before ended at $prev_end"
         fi
-        d=$(ffprobe_duration "$T/storage/$rel")
+        d=$(video_span "$T/storage/$rel")
         awk -v a="$d" -v s="$start" -v e="$end" \
             'BEGIN { x = a - (e - s) / 1e6; if (x < 0) x = -x; exit !(x <= 0.041) }' ||
             fail "$cam: $rel lasts $d s in its file, $(((end - start) / 1000)) ms in the catalog"
