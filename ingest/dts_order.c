@@ -54,6 +54,17 @@ static bool dts_order_insert(struct dts_order *d, int64_t pts)
     return true;
 }
 
+/* Whether pts repeats one in the window (besides its own entry when it
+ * went in): a picture with another's time, not a deeper reordering. */
+static bool dts_order_seen(const struct dts_order *d, int64_t pts, bool in)
+{
+    int same = 0;
+
+    for (int i = 0; i < d->n; i++)
+        same += d->win[i] == pts;
+    return same > (in ? 1 : 0);
+}
+
 int dts_order_next(struct dts_order *d, int64_t pts, int64_t *dts)
 {
     int64_t t;
@@ -79,10 +90,10 @@ int dts_order_next(struct dts_order *d, int64_t pts, int64_t *dts)
     if (d->have_dts && t <= d->last_dts && d->last_dts < pts)
         t = d->last_dts + 1; /* a repeated pts, or a short first GOP */
     if (t > pts || (d->have_dts && t <= d->last_dts)) {
-        /* Later than the depth allows: look one picture further, and
-         * start the decode times afresh (the caller waits for a
-         * keyframe). */
-        if (d->depth < DTS_ORDER_MAX_DEPTH) {
+        /* Later than the depth allows: look one picture further (unless
+         * the pts merely repeats), and start the decode times afresh
+         * (the caller waits for a keyframe). */
+        if (d->depth < DTS_ORDER_MAX_DEPTH && !dts_order_seen(d, pts, in)) {
             d->depth++;
             if (!in)
                 (void)dts_order_insert(d, pts);

@@ -14,7 +14,9 @@
  * With D = 0 the decode time is the presentation time, exactly. A stream
  * that reorders deeper than its depth (an SPS without the field, or one
  * that understates it) raises the depth; the unit that showed it gets no
- * usable decode time. Internal to ingest; pure; one per video track.
+ * usable decode time, nor does a unit that repeats a presentation time
+ * (which leaves the depth as it is). Internal to ingest; pure; one per video
+ * track.
  */
 #ifndef NVR_INGEST_DTS_ORDER_H
 #define NVR_INGEST_DTS_ORDER_H

@@ -109,6 +109,19 @@ static void test_dts_order_deeper_than_said(void **state)
     feed(&d, gop2, 7, dts);
     assert_int_equal(dts[0], 6 * FRAME);
     assert_int_equal(dts[6], 14 * FRAME);
+    /* A repeated pts without B-frames cannot be placed either, but is no
+     * reordering: the depth stays 0. */
+    {
+        struct dts_order z;
+
+        dts_order_init(&z, 90000);
+        assert_int_equal(dts_order_next(&z, 0, &t), 0);
+        assert_int_equal(dts_order_next(&z, FRAME, &t), 0);
+        assert_int_equal(dts_order_next(&z, FRAME, &t), 1);
+        assert_int_equal(z.depth, 0);
+        assert_int_equal(dts_order_next(&z, 2 * FRAME, &t), 0);
+        assert_int_equal(t, 2 * FRAME);
+    }
     /* The SPS can raise the depth, never lower it. */
     dts_order_set_depth(&d, 0);
     assert_int_equal(d.depth, 1);
