@@ -14,7 +14,8 @@
 #include "nvr/base/au.h"
 
 /* Receives a finished access unit; takes ownership of the reference.
- * au->pts is the unwrapped RTP timestamp; au->wall_us is left 0 for the
+ * au->pts is the unwrapped RTP timestamp and au->dts its decode time
+ * (the same without B-frames); au->wall_us is left 0 for the
  * caller to fill. */
 typedef void (*depack_emit_cb)(void *user, struct nvr_au *au);
 

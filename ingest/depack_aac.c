@@ -125,6 +125,7 @@ static void aac_emit(struct aac_depack *st, struct nvr_au *au, int64_t pts,
     au->track = 0;
     au->flags = NVR_AU_KEY;
     au->pts = pts;
+    au->dts = pts;
     au->wall_us = 0;
     au->params_gen = 1;
     st->emitted = 1;

@@ -64,6 +64,7 @@ static int g711_push(void *opaque, const struct rtp_hdr *pkt, int64_t ts_ext,
     au->track = 0;
     au->flags = NVR_AU_KEY;
     au->pts = ts_ext;
+    au->dts = ts_ext;
     au->wall_us = 0;
     au->params_gen = 0;
     st->emitted = 1;

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ingest/dts_order.h"
 #include "ingest/h264_sps.h"
 #include "nvr/base/compiler.h"
 
@@ -40,14 +41,17 @@
  * the same kind. */
 #define H264_DEPACK_MIN_CAP ((size_t)16 * 1024)
 
-#define H264_NAL_SLICE      1
-#define H264_NAL_IDR        5
-#define H264_NAL_SEI        6
-#define H264_NAL_SPS        7
-#define H264_NAL_PPS        8
-#define H264_NAL_AUD        9
-#define H264_NAL_STAP_A     24
-#define H264_NAL_FU_A       28
+/* RFC 6184 8.2.1: the RTP clock of H.264 is 90 kHz. */
+#define H264_DEPACK_CLOCK 90000
+
+#define H264_NAL_SLICE    1
+#define H264_NAL_IDR      5
+#define H264_NAL_SEI      6
+#define H264_NAL_SPS      7
+#define H264_NAL_PPS      8
+#define H264_NAL_AUD      9
+#define H264_NAL_STAP_A   24
+#define H264_NAL_FU_A     28
 
 struct h264_depack {
     int pt; /* the track's payload type; others are ignored */
@@ -75,8 +79,9 @@ struct h264_depack {
     size_t sps_len;
     uint8_t pps[H264_DEPACK_MAX_PARAM];
     size_t pps_len;
-    int width, height;   /* from the SPS, pixels */
-    uint32_t params_gen; /* bumped whenever SPS or PPS bytes change */
+    int width, height;    /* from the SPS, pixels */
+    uint32_t params_gen;  /* bumped whenever SPS or PPS bytes change */
+    struct dts_order dts; /* decode times from the SPS reorder depth */
 
     struct depack_stats stats;
 };
@@ -112,6 +117,7 @@ static void h264_note_param(struct h264_depack *st, const uint8_t *nal,
         st->sps_len = len;
         st->width = info.width;
         st->height = info.height;
+        dts_order_set_depth(&st->dts, info.max_num_reorder_frames);
         st->params_gen++;
     } else if (type == H264_NAL_PPS) {
         if (len == st->pps_len && memcmp(st->pps, nal, len) == 0)
@@ -205,6 +211,7 @@ static void h264_drop_fu(struct h264_depack *st)
 static void h264_finish(struct h264_depack *st, depack_emit_cb emit, void *user)
 {
     struct nvr_au *au;
+    int64_t dts;
 
     h264_drop_fu(st);
     if (!st->au_open)
@@ -229,12 +236,22 @@ static void h264_finish(struct h264_depack *st, depack_emit_cb emit, void *user)
         st->au_vcl = st->au_idr = st->au_corrupt = 0;
         return;
     }
+    if (dts_order_next(&st->dts, st->au_ts, &dts) != 0) {
+        /* Reordered deeper than the SPS said (or than seen before): the
+         * decode times restart, and decoding needs the next IDR. */
+        st->need_idr = 1;
+        st->stats.aus_dropped++;
+        nvr_au_truncate(st->au, 0);
+        st->au_vcl = st->au_idr = 0;
+        return;
+    }
     au = st->au;
     st->au = NULL;
     st->need_idr = 0;
     au->track = 0;
     au->flags = st->au_idr ? NVR_AU_KEY : 0;
     au->pts = st->au_ts;
+    au->dts = dts;
     au->wall_us = 0;
     au->params_gen = st->params_gen;
     st->au_vcl = st->au_idr = 0;
@@ -454,6 +471,7 @@ static int h264_create(const struct sdp_track *track, void **out)
         return -ENOMEM;
     st->pt = track->pt;
     st->need_idr = 1;
+    dts_order_init(&st->dts, H264_DEPACK_CLOCK);
     st->cap_hint = H264_DEPACK_MIN_CAP;
     st->key_cap_hint = H264_DEPACK_MIN_CAP;
     h264_load_annexb(st, track->params,

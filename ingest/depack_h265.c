@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ingest/dts_order.h"
 #include "ingest/h265_sps.h"
 #include "nvr/base/compiler.h"
 
@@ -44,6 +45,9 @@
 #define H265_NAL_CRA        21
 #define H265_NAL_IRAP_LAST  21
 #define H265_NAL_VCL_LAST   31
+/* RFC 7798 4.1: the RTP clock of H.265 is 90 kHz. */
+#define H265_DEPACK_CLOCK   90000
+
 #define H265_NAL_VPS        32
 #define H265_NAL_SPS        33
 #define H265_NAL_PPS        34
@@ -61,26 +65,27 @@ struct h265_depack {
     size_t vps_len, sps_len, pps_len;
     struct depack_stats stats;
 
-    int pt;              /* the track's payload type; others are ignored */
-    int has_don;         /* sprop-max-don-diff > 0: DONL/DOND fields present */
-    int au_open;         /* packets with timestamp au_ts are being added */
-    int au_vcl;          /* holds (part of) a picture */
-    int au_irap;         /* holds an IRAP picture */
-    int au_cra;          /* that IRAP is a CRA or BLA (may have RASL) */
-    int au_rasl;         /* holds a RASL picture */
-    int au_trail;        /* holds a trailing or IRAP picture: any RASL
-                            pictures of the last CRA are behind us */
-    int au_corrupt;      /* lost or rejected data: drop at the end */
-    int head_check;      /* after loss: the unit's first slice segment must
-                            be the picture's first, or its head was lost */
-    int need_irap;       /* drop units until the next IRAP */
-    int skip_rasl;       /* resumed at a CRA/BLA: drop its RASL pictures */
-    int emitted;         /* a unit was emitted; last_pts is valid */
-    int in_fu;           /* an FU NAL unit is being reassembled */
-    int fu_skip;         /* drop fragments until the next start */
-    int width, height;   /* from the SPS, pixels */
-    uint32_t params_gen; /* bumped whenever VPS, SPS or PPS bytes change */
-    uint8_t fu_type;     /* the FU's NAL unit type */
+    int pt;               /* the track's payload type; others are ignored */
+    int has_don;          /* sprop-max-don-diff > 0: DONL/DOND fields present */
+    int au_open;          /* packets with timestamp au_ts are being added */
+    int au_vcl;           /* holds (part of) a picture */
+    int au_irap;          /* holds an IRAP picture */
+    int au_cra;           /* that IRAP is a CRA or BLA (may have RASL) */
+    int au_rasl;          /* holds a RASL picture */
+    int au_trail;         /* holds a trailing or IRAP picture: any RASL
+                             pictures of the last CRA are behind us */
+    int au_corrupt;       /* lost or rejected data: drop at the end */
+    int head_check;       /* after loss: the unit's first slice segment must
+                             be the picture's first, or its head was lost */
+    int need_irap;        /* drop units until the next IRAP */
+    int skip_rasl;        /* resumed at a CRA/BLA: drop its RASL pictures */
+    int emitted;          /* a unit was emitted; last_pts is valid */
+    int in_fu;            /* an FU NAL unit is being reassembled */
+    int fu_skip;          /* drop fragments until the next start */
+    int width, height;    /* from the SPS, pixels */
+    uint32_t params_gen;  /* bumped whenever VPS, SPS or PPS bytes change */
+    struct dts_order dts; /* decode times from the SPS reorder depth */
+    uint8_t fu_type;      /* the FU's NAL unit type */
 
     uint8_t vps[H265_DEPACK_MAX_PARAM];
     uint8_t sps[H265_DEPACK_MAX_PARAM];
@@ -134,6 +139,7 @@ static void h265_note_param(struct h265_depack *st, const uint8_t *nal,
             return;
         st->width = info.width;
         st->height = info.height;
+        dts_order_set_depth(&st->dts, info.max_num_reorder_pics);
     }
     memcpy(dst, nal, len);
     *dst_len = len;
@@ -227,6 +233,7 @@ static void h265_reset_unit(struct h265_depack *st)
 static void h265_finish(struct h265_depack *st, depack_emit_cb emit, void *user)
 {
     struct nvr_au *au;
+    int64_t dts;
 
     h265_drop_fu(st);
     if (!st->au_open)
@@ -253,6 +260,15 @@ static void h265_finish(struct h265_depack *st, depack_emit_cb emit, void *user)
         h265_reset_unit(st);
         return;
     }
+    if (dts_order_next(&st->dts, st->au_ts, &dts) != 0) {
+        /* Reordered deeper than the SPS said (or than seen before): the
+         * decode times restart, and decoding needs the next IRAP. */
+        st->need_irap = 1;
+        st->stats.aus_dropped++;
+        nvr_au_truncate(st->au, 0);
+        h265_reset_unit(st);
+        return;
+    }
     if (st->need_irap)
         st->skip_rasl = st->au_cra;
     au = st->au;
@@ -261,6 +277,7 @@ static void h265_finish(struct h265_depack *st, depack_emit_cb emit, void *user)
     au->track = 0;
     au->flags = st->au_irap ? NVR_AU_KEY : 0;
     au->pts = st->au_ts;
+    au->dts = dts;
     au->wall_us = 0;
     au->params_gen = st->params_gen;
     h265_reset_unit(st);
@@ -508,6 +525,7 @@ static int h265_create(const struct sdp_track *track, void **out)
     st->pt = track->pt;
     st->has_don = track->max_don_diff > 0;
     st->need_irap = 1;
+    dts_order_init(&st->dts, H265_DEPACK_CLOCK);
     st->cap_hint = H265_DEPACK_MIN_CAP;
     h265_load_annexb(st, track->params,
                      NVR_MIN(track->params_len, sizeof(track->params)));

@@ -291,6 +291,7 @@ static void mjpeg_finish(struct mjpeg_depack *st, depack_emit_cb emit,
     au->track = 0;
     au->flags = NVR_AU_KEY;
     au->pts = st->au_ts;
+    au->dts = st->au_ts;
     au->wall_us = 0;
     au->params_gen = st->params_gen;
     st->cap_hint =

@@ -97,12 +97,95 @@ static int h264_sps_skip_poc(struct nvr_bitreader *b)
     return b->overrun ? -EBADMSG : 0;
 }
 
+/* hrd_parameters(), E.1.2: only parsed to skip it. */
+static int h264_sps_skip_hrd(struct nvr_bitreader *b)
+{
+    uint32_t cpb_cnt = nvr_bitreader_ue(b) + 1;
+
+    if (cpb_cnt > 32)
+        return -EBADMSG;
+    nvr_bitreader_skip(b, 8); /* bit_rate_scale, cpb_size_scale */
+    for (uint32_t i = 0; i < cpb_cnt && !b->overrun; i++) {
+        (void)nvr_bitreader_ue(b); /* bit_rate_value_minus1 */
+        (void)nvr_bitreader_ue(b); /* cpb_size_value_minus1 */
+        (void)nvr_bitreader_u1(b); /* cbr_flag */
+    }
+    nvr_bitreader_skip(b, 20); /* four delay and offset lengths */
+    return b->overrun ? -EBADMSG : 0;
+}
+
+/* vui_parameters(), E.1.1, up to max_num_reorder_frames in the bitstream
+ * restriction. Returns it, -1 when the VUI does not carry it, or -EBADMSG
+ * (< -1) when the VUI cannot be read. */
+static int h264_sps_vui_reorder(struct nvr_bitreader *b)
+{
+    int hrd = 0;
+    uint32_t reorder;
+
+    if (nvr_bitreader_u1(b)) {            /* aspect_ratio_info_present */
+        if (nvr_bitreader_u(b, 8) == 255) /* aspect_ratio_idc: Extended_SAR */
+            nvr_bitreader_skip(b, 32);    /* sar_width, sar_height */
+    }
+    if (nvr_bitreader_u1(b))       /* overscan_info_present_flag */
+        (void)nvr_bitreader_u1(b); /* overscan_appropriate_flag */
+    if (nvr_bitreader_u1(b)) {     /* video_signal_type_present */
+        nvr_bitreader_skip(b, 4);  /* video_format, full_range */
+        if (nvr_bitreader_u1(b))   /* colour_description_present */
+            nvr_bitreader_skip(b, 24);
+    }
+    if (nvr_bitreader_u1(b)) { /* chroma_loc_info_present_flag */
+        (void)nvr_bitreader_ue(b);
+        (void)nvr_bitreader_ue(b);
+    }
+    if (nvr_bitreader_u1(b))       /* timing_info_present_flag */
+        nvr_bitreader_skip(b, 65); /* num_units_in_tick, time_scale,
+                                      fixed_frame_rate_flag */
+    for (int i = 0; i < 2; i++) {  /* nal_, then vcl_hrd_parameters */
+        if (nvr_bitreader_u1(b)) {
+            hrd = 1;
+            if (h264_sps_skip_hrd(b) < 0)
+                return -EBADMSG;
+        }
+    }
+    if (hrd)
+        (void)nvr_bitreader_u1(b); /* low_delay_hrd_flag */
+    (void)nvr_bitreader_u1(b);     /* pic_struct_present_flag */
+    if (!nvr_bitreader_u1(b))      /* bitstream_restriction_flag */
+        return b->overrun ? -EBADMSG : -1;
+    (void)nvr_bitreader_u1(b); /* motion_vectors_over_pic_boundaries_flag */
+    for (int i = 0; i < 4; i++)
+        (void)nvr_bitreader_ue(b); /* max_bytes_per_pic_denom ..
+                                      log2_max_mv_length_vertical */
+    reorder = nvr_bitreader_ue(b);
+    if (b->overrun || reorder > 16)
+        return -EBADMSG;
+    return (int)reorder;
+}
+
+/* The reorder depth when the VUI does not give it (7.4.2.1.1, A.2):
+ * 0 for the profiles without B slices (baseline and constrained
+ * baseline) and the intra profiles (constraint_set3 with a high
+ * profile); otherwise unknown (-1). */
+static int h264_sps_default_reorder(int profile_idc, unsigned constraints)
+{
+    int set3 = (constraints & 0x10u) != 0;
+
+    if (profile_idc == 66)
+        return 0;
+    if (set3 &&
+        (profile_idc == 44 || profile_idc == 86 || profile_idc == 100 ||
+         profile_idc == 110 || profile_idc == 122 || profile_idc == 244))
+        return 0;
+    return -1;
+}
+
 int h264_sps_parse(const uint8_t *nal, size_t len, struct h264_sps_info *out)
 {
     uint8_t rbsp[H264_SPS_MAX_BYTES];
     struct nvr_bitreader b = {0};
     struct h264_sps_info info = {0};
     uint32_t w_mbs, h_map, crop[4] = {0, 0, 0, 0};
+    unsigned constraints;
     int separate_planes = 0, crop_x, crop_y;
     long width, height;
 
@@ -112,7 +195,7 @@ int h264_sps_parse(const uint8_t *nal, size_t len, struct h264_sps_info *out)
     b.len_bits = 8 * nvr_rbsp_unescape(nal + 1, len - 1, rbsp, sizeof(rbsp));
 
     info.profile_idc = (int)nvr_bitreader_u(&b, 8);
-    (void)nvr_bitreader_u(&b, 8); /* constraint_set flags, reserved bits */
+    constraints = nvr_bitreader_u(&b, 8); /* constraint_set flags */
     info.level_idc = (int)nvr_bitreader_u(&b, 8);
     info.sps_id = nvr_bitreader_ue(&b);
     if (info.sps_id > 31)
@@ -154,6 +237,14 @@ int h264_sps_parse(const uint8_t *nal, size_t len, struct h264_sps_info *out)
     }
     if (b.overrun)
         return -EBADMSG;
+    /* The picture size is known: a VUI that cannot be read only leaves
+     * the reorder depth unknown. */
+    info.max_num_reorder_frames = -1;
+    if (nvr_bitreader_u1(&b)) /* vui_parameters_present_flag */
+        info.max_num_reorder_frames = h264_sps_vui_reorder(&b);
+    if (info.max_num_reorder_frames < 0)
+        info.max_num_reorder_frames =
+            h264_sps_default_reorder(info.profile_idc, constraints);
 
     /* 7.4.2.1.1: crop units depend on ChromaArrayType and field coding. */
     if (separate_planes || info.chroma_format_idc == 0) {

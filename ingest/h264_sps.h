@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * H.264 sequence parameter set reader (ITU-T H.264 7.3.2.1.1): just enough
- * of the SPS to learn the coded picture size after cropping. Internal to
- * ingest; pure.
+ * of the SPS to learn the coded picture size after cropping and, from the
+ * VUI (E.1.1), how many pictures may precede one in decode order and
+ * follow it in output order. Internal to ingest; pure.
  */
 #ifndef NVR_INGEST_H264_SPS_H
 #define NVR_INGEST_H264_SPS_H
@@ -20,10 +21,13 @@
 struct h264_sps_info {
     int profile_idc;
     int level_idc;
-    unsigned sps_id;       /* seq_parameter_set_id, 0..31 */
-    int chroma_format_idc; /* 0..3; 1 (4:2:0) when not coded */
-    int frame_mbs_only;    /* 0: interlaced (field) coding possible */
-    int width, height;     /* pixels, after frame cropping */
+    unsigned sps_id;            /* seq_parameter_set_id, 0..31 */
+    int chroma_format_idc;      /* 0..3; 1 (4:2:0) when not coded */
+    int frame_mbs_only;         /* 0: interlaced (field) coding possible */
+    int width, height;          /* pixels, after frame cropping */
+    int max_num_reorder_frames; /* VUI bitstream restriction (E.2.1), 0..16;
+                                   0 for profiles without B slices; -1
+                                   when the SPS does not say */
 };
 
 /*

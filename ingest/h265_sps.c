@@ -47,6 +47,32 @@ static void h265_sps_ptl(struct nvr_bitreader *b,
     }
 }
 
+/* From bit_depth_luma_minus8 to the sub-layer ordering info (7.3.2.2.1):
+ * sps_max_num_reorder_pics of the highest sub-layer (HighestTid, what a
+ * decoder of the whole stream uses), or -1 when it cannot be read (the
+ * picture size is known by then, so that does not fail the SPS). */
+static int h265_sps_reorder(struct nvr_bitreader *b, unsigned max_sub_minus1)
+{
+    uint32_t reorder = 0;
+    unsigned first;
+
+    if (nvr_bitreader_ue(b) > 8 || nvr_bitreader_ue(b) > 8) /* bit depths */
+        return -1;
+    if (nvr_bitreader_ue(b) > 12) /* log2_max_pic_order_cnt_lsb_minus4 */
+        return -1;
+    /* sps_sub_layer_ordering_info_present_flag: else only the highest. */
+    first = nvr_bitreader_u1(b) ? 0 : max_sub_minus1;
+    for (unsigned i = first; i <= max_sub_minus1; i++) {
+        uint32_t dpb = nvr_bitreader_ue(b); /* max_dec_pic_buffering_minus1 */
+
+        reorder = nvr_bitreader_ue(b);
+        (void)nvr_bitreader_ue(b); /* sps_max_latency_increase_plus1 */
+        if (dpb > 15 || reorder > dpb)
+            return -1;
+    }
+    return b->overrun ? -1 : (int)reorder;
+}
+
 int h265_sps_parse(const uint8_t *nal, size_t len, struct h265_sps_info *out)
 {
     uint8_t rbsp[H265_SPS_MAX_BYTES];
@@ -95,6 +121,7 @@ int h265_sps_parse(const uint8_t *nal, size_t len, struct h265_sps_info *out)
     }
     if (b.overrun)
         return -EBADMSG;
+    info.max_num_reorder_pics = h265_sps_reorder(&b, max_sub_layers_minus1);
     width = (long)w - (long)sub_w * ((long)crop[0] + crop[1]);
     height = (long)h - (long)sub_h * ((long)crop[2] + crop[3]);
     if (width <= 0 || height <= 0)

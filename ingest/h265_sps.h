@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * H.265 sequence parameter set reader (ITU-T H.265 7.3.2.2.1): just enough
- * of the SPS to learn the picture size after the conformance window.
+ * of the SPS to learn the picture size after the conformance window and
+ * the reorder depth (sps_max_num_reorder_pics).
  * Internal to ingest; pure.
  */
 #ifndef NVR_INGEST_H265_SPS_H
@@ -18,11 +19,13 @@
 #define H265_SPS_MAX_DIM 16384
 
 struct h265_sps_info {
-    int profile_idc;       /* general_profile_idc */
-    int level_idc;         /* general_level_idc (30 x level) */
-    unsigned sps_id;       /* sps_seq_parameter_set_id, 0..15 */
-    int chroma_format_idc; /* 0..3 */
-    int width, height;     /* pixels, after the conformance window */
+    int profile_idc;          /* general_profile_idc */
+    int level_idc;            /* general_level_idc (30 x level) */
+    unsigned sps_id;          /* sps_seq_parameter_set_id, 0..15 */
+    int chroma_format_idc;    /* 0..3 */
+    int width, height;        /* pixels, after the conformance window */
+    int max_num_reorder_pics; /* sps_max_num_reorder_pics[HighestTid],
+                                 0..15; -1 if it could not be read */
 };
 
 /*

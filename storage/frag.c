@@ -22,6 +22,9 @@
  * first-sample-flags for video. */
 #define FRAG_TRUN_FLAGS       0x000301u
 #define FRAG_TRUN_FIRST_FLAGS 0x000004u
+/* trun: sample-composition-time-offset present (8.8.8.1); with version 1
+ * the offsets are signed. */
+#define FRAG_TRUN_CTO_FLAGS 0x000800u
 /* Bytes of the fixed boxes (8.8.4-8.8.8, 8.8.12), headers included. */
 #define FRAG_MOOF_HDR_BYTES 8u
 #define FRAG_MFHD_BYTES     16u
@@ -204,10 +207,10 @@ static int split_nals(struct frag *f, const struct nvr_au *au,
 }
 
 int frag_add(struct frag *f, int track, struct nvr_au *au, int64_t dts,
-             int64_t dur, bool key)
+             int32_t cto, int64_t dur, bool key)
 {
     struct frag_track *t;
-    struct frag_sample s = {.dts = dts, .dur = dur, .key = key};
+    struct frag_sample s = {.dts = dts, .dur = dur, .cto = cto, .key = key};
     int r;
 
     if (track < 0 || track >= f->ntracks || au->len > NVR_AU_MAX_BYTES)
@@ -251,16 +254,26 @@ static void drop_samples(struct frag *f)
     f->pending_bytes = 0;
 }
 
-static uint32_t trun_bytes(const struct frag_track *t)
+/* Whether a sample of the track's fragment is presented at another time
+ * than it is decoded: then the trun carries composition offsets. */
+static bool has_cto(const struct frag_track *t)
+{
+    for (size_t k = 0; k < t->n; k++)
+        if (t->s[k].cto != 0)
+            return true;
+    return false;
+}
+
+static uint32_t trun_bytes(const struct frag_track *t, bool cto)
 {
     return FRAG_TRUN_HDR_BYTES + (t->video ? 4u : 0u) +
-           (uint32_t)t->n * FRAG_TRUN_ENTRY;
+           (uint32_t)t->n * (FRAG_TRUN_ENTRY + (cto ? 4u : 0u));
 }
 
 static uint32_t traf_bytes(const struct frag_track *t)
 {
     return FRAG_TRAF_HDR_BYTES + FRAG_TFHD_BYTES + FRAG_TFDT_BYTES +
-           trun_bytes(t);
+           trun_bytes(t, has_cto(t));
 }
 
 /* A sample's duration: up to the next sample of its fragment, else its
@@ -287,9 +300,14 @@ static size_t build_boxes(struct frag *f, uint32_t moof_bytes,
     p = put32(p, f->seq);
     for (int i = 0; i < f->ntracks; i++) {
         const struct frag_track *t = &f->track[i];
+        bool cto;
+        uint32_t flags;
 
         if (t->n == 0)
             continue;
+        cto = has_cto(t);
+        flags = FRAG_TRUN_FLAGS | (t->video ? FRAG_TRUN_FIRST_FLAGS : 0) |
+                (cto ? FRAG_TRUN_CTO_FLAGS : 0);
         p = put_box(p, traf_bytes(t), "traf");
         p = put_box(p, FRAG_TFHD_BYTES, "tfhd");
         p = put32(p, FRAG_TFHD_FLAGS);
@@ -298,8 +316,10 @@ static size_t build_boxes(struct frag *f, uint32_t moof_bytes,
         p = put_box(p, FRAG_TFDT_BYTES, "tfdt");
         p = put32(p, 1u << 24); /* version 1: 64-bit time */
         p = put64(p, (uint64_t)(t->s[0].dts < 0 ? 0 : t->s[0].dts));
-        p = put_box(p, trun_bytes(t), "trun");
-        p = put32(p, FRAG_TRUN_FLAGS | (t->video ? FRAG_TRUN_FIRST_FLAGS : 0));
+        p = put_box(p, trun_bytes(t, cto), "trun");
+        /* Version 1 (signed offsets) only when there are offsets, so that
+         * a stream without B-frames is written as before. */
+        p = put32(p, (cto ? 1u << 24 : 0) | flags);
         p = put32(p, (uint32_t)t->n);
         p = put32(p, (uint32_t)data_off);
         if (t->video)
@@ -307,6 +327,8 @@ static size_t build_boxes(struct frag *f, uint32_t moof_bytes,
         for (size_t k = 0; k < t->n; k++) {
             p = put32(p, sample_dur(t, k));
             p = put32(p, t->s[k].size);
+            if (cto)
+                p = put32(p, (uint32_t)t->s[k].cto);
             data_off += t->s[k].size;
         }
     }
@@ -383,8 +405,10 @@ static int flush_samples(struct frag *f, int64_t offset, frag_write_fn wr,
         f->track[0].s[0].key) {
         if (grow((void **)&f->ra, &f->ra_cap, f->nra + 1, sizeof(*f->ra)))
             return -ENOMEM;
-        f->ra[f->nra++] =
-            (struct frag_ra){.time = f->track[0].s[0].dts, .offset = offset};
+        /* tfra gives the keyframe's presentation time (8.8.10.1). */
+        f->ra[f->nra++] = (struct frag_ra){.time = f->track[0].s[0].dts +
+                                                   f->track[0].s[0].cto,
+                                           .offset = offset};
     }
     return write_all(f->iov, k, wr, opaque);
 }

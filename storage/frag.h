@@ -17,10 +17,11 @@
  * Boxes written: moof { mfhd, traf per track with samples { tfhd
  * (default-base-is-moof, default sample flags), tfdt (version 1), trun
  * (data offset, per-sample duration and size; first-sample flags for
- * video) } }, mdat; at the end mfra { tfra (the video track's fragments
- * that start with a keyframe), mfro }. Every fragment of the video track
- * that starts a GOP starts with its keyframe, so tfra lists exactly the
- * random access points.
+ * video; and, in version 1, signed composition offsets when a sample of
+ * the track's fragment has one) } }, mdat; at the end mfra { tfra (the video
+ * track's fragments that start with a keyframe), mfro }. Every fragment of the
+ * video track that starts a GOP starts with its keyframe, so tfra lists exactly
+ * the random access points, at their presentation times.
  *
  * Sample durations are decode-time differences within a fragment; the last
  * sample of a fragment takes the duration it was added with, and the next
@@ -54,6 +55,7 @@ struct frag_sample {
     struct nvr_au *au; /* owned reference */
     int64_t dts;       /* track timescale */
     int64_t dur;       /* used when it is the last of its fragment */
+    int32_t cto;       /* composition offset: pts - dts, timescale */
     uint32_t size;     /* bytes in the file */
     uint32_t nal0;     /* Annex B tracks: first entry in frag.nal */
     uint32_t nals;     /* and how many */
@@ -103,14 +105,15 @@ int frag_add_track(struct frag *f, uint32_t id, bool video, bool annexb);
 
 /*
  * Adds one sample to the fragment being built: a reference to `au` is kept
- * until it is written. dts (strictly after the track's previous sample)
- * and dur are in the track's timescale. An Annex B unit is split at its
+ * until it is written. dts (strictly after the track's previous sample),
+ * cto (its presentation time minus dts; 0 without B-frames) and dur are
+ * in the track's timescale. An Annex B unit is split at its
  * start codes here. Returns 0; 1 when the unit holds no NAL unit or more
  * than FRAG_MAX_NALS_PER_UNIT (nothing kept); -EINVAL (no such track) or
  * -ENOMEM.
  */
 NVR_NODISCARD int frag_add(struct frag *f, int track, struct nvr_au *au,
-                           int64_t dts, int64_t dur, bool key);
+                           int64_t dts, int32_t cto, int64_t dur, bool key);
 
 /* Whether samples wait to be written. */
 bool frag_pending(const struct frag *f);

@@ -34,6 +34,7 @@
 #include <libavutil/mem.h>
 
 #include "nvr/base/timefmt.h"
+#include "storage/elst.h"
 #include "storage/frag.h"
 #include "storage/fsops.h"
 #include "storage/sha256.h"
@@ -82,22 +83,27 @@ struct segment {
     bool has_audio;
     int64_t wall_us; /* creation_time, UTC us */
     bool header_written;
+    bool capture; /* the muxer's output goes to hdr, not the file */
+    uint8_t *hdr; /* the file header while it is captured */
+    size_t hdr_len, hdr_cap;
     bool started;           /* the first unit was accepted */
     struct nvr_au *held;    /* accepted, not yet muxed (owned ref) */
-    int64_t first_pts;      /* track clock */
-    int64_t last_pts;       /* of the last unit muxed */
+    int64_t first_pts;      /* track clock: the first frame presented */
+    int64_t first_dts;      /* of the first unit: decode time 0 in the file */
+    int64_t last_pts;       /* latest pts of the units muxed */
+    int64_t pts_end;        /* latest pts + duration of the units muxed */
     int64_t last_dur;       /* duration of the last unit muxed, clock */
-    int64_t dur_ticks;      /* sum of muxed durations, clock */
     int64_t frames;         /* units muxed */
     int64_t bytes;          /* bytes accepted by write(2) */
-    int64_t dropped;        /* non-monotonic units refused */
+    int64_t dropped;        /* units refused: empty, too large */
+    int64_t dts_refused;    /* video units whose dts did not increase */
     int64_t audio_frames;   /* audio units muxed */
     int64_t audio_last_pts; /* of the last audio unit muxed, or -1 */
 };
 
-static int seg_io_write(void *opaque, segment_io_byte *buf, int size)
+/* Writes buf[0..size) to the file, hashing it. Returns 0 or seg->err. */
+static int seg_write_bytes(struct segment *seg, const uint8_t *buf, size_t size)
 {
-    struct segment *seg = opaque;
     size_t off = 0;
 
     /* After one failure nothing more is written: the file must stay a
@@ -105,8 +111,8 @@ static int seg_io_write(void *opaque, segment_io_byte *buf, int size)
      * and the hash matches its bytes. */
     if (seg->err < 0)
         return seg->err;
-    while (off < (size_t)size) {
-        ssize_t n = fsops_write(seg->fd, buf + off, (size_t)size - off);
+    while (off < size) {
+        ssize_t n = fsops_write(seg->fd, buf + off, size - off);
         if (n <= 0) {
             seg->err = n < 0 ? (int)n : -EIO;
             return seg->err;
@@ -115,7 +121,32 @@ static int seg_io_write(void *opaque, segment_io_byte *buf, int size)
         seg->bytes += n;
         off += (size_t)n;
     }
-    return size;
+    return 0;
+}
+
+static int seg_io_write(void *opaque, segment_io_byte *buf, int size)
+{
+    struct segment *seg = opaque;
+    int r;
+
+    if (seg->capture) {
+        /* Room for the edit list that may be inserted, too. */
+        size_t need = seg->hdr_len + (size_t)size + ELST_BOX_BYTES;
+
+        if (need > seg->hdr_cap) {
+            uint8_t *p = realloc(seg->hdr, need);
+
+            if (!p)
+                return AVERROR(ENOMEM);
+            seg->hdr = p;
+            seg->hdr_cap = need;
+        }
+        memcpy(seg->hdr + seg->hdr_len, buf, (size_t)size);
+        seg->hdr_len += (size_t)size;
+        return size;
+    }
+    r = seg_write_bytes(seg, buf, (size_t)size);
+    return r < 0 ? r : size;
 }
 
 /* frag_write_fn: writes every byte of iov through fsops, hashing what the
@@ -284,6 +315,29 @@ static int seg_set_extradata(struct segment *seg, AVCodecParameters *par)
     return 0;
 }
 
+/* Writes the captured header, with an edit list on the video track when
+ * its first sample is presented after it is decoded (see elst.h). */
+static int seg_write_captured(struct segment *seg, const struct nvr_au *first)
+{
+    int r;
+
+    seg->capture = false;
+    if (first && first->pts > first->dts) {
+        AVRational c = {1, seg->track.clock_rate};
+        int64_t cto = av_rescale_q(first->pts - first->dts, c, seg->video_tb);
+
+        /* A header that cannot take it is written as it is: the file
+         * still plays, from the first frame's composition time. */
+        (void)elst_insert(seg->hdr, &seg->hdr_len, seg->hdr_cap,
+                          SEGMENT_VIDEO_TRACK_ID, cto);
+    }
+    r = seg_write_bytes(seg, seg->hdr, seg->hdr_len);
+    free(seg->hdr);
+    seg->hdr = NULL;
+    seg->hdr_len = seg->hdr_cap = 0;
+    return r;
+}
+
 static int seg_write_header(struct segment *seg, const struct nvr_au *first)
 {
     AVCodecParameters *par = seg->fmt->streams[SEGMENT_VIDEO_STREAM]->codecpar;
@@ -306,10 +360,15 @@ static int seg_write_header(struct segment *seg, const struct nvr_au *first)
     /* Each track's start is its first fragment's tfdt; an edit list in
      * an empty moov could not say anything. */
     av_dict_set(&opts, "use_editlist", "0", 0);
+    /* The header is held back until it is complete, so that an edit list
+     * can go into it (seg_write_captured). */
+    seg->capture = true;
     r = avformat_write_header(seg->fmt, &opts);
     av_dict_free(&opts);
-    if (r < 0)
+    if (r < 0) {
+        seg->capture = false;
         return seg->err < 0 ? seg->err : r;
+    }
     seg->header_written = true;
     /* The muxer chose each track's timescale (mdhd); fragments use it. */
     seg->video_tb = seg->fmt->streams[SEGMENT_VIDEO_STREAM]->time_base;
@@ -317,7 +376,13 @@ static int seg_write_header(struct segment *seg, const struct nvr_au *first)
         seg->audio_tb = seg->fmt->streams[SEGMENT_AUDIO_STREAM]->time_base;
     /* The header alone makes the file recognisable to players. */
     avio_flush(seg->pb);
-    return seg->err;
+    if (seg->pb->error < 0 && seg->err == 0)
+        seg->err = seg->pb->error;
+    if (seg->err < 0) {
+        seg->capture = false;
+        return seg->err;
+    }
+    return seg_write_captured(seg, first);
 }
 
 /* Writes the samples waiting as one fragment, if any. */
@@ -333,25 +398,30 @@ static int seg_flush_frag(struct segment *seg)
     return seg->err;
 }
 
-/* Adds one sample (a reference to au is kept until it is written) at `ts`
- * for `dur`, both in `clock` units, on frag track `track` whose timescale
- * is tb. A keyframe of the video track starts a new fragment. Returns 0,
- * 1 (dropped: no NAL unit) or seg->err. */
+/* Adds one sample (a reference to au is kept until it is written)
+ * decoded at `ts`, presented `cto` later, for `dur`, all in `clock` units,
+ * on frag track `track` whose timescale is tb. A keyframe of the video
+ * track starts a new fragment. Returns 0, 1 (dropped: no NAL unit, or an
+ * offset beyond 32 bits) or seg->err. */
 static int seg_add_sample(struct segment *seg, int track, struct nvr_au *au,
-                          int64_t ts, int64_t dur, int clock, AVRational tb,
-                          bool key)
+                          int64_t ts, int64_t cto, int64_t dur, int clock,
+                          AVRational tb, bool key)
 {
     AVRational c = {1, clock};
     int64_t dts = av_rescale_q(ts, c, tb);
     int64_t d = av_rescale_q(ts + dur, c, tb) - dts;
+    int64_t off = av_rescale_q(ts + cto, c, tb) - dts;
     int r;
+
+    if (off < INT32_MIN || off > INT32_MAX)
+        return 1;
 
     if ((track == 0 && key) ||
         seg->frag.pending_bytes + au->len > SEGMENT_FRAG_MAX_BYTES) {
         if (seg_flush_frag(seg) < 0)
             return seg->err;
     }
-    r = frag_add(&seg->frag, track, au, dts, d, key);
+    r = frag_add(&seg->frag, track, au, dts, (int32_t)off, d, key);
     if (r < 0 && seg->err == 0)
         seg->err = r;
     return r < 0 ? seg->err : r;
@@ -359,9 +429,9 @@ static int seg_add_sample(struct segment *seg, int track, struct nvr_au *au,
 
 static int seg_mux(struct segment *seg, struct nvr_au *au, int64_t dur)
 {
-    int r = seg_add_sample(seg, 0, au, au->pts - seg->first_pts, dur,
-                           seg->track.clock_rate, seg->video_tb,
-                           au->flags & NVR_AU_KEY);
+    int r = seg_add_sample(seg, 0, au, au->dts - seg->first_dts,
+                           au->pts - au->dts, dur, seg->track.clock_rate,
+                           seg->video_tb, au->flags & NVR_AU_KEY);
 
     if (r < 0)
         return r;
@@ -370,9 +440,11 @@ static int seg_mux(struct segment *seg, struct nvr_au *au, int64_t dur)
         return 0;
     }
     seg->frames++;
-    seg->dur_ticks += dur;
     seg->last_dur = dur;
-    seg->last_pts = au->pts;
+    if (au->pts > seg->last_pts)
+        seg->last_pts = au->pts;
+    if (au->pts + dur > seg->pts_end)
+        seg->pts_end = au->pts + dur;
     return 0;
 }
 
@@ -387,6 +459,7 @@ static void seg_free(struct segment *seg)
         avio_context_free(&seg->pb);
     }
     frag_clear(&seg->frag);
+    free(seg->hdr);
     nvr_sha256_free(seg->sha);
     nvr_au_unref(seg->held);
     if (seg->fd >= 0)
@@ -591,6 +664,11 @@ int segment_write(struct segment *seg, struct nvr_au *au)
         seg->dropped++;
         return 1;
     }
+    /* A unit presented before it is decoded breaks ingest's contract. */
+    if (au->dts > au->pts) {
+        seg->dts_refused++;
+        return 2;
+    }
     if (!seg->started) {
         if (!(au->flags & NVR_AU_KEY))
             return -EINVAL;
@@ -599,16 +677,19 @@ int segment_write(struct segment *seg, struct nvr_au *au)
             return r;
         seg->started = true;
         seg->first_pts = au->pts;
+        seg->first_dts = au->dts;
+        seg->last_pts = au->pts;
+        seg->pts_end = au->pts;
         seg->held = nvr_au_ref(au);
         return 0;
     }
-    /* The muxer would refuse (or worse, accept) a timestamp that does not
-     * increase; the unit is dropped instead. */
-    if (au->pts <= seg->held->pts) {
-        seg->dropped++;
-        return 1;
+    /* Samples follow each other in decode order: a unit whose decode time
+     * does not increase cannot be placed, and is refused (counted). */
+    if (au->dts <= seg->held->dts) {
+        seg->dts_refused++;
+        return 2;
     }
-    r = seg_mux(seg, seg->held, au->pts - seg->held->pts);
+    r = seg_mux(seg, seg->held, au->dts - seg->held->dts);
     nvr_au_unref(seg->held);
     seg->held = NULL;
     if (r < 0)
@@ -637,7 +718,7 @@ int segment_write_audio(struct segment *seg, struct nvr_au *au, int64_t pts)
         seg->dropped++;
         return 1;
     }
-    r = seg_add_sample(seg, seg->frag_audio, au, pts, dur,
+    r = seg_add_sample(seg, seg->frag_audio, au, pts, 0, dur,
                        seg->audio.clock_rate, seg->audio_tb, true);
     if (r < 0)
         return r;
@@ -667,9 +748,12 @@ void segment_get_progress(const struct segment *seg, struct segment_result *res)
     res->frames = seg->frames;
     res->first_pts = seg->first_pts;
     res->last_pts = seg->frames > 0 ? seg->last_pts : seg->first_pts;
-    res->duration_us =
-        av_rescale(seg->dur_ticks, 1000000, seg->track.clock_rate);
+    res->duration_us = seg->frames > 0
+                           ? av_rescale(seg->pts_end - seg->first_pts, 1000000,
+                                        seg->track.clock_rate)
+                           : 0;
     res->dropped = seg->dropped;
+    res->dts_refused = seg->dts_refused;
     res->audio_frames = seg->audio_frames;
     if (seg->fmt && seg->fmt->nb_streams > 0) {
         res->width = seg->fmt->streams[SEGMENT_VIDEO_STREAM]->codecpar->width;
@@ -696,7 +780,7 @@ static int seg_fsync_dir(const char *path)
     return fsops_fsync_dir(dir);
 }
 
-int segment_close(struct segment *seg, int64_t next_pts,
+int segment_close(struct segment *seg, int64_t next_dts,
                   struct segment_result *res)
 {
     int r;
@@ -705,8 +789,8 @@ int segment_close(struct segment *seg, int64_t next_pts,
         return 0;
     if (seg->held && seg->err == 0) {
         int64_t dur = seg->last_dur;
-        if (next_pts != SEGMENT_NO_PTS && next_pts > seg->held->pts)
-            dur = next_pts - seg->held->pts;
+        if (next_dts != SEGMENT_NO_PTS && next_dts > seg->held->dts)
+            dur = next_dts - seg->held->dts;
         else if (dur <= 0)
             dur = seg->track.clock_rate / SEGMENT_DEFAULT_FPS;
         (void)seg_mux(seg, seg->held, dur); /* error kept in seg->err */

@@ -14,9 +14,13 @@
  * unit. The container is MP4 unless the audio is G.711, which FFmpeg's mp4
  * muxer cannot tag: then QuickTime (.mov), with the same moof/mdat layout.
  *
- * Video units are held back by one so that every sample gets its exact
- * duration (the next unit's pts minus its own); audio units wait for the
- * next fragment with the duration their samples give. Frame counts and
+ * Video units come in decode order, with strictly increasing decode times
+ * (dts), and are held back by one so that every sample gets its exact
+ * duration (the next unit's dts minus its own); a unit presented at
+ * another time (B-frames) carries its composition offset (pts - dts), and
+ * the video track's edit list starts the presentation at the first
+ * unit's pts, so its first frame is shown at time 0. Audio units wait for
+ * the next fragment with the duration their samples give. Frame counts and
  * durations in struct segment_result are those of the video track. A struct
  * segment is used by one thread at a time (the camera's writer thread); never
  * the loop thread.
@@ -38,11 +42,15 @@
 struct segment_result {
     int64_t bytes;        /* bytes in the file (all of them hashed) */
     int64_t frames;       /* units muxed */
-    int64_t first_pts;    /* pts of the first unit, track clock units */
-    int64_t last_pts;     /* pts of the last unit */
-    int64_t duration_us;  /* sum of sample durations, as players report */
-    int64_t dropped;      /* units refused (non-monotonic pts, empty),
-                             video and audio */
+    int64_t first_pts;    /* pts of the first unit (the first frame
+                             presented), track clock units */
+    int64_t last_pts;     /* the latest pts of the units muxed */
+    int64_t duration_us;  /* from the first frame presented to the end of
+                             the last one, as players report */
+    int64_t dropped;      /* units refused (empty, too large; audio also
+                             non-monotonic pts), video and audio */
+    int64_t dts_refused;  /* video units refused: dts not after the
+                             previous unit's, or after their pts */
     int64_t audio_frames; /* audio units muxed */
     int width, height;    /* pixels in the sample entry (from the SPS when
                              the stream description had none) */
@@ -89,8 +97,9 @@ NVR_NODISCARD int segment_open_av(const char *path,
 /*
  * Adds one video access unit (borrowed; a reference is kept until it is
  * muxed). The first unit must be a keyframe (-EINVAL otherwise). A unit
- * whose pts does not increase, or that is empty or larger than
- * NVR_AU_MAX_BYTES, is dropped and counted: returns 1. Returns 0
+ * that is empty or larger than NVR_AU_MAX_BYTES is dropped and counted:
+ * returns 1. A unit whose dts is not after the previous unit's, or is
+ * after its own pts, is refused and counted apart: returns 2. Returns 0
  * when accepted, or a negative errno from the disk (-ENOSPC, -EIO): the
  * segment is then failed, the file keeps the bytes written so far, and
  * only segment_close() may follow.
@@ -131,14 +140,14 @@ void segment_get_progress(const struct segment *seg,
                           struct segment_result *res);
 
 /*
- * Writes the held unit (its duration is next_pts minus its pts when the
+ * Writes the held unit (its duration is next_dts minus its dts when the
  * next unit is known, else the previous unit's), the trailer, then fsyncs
  * and closes the file and fsyncs its directory. Frees seg in every case
  * and fills *res (also on failure, with what reached the file). Returns 0
  * or the first disk error met during the segment's life. NULL does
  * nothing and returns 0.
  */
-int segment_close(struct segment *seg, int64_t next_pts,
+int segment_close(struct segment *seg, int64_t next_dts,
                   struct segment_result *res);
 
 #endif

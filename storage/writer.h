@@ -41,7 +41,10 @@ struct writer_config {
 
 struct writer_stats {
     uint64_t aus_written;        /* units muxed */
-    uint64_t aus_dropped;        /* units dropped (queue full, or no params) */
+    uint64_t aus_dropped;        /* units dropped (queue full, or no params;
+                                    includes aus_dts_refused) */
+    uint64_t aus_dts_refused;    /* video units refused by the segment: their
+                                    decode time did not increase */
     uint64_t bytes_written;      /* segment bytes */
     uint64_t segments;           /* segments closed */
     size_t queued_bytes;         /* now */

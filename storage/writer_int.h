@@ -91,8 +91,8 @@ struct writer {
 /* Writer thread only: */
 
 /* Closes the open segment (if any) and finishes its catalog row;
- * next_pts is the first unit after it, or SEGMENT_NO_PTS. */
-void writer__close_segment(struct writer *w, int64_t next_pts);
+ * next_dts is the first unit after it, or SEGMENT_NO_PTS. */
+void writer__close_segment(struct writer *w, int64_t next_dts);
 
 /* A write failed with err: if the disk is full, recording stops until a
  * keyframe can be written again, and that is said once. */

@@ -259,21 +259,26 @@ static void writer_salvage(struct writer *w)
     }
 }
 
-/* Closes the open segment (if any). next_pts is the pts of the unit that
+/* Closes the open segment (if any). next_dts is the dts of the unit that
  * follows in the same session, or SEGMENT_NO_PTS. */
-void writer__close_segment(struct writer *w, int64_t next_pts)
+void writer__close_segment(struct writer *w, int64_t next_dts)
 {
     struct segment_result res;
     int r;
 
     if (!w->seg)
         return;
-    r = segment_close(w->seg, next_pts, &res);
+    r = segment_close(w->seg, next_dts, &res);
     w->seg = NULL;
     writer_count_bytes(w, res.bytes);
     if (res.dropped > 0)
         LOG_D("storage", "camera %s: %" PRId64 " units with bad pts dropped",
               w->camera, res.dropped);
+    if (res.dts_refused > 0)
+        LOG_W("storage",
+              "camera %s: %" PRId64 " video units refused in %s: their "
+              "decode time did not increase",
+              w->camera, res.dts_refused, w->row.path);
     if (r < 0) {
         writer_error(w, r, "segment", w->row.path);
         writer_salvage(w);
@@ -536,12 +541,12 @@ void writer__handle_au(struct writer *w, struct nvr_au *au)
         w->chain_valid = false;
     if (w->seg) {
         if (!writer_same_params(&w->seg_track, t) || discont) {
-            writer__close_segment(w, discont ? SEGMENT_NO_PTS : au->pts);
+            writer__close_segment(w, discont ? SEGMENT_NO_PTS : au->dts);
             w->chain_valid = w->chain_valid && !discont;
         } else if (key && (w->cut_pending || !writer_audio_same(w) ||
                            segment_elapsed(w->seg, au->pts) >=
                                (int64_t)w->segment_seconds * t->clock_rate)) {
-            writer__close_segment(w, au->pts);
+            writer__close_segment(w, au->dts);
         }
     }
     if (!w->seg) {
@@ -561,6 +566,13 @@ void writer__handle_au(struct writer *w, struct nvr_au *au)
         }
     }
     r = segment_write(w->seg, au);
+    if (r == 2) {
+        pthread_mutex_lock(&w->mu);
+        w->stats.aus_dropped++;
+        w->stats.aus_dts_refused++;
+        pthread_mutex_unlock(&w->mu);
+        return;
+    }
     if (r == 1) {
         writer_count_drop(w, 1);
         return;

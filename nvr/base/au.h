@@ -48,7 +48,10 @@ struct nvr_au {
     atomic_int refs;
     int track;           /* index into nvr_stream_info.tracks */
     uint32_t flags;      /* enum nvr_au_flags */
-    int64_t pts;         /* in the track's clock_rate units, unwrapped; only
+    int64_t dts;         /* decode time: strictly increasing in the order
+                            units are delivered; == pts without B-frames */
+    int64_t pts;         /* presentation time; both in the track's
+                            clock_rate units, unwrapped, dts <= pts; only
                             differences within one session matter */
     int64_t wall_us;     /* recorder wall time of this unit, UTC us */
     uint32_t params_gen; /* nvr_track_info.params_gen it was decoded with */

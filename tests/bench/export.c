@@ -240,6 +240,7 @@ int main(int argc, char **argv)
         au->len = u->len + pad + 6;
         au->flags = u->key ? NVR_AU_KEY : 0;
         au->pts = (int64_t)i * (90000 / BENCH_FPS);
+        au->dts = au->pts;
         au->wall_us = t0_us + (int64_t)i * (1000000 / BENCH_FPS);
         au->params_gen = 1;
         for (;;) {

@@ -123,6 +123,7 @@ struct camsim_opts {
     unsigned height;
     unsigned bitrate_kbps;
     unsigned gop;               /* frames between IDRs; 0 means 2 * fps */
+    unsigned bframes;           /* consecutive B-frames (x264/x265), 0..3 */
     unsigned session_timeout_s; /* advertised and enforced */
     enum camsim_video video;
     enum camsim_audio audio;
@@ -215,7 +216,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: camsim [--port N] [--mount NAME]... [--user U --pass P]\n"
             "              [--control DIR] [--fps N] [--width W --height H]\n"
-            "              [--bitrate KBPS] [--gop N] [--session-timeout S]\n"
+            "              [--bitrate KBPS] [--gop N] [--bframes N]\n"
+            "              [--session-timeout S]\n"
             "              [--video h264|h265|mjpeg] [--audio "
             "none|aac|pcma|pcmu]\n"
             "              [--transport tcp|udp|both] [--clip FILE]\n"
@@ -230,6 +232,8 @@ static void usage(FILE *f)
             "  --width/--height  picture size (default 640x360)\n"
             "  --bitrate KBPS encoder bitrate (default 1000)\n"
             "  --gop N        frames between keyframes (default 2*fps)\n"
+            "  --bframes N    B-frames between references, 0..3 (default 0;\n"
+            "                 live H.264/H.265 only)\n"
             "  --session-timeout S  RTSP session timeout (default 60)\n"
             "  --video CODEC  h264 (default), h265 or mjpeg\n"
             "  --audio CODEC  none (default), aac, pcma or pcmu\n"
@@ -339,6 +343,7 @@ enum {
     OPT_GOP,
     OPT_ADDRESS,
     OPT_SESSION_TIMEOUT,
+    OPT_BFRAMES,
     OPT_VIDEO,
     OPT_AUDIO,
     OPT_TRANSPORT,
@@ -361,6 +366,7 @@ static const struct option camsim_long_opts[] = {
     {"gop", required_argument, NULL, OPT_GOP},
     {"address", required_argument, NULL, OPT_ADDRESS},
     {"session-timeout", required_argument, NULL, OPT_SESSION_TIMEOUT},
+    {"bframes", required_argument, NULL, OPT_BFRAMES},
     {"video", required_argument, NULL, OPT_VIDEO},
     {"audio", required_argument, NULL, OPT_AUDIO},
     {"transport", required_argument, NULL, OPT_TRANSPORT},
@@ -420,6 +426,9 @@ static int parse_args(struct camsim *cs, int argc, char **argv)
             break;
         case OPT_GOP:
             rc = parse_uint("--gop", optarg, 1, 1000, &o->gop);
+            break;
+        case OPT_BFRAMES:
+            rc = parse_uint("--bframes", optarg, 0, 3, &o->bframes);
             break;
         case OPT_SESSION_TIMEOUT:
             rc = parse_uint("--session-timeout", optarg, 2, 3600,
@@ -516,6 +525,10 @@ static int parse_args(struct camsim *cs, int argc, char **argv)
                           o->video == CAMSIM_VIDEO_MJPEG)) {
         fprintf(stderr, "camsim: --sync-marks needs live H.264/H.265 video "
                         "and --audio\n");
+        return -EINVAL;
+    }
+    if (o->bframes > 0 && (o->clip != NULL || o->video == CAMSIM_VIDEO_MJPEG)) {
+        fprintf(stderr, "camsim: --bframes needs live H.264/H.265 video\n");
         return -EINVAL;
     }
     if (o->gop == 0)
@@ -637,13 +650,17 @@ static gchar *build_video(const struct camsim *cs, const struct camsim_mount *m)
     case CAMSIM_VIDEO_H265:
         /* One thread and parameter sets before every IRAP, so that a
          * client may join at any keyframe. */
+        /* With B-frames the lookahead must hold them (x265 refuses a
+         * shorter one) and a fixed pattern (b-adapt=0) keeps the
+         * reorder depth the same in every GOP. */
         enc = g_strdup_printf(
             "x265enc name=venc tune=zerolatency speed-preset=ultrafast "
             "key-int-max=%u "
             "bitrate=%u option-string=\"pools=1:frame-threads=1:"
-            "repeat-headers=1:bframes=0\" "
+            "repeat-headers=1:bframes=%u%s\" "
             "! rtph265pay name=pay0 pt=96 config-interval=-1%s",
-            o->gop, o->bitrate_kbps, aggregate);
+            o->gop, o->bitrate_kbps, o->bframes,
+            o->bframes ? ":b-adapt=0:rc-lookahead=8" : "", aggregate);
         break;
     case CAMSIM_VIDEO_MJPEG:
         /* RTP/JPEG (RFC 2435) has the static payload type 26. */
@@ -652,12 +669,17 @@ static gchar *build_video(const struct camsim *cs, const struct camsim_mount *m)
     case CAMSIM_VIDEO_H264:
     default:
         /* threads=1 keeps one slice per picture and the CPU use low. */
+        /* B-frames need the main or high profile (the payloader's caps
+         * would let x264 pick constrained baseline); b-adapt=false uses
+         * every B-frame slot, so each GOP has the same reorder depth. */
         enc = g_strdup_printf(
             "x264enc name=venc tune=zerolatency speed-preset=ultrafast "
-            "bframes=0 "
-            "threads=1 key-int-max=%u bitrate=%u "
+            "bframes=%u%s "
+            "threads=1 key-int-max=%u bitrate=%u %s"
             "! rtph264pay name=pay0 pt=96 config-interval=-1%s",
-            o->gop, o->bitrate_kbps, aggregate);
+            o->bframes, o->bframes ? " b-adapt=false" : "", o->gop,
+            o->bitrate_kbps, o->bframes ? "! video/x-h264,profile=high " : "",
+            aggregate);
         break;
     }
     /* The capsfilter pins the frame rate, so timestamps step exactly by

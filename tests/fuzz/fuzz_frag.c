@@ -124,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(au->data, data + i, len);
         au->len = len;
         i += len;
-        if (frag_add(&f, track, au, dts[track], 3600, flags & 1) == 0)
+        if (frag_add(&f, track, au, dts[track], 0, 3600, flags & 1) == 0)
             dts[track] += 1 + (flags >> 4);
         nvr_au_unref(au);
         if (flags & 4) {

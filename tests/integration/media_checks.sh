@@ -53,7 +53,8 @@ check_av_segment() {
 }
 
 # check_monotonic FILE: in every stream, dts strictly increases and pts
-# never goes back (camsim sends no B-frames).
+# never goes back (these tests run camsim without --bframes; test_bframes
+# checks B-frame streams).
 check_monotonic() {
     local f=$1 bad
     # awk stops at the first fault, which ends ffprobe with SIGPIPE: the

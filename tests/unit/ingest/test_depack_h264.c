@@ -249,7 +249,37 @@ static void test_depack_h264_single_nal(void **state)
     assert_au_nals(f->aus[1], n2, l2, 2);
     assert_int_equal(f->aus[1]->flags, 0);
     assert_int_equal(f->aus[1]->pts, 4000);
+    /* Baseline: no B-frames, decode time is presentation time. */
+    assert_int_equal(f->aus[0]->dts, 1000);
+    assert_int_equal(f->aus[1]->dts, 4000);
     assert_int_equal(stats(f).aus, 2);
+    assert_int_equal(stats(f).aus_dropped, 0);
+}
+
+/* camsim --bframes 2 (x264 main profile): max_num_reorder_frames 2. */
+static const uint8_t bframes_sps[] = {
+    0x67, 0x4d, 0x40, 0x1e, 0xec, 0xa0, 0x50, 0x17, 0xfc, 0xb8,
+    0x0b, 0x50, 0x60, 0x60, 0x6a, 0x50, 0x00, 0x00, 0x03, 0x00,
+    0x10, 0x00, 0x00, 0x03, 0x03, 0x28, 0xf1, 0x62, 0xd9, 0x60};
+
+/* Units in decode order (I0 P3 B1 B2 P6 B4 B5): the RTP timestamp is the
+ * pts, and the dts lags it by the SPS's reorder depth, increasing. */
+static void test_depack_h264_bframes_dts(void **state)
+{
+    struct fixture *f = *state;
+    static const int frames[] = {0, 3, 1, 2, 6, 4, 5};
+
+    assert_int_equal(push(f, bframes_sps, sizeof(bframes_sps), 0, 0, 0), 0);
+    assert_int_equal(push(f, bunny_pps, sizeof(bunny_pps), 0, 0, 0), 0);
+    assert_int_equal(push(f, idr, sizeof(idr), 0, 1, 0), 0);
+    for (int i = 1; i < 7; i++)
+        assert_int_equal(
+            push(f, slice, sizeof(slice), (int64_t)frames[i] * 3600, 1, 0), 0);
+    assert_int_equal(f->n, 7);
+    for (int i = 0; i < 7; i++) {
+        assert_int_equal(f->aus[i]->pts, (int64_t)frames[i] * 3600);
+        assert_int_equal(f->aus[i]->dts, (int64_t)(i - 2) * 3600);
+    }
     assert_int_equal(stats(f).aus_dropped, 0);
 }
 
@@ -873,6 +903,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_depack_find),
+        cmocka_unit_test_setup_teardown(test_depack_h264_bframes_dts, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_depack_h264_single_nal, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_depack_h264_stap_a, setup_no_sprop,

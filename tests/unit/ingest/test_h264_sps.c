@@ -129,6 +129,48 @@ static void test_h264_sps_level(void **state)
     assert_int_equal(info.level_idc, 30);
 }
 
+/* camsim --video h264 --bframes 2 (x264 main profile, b-adapt off,
+ * 640x360): the VUI's bitstream restriction says 2. */
+static const uint8_t sps_x264_bframes[] = {
+    0x67, 0x4d, 0x40, 0x1e, 0xec, 0xa0, 0x50, 0x17, 0xfc, 0xb8,
+    0x0b, 0x50, 0x60, 0x60, 0x6a, 0x50, 0x00, 0x00, 0x03, 0x00,
+    0x10, 0x00, 0x00, 0x03, 0x03, 0x28, 0xf1, 0x62, 0xd9, 0x60};
+
+/* max_num_reorder_frames as FFmpeg's trace_headers reads it, or the
+ * profile's default when the VUI has no bitstream restriction. */
+static void test_h264_sps_reorder_depth(void **state)
+{
+    static const struct {
+        const uint8_t *nal;
+        size_t len;
+        int reorder;
+    } cases[] = {
+        {sps_x264_bframes, sizeof(sps_x264_bframes), 2},
+        {sps_bunny, sizeof(sps_bunny), 0},
+        {sps_x264_360p, sizeof(sps_x264_360p), 2},
+        {sps_x264_1080i, sizeof(sps_x264_1080i), 2},
+        {sps_scaling, sizeof(sps_scaling), 2},
+        /* Baseline without a VUI: no B slices, so 0. */
+        {sps_escaped, sizeof(sps_escaped), 0},
+    };
+    struct h264_sps_info info;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(h264_sps_parse(cases[i].nal, cases[i].len, &info), 0);
+        assert_int_equal(info.max_num_reorder_frames, cases[i].reorder);
+    }
+    assert_int_equal(
+        h264_sps_parse(sps_x264_bframes, sizeof(sps_x264_bframes), &info), 0);
+    assert_int_equal(info.profile_idc, 77);
+    assert_int_equal(info.width, 640);
+    assert_int_equal(info.height, 360);
+    /* A VUI cut short loses only the depth: main profile, so unknown. */
+    assert_int_equal(h264_sps_parse(sps_x264_bframes, 12, &info), 0);
+    assert_int_equal(info.width, 640);
+    assert_int_equal(info.max_num_reorder_frames, -1);
+}
+
 /* Without unescaping, the 0x03 bytes would shift every later field. */
 static void test_h264_sps_emulation_prevention_matters(void **state)
 {
@@ -217,6 +259,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_h264_sps_real_sizes),
         cmocka_unit_test(test_h264_sps_level),
+        cmocka_unit_test(test_h264_sps_reorder_depth),
         cmocka_unit_test(test_h264_sps_emulation_prevention_matters),
         cmocka_unit_test(test_h264_sps_truncated),
         cmocka_unit_test(test_h264_sps_rejects),

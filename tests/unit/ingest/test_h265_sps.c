@@ -97,6 +97,34 @@ static void test_h265_sps_sizes(void **state)
     assert_int_equal(info.level_idc, 120);
 }
 
+/* camsim --video h265 --bframes 3 (x265, b-adapt 0, 640x360):
+ * sps_max_num_reorder_pics[0] is 2 (FFmpeg's trace_headers agrees). */
+static const uint8_t sps_x265_bframes[] = {
+    0x42, 0x01, 0x01, 0x01, 0x60, 0x00, 0x00, 0x03, 0x00, 0x90,
+    0x00, 0x00, 0x03, 0x00, 0x00, 0x03, 0x00, 0x3f, 0xa0, 0x05,
+    0x02, 0x01, 0x71, 0xf2, 0xe5, 0x95, 0x95, 0x29, 0x30, 0xbf,
+    0xfc, 0x00, 0x04, 0x00, 0x05, 0xa8, 0x30, 0x30, 0x30, 0x20,
+    0x00, 0x00, 0x03, 0x00, 0x20, 0x00, 0x00, 0x03, 0x03, 0x21};
+
+static void test_h265_sps_reorder_depth(void **state)
+{
+    struct h265_sps_info info;
+
+    (void)state;
+    assert_int_equal(
+        h265_sps_parse(sps_x265_bframes, sizeof(sps_x265_bframes), &info), 0);
+    assert_int_equal(info.width, 640);
+    assert_int_equal(info.height, 360);
+    assert_int_equal(info.max_num_reorder_pics, 2);
+    /* x265 without B-frames (the test clip) reorders nothing. */
+    assert_int_equal(h265_sps_parse(sps_clip, sizeof(sps_clip), &info), 0);
+    assert_int_equal(info.max_num_reorder_pics, 0);
+    /* Cut after the picture size: the depth is unknown, the size kept. */
+    assert_int_equal(h265_sps_parse(sps_x265_bframes, 26, &info), 0);
+    assert_int_equal(info.width, 640);
+    assert_int_equal(info.max_num_reorder_pics, -1);
+}
+
 static void test_h265_sps_malformed(void **state)
 {
     struct h265_sps_info info = {0};
@@ -133,6 +161,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_h265_sps_sizes),
+        cmocka_unit_test(test_h265_sps_reorder_depth),
         cmocka_unit_test(test_h265_sps_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,6 +93,7 @@ struct nvr_au *aac_clip_au(const struct aac_clip *c, int i, int track,
     assert_int_equal(nvr_au_append(&au, c->frames[k], c->lens[k]), 0);
     au->track = track;
     au->pts = pts;
+    au->dts = pts;
     au->wall_us = wall_us;
     au->params_gen = c->track.params_gen;
     au->flags = NVR_AU_KEY;
@@ -122,6 +123,7 @@ struct nvr_au *g711_au(int samples, int track, int64_t pts, int64_t wall_us)
     }
     au->track = track;
     au->pts = pts;
+    au->dts = pts;
     au->wall_us = wall_us;
     au->params_gen = 1;
     au->flags = NVR_AU_KEY;

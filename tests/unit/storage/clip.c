@@ -174,6 +174,7 @@ struct nvr_au *clip_au(const struct clip *c, int i, int64_t pts,
     assert_int_equal(nvr_au_append(&au, a->data, a->len), 0);
     au->track = 0;
     au->pts = pts;
+    au->dts = pts;
     au->wall_us = wall_us;
     au->params_gen = c->track.params_gen;
     au->flags = (a->key ? NVR_AU_KEY : 0) | extra_flags;

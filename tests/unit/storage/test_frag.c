@@ -74,8 +74,10 @@ struct traf {
     uint32_t tfhd_flags, default_flags;
     uint64_t tfdt;
     uint32_t trun_flags, count, first_flags;
+    uint8_t trun_version;
     int32_t data_off;
     uint32_t dur[16], size[16];
+    int32_t cto[16]; /* composition offsets, when the trun has them */
 };
 
 /* Parses the moof at buf[off]; returns the trafs found and sets *mdat to
@@ -108,7 +110,8 @@ static int parse_moof(const uint8_t *buf, size_t off, uint32_t *seq,
         x->tfdt = be64(buf + q + 12);
         q += be32(buf + q);
         assert_memory_equal(buf + q + 4, "trun", 4);
-        x->trun_flags = be32(buf + q + 8);
+        x->trun_version = buf[q + 8];
+        x->trun_flags = be32(buf + q + 8) & 0xffffffu;
         x->count = be32(buf + q + 12);
         x->data_off = (int32_t)be32(buf + q + 16);
         q += 20;
@@ -121,6 +124,10 @@ static int parse_moof(const uint8_t *buf, size_t off, uint32_t *seq,
             x->dur[i] = be32(buf + q);
             x->size[i] = be32(buf + q + 4);
             q += 8;
+            if (x->trun_flags & 0x800) {
+                x->cto[i] = (int32_t)be32(buf + q);
+                q += 4;
+            }
         }
         assert_int_equal(q, end);
         p = end;
@@ -153,7 +160,7 @@ static void test_frag_annexb_length_prefixed(void **state)
 
     frag_init(&f);
     assert_int_equal(frag_add_track(&f, 1, true, true), 0);
-    assert_int_equal(frag_add(&f, 0, au, 0, 3600, true), 0);
+    assert_int_equal(frag_add(&f, 0, au, 0, 0, 3600, true), 0);
     nvr_au_unref(au); /* the fragment holds its own reference */
     assert_true(frag_pending(&f));
     assert_int_equal(frag_flush(&f, 1000, sink_write, &s), 0);
@@ -175,6 +182,82 @@ static void test_frag_annexb_length_prefixed(void **state)
     /* A keyframe started it: the index lists it at the offset given. */
     assert_int_equal(f.nra, 1);
     assert_int_equal(f.ra[0].offset, 1000);
+    frag_clear(&f);
+    free(s.buf);
+}
+
+static void test_frag_composition_offsets(void **state)
+{
+    (void)state;
+    /* I0 P3 B1 B2 in decode order, decoded a frame before shown. */
+    static const uint8_t nal[] = {0, 0, 0, 1, 0x41, 0x9a};
+    static const int64_t pts[] = {3600, 14400, 7200, 10800};
+    struct frag f;
+    struct sink s = {0};
+    struct traf t[2];
+    uint32_t seq;
+    size_t mdat;
+
+    frag_init(&f);
+    assert_int_equal(frag_add_track(&f, 1, true, true), 0);
+    for (int i = 0; i < 4; i++) {
+        struct nvr_au *au = unit(nal, sizeof(nal));
+        int64_t dts = (int64_t)i * 3600;
+
+        assert_int_equal(
+            frag_add(&f, 0, au, dts, (int32_t)(pts[i] - dts), 3600, i == 0), 0);
+        nvr_au_unref(au);
+    }
+    assert_int_equal(frag_flush(&f, 0, sink_write, &s), 0);
+    assert_int_equal(parse_moof(s.buf, 0, &seq, t, &mdat), 1);
+    /* trun version 1 with data offset, duration, size and composition
+     * offset per sample, and the first sample's flags. */
+    assert_int_equal(t[0].trun_version, 1);
+    assert_int_equal(t[0].trun_flags, 0x000b05);
+    assert_int_equal(t[0].count, 4);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(t[0].cto[i], pts[i] - (int64_t)i * 3600);
+        assert_int_equal(t[0].dur[i], 3600);
+    }
+    assert_int_equal(t[0].data_off, mdat + 8);
+    assert_int_equal(s.len, mdat + 8 + 4 * 6);
+    /* The keyframe is listed at its presentation time. */
+    assert_int_equal(f.nra, 1);
+    assert_int_equal(f.ra[0].time, 3600);
+    frag_clear(&f);
+
+    /* Negative offsets (a decode time after the presentation time) keep
+     * their sign; a fragment without offsets stays version 0. */
+    free(s.buf);
+    memset(&s, 0, sizeof(s));
+    frag_init(&f);
+    assert_int_equal(frag_add_track(&f, 1, true, true), 0);
+    for (int i = 0; i < 2; i++) {
+        struct nvr_au *au = unit(nal, sizeof(nal));
+
+        assert_int_equal(
+            frag_add(&f, 0, au, i * 3600, i ? -1800 : 0, 3600, i == 0), 0);
+        nvr_au_unref(au);
+    }
+    assert_int_equal(frag_flush(&f, 0, sink_write, &s), 0);
+    for (int i = 0; i < 2; i++) {
+        struct nvr_au *au = unit(nal, sizeof(nal));
+
+        assert_int_equal(frag_add(&f, 0, au, 7200 + i * 3600, 0, 3600, false),
+                         0);
+        nvr_au_unref(au);
+    }
+    {
+        size_t first = s.len;
+
+        assert_int_equal(frag_flush(&f, (int64_t)first, sink_write, &s), 0);
+        assert_int_equal(parse_moof(s.buf, 0, &seq, t, &mdat), 1);
+        assert_int_equal(t[0].trun_version, 1);
+        assert_int_equal(t[0].cto[1], -1800);
+        assert_int_equal(parse_moof(s.buf, first, &seq, t, &mdat), 1);
+        assert_int_equal(t[0].trun_version, 0);
+        assert_int_equal(t[0].trun_flags, 0x000305);
+    }
     frag_clear(&f);
     free(s.buf);
 }
@@ -207,9 +290,9 @@ static void test_frag_uses_the_depacketizers_index(void **state)
     nvr_au_note_nal(c, 8);
     frag_init(&f);
     assert_int_equal(frag_add_track(&f, 1, true, true), 0);
-    assert_int_equal(frag_add(&f, 0, a, 0, 1, true), 0);
-    assert_int_equal(frag_add(&f, 0, b, 1, 1, false), 0);
-    assert_int_equal(frag_add(&f, 0, c, 2, 1, false), 0);
+    assert_int_equal(frag_add(&f, 0, a, 0, 0, 1, true), 0);
+    assert_int_equal(frag_add(&f, 0, b, 1, 0, 1, false), 0);
+    assert_int_equal(frag_add(&f, 0, c, 2, 0, 1, false), 0);
     assert_int_equal(frag_flush(&f, 0, sink_write, &s), 0);
     assert_int_equal(parse_moof(s.buf, 0, &seq, t, &mdat), 1);
     assert_int_equal(t[0].size[0], sizeof(want_indexed));
@@ -245,10 +328,10 @@ static void test_frag_refuses_units_without_nal(void **state)
     c = unit(many, 4 * (FRAG_MAX_NALS_PER_UNIT + 1));
     frag_init(&f);
     assert_int_equal(frag_add_track(&f, 1, true, true), 0);
-    assert_int_equal(frag_add(&f, 0, a, 0, 1, true), 1);
-    assert_int_equal(frag_add(&f, 0, b, 0, 1, true), 1);
-    assert_int_equal(frag_add(&f, 0, c, 0, 1, true), 1);
-    assert_int_equal(frag_add(&f, 1, a, 0, 1, true), -EINVAL);
+    assert_int_equal(frag_add(&f, 0, a, 0, 0, 1, true), 1);
+    assert_int_equal(frag_add(&f, 0, b, 0, 0, 1, true), 1);
+    assert_int_equal(frag_add(&f, 0, c, 0, 0, 1, true), 1);
+    assert_int_equal(frag_add(&f, 1, a, 0, 0, 1, true), -EINVAL);
     assert_false(frag_pending(&f));
     assert_int_equal(f.nnal, 0);
     /* Nothing was kept: these are the only references. */
@@ -281,14 +364,14 @@ static void test_frag_two_tracks_and_gaps(void **state)
         struct nvr_au *au = unit(v, sizeof(v));
         int64_t dts = i == 2 ? 9000 : i * 3600;
 
-        assert_int_equal(frag_add(&f, 0, au, dts, 3600, false), 0);
+        assert_int_equal(frag_add(&f, 0, au, dts, 0, 3600, false), 0);
         nvr_au_unref(au);
     }
     for (int i = 0; i < 3; i++) {
         struct nvr_au *au = unit(a, sizeof(a));
 
         assert_int_equal(
-            frag_add(&f, 1, au, i == 2 ? 900 : 800 + 5 * i, 5, true), 0);
+            frag_add(&f, 1, au, i == 2 ? 900 : 800 + 5 * i, 0, 5, true), 0);
         nvr_au_unref(au);
     }
     assert_int_equal(frag_flush(&f, 0, sink_write, &s), 0);
@@ -322,7 +405,7 @@ static void test_frag_two_tracks_and_gaps(void **state)
         struct nvr_au *au = unit(a, sizeof(a));
         size_t at = s.len;
 
-        assert_int_equal(frag_add(&f, 1, au, 1000, 5, true), 0);
+        assert_int_equal(frag_add(&f, 1, au, 1000, 0, 5, true), 0);
         nvr_au_unref(au);
         assert_int_equal(frag_flush(&f, (int64_t)at, sink_write, &s), 0);
         assert_int_equal(parse_moof(s.buf, at, &seq, t, &mdat), 1);
@@ -351,7 +434,7 @@ static void test_frag_mfra_lists_keyframe_fragments(void **state)
         struct nvr_au *au = unit(v, sizeof(v));
 
         at[i] = s.len;
-        assert_int_equal(frag_add(&f, 0, au, 90000 * i, 3600, keys[i]), 0);
+        assert_int_equal(frag_add(&f, 0, au, 90000 * i, 0, 3600, keys[i]), 0);
         nvr_au_unref(au);
         assert_int_equal(frag_flush(&f, (int64_t)at[i], sink_write, &s), 0);
     }
@@ -384,7 +467,7 @@ static void test_frag_write_error_drops_samples(void **state)
 
     frag_init(&f);
     assert_int_equal(frag_add_track(&f, 1, true, true), 0);
-    assert_int_equal(frag_add(&f, 0, au, 0, 3600, true), 0);
+    assert_int_equal(frag_add(&f, 0, au, 0, 0, 3600, true), 0);
     assert_int_equal(atomic_load(&au->refs), 2);
     assert_int_equal(frag_flush(&f, 0, sink_write, &s), -ENOSPC);
     /* The unit's reference was dropped with the failed fragment. */
@@ -399,6 +482,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_frag_annexb_length_prefixed),
+        cmocka_unit_test(test_frag_composition_offsets),
         cmocka_unit_test(test_frag_uses_the_depacketizers_index),
         cmocka_unit_test(test_frag_refuses_units_without_nal),
         cmocka_unit_test(test_frag_two_tracks_and_gaps),

@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <libavformat/avformat.h>
+#include <libavutil/mathematics.h>
 
 #include "clip.h"
 #include "storage/segment.h"
@@ -133,14 +135,14 @@ static void test_segment_single_unit(void **state)
     assert_true(p.first_key);
 }
 
-static void test_segment_drops_non_monotonic(void **state)
+static void test_segment_refuses_non_increasing_dts(void **state)
 {
     struct fixture *f = *state;
     struct segment *seg;
     struct segment_result res;
     struct probe p;
     int64_t pts[] = {0, 3600, 3600, 1800, 7200, 7200, 10800};
-    int expect[] = {0, 0, 1, 1, 0, 1, 0};
+    int expect[] = {0, 0, 2, 2, 0, 2, 0};
 
     assert_int_equal(segment_open(f->path, &f->clip.track, 0, &seg), 0);
     for (size_t i = 0; i < NVR_ARRAY_SIZE(pts); i++) {
@@ -150,11 +152,83 @@ static void test_segment_drops_non_monotonic(void **state)
     }
     assert_int_equal(segment_close(seg, SEGMENT_NO_PTS, &res), 0);
     assert_int_equal(res.frames, 4);
-    assert_int_equal(res.dropped, 3);
+    assert_int_equal(res.dropped, 0);
+    assert_int_equal(res.dts_refused, 3);
     assert_int_equal(res.duration_us, 4 * CLIP_US);
     probe_file(f->path, &p);
     assert_int_equal(p.frames, 4);
     assert_true(llabs(p.duration_us - res.duration_us) <= 1);
+}
+
+/* Units in decode order with B-frame presentation times (I0 P3 B1 B2 ...,
+ * decoded one frame before shown): the file holds the composition
+ * offsets, its edit list makes the keyframe presented at 0 (start_time
+ * 0), and every packet's pts and dts come back as given. */
+/* Units of test_segment_bframes: I0, then groups P B B ending in B. */
+#define BF_UNITS 28
+
+static void test_segment_bframes(void **state)
+{
+    struct fixture *f = *state;
+    struct segment *seg;
+    struct segment_result res;
+    AVFormatContext *fmt = NULL;
+    AVPacket *pkt = av_packet_alloc();
+    int64_t pts[BF_UNITS], dts[BF_UNITS], prev_dts = INT64_MIN;
+    int n = 0;
+
+    assert_non_null(pkt);
+    for (int i = 0; i < BF_UNITS; i++) {
+        /* Presentation order within each group of three after unit 0. */
+        static const int shift[] = {2, -1, -1};
+        int frame = i == 0 ? 0 : i + shift[(i - 1) % 3];
+
+        pts[i] = 1000 + (int64_t)frame * CLIP_TICKS;
+        dts[i] = 1000 + (int64_t)(i - 1) * CLIP_TICKS;
+    }
+    assert_int_equal(segment_open(f->path, &f->clip.track, 0, &seg), 0);
+    for (int i = 0; i < BF_UNITS; i++) {
+        struct nvr_au *au = clip_au(&f->clip, i, pts[i], 0, 0);
+
+        au->dts = dts[i];
+        assert_int_equal(segment_write(seg, au), 0);
+        nvr_au_unref(au);
+    }
+    /* A unit decoded no later than the one before is refused, apart. */
+    {
+        struct nvr_au *au =
+            clip_au(&f->clip, BF_UNITS, pts[BF_UNITS - 3] + CLIP_TICKS, 0, 0);
+
+        au->dts = dts[BF_UNITS - 1];
+        assert_int_equal(segment_write(seg, au), 2);
+        nvr_au_unref(au);
+    }
+    assert_int_equal(segment_close(seg, dts[BF_UNITS - 1] + CLIP_TICKS, &res),
+                     0);
+    assert_int_equal(res.frames, BF_UNITS);
+    assert_int_equal(res.dts_refused, 1);
+    assert_int_equal(res.first_pts, 1000);
+    /* From the first frame shown to the end of the last. */
+    assert_int_equal(res.duration_us, BF_UNITS * CLIP_US);
+
+    assert_int_equal(avformat_open_input(&fmt, f->path, NULL, NULL), 0);
+    assert_true(avformat_find_stream_info(fmt, NULL) >= 0);
+    assert_int_equal(fmt->streams[0]->start_time, 0);
+    while (av_read_frame(fmt, pkt) >= 0) {
+        AVRational tb = fmt->streams[0]->time_base;
+        AVRational c = {1, 90000};
+
+        assert_true(n < BF_UNITS);
+        assert_int_equal(av_rescale_q(pkt->pts, tb, c), pts[n] - 1000);
+        assert_int_equal(av_rescale_q(pkt->dts, tb, c), dts[n] - 1000);
+        assert_true(pkt->dts > prev_dts);
+        prev_dts = pkt->dts;
+        n++;
+        av_packet_unref(pkt);
+    }
+    assert_int_equal(n, BF_UNITS);
+    avformat_close_input(&fmt);
+    av_packet_free(&pkt);
 }
 
 static void test_segment_readable_while_open(void **state)
@@ -295,8 +369,9 @@ int main(void)
             test_segment_next_pts_sets_last_duration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_segment_single_unit, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_segment_drops_non_monotonic, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_segment_refuses_non_increasing_dts,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_segment_bframes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_segment_readable_while_open, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_segment_refuses_bad_input, setup,

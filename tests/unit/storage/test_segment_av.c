@@ -371,6 +371,7 @@ static void test_av_mjpeg_pcmu(void **state)
     assert_int_equal(segment_open_av(f->path, &mjpeg, &pcmu, WALL0, &seg), 0);
     for (int i = 0; i < n; i++) {
         jpegs[i]->pts = (int64_t)i * CLIP_TICKS;
+        jpegs[i]->dts = jpegs[i]->pts;
         assert_int_equal(segment_write(seg, jpegs[i]), 0);
         nvr_au_unref(jpegs[i]);
         /* Two 20 ms units per 40 ms frame. */

@@ -325,6 +325,36 @@ static void test_writer_stats(void **state)
     assert_int_equal(check_closed_row(f, &f->rows[0]), 35);
 }
 
+/* A unit whose decode time does not increase is refused by the segment
+ * and counted under its own reason; recording goes on around it. */
+static void test_writer_counts_dts_refusals(void **state)
+{
+    struct fixture *f = *state;
+    struct writer *w;
+    struct writer_stats st;
+
+    assert_int_equal(writer_new(&f->cfg, &w), 0);
+    push_stream(f, w);
+    assert_int_equal(feed(f, w, 0, 10), 0);
+    for (int i = 10; i < 12; i++) {
+        /* Decoded at unit 9's time again: out of decode order. */
+        struct nvr_au *au = clip_au(&f->clip, i, pts_of(i), wall_of(i), 0);
+
+        au->dts = pts_of(9);
+        assert_int_equal(writer_push_au(w, au), 0);
+    }
+    assert_int_equal(feed(f, w, 12, 20), 0);
+    wait_drained(w);
+    writer_get_stats(w, &st);
+    assert_int_equal(st.aus_dts_refused, 2);
+    assert_int_equal(st.aus_dropped, 2);
+    assert_int_equal(st.aus_written, 18);
+    writer_free(w);
+    load_rows(f);
+    assert_int_equal(f->n_rows, 1);
+    assert_int_equal(f->rows[0].frames, 18);
+}
+
 static void test_writer_overflow_drops_whole_gops(void **state)
 {
     struct fixture *f = *state;
@@ -505,10 +535,10 @@ static void test_writer_enospc_in_first_fragment(void **state)
 {
     struct fixture *f = *state;
 
-    /* libavformat writes the header in two calls (ftyp, moov); call 3 is
-     * the first fragment: nothing playable reached the file, so it is
+    /* The header (ftyp, moov) is written in one call; call 2 is the
+     * first fragment: nothing playable reached the file, so it is
      * removed with its row. */
-    run_enospc(f, 3, 3, 0);
+    run_enospc(f, 2, 3, 0);
     /* The rest of the failed GOP could not be recorded. */
     assert_int_equal(dropped, 2 * CLIP_FPS - 26);
     assert_int_equal(f->rows[0].start_us, wall_of(2 * CLIP_FPS));
@@ -518,9 +548,9 @@ static void test_writer_enospc_at_close(void **state)
 {
     struct fixture *f = *state;
 
-    /* Call 4 is the last fragment of the first segment, written at its
+    /* Call 3 is the last fragment of the first segment, written at its
      * close: the first GOP is on disk and the row is finished from it. */
-    run_enospc(f, 4, 4, 0);
+    run_enospc(f, 3, 4, 0);
     assert_int_equal(dropped, 0);
     assert_int_equal(f->rows[0].frames, CLIP_FPS);
     assert_int_equal(f->rows[0].end_us - f->rows[0].start_us, 1000000);
@@ -580,6 +610,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_writer_contiguous_odd_rate, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_writer_stats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_counts_dts_refusals, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_writer_overflow_drops_whole_gops,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_break_records_event, setup,
