@@ -233,13 +233,16 @@ echo "ok - --clip serves 2 mounts at 10 fps with regular timestamps ($n frames i
 rm -f "$work/ctl/"*
 start_cs --audio pcma --control "$work/ctl"
 url="rtsp://127.0.0.1:$port/cam1"
-python3 "$RTPWATCH" "$url" 4 >"$work/reboot.json" 2>"$work/probe.err" &
+# Each rtpwatch run writes a log of its own: the shell truncates a
+# background job's log only once the job has started, so a shared file
+# could still hold the previous run's "playing" when it is first read.
+python3 "$RTPWATCH" "$url" 4 >"$work/reboot.json" 2>"$work/reboot.err" &
 watch_pid=$!
 # Reboot once every track has packets of the first SSRC.
-wait_for 10 grep -q '^rtpwatch: playing' "$work/probe.err" ||
-    fail "rtpwatch saw no packets: $(cat "$work/probe.err")"
+wait_for 10 grep -q '^rtpwatch: playing' "$work/reboot.err" ||
+    fail "rtpwatch saw no packets: $(cat "$work/reboot.err")"
 touch "$work/ctl/cam1.reboot"
-wait "$watch_pid" || fail "rtpwatch: $(cat "$work/probe.err")"
+wait "$watch_pid" || fail "rtpwatch: $(cat "$work/reboot.err")"
 [ ! -e "$work/ctl/cam1.reboot" ] || fail ".reboot file not consumed"
 grep -q 'camsim: mount cam1 reboot ssrc=' "$work/camsim.err" || fail "no reboot log line"
 for t in 0 1; do
@@ -254,16 +257,16 @@ jq -e '.tracks[0].ssrcs[1].first_byte % 32 == 24' "$work/reboot.json" >/dev/null
     fail "video after reboot does not start with SPS/PPS: $(cat "$work/reboot.json")"
 echo "ok - .reboot: new SSRC and sequence on both tracks, same connection, keyframe first"
 
-python3 "$RTPWATCH" "$url" 5 >"$work/stall.json" 2>"$work/probe.err" &
+python3 "$RTPWATCH" "$url" 5 >"$work/stall.json" 2>"$work/stall.err" &
 watch_pid=$!
-wait_for 10 grep -q '^rtpwatch: playing' "$work/probe.err" ||
-    fail "rtpwatch saw no packets: $(cat "$work/probe.err")"
+wait_for 10 grep -q '^rtpwatch: playing' "$work/stall.err" ||
+    fail "rtpwatch saw no packets: $(cat "$work/stall.err")"
 touch "$work/ctl/cam1.stall"
 # Resume once rtpwatch has heard nothing on any track for 1.6 s.
-wait_for 10 grep -q '^rtpwatch: silent' "$work/probe.err" ||
-    fail ".stall did not silence the tracks: $(cat "$work/probe.err")"
+wait_for 10 grep -q '^rtpwatch: silent' "$work/stall.err" ||
+    fail ".stall did not silence the tracks: $(cat "$work/stall.err")"
 rm "$work/ctl/cam1.stall"
-wait "$watch_pid" || fail "rtpwatch during stall: $(cat "$work/probe.err")"
+wait "$watch_pid" || fail "rtpwatch during stall: $(cat "$work/stall.err")"
 jq -e '.tracks | all(.max_silence_s >= 1.5 and .packets > 0)' "$work/stall.json" >/dev/null ||
     fail ".stall did not silence every track: $(cat "$work/stall.json")"
 jq -e '.tracks | all(.ssrcs | length == 1)' "$work/stall.json" >/dev/null ||
@@ -273,8 +276,8 @@ echo "ok - .stall: media stop and resume on the same connection"
 
 touch "$work/ctl/cam1.drop"
 wait_for 5 grep -q 'camsim: mount cam1 drop on' "$work/camsim.err" || fail "camsim did not take .drop"
-python3 "$RTPWATCH" "$url" 4 >"$work/drop.json" 2>"$work/probe.err" ||
-    fail "rtpwatch during drop: $(cat "$work/probe.err")"
+python3 "$RTPWATCH" "$url" 4 >"$work/drop.json" 2>"$work/drop.err" ||
+    fail "rtpwatch during drop: $(cat "$work/drop.err")"
 rm "$work/ctl/cam1.drop"
 # About 10% lost: accept 3..25% of the packets sent (pcma: 50/s).
 jq -e '.tracks[1] | (.lost / (.lost + .packets)) as $r | $r >= 0.03 and $r <= 0.25' \
