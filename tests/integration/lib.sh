@@ -58,6 +58,9 @@ wait_for() {
 start_camsim() {
     local name=$1
     shift
+    # Emptied first: a background job's redirection happens only once the
+    # job runs, and an earlier camsim's READY must not be read as its own.
+    : >"$T/$name.out"
     "$CAMSIM" --port 0 "$@" >"$T/$name.out" 2>"$T/$name.err" &
     local pid=$!
     PIDS+=("$pid")
@@ -71,6 +74,7 @@ start_camsim() {
 start_camsim_on_port() {
     local name=$1 port=$2
     shift 2
+    : >"$T/$name.out" # see start_camsim
     "$CAMSIM" --port "$port" "$@" >"$T/$name.out" 2>"$T/$name.err" &
     local pid=$!
     PIDS+=("$pid")
@@ -104,6 +108,7 @@ add_camera() {
 # start_nvr CONFIG LOGNAME: runs 'nvr run' in the background; NVR_PID.
 # NVR_BIN, if set, is the binary to run instead of $NVR (nvr-testhooks).
 start_nvr() {
+    : >"$T/$2.log" # see start_camsim: no earlier run's lines
     NVR_LOG_LEVEL=${NVR_LOG_LEVEL:-debug} "${NVR_BIN:-$NVR}" run -c "$1" >"$T/$2.log" 2>&1 &
     NVR_PID=$!
     PIDS+=("$NVR_PID")
