@@ -77,7 +77,8 @@ enum camsim_rtcp { CAMSIM_RTCP_NORMAL, CAMSIM_RTCP_LATE, CAMSIM_RTCP_NONE };
 
 /* How one track's RTP header is rewritten after a simulated reboot. */
 struct camsim_rewrite {
-    gboolean active; /* FALSE until the first reboot */
+    gboolean active;   /* FALSE until the first reboot */
+    gboolean wait_key; /* video after a reboot: drop until a keyframe */
     guint32 ssrc;
     guint16 seq_off;
     guint32 ts_off;
@@ -747,6 +748,37 @@ static gchar *build_launch(const struct camsim *cs,
     return launch;
 }
 
+/* Whether an H.264 or H.265 RTP packet starts a keyframe: its parameter
+ * sets (STAP-A or SPS, RFC 6184; AP or VPS, RFC 7798, as the encoders
+ * here send them first), or the first packet of an IDR / IRAP picture. */
+static gboolean starts_keyframe(GstBuffer *buf, enum camsim_video video)
+{
+    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+    gboolean key = FALSE;
+
+    if (!gst_rtp_buffer_map(buf, GST_MAP_READ, &rtp))
+        return FALSE;
+    {
+        const guint8 *pl = gst_rtp_buffer_get_payload(&rtp);
+        guint len = gst_rtp_buffer_get_payload_len(&rtp);
+
+        if (len >= 2 && video == CAMSIM_VIDEO_H264) {
+            unsigned type = pl[0] & 0x1f;
+
+            key = type == 24 || type == 7 || type == 5 ||
+                  (type == 28 && (pl[1] & 0x80) && (pl[1] & 0x1f) == 5);
+        } else if (len >= 3 && video == CAMSIM_VIDEO_H265) {
+            unsigned type = (pl[0] >> 1) & 0x3f;
+
+            key = type == 48 || type == 32 || (type >= 16 && type <= 21) ||
+                  (type == 49 && (pl[2] & 0x80) && (pl[2] & 0x3f) >= 16 &&
+                   (pl[2] & 0x3f) <= 21);
+        }
+    }
+    gst_rtp_buffer_unmap(&rtp);
+    return key;
+}
+
 /* Rewrites one RTP packet for the mount's reboot state; FALSE drops it.
  * Runs on a streaming thread. */
 static gboolean rewrite_packet(struct camsim_probe *p, GstBuffer **buf)
@@ -763,6 +795,16 @@ static gboolean rewrite_packet(struct camsim_probe *p, GstBuffer **buf)
         return FALSE;
     g_mutex_lock(&m->rw_lock);
     rw = m->rw[p->track];
+    /* What the encoder had queued before the reboot (the rest of a frame,
+     * frames that refer to it) never reaches the new session: a camera
+     * that reboots starts again at a keyframe. */
+    if (rw.wait_key) {
+        if (!starts_keyframe(*buf, m->cs->opts.video)) {
+            g_mutex_unlock(&m->rw_lock);
+            return FALSE;
+        }
+        m->rw[p->track].wait_key = FALSE;
+    }
     g_mutex_unlock(&m->rw_lock);
     if (!rw.active)
         return TRUE;
@@ -1341,6 +1383,9 @@ static void mount_reboot(struct camsim *cs, struct camsim_mount *m)
         rw->seq_off = (guint16)g_random_int();
         rw->ts_off = g_random_int();
         rw->active = TRUE;
+        /* Track 0 is the video; MJPEG has no frame that depends on
+         * another. */
+        rw->wait_key = t == 0 && cs->opts.video != CAMSIM_VIDEO_MJPEG;
         ssrc[t] = rw->ssrc;
     }
     m->rtcp_from_us = 0; /* --audio-rtcp late: late again */
