@@ -27,19 +27,6 @@
 /* Where --help starts the options' text, at the least. */
 #define CLI_HELP_COLUMN_MIN 21
 
-/* nvr verify and nvr verify-storage parse their own argv. */
-static const struct cli_entry cmd_verify_storage_entry = {
-    .name = "verify-storage",
-    .summary = "rehash segments against the catalog's SHA-256",
-    .main = cmd_verify_storage_main,
-};
-
-static const struct cli_entry cmd_verify_entry = {
-    .name = "verify",
-    .summary = "check an exported clip against its sidecars",
-    .main = cmd_verify_main,
-};
-
 /* Every subcommand, in the order 'nvr --help' lists them. */
 static const struct cli_entry *const cli_commands[] = {
     &cmd_run_entry,    &cmd_demo_entry,           &cmd_status_entry,
@@ -450,8 +437,6 @@ int cli_run(const struct cli_entry *e, int argc, char **argv)
 {
     const char *sub;
 
-    if (e->main)
-        return e->main(argc, argv);
     if (!e->subs)
         return cli_run_as(e, e, e->name, argc, argv);
     if (argc < 2) {

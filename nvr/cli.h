@@ -101,8 +101,6 @@ struct cli_entry {
     /* Subcommands (nvr hold add|list|release), NULL-terminated; they share
      * this entry's --help, and their messages name this entry. */
     const struct cli_entry *const *subs;
-    /* A command with a parser of its own (argv[0] = name) instead. */
-    int (*main)(int argc, char **argv);
 };
 
 /* cli_parse() results besides 0. */

@@ -28,10 +28,8 @@ extern const struct cli_entry cmd_export_entry;
 extern const struct cli_entry cmd_audit_entry;
 extern const struct cli_entry cmd_check_entry;
 extern const struct cli_entry cmd_systemd_unit_entry;
-
-/* The two commands that still parse their own argv (argv[0] = name). */
-int cmd_verify_storage_main(int argc, char **argv);
-int cmd_verify_main(int argc, char **argv);
+extern const struct cli_entry cmd_verify_storage_entry;
+extern const struct cli_entry cmd_verify_entry;
 
 /* Loads the config at path (NULL: nvr_config_default_path()), printing
  * every problem to stderr. Returns 0 or NVR_EXIT_USAGE. */

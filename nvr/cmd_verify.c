@@ -15,7 +15,6 @@
 #include "nvr/cmd.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -55,18 +54,6 @@ static char *slot(struct verify *v)
     if (v->n_problems < VERIFY_MAX_PROBLEMS)
         v->n_problems++;
     return v->problems[v->n_problems - 1];
-}
-
-static void verify_usage(FILE *f)
-{
-    fprintf(f, "usage: nvr verify [-c FILE] [--json] CLIP.mp4|CLIP.mov...\n\n"
-               "Checks an exported clip against CLIP.mp4.sha256 and its "
-               "manifest, and says\nexactly what does not match. Exit 0 "
-               "only when everything holds.\n\n"
-               "  -c, --config FILE  also check the export's entry in the "
-               "recorder's audit log\n"
-               "      --json         machine-readable output\n"
-               "  -h, --help         this text\n");
 }
 
 static void check_sidecar(struct verify *v)
@@ -275,50 +262,35 @@ static int verify_one(const char *clip, const char *config_path, int json,
     return ok ? NVR_EXIT_OK : NVR_EXIT_FAILURE;
 }
 
-int cmd_verify_main(int argc, char **argv)
+static int verify_check(const struct cli_args *a)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *config_path = NULL;
-    int json = 0, c, rc = NVR_EXIT_OK;
-    struct json_out j;
-
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            verify_usage(stdout);
-            return NVR_EXIT_OK;
-        default:
-            verify_usage(stderr);
-            return NVR_EXIT_USAGE;
-        }
-    }
-    if (optind >= argc) {
+    if (a->argc == 0) {
         fprintf(stderr, "nvr verify: name the clip to check\n");
-        verify_usage(stderr);
+        cli_help(stderr, a->entry);
         return NVR_EXIT_USAGE;
     }
-    if (json) {
+    return 0;
+}
+
+/* The config is read only with -c, for the audit log's entry. */
+static int verify_exec(const struct cli_args *a, const struct nvr_config *cfg,
+                       struct catalog *cat)
+{
+    int rc = NVR_EXIT_OK;
+    struct json_out j;
+
+    (void)cfg;
+    (void)cat;
+    if (a->json) {
         json_init(&j, stdout);
         json_obj_begin(&j, NULL);
         json_arr_begin(&j, "clips");
     }
-    for (int i = optind; i < argc; i++) {
-        if (verify_one(argv[i], config_path, json, &j) != NVR_EXIT_OK)
+    for (int i = 0; i < a->argc; i++) {
+        if (verify_one(a->argv[i], a->config_path, a->json, &j) != NVR_EXIT_OK)
             rc = NVR_EXIT_FAILURE;
     }
-    if (json) {
+    if (a->json) {
         json_arr_end(&j);
         json_bool(&j, "ok", rc == NVR_EXIT_OK);
         json_obj_end(&j);
@@ -326,3 +298,25 @@ int cmd_verify_main(int argc, char **argv)
     }
     return rc;
 }
+
+static const struct cli_option verify_options[] = {
+    {"config", 'c', 1, "FILE",
+     "also check the export's entry in the recorder's audit log"},
+    CLI_OPT_JSON,
+    CLI_OPT_HELP,
+    CLI_OPT_END,
+};
+
+const struct cli_entry cmd_verify_entry = {
+    .name = "verify",
+    .summary = "check an exported clip against its sidecars",
+    .usage = "nvr verify [-c FILE] [--json] CLIP.mp4|CLIP.mov...",
+    .about = "Checks an exported clip against CLIP.mp4.sha256 and its "
+             "manifest, and says\nexactly what does not match. Exit 0 "
+             "only when everything holds.",
+    .options = verify_options,
+    .min_args = 0,
+    .max_args = -1,
+    .check = verify_check,
+    .exec = verify_exec,
+};

@@ -9,7 +9,6 @@
 #include "nvr/cmd.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,19 +34,6 @@ struct vs_ctx {
     size_t n, cap;
     int oom;
 };
-
-static void vs_usage(FILE *f)
-{
-    fprintf(f, "usage: nvr verify-storage [-c FILE] [--camera NAME] "
-               "[--json]\n\n"
-               "Rehashes the recorded segments against the SHA-256 stored "
-               "when each was\nfinished, and reports any that changed or "
-               "vanished.\n\n"
-               "  -c, --config FILE  the config file\n"
-               "      --camera NAME  only this camera\n"
-               "      --json         machine-readable output\n"
-               "  -h, --help         this text\n");
-}
 
 static int vs_collect(void *user, const struct catalog_segment *seg)
 {
@@ -88,64 +74,20 @@ static int vs_cams_cb(void *user, int64_t id, const char *name)
     return 0;
 }
 
-int cmd_verify_storage_main(int argc, char **argv)
+/* Read-write only for the audit entry; segments are never changed. */
+static int vs_exec(const struct cli_args *a, const struct nvr_config *cfg,
+                   struct catalog *cat)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"camera", required_argument, NULL, 'C'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *config_path = NULL, *camera = NULL;
-    struct nvr_config *cfg = NULL;
-    struct catalog *cat = NULL;
+    const char *camera = a->camera;
     struct vs_ctx x;
     struct vs_cams *cams = NULL;
     struct json_out j;
     struct audit_entry e;
     int64_t ok = 0, changed = 0, missing = 0, failed = 0, refused = 0;
     int64_t bytes = 0;
-    int json = 0, c, rc;
-    char path[2048];
+    int json = a->json, rc;
 
     memset(&x, 0, sizeof(x));
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'C':
-            camera = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            vs_usage(stdout);
-            return NVR_EXIT_OK;
-        default:
-            vs_usage(stderr);
-            return NVR_EXIT_USAGE;
-        }
-    }
-    if (optind != argc) {
-        vs_usage(stderr);
-        return NVR_EXIT_USAGE;
-    }
-    rc = nvr_cli_load_config(config_path, &cfg);
-    if (rc != 0)
-        return rc;
-    nvr_cli_storage_path(cfg, CATALOG_FILE, path, sizeof(path));
-    /* Read-write only for the audit entry; segments are never changed. */
-    rc = catalog_open(path, CATALOG_READWRITE, &cat);
-    if (rc < 0) {
-        fprintf(stderr, "nvr verify-storage: catalog %s: %s\n", path,
-                nvr_strerror(rc));
-        rc = NVR_EXIT_FAILURE;
-        goto out;
-    }
     cams = calloc(1, sizeof(*cams));
     if (!cams) {
         rc = NVR_EXIT_FAILURE;
@@ -266,7 +208,23 @@ int cmd_verify_storage_main(int argc, char **argv)
 out:
     free(cams);
     free(x.v);
-    catalog_close(cat);
-    nvr_config_free(cfg);
     return rc;
 }
+
+static const struct cli_option vs_options[] = {
+    CLI_OPT_CONFIG, {"camera", 0, 1, "NAME", "only this camera"},
+    CLI_OPT_JSON,   CLI_OPT_HELP,
+    CLI_OPT_END,
+};
+
+const struct cli_entry cmd_verify_storage_entry = {
+    .name = "verify-storage",
+    .summary = "rehash segments against the catalog's SHA-256",
+    .usage = "nvr verify-storage [-c FILE] [--camera NAME] [--json]",
+    .about = "Rehashes the recorded segments against the SHA-256 stored "
+             "when each was\nfinished, and reports any that changed or "
+             "vanished.",
+    .options = vs_options,
+    .flags = CLI_CATALOG_WRITE,
+    .exec = vs_exec,
+};
