@@ -13,46 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Length of the well-formed UTF-8 sequence at s (2..4, RFC 3629 section 4)
- * and its code point, or 0 when the byte at s (>= 0x80) starts none. n is
- * the number of bytes available. */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    unsigned char lo = 0x80, hi = 0xbf; /* range of the second byte */
-    size_t len;
-    uint32_t v;
-
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        v = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        v = c & 0x0f;
-        if (c == 0xe0)
-            lo = 0xa0; /* overlong */
-        else if (c == 0xed)
-            hi = 0x9f; /* UTF-16 surrogates */
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        v = c & 0x07;
-        if (c == 0xf0)
-            lo = 0x90; /* overlong */
-        else if (c == 0xf4)
-            hi = 0x8f; /* above U+10FFFF */
-    } else {
-        return 0;
-    }
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    *cp = v;
-    return len;
-}
+#include "nvr/base/utf8.h"
 
 /* Code points a terminal acts on rather than shows: C1 controls, and the
  * line separators and bidirectional overrides that reorder what follows
@@ -85,7 +46,7 @@ char *nvr_escape_text(const char *in, char *out, size_t out_size)
         } else if (*s < 0x80) {
             src = s;
             plen = 1;
-        } else if ((len = utf8_decode(s, n, &cp)) == 0) {
+        } else if ((len = nvr_utf8_decode(s, n, &cp)) == 0) {
             len = 1;
             snprintf(piece, sizeof(piece), "\\x%02x", *s);
             plen = 4;

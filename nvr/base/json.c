@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "nvr/base/timefmt.h"
+#include "nvr/base/utf8.h"
 
 void json_init(struct json_out *j, FILE *f)
 {
@@ -38,41 +39,6 @@ static void newline(struct json_out *j, int depth)
         fputs("  ", j->f);
 }
 
-/* Length of the well-formed UTF-8 sequence at s (1..4), or 0 if the byte
- * at s does not start one. n is the number of bytes available. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xbf; /* range of the second byte */
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        if (c == 0xe0)
-            lo = 0xa0; /* overlong */
-        else if (c == 0xed)
-            hi = 0x9f; /* UTF-16 surrogates */
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        if (c == 0xf0)
-            lo = 0x90; /* overlong */
-        else if (c == 0xf4)
-            hi = 0x8f; /* above U+10FFFF */
-    } else {
-        return 0;
-    }
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-    return len;
-}
-
 /* Writes the body of a string (no quotes). */
 static void write_escaped(FILE *f, const char *str)
 {
@@ -81,6 +47,7 @@ static void write_escaped(FILE *f, const char *str)
 
     while (n > 0) {
         unsigned char c = *s;
+        uint32_t cp;
         size_t len;
 
         switch (c) {
@@ -110,15 +77,15 @@ static void write_escaped(FILE *f, const char *str)
                 fprintf(f, "\\u%04x", (unsigned)c);
                 break;
             }
-            len = utf8_len(s, n);
+            len = nvr_utf8_decode(s, n, &cp);
             if (len == 0) {
                 fputs("\\ufffd", f);
                 break;
             }
-            if (len == 2 && c == 0xc2 && s[1] < 0xa0) {
+            if (cp >= 0x80 && cp <= 0x9f) {
                 /* U+0080-U+009F: valid JSON raw, but a terminal that shows
                  * the output would act on CSI (U+009B) or OSC (U+009D). */
-                fprintf(f, "\\u%04x", (unsigned)s[1]);
+                fprintf(f, "\\u%04x", (unsigned)cp);
                 s += 2;
                 n -= 2;
                 continue;
