@@ -48,31 +48,21 @@ static int catalog_audit_stmt(struct catalog *cat, enum catalog__stmt_id id,
     return catalog__stmt_get(cat, id, catalog_audit_sql[id], st, owned);
 }
 
-/* Copies a text column, cut at the field's size like snprintf: a cut
- * field then fails verification, as it must. */
-static void catalog_audit_text(sqlite3_stmt *st, int col, char *out,
-                               size_t size)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-
-    snprintf(out, size, "%s", t ? (const char *)t : "");
-}
-
 /* Fills e from a row selected with CATALOG_AUDIT_COLS. */
 static void catalog_audit_row(sqlite3_stmt *st, struct audit_entry *e)
 {
     memset(e, 0, sizeof(*e));
     e->id = sqlite3_column_int64(st, 0);
     e->time_us = sqlite3_column_int64(st, 1);
-    catalog_audit_text(st, 2, e->user, sizeof(e->user));
-    catalog_audit_text(st, 3, e->host, sizeof(e->host));
-    catalog_audit_text(st, 4, e->kind, sizeof(e->kind));
-    catalog_audit_text(st, 5, e->camera, sizeof(e->camera));
+    catalog__column_bytes(st, 2, e->user, sizeof(e->user));
+    catalog__column_bytes(st, 3, e->host, sizeof(e->host));
+    catalog__column_bytes(st, 4, e->kind, sizeof(e->kind));
+    catalog__column_bytes(st, 5, e->camera, sizeof(e->camera));
     e->from_us = sqlite3_column_int64(st, 6);
     e->to_us = sqlite3_column_int64(st, 7);
-    catalog_audit_text(st, 8, e->detail, sizeof(e->detail));
-    catalog_audit_text(st, 9, e->prev_hash, sizeof(e->prev_hash));
-    catalog_audit_text(st, 10, e->hash, sizeof(e->hash));
+    catalog__column_bytes(st, 8, e->detail, sizeof(e->detail));
+    catalog__column_bytes(st, 9, e->prev_hash, sizeof(e->prev_hash));
+    catalog__column_bytes(st, 10, e->hash, sizeof(e->hash));
 }
 
 /* A text column is longer than the field it is read into (a row no
@@ -111,7 +101,7 @@ int catalog_audit_head(struct catalog *cat, int64_t *id, char out[65])
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         *id = sqlite3_column_int64(st, 0);
-        catalog_audit_text(st, 1, out, 65);
+        catalog__column_bytes(st, 1, out, 65);
     } else if (rc == SQLITE_DONE) {
         *id = 0;
         snprintf(out, 65, "%s", CATALOG_AUDIT_ZERO_HASH);

@@ -108,6 +108,13 @@ void catalog__column_text(sqlite3_stmt *st, int col, char *dst, size_t size)
     (void)catalog__copy_text(dst, size, s, len);
 }
 
+void catalog__column_bytes(sqlite3_stmt *st, int col, char *dst, size_t size)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+
+    snprintf(dst, size, "%s", t ? (const char *)t : "");
+}
+
 /* Binds a fixed-size char field that the caller may not have terminated. */
 int catalog__bind_field(sqlite3_stmt *st, int idx, const char *field,
                         size_t size)

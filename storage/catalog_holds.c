@@ -53,28 +53,19 @@ static int catalog_holds_stmt(struct catalog *cat, enum catalog__stmt_id id,
     return catalog__stmt_get(cat, id, catalog_holds_sql[id], st, owned);
 }
 
-/* Copies a text column like snprintf (NULL reads as ""). */
-static void catalog_holds_text(sqlite3_stmt *st, int col, char *out,
-                               size_t size)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-
-    snprintf(out, size, "%s", t ? (const char *)t : "");
-}
-
 /* Fills h from a row of CATALOG_HOLDS_COLUMNS. */
 static void catalog_holds_read(sqlite3_stmt *st, struct hold *h)
 {
     memset(h, 0, sizeof(*h));
     h->id = sqlite3_column_int64(st, 0);
-    catalog_holds_text(st, 1, h->camera, sizeof(h->camera));
+    catalog__column_bytes(st, 1, h->camera, sizeof(h->camera));
     h->from_us = sqlite3_column_int64(st, 2);
     h->to_us = sqlite3_column_int64(st, 3);
-    catalog_holds_text(st, 4, h->reason, sizeof(h->reason));
+    catalog__column_bytes(st, 4, h->reason, sizeof(h->reason));
     h->created_us = sqlite3_column_int64(st, 5);
-    catalog_holds_text(st, 6, h->created_by, sizeof(h->created_by));
+    catalog__column_bytes(st, 6, h->created_by, sizeof(h->created_by));
     h->released_us = sqlite3_column_int64(st, 7);
-    catalog_holds_text(st, 8, h->released_by, sizeof(h->released_by));
+    catalog__column_bytes(st, 8, h->released_by, sizeof(h->released_by));
 }
 
 int catalog_holds_insert(struct catalog *cat, int64_t camera_id, struct hold *h)

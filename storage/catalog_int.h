@@ -153,6 +153,10 @@ size_t catalog__copy_text(char *dst, size_t size, const unsigned char *src,
  * catalog__copy_text() cuts. */
 void catalog__column_text(sqlite3_stmt *st, int col, char *dst, size_t size);
 
+/* The same, cut at the byte like snprintf: for fields whose cut must show
+ * (an audit entry cut short then fails verification, as it must). */
+void catalog__column_bytes(sqlite3_stmt *st, int col, char *dst, size_t size);
+
 /* Binds a fixed-size char field that the caller may not have terminated. */
 int catalog__bind_field(sqlite3_stmt *st, int idx, const char *field,
                         size_t size);
