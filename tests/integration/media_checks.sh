@@ -19,11 +19,12 @@ stream_field() {
         -of csv=p=0 "$1" 2>/dev/null | head -n 1 || true
 }
 
-# check_av_segment FILE VCODEC ACODEC|none: the segment plays in ffprobe
-# (video packets, and audio packets when expected), holds the expected
-# codecs, and audio and video start within 100 ms of each other.
+# check_av_segment FILE VCODEC ACODEC|none [MAX_MS]: the segment plays in
+# ffprobe (video packets, and audio packets when expected), holds the
+# expected codecs, and audio and video start within MAX_MS (100 unless
+# given) of each other.
 check_av_segment() {
-    local f=$1 vcodec=$2 acodec=$3 name n v a vs as
+    local f=$1 vcodec=$2 acodec=$3 max_ms=${4:-100} name n v a vs as
     name=$(basename "$f")
     [ -f "$f" ] || fail "$name: missing"
     ffprobe -v error -show_entries format=duration -of csv=p=0 "$f" \
@@ -48,8 +49,8 @@ check_av_segment() {
     as=$(stream_field "$f" a:0 start_time)
     [ -n "$vs" ] && [ "$vs" != N/A ] && [ -n "$as" ] && [ "$as" != N/A ] ||
         fail "$name: no start times (video '$vs', audio '$as')"
-    awk -v v="$vs" -v a="$as" 'BEGIN { d = v - a; if (d < 0) d = -d; exit !(d <= 0.100) }' ||
-        fail "$name: audio starts at $as s, video at $vs s (more than 100 ms apart)"
+    awk -v v="$vs" -v a="$as" -v m="$max_ms" 'BEGIN { d = v - a; if (d < 0) d = -d; exit !(d <= m / 1000) }' ||
+        fail "$name: audio starts at $as s, video at $vs s (more than $max_ms ms apart)"
 }
 
 # check_monotonic FILE: in every stream, dts strictly increases and pts

@@ -27,12 +27,14 @@ reboot_camera() {
 reboot_camera
 ok "camera rebooted (new SSRC) at $(date +%T)"
 record_for "$cfg" 5 cam
+drop_on_us=$(date +%s%6N)
 touch "$T/control/cam.drop"
 wait_for 5 grep -q 'camsim: mount cam drop on' "$T/cam.err" || fail "camsim did not take .drop"
 reboot_camera
 record_for "$cfg" 4 cam
 rm "$T/control/cam.drop"
 wait_for 5 grep -q 'camsim: mount cam drop off' "$T/cam.err" || fail "camsim did not end .drop"
+drop_off_us=$(date +%s%6N)
 record_for "$cfg" 3 cam
 state_is "$cfg" cam recording || fail "camera not recording after reboots: $(camera_field "$cfg" cam error)"
 stop_nvr
@@ -52,10 +54,22 @@ jq -e '.segments | all(.end_us > .start_us)' "$T/rec.json" >/dev/null ||
     fail "a segment ends before it starts"
 ok "no overlap between consecutive segments"
 
-while IFS= read -r f; do
+# A segment that began while camsim lost 10% of its packets may have lost
+# its first audio frames: camsim's AAC is 16 kHz, 64 ms a frame, so each
+# lost one moves the audio's start by 64 ms. Up to five in a row (1 in
+# 100000) are allowed there; a track misplaced by the new timestamp base
+# is off by far more. The segment of the first reboot, without loss, keeps
+# the 100 ms bound.
+storage=$(sed -n 's/^path = //p' "$cfg" | head -n 1)
+while IFS=$'\t' read -r start_us path; do
+    f="$storage/$path"
     check_monotonic "$f"
-    check_av_segment "$f" h264 aac
-done < <(segment_paths "$cfg" cam)
+    if [ "$start_us" -ge "$drop_on_us" ] && [ "$start_us" -le "$drop_off_us" ]; then
+        check_av_segment "$f" h264 aac $((100 + 5 * 64))
+    else
+        check_av_segment "$f" h264 aac
+    fi
+done < <(jq -r '.segments | sort_by(.start_us) | .[] | "\(.start_us)\t\(.path)"' "$T/rec.json")
 ok "every segment has monotonic pts/dts and plays with H.264 + AAC"
 
 # The boundary is where the reboot happened: the log names the restart.
