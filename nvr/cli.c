@@ -18,6 +18,7 @@
 
 #include "nvr/base/compiler.h"
 #include "nvr/base/err.h"
+#include "nvr/base/escape.h"
 #include "nvr/base/log.h"
 #include "nvr/base/perm.h"
 #include "nvr/base/timefmt.h"
@@ -170,6 +171,7 @@ static int cli_take(const struct cli_entry *e, const char *cmd, int i,
 {
     const char *name = e->options[i].name;
     int64_t *t = NULL;
+    char why[160], shown[96];
 
     out->value[i] = v ? v : "";
     if (strcmp(name, "help") == 0)
@@ -190,9 +192,14 @@ static int cli_take(const struct cli_entry *e, const char *cmd, int i,
     } else if (strcmp(name, "json") == 0) {
         out->json = 1;
     }
+    if (t && nvr_time_parse_why(v, t, why, sizeof(why)) == -EDOM) {
+        fprintf(stderr, "nvr %s: --%s: %s\n", cmd, name, why);
+        return -ERANGE;
+    }
     if (t && nvr_time_parse(v, t) != 0) {
+        nvr_escape_text(v, shown, sizeof(shown));
         fprintf(stderr, "nvr %s: --%s: not an ISO 8601 time: '%s'\n", cmd, name,
-                v);
+                shown);
         return -ERANGE;
     }
     return 0;

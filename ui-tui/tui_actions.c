@@ -331,15 +331,14 @@ void tui_actions_prompt_cancel(struct tui_model *m, int key, int arg)
 void tui_actions_prompt_done(struct tui_model *m, int key, int arg)
 {
     int64_t us;
+    char why[128];
 
     m->mode = TUI_MODE_NORMAL;
     switch (m->prompt) {
     case TUI_PROMPT_GOTO:
-        if (tui_model_parse_time(m->input, m->cursor_us, &us) != 0) {
-            tui_model_message(m,
-                              "not a time: '%s' (HH:MM[:SS] or "
-                              "YYYY-MM-DD HH:MM[:SS])",
-                              m->input);
+        if (tui_model_parse_time(m->input, m->cursor_us, &us, why,
+                                 sizeof(why)) != 0) {
+            tui_model_message(m, "%s", why);
             return;
         }
         tui_model_leave_live(m);

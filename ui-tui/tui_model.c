@@ -35,46 +35,39 @@ const int64_t tui_zooms_us[TUI_N_ZOOMS] = {
 
 /* ---- small readers ------------------------------------------------ */
 
-int tui_model_parse_time(const char *s, int64_t ref_us, int64_t *out)
+int tui_model_parse_time(const char *s, int64_t ref_us, int64_t *out, char *why,
+                         size_t why_size)
 {
-    int h = 0, mi = 0, sec = 0, n = 0;
-    time_t ref = (time_t)(ref_us / 1000000), r;
-    char text[64], sep;
-    const char *p = text;
+    char text[64], full[96], day[16], scratch[128];
     size_t len;
-    struct tm tm;
+    int r;
 
     while (*s == ' ')
         s++;
     len = strlen(s);
     while (len > 0 && s[len - 1] == ' ')
         len--;
+    snprintf(why, why_size,
+             "not a time (HH:MM[:SS] or YYYY-MM-DD HH:MM[:SS], "
+             "+HH:MM for an offset)");
     if (len == 0 || len >= sizeof(text))
         return -EINVAL;
     memcpy(text, s, len);
     text[len] = '\0';
-    if (strchr(text, '-'))
-        return nvr_time_parse(text, out);
-    /* A time alone: on the day of ref. */
-    if (sscanf(p, "%2d:%2d%n", &h, &mi, &n) != 2)
-        return -EINVAL;
-    p += n;
-    if (sscanf(p, "%c%2d%n", &sep, &sec, &n) == 2 && sep == ':')
-        p += n;
-    else
-        sec = 0;
-    if (*p || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60)
-        return -EINVAL;
-    localtime_r(&ref, &tm);
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    tm.tm_isdst = -1;
-    r = mktime(&tm);
-    if (r == (time_t)-1)
-        return -EINVAL;
-    *out = (int64_t)r * 1000000;
-    return 0;
+    if (strchr(text, '-') == text + 4) {
+        snprintf(full, sizeof(full), "%s", text);
+    } else {
+        /* A time alone ("HH:MM[:SS]", perhaps with an offset) is on the
+         * local day of ref. */
+        nvr_time_format_local_strf(ref_us, "%Y-%m-%d", day, sizeof(day));
+        snprintf(full, sizeof(full), "%sT%s%s", day, text[1] == ':' ? "0" : "",
+                 text);
+    }
+    /* Only a skipped or repeated time has a better message than ours. */
+    r = nvr_time_parse_why(full, out, scratch, sizeof(scratch));
+    if (r == -EDOM)
+        snprintf(why, why_size, "%s", scratch);
+    return r;
 }
 
 void tui_model_message(struct tui_model *m, const char *fmt, ...)

@@ -132,10 +132,13 @@ void tui_model_window(const struct tui_model *m, int64_t *from, int64_t *to);
 /* "recording", ..., "stopped" (status too old) or "no data". */
 const char *tui_model_cam_state(const struct tui_cam *c, int64_t now_us);
 
-/* "HH:MM[:SS]" on the day of ref_us, or a date or date and time as
- * nvr_time_parse() reads them; local time. Returns 0 or -EINVAL. */
+/* "HH:MM[:SS]" (an offset such as "+01:00" may follow) on the local day
+ * of ref_us, or a date or date and time as nvr_time_parse() reads them;
+ * local time. Returns 0, or -EINVAL with why saying what is wrong (a time
+ * the clocks skip or repeat names both offsets). */
 NVR_NODISCARD int tui_model_parse_time(const char *s, int64_t ref_us,
-                                       int64_t *out);
+                                       int64_t *out, char *why,
+                                       size_t why_size);
 
 /* The recorded spans of a camera overlapping [from, to). Returns 0 or a
  * catalog error. */

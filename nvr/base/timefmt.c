@@ -2,10 +2,13 @@
 /*
  * ISO 8601 times for the command line. Parsing is strict (fixed field
  * widths, no trailing text) because a mistyped --from silently meaning
- * something else is worse than an error. A time without a zone goes
- * through mktime() with tm_isdst = -1, so the C library's zone rules decide
- * between GMT and BST; explicit offsets go through timegm(), which ignores
- * the local zone entirely.
+ * something else is worse than an error. A time without a zone is read in
+ * the local zone by trying each UTC offset the zone has around that date:
+ * exactly one must give that wall-clock time back. In the hour repeated
+ * when the clocks go back two do, in the hour skipped when they go forward
+ * none does, and the time is refused with both offsets named rather than
+ * read one way silently. Explicit offsets go through timegm(), which
+ * ignores the local zone entirely.
  */
 #include "config.h"
 #include "nvr/base/timefmt.h"
@@ -81,7 +84,98 @@ static int valid_date(int y, int mon, int d)
            back.tm_mday == d;
 }
 
-int nvr_time_parse(const char *s, int64_t *us)
+/* The UTC offset (seconds east) and zone abbreviation in force at t. */
+static int zone_at(time_t t, long *off_s, char *abbr, size_t abbr_size)
+{
+    struct tm tm;
+
+    if (!localtime_r(&t, &tm))
+        return -EINVAL;
+    *off_s = tm.tm_gmtoff;
+    if (abbr && strftime(abbr, abbr_size, "%Z", &tm) == 0)
+        snprintf(abbr, abbr_size, "?");
+    return 0;
+}
+
+int nvr_time_local_readings(const struct tm *wall,
+                            struct nvr_time_readings *out)
+{
+    struct tm w = *wall;
+    time_t base, t;
+    long offs[3];
+    int n_offs = 0;
+
+    memset(out, 0, sizeof(*out));
+    w.tm_isdst = 0;
+    /* The wall time read as if it were UTC: a reading at offset off is
+     * base - off, and holds when the zone's offset then is off. */
+    base = timegm(&w);
+    /* The offsets in force a day either side cover any one transition. */
+    for (int k = -1; k <= 1; k++) {
+        long off;
+        int seen = 0;
+
+        if (zone_at(base + (time_t)k * 86400, &off, NULL, 0) < 0)
+            return -EINVAL;
+        for (int i = 0; i < n_offs; i++)
+            seen |= offs[i] == off;
+        if (!seen)
+            offs[n_offs++] = off;
+    }
+    for (int i = 0; i < n_offs; i++) {
+        long off;
+
+        t = base - offs[i];
+        if (zone_at(t, &off, NULL, 0) < 0)
+            return -EINVAL;
+        if (off != offs[i] || out->n == NVR_TIME_MAX_READINGS)
+            continue;
+        out->us[out->n++] = (int64_t)t * 1000000;
+    }
+    if (out->n == 2 && out->us[1] < out->us[0]) {
+        int64_t x = out->us[0];
+
+        out->us[0] = out->us[1];
+        out->us[1] = x;
+    }
+    /* The offsets either side of the change, for a message. */
+    if (n_offs >= 2 &&
+        (zone_at(base - 86400, &out->off_before_s, out->abbr_before,
+                 sizeof(out->abbr_before)) < 0 ||
+         zone_at(base + 86400, &out->off_after_s, out->abbr_after,
+                 sizeof(out->abbr_after)) < 0))
+        return -EINVAL;
+    return 0;
+}
+
+/* "+01:00" for 3600 seconds east of UTC. */
+static void format_offset(long off_s, char *out, size_t out_size)
+{
+    long a = off_s < 0 ? -off_s : off_s;
+
+    snprintf(out, out_size, "%c%02ld:%02ld", off_s < 0 ? '-' : '+', a / 3600,
+             a / 60 % 60);
+}
+
+/* Explains a local time that does not have exactly one reading. */
+static void explain_readings(const struct tm *w,
+                             const struct nvr_time_readings *r, char *why,
+                             size_t why_size)
+{
+    char b[24], a[24];
+
+    format_offset(r->off_before_s, b, sizeof(b));
+    format_offset(r->off_after_s, a, sizeof(a));
+    snprintf(why, why_size,
+             "%04d-%02d-%02d %02d:%02d %s (clocks go %s): add %s %s or "
+             "%s %s",
+             w->tm_year + 1900, w->tm_mon + 1, w->tm_mday, w->tm_hour,
+             w->tm_min, r->n == 2 ? "happens twice" : "is skipped",
+             r->off_after_s < r->off_before_s ? "back" : "forward", b,
+             r->abbr_before, a, r->abbr_after);
+}
+
+int nvr_time_parse_why(const char *s, int64_t *us, char *why, size_t why_size)
 {
     const char *p = s;
     struct tm tm = {0};
@@ -89,8 +183,15 @@ int nvr_time_parse(const char *s, int64_t *us)
     int64_t frac_us = 0;
     long off_s = 0;
     int have_zone = 0;
+    struct nvr_time_readings r;
+    char scratch[1];
     time_t t;
 
+    if (!why || why_size == 0) {
+        why = scratch;
+        why_size = sizeof(scratch);
+    }
+    snprintf(why, why_size, "not an ISO 8601 time");
     if (!s)
         return -EINVAL;
     if (digits(&p, 4, &y) < 0 || *p++ != '-' || digits(&p, 2, &mon) < 0 ||
@@ -143,17 +244,24 @@ int nvr_time_parse(const char *s, int64_t *us)
     tm.tm_sec = ss;
     if (have_zone) {
         t = timegm(&tm);
-        t -= off_s;
-    } else {
-        /* -1 lets the zone rules pick GMT or BST for this date. */
-        tm.tm_isdst = -1;
-        errno = 0;
-        t = mktime(&tm);
-        if (t == (time_t)-1 && errno != 0)
-            return -EINVAL;
+        *us = ((int64_t)t - off_s) * 1000000 + frac_us;
+        return 0;
     }
-    *us = (int64_t)t * 1000000 + frac_us;
+    if (nvr_time_local_readings(&tm, &r) < 0) {
+        snprintf(why, why_size, "cannot read %s in the local time zone", s);
+        return -EINVAL;
+    }
+    if (r.n != 1) {
+        explain_readings(&tm, &r, why, why_size);
+        return -EDOM;
+    }
+    *us = r.us[0] + frac_us;
     return 0;
+}
+
+int nvr_time_parse(const char *s, int64_t *us)
+{
+    return nvr_time_parse_why(s, us, NULL, 0);
 }
 
 /* Splits microseconds into whole seconds and a 0..999999 remainder, rounding

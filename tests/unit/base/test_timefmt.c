@@ -29,6 +29,14 @@
 #define T_2026_11_27_1530Z 1795793400LL
 #define T_2026_06_30_2300Z 1782860400LL
 #define T_2028_02_29_0000Z 1835395200LL
+/* BST ends 2026-10-25 at 01:00Z (02:00 BST -> 01:00 GMT) and starts
+ * 2026-03-29 at 01:00Z (01:00 GMT -> 02:00 BST). */
+#define T_2026_10_25_0030Z 1792888200LL
+#define T_2026_10_25_0130Z 1792891800LL
+#define T_2026_10_24_2359Z 1792886340LL
+#define T_2026_10_25_0200Z 1792893600LL
+#define T_2026_03_29_0100Z 1774746000LL
+#define T_2026_03_29_0059Z 1774745940LL
 
 static int setup(void **state)
 {
@@ -228,6 +236,81 @@ static void test_timefmt_shared_formats(void **state)
     assert_int_equal(nvr_time_local_day_shift(day, 1) - day, 25 * 3600 * S);
 }
 
+static void test_timefmt_repeated_hour_refused(void **state)
+{
+    int64_t us = -42;
+    char why[160];
+
+    /* 01:30 on the night BST ends happens at 00:30Z and at 01:30Z. */
+    assert_int_equal(
+        nvr_time_parse_why("2026-10-25T01:30", &us, why, sizeof(why)), -EDOM);
+    assert_int_equal(us, -42);
+    assert_string_equal(why, "2026-10-25 01:30 happens twice (clocks go back): "
+                             "add +01:00 BST or +00:00 GMT");
+    assert_int_equal(nvr_time_parse("2026-10-25 01:00:00", &us), -EDOM);
+    assert_int_equal(nvr_time_parse("2026-10-25T01:59:59", &us), -EDOM);
+    /* Either reading, given its offset. */
+    assert_int_equal(parse_ok("2026-10-25T01:30+01:00"),
+                     T_2026_10_25_0030Z * S);
+    assert_int_equal(parse_ok("2026-10-25T01:30+00:00"),
+                     T_2026_10_25_0130Z * S);
+    /* Either side of the repeated hour there is one reading. */
+    assert_int_equal(parse_ok("2026-10-25T00:59"), T_2026_10_24_2359Z * S);
+    assert_int_equal(parse_ok("2026-10-25T02:00"), T_2026_10_25_0200Z * S);
+    assert_int_equal(parse_ok("2026-10-25"),
+                     (T_2026_10_24_2359Z - 59 * 60) * S);
+}
+
+static void test_timefmt_skipped_hour_refused(void **state)
+{
+    int64_t us = -42;
+    char why[160];
+
+    assert_int_equal(
+        nvr_time_parse_why("2026-03-29T01:30", &us, why, sizeof(why)), -EDOM);
+    assert_int_equal(us, -42);
+    assert_string_equal(why, "2026-03-29 01:30 is skipped (clocks go "
+                             "forward): add +00:00 GMT or +01:00 BST");
+    assert_int_equal(parse_ok("2026-03-29T00:59"), T_2026_03_29_0059Z * S);
+    assert_int_equal(parse_ok("2026-03-29T02:00"), T_2026_03_29_0100Z * S);
+}
+
+static void test_timefmt_readings(void **state)
+{
+    struct tm w = {0};
+    struct nvr_time_readings r;
+
+    w.tm_year = 2026 - 1900;
+    w.tm_mon = 9;
+    w.tm_mday = 25;
+    w.tm_hour = 1;
+    w.tm_min = 30;
+    assert_int_equal(nvr_time_local_readings(&w, &r), 0);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.us[0], T_2026_10_25_0030Z * S);
+    assert_int_equal(r.us[1], T_2026_10_25_0130Z * S);
+    assert_int_equal(r.off_before_s, 3600);
+    assert_int_equal(r.off_after_s, 0);
+    w.tm_hour = 12;
+    assert_int_equal(nvr_time_local_readings(&w, &r), 0);
+    assert_int_equal(r.n, 1);
+    w.tm_mon = 2;
+    w.tm_mday = 29;
+    w.tm_hour = 1;
+    assert_int_equal(nvr_time_local_readings(&w, &r), 0);
+    assert_int_equal(r.n, 0);
+    /* A zone without summer time reads the same wall time once. */
+    setenv("TZ", "UTC", 1);
+    tzset();
+    w.tm_mon = 9;
+    w.tm_mday = 25;
+    assert_int_equal(nvr_time_local_readings(&w, &r), 0);
+    setenv("TZ", "Europe/London", 1);
+    tzset();
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.us[0], T_2026_10_25_0130Z * S);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +324,9 @@ int main(void)
         cmocka_unit_test(test_timefmt_round_trip),
         cmocka_unit_test(test_timefmt_format_local),
         cmocka_unit_test(test_timefmt_shared_formats),
+        cmocka_unit_test(test_timefmt_repeated_hour_refused),
+        cmocka_unit_test(test_timefmt_skipped_hour_refused),
+        cmocka_unit_test(test_timefmt_readings),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -257,6 +258,23 @@ static void test_cli_bad_time(void **state)
                         "nvr hold: --to: not an ISO 8601 time: 'soon'\n");
 }
 
+/* The hour repeated when BST ends is refused with both offsets named, not
+ * read as one of them silently. */
+static void test_cli_ambiguous_local_time(void **state)
+{
+    struct capture out, err;
+
+    setenv("TZ", "Europe/London", 1);
+    tzset();
+    assert_int_equal(run_frob(&out, &err, 2, "--from", "2026-10-25T01:30"), 2);
+    assert_string_equal(err.text,
+                        "nvr frob: --from: 2026-10-25 01:30 happens twice "
+                        "(clocks go back): add +01:00 BST or +00:00 GMT\n");
+    assert_int_equal(exec_calls, 0);
+    unsetenv("TZ");
+    tzset();
+}
+
 static void test_cli_help(void **state)
 {
     struct capture out, err;
@@ -332,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_cli_unknown_option),
         cmocka_unit_test(test_cli_missing_argument),
         cmocka_unit_test(test_cli_bad_time),
+        cmocka_unit_test(test_cli_ambiguous_local_time),
         cmocka_unit_test(test_cli_help),
         cmocka_unit_test(test_cli_exec),
         cmocka_unit_test(test_cli_subcommands),
