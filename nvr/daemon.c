@@ -36,6 +36,7 @@
 #include "nvr/sandbox.h"
 #include "nvr/retention_job.h"
 #include "storage/catalog.h"
+#include "storage/fsops.h"
 #include "storage/sha256.h"
 #include "storage/recovery.h"
 #include "storage/writer.h"
@@ -163,8 +164,12 @@ static void status_fill(struct daemon *d, struct catalog_status *rows,
         memset(st, 0, sizeof(*st));
         snprintf(st->name, sizeof(st->name), "%s", c->cfg->name);
         writer_get_stats(c->writer, &ws);
+        /* A camera whose footage cannot be written is not recording,
+         * however well its stream arrives. */
         snprintf(st->state, sizeof(st->state), "%s",
-                 final ? "stopped" : ingest_state_name(c->state));
+                 final          ? "stopped"
+                 : ws.disk_full ? "disk_full"
+                                : ingest_state_name(c->state));
         st->last_frame_us = daemon_last_frame(d, c, ws.last_wall_us);
         st->bitrate_bps = final ? 0 : c->bitrate_bps;
         st->frames = (int64_t)ws.aus_written;
@@ -586,6 +591,28 @@ static void daemon_disk_full(void *user, const char *camera, int err)
     nvr_retention_job_kick(d->retention);
 }
 
+/* A writer thread opening a segment saw less free space than min_free:
+ * retention makes room before the disk fills. */
+static void daemon_low_space(void *user, const char *camera, int err)
+{
+    struct daemon *d = user;
+
+    nvr_retention_job_kick_low(d->retention);
+}
+
+/* min_free in bytes, as retention works it out (a percentage of the file
+ * system's size, or bytes); 0 if unknown or off. */
+static int64_t daemon_min_free_bytes(const struct nvr_config *cfg)
+{
+    int64_t avail, total;
+
+    if (!cfg->min_free_is_percent)
+        return cfg->min_free_bytes;
+    if (fsops_statvfs(cfg->storage_path, &avail, &total) != 0)
+        return 0;
+    return (int64_t)((double)total * cfg->min_free_percent / 100.0);
+}
+
 static int daemon_start_cameras(struct daemon *d)
 {
     const struct nvr_config *cfg = d->cfg;
@@ -614,6 +641,8 @@ static int daemon_start_cameras(struct daemon *d)
         wc.camera = cc->name;
         wc.segment_seconds = cfg->segment_seconds;
         wc.on_disk_full = daemon_disk_full;
+        wc.on_low_space = daemon_low_space;
+        wc.min_free_bytes = daemon_min_free_bytes(cfg);
         wc.user = d;
         err = writer_new(&wc, &c->writer);
         if (err < 0) {

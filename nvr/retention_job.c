@@ -34,7 +34,8 @@ struct nvr_retention_job {
     pthread_t thread;
     pthread_mutex_t mu; /* guards everything below */
     pthread_cond_t cv;
-    bool kicked;
+    bool kicked;     /* a writer hit a full disk: an emergency pass */
+    bool kicked_low; /* a writer saw less than min_free: a pass soon */
     atomic_int stop;
     char alert[JOB_ALERT_MAX];
     char reserve_path[JOB_PATH_MAX]; /* job thread only */
@@ -42,19 +43,26 @@ struct nvr_retention_job {
 
 /*
  * The catalog's space reserve: a file of NVR_RETENTION_RESERVE_BYTES kept
- * in the storage directory. When the disk is full and retention cannot
- * free space (only held footage left), it is deleted so that the catalog
- * can still commit status, events and finished rows; it is made again once
- * free space is back above min_free plus the reserve.
+ * in the storage directory, for the catalog's own transactions when the
+ * disk is full. An emergency pass (a writer hit ENOSPC) deletes it first,
+ * so that the pass's deletions can commit, and works to min_free plus the
+ * reserve; the reserve is made again as soon as free space is back above
+ * min_free plus the reserve, so making it never takes the disk under
+ * min_free. When only held footage is left it stays released, so that
+ * status, events and finished rows still commit.
  */
+static bool job_reserve_held(const struct nvr_retention_job *job)
+{
+    return access(job->reserve_path, F_OK) == 0;
+}
+
 static void job_reserve_make(struct nvr_retention_job *job,
                              const struct retention_report *rep)
 {
     int fd;
 
-    if (access(job->reserve_path, F_OK) == 0 || rep->free_bytes < 0 ||
-        rep->free_bytes <
-            rep->min_free_target + 2 * (int64_t)NVR_RETENTION_RESERVE_BYTES)
+    if (job_reserve_held(job) || rep->free_bytes < 0 ||
+        rep->free_bytes < rep->min_free_target + NVR_RETENTION_RESERVE_BYTES)
         return;
     fd = open(job->reserve_path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
     if (fd < 0)
@@ -73,8 +81,8 @@ static void job_reserve_release(struct nvr_retention_job *job)
     if (unlink(job->reserve_path) == 0)
         LOG_W("nvr",
               "disk full: released the %d MB space reserve so that the "
-              "catalog stays writable",
-              NVR_RETENTION_RESERVE_BYTES / (1024 * 1024));
+              "catalog can commit the deletions that make room",
+              (int)(NVR_RETENTION_RESERVE_BYTES / (1024 * 1024)));
 }
 
 int nvr_retention_setup(const struct nvr_config *cfg, const char *catalog_path,
@@ -115,17 +123,18 @@ static void job_pass(struct nvr_retention_job *job, bool emergency)
     if (nvr_retention_setup(job->cfg, job->catalog_path, &rc, &cams) < 0)
         return;
     rc.cancel = &job->stop;
-    if (emergency)
+    if (emergency) {
         LOG_W("nvr", "disk full: running an emergency retention pass");
+        job_reserve_release(job);
+    }
+    /* While the reserve is released, make room for it too. */
+    if (!job_reserve_held(job))
+        rc.extra_free_bytes = NVR_RETENTION_RESERVE_BYTES;
     err = retention_run(&rc, &rep);
     free(cams);
     if (err == -ECANCELED)
         return;
-    if (emergency && rep.free_bytes >= 0 &&
-        rep.free_bytes < (int64_t)NVR_RETENTION_RESERVE_BYTES)
-        job_reserve_release(job);
-    else if (!emergency)
-        job_reserve_make(job, &rep);
+    job_reserve_make(job, &rep);
     if (err < 0) {
         snprintf(alert, sizeof(alert), "storage: retention failed: %s",
                  nvr_strerror(err));
@@ -134,12 +143,12 @@ static void job_pass(struct nvr_retention_job *job, bool emergency)
                  "storage: under min_free (%" PRId64 " MB free, %" PRId64
                  " MB wanted) and only held footage is left; held footage "
                  "is never deleted",
-                 rep.free_bytes / 1000000, rep.min_free_target / 1000000);
+                 rep.free_bytes / 1000000, rep.min_free_work / 1000000);
     } else if (rep.min_free_unmet) {
         snprintf(alert, sizeof(alert),
                  "storage: under min_free (%" PRId64 " MB free, %" PRId64
                  " MB wanted)",
-                 rep.free_bytes / 1000000, rep.min_free_target / 1000000);
+                 rep.free_bytes / 1000000, rep.min_free_work / 1000000);
     }
     pthread_mutex_lock(&job->mu);
     snprintf(job->alert, sizeof(job->alert), "%s", alert);
@@ -155,15 +164,16 @@ static void *job_main(void *arg)
     pthread_mutex_lock(&job->mu);
     while (!atomic_load(&job->stop)) {
         int64_t now = nvr_clock_mono_us();
-        bool emergency =
-            job->kicked &&
-            now - last_emergency_us >= NVR_RETENTION_EMERGENCY_GAP_MS * 1000LL;
+        bool kicked = job->kicked || job->kicked_low;
+        bool due = kicked && now - last_emergency_us >=
+                                 NVR_RETENTION_EMERGENCY_GAP_MS * 1000LL;
+        bool emergency = due && job->kicked;
 
-        if (!emergency && now < next_us) {
+        if (!due && now < next_us) {
             int64_t until = next_us;
             struct timespec ts;
 
-            if (job->kicked)
+            if (kicked)
                 until =
                     NVR_MIN(until, last_emergency_us +
                                        NVR_RETENTION_EMERGENCY_GAP_MS * 1000LL);
@@ -176,8 +186,9 @@ static void *job_main(void *arg)
             pthread_cond_timedwait(&job->cv, &job->mu, &ts);
             continue;
         }
-        if (emergency) {
+        if (due) {
             job->kicked = false;
+            job->kicked_low = false;
             last_emergency_us = now;
         }
         pthread_mutex_unlock(&job->mu);
@@ -185,7 +196,7 @@ static void *job_main(void *arg)
         pthread_mutex_lock(&job->mu);
         /* While an alert stands, look again soon so that it clears
          * soon after an operator acts (releases a hold, adds space). */
-        if (!emergency || job->alert[0])
+        if (!due || job->alert[0])
             next_us = nvr_clock_mono_us() +
                       (job->alert[0] ? NVR_RETENTION_ALERT_INTERVAL_S
                                      : NVR_RETENTION_INTERVAL_S) *
@@ -237,6 +248,18 @@ void nvr_retention_job_kick(struct nvr_retention_job *job)
     pthread_mutex_lock(&job->mu);
     job->kicked = true;
     pthread_cond_signal(&job->cv);
+    pthread_mutex_unlock(&job->mu);
+}
+
+void nvr_retention_job_kick_low(struct nvr_retention_job *job)
+{
+    if (!job)
+        return;
+    pthread_mutex_lock(&job->mu);
+    if (!job->kicked_low) {
+        job->kicked_low = true;
+        pthread_cond_signal(&job->cv);
+    }
     pthread_mutex_unlock(&job->mu);
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Retention inside the recorder: a dedicated thread (never the loop) runs
- * a retention pass at start-up, every NVR_RETENTION_INTERVAL_S seconds, and
- * at once when a writer reports a full disk (an emergency pass). It keeps
+ * a retention pass at start-up, every NVR_RETENTION_INTERVAL_S seconds, at
+ * once when a writer reports a full disk (an emergency pass), and soon
+ * when a writer opening a segment sees less free space than min_free. It keeps
  * the last pass's alert for the status: when min_free cannot be met
  * because only held footage is left, every camera's status says so.
  *
@@ -22,7 +23,7 @@
 #define NVR_RETENTION_INTERVAL_S 600
 /* The catalog's space reserve (see retention_job.c). */
 #define NVR_RETENTION_RESERVE_FILE  STORAGE_SPACE_RESERVE_FILE
-#define NVR_RETENTION_RESERVE_BYTES (4 * 1024 * 1024)
+#define NVR_RETENTION_RESERVE_BYTES STORAGE_SPACE_RESERVE_BYTES
 /* ... and while the last pass left an alert (min_free not met). */
 #define NVR_RETENTION_ALERT_INTERVAL_S 10
 /* Emergency passes are at least this far apart (ms): a disk that stays
@@ -51,6 +52,11 @@ NVR_NODISCARD int nvr_retention_job_new(const struct nvr_config *cfg,
 /* Asks for an emergency pass now. Any thread; never blocks for long. NULL
  * does nothing. */
 void nvr_retention_job_kick(struct nvr_retention_job *job);
+
+/* Asks for an ordinary pass soon: free space fell under min_free. Passes
+ * asked for by either kick are at least NVR_RETENTION_EMERGENCY_GAP_MS
+ * apart. Any thread; never blocks for long. NULL does nothing. */
+void nvr_retention_job_kick_low(struct nvr_retention_job *job);
 
 /* Copies the last pass's alert ("" if none) into out. Any thread. */
 void nvr_retention_job_alert(struct nvr_retention_job *job, char *out,

@@ -95,6 +95,14 @@ NVR_NODISCARD int catalog_open(const char *path, int flags,
 void catalog_close(struct catalog *cat);
 
 /*
+ * Copies the WAL back into the database and truncates it to nothing, so
+ * that what a pass of deletions wrote to the WAL does not keep its disk
+ * space. Returns 0, -EBUSY when a reader holds an old snapshot (the WAL is
+ * then truncated at a later checkpoint), or another negative errno.
+ */
+NVR_NODISCARD int catalog_checkpoint(struct catalog *cat);
+
+/*
  * Routes SQLite's own log (SQLITE_CONFIG_LOG: recovered WAL files, corrupt
  * pages, misuse) into nvr_log under the module "sqlite". Call once, at
  * start-up before any catalog is opened: SQLite refuses it afterwards, and

@@ -33,6 +33,8 @@
 #define CATALOG_BUSY_TIMEOUT_MS 5000
 /* Pause between attempts to switch a new file to WAL. */
 #define CATALOG_WAL_RETRY_MS 5
+/* Bytes a checkpoint leaves of the WAL (PRAGMA journal_size_limit). */
+#define CATALOG_WAL_LIMIT "1048576"
 
 /* Room for a journal mode name such as "wal" or "memory". */
 #define CATALOG_MODE_SIZE 16
@@ -242,7 +244,27 @@ static int catalog_setup_rw(struct catalog *cat)
               "journal_mode is %s, not wal: readers will wait "
               "for writers",
               mode);
+    /* A checkpoint cuts the WAL back to this size, so that a burst of
+     * commits (a large retention pass) does not keep its space on a disk
+     * that is short of it. */
+    rc = catalog__exec(cat, "PRAGMA journal_size_limit=" CATALOG_WAL_LIMIT,
+                       "journal_size_limit");
+    if (rc < 0)
+        return rc;
     return catalog__exec(cat, "PRAGMA synchronous=NORMAL", "synchronous");
+}
+
+int catalog_checkpoint(struct catalog *cat)
+{
+    int rc, log_frames = 0, done_frames = 0;
+
+    rc = sqlite3_wal_checkpoint_v2(cat->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+                                   &log_frames, &done_frames);
+    if ((rc & 0xff) == SQLITE_BUSY)
+        return -EBUSY;
+    if (rc != SQLITE_OK)
+        return catalog__err(cat, rc, "wal checkpoint");
+    return 0;
 }
 
 int catalog_open(const char *path, int flags, struct catalog **out)

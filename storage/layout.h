@@ -21,6 +21,8 @@
 /* Space kept back so the catalog can always record deletions
  * (nvr/retention_job.c). */
 #define STORAGE_SPACE_RESERVE_FILE ".nvr-space-reserve"
+/* Its size: room for the catalog's own transactions on a full disk. */
+#define STORAGE_SPACE_RESERVE_BYTES ((int64_t)4 * 1024 * 1024)
 /* Where recovery moves files it cannot index (storage/recovery.c). */
 #define STORAGE_LOST_DIR "lost+found"
 

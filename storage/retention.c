@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "nvr/base/clock.h"
+#include "nvr/base/compiler.h"
 #include "nvr/base/err.h"
 #include "nvr/base/escape.h"
 #include "nvr/base/json.h"
@@ -637,6 +638,12 @@ static int ret_free(struct ret_ctx *x, int64_t *avail, int64_t *target)
     return 0;
 }
 
+/* What the min_free rule works to: min_free and the extra room asked. */
+static int64_t ret_work_target(const struct ret_ctx *x, int64_t target)
+{
+    return target + NVR_MAX(x->cfg->extra_free_bytes, 0);
+}
+
 /* Rule 3: the oldest segments of every camera while free space is under
  * min_free. */
 static int ret_min_free(struct ret_ctx *x, int64_t *reported)
@@ -653,9 +660,10 @@ static int ret_min_free(struct ret_ctx *x, int64_t *reported)
     if (err < 0)
         return err;
     rep->min_free_target = target;
+    rep->min_free_work = ret_work_target(x, target);
     if (x->cfg->dry_run)
         avail += x->dry_bytes;
-    while (avail < target) {
+    while (avail < rep->min_free_work) {
         n = ret_fetch(x, CATALOG_RETENTION_GLOBAL, 0, INT64_MAX, &after_start,
                       &after_id);
         if (n < 0)
@@ -664,7 +672,7 @@ static int ret_min_free(struct ret_ctx *x, int64_t *reported)
             exhausted = true;
             break;
         }
-        n = (int)ret_take(x, n, target - avail);
+        n = (int)ret_take(x, n, rep->min_free_work - avail);
         after_start = x->batch[n - 1].start_us;
         after_id = x->batch[n - 1].id;
         err = ret_delete(x, (size_t)n, RETENTION_RULE_MIN_FREE, &freed);
@@ -682,13 +690,19 @@ static int ret_min_free(struct ret_ctx *x, int64_t *reported)
         }
     }
     rep->free_bytes = avail;
-    if (avail < target) {
+    if (avail < rep->min_free_work) {
+        char extra[64] = "";
+
         rep->min_free_unmet = 1;
         rep->min_free_only_held = exhausted;
+        if (rep->min_free_work > target)
+            snprintf(extra, sizeof(extra),
+                     " plus %" PRId64 " for the catalog's reserve",
+                     rep->min_free_work - target);
         LOG_E("storage",
               "retention: %s has %" PRId64 " bytes free, under min_free "
-              "(%" PRId64 ")%s",
-              x->cfg->storage_dir, avail, target,
+              "(%" PRId64 "%s)%s",
+              x->cfg->storage_dir, avail, target, extra,
               exhausted ? (rep->held > held_before
                                ? ": only held footage and the segments being "
                                  "recorded are left; held footage is never "
@@ -754,6 +768,15 @@ int retention_run(const struct retention_config *cfg,
     if (err < 0)
         goto out;
     err = ret_pass(x);
+    /* The deletions' WAL frames give their space back at once. */
+    if (!cfg->dry_run && rep->deleted + rep->missing_rows > 0) {
+        int r = catalog_checkpoint(x->cat);
+
+        if (r < 0 && r != -EBUSY)
+            LOG_W("storage", "retention: checkpoint of %s: %s",
+                  cfg->catalog_path, nvr_strerror(r));
+        rep->free_bytes = -1; /* measured again below */
+    }
     if (rep->free_bytes < 0) {
         int64_t total;
         if (fsops_statvfs(cfg->storage_dir, &rep->free_bytes, &total) < 0)

@@ -65,6 +65,9 @@ struct retention_config {
      * min_free_percent > 0, else bytes (0: no free-space rule). */
     double min_free_percent;
     int64_t min_free_bytes;
+    /* Room the min_free rule makes on top of min_free (the recorder's
+     * catalog reserve, while it is released to make room), bytes. */
+    int64_t extra_free_bytes;
     int dry_run;                       /* report, change nothing */
     int64_t now_us;                    /* 0: the wall clock */
     const atomic_int *cancel;          /* may be NULL; nonzero stops the pass
@@ -85,6 +88,8 @@ struct retention_report {
                                 kept, file untouched, logged */
     int64_t free_bytes;      /* free space at the end (-1 if unknown) */
     int64_t min_free_target; /* bytes min_free asks for (0 if no rule) */
+    int64_t min_free_work;   /* what the pass worked to: min_free_target
+                                plus extra_free_bytes */
     int min_free_unmet;      /* 1: still under min_free after the pass */
     int min_free_only_held;  /* 1: and what is left is held or recording */
 };

@@ -296,6 +296,8 @@ int writer_new(const struct writer_config *cfg, struct writer **out)
     }
     w->segment_seconds = cfg->segment_seconds;
     w->on_disk_full = cfg->on_disk_full;
+    w->on_low_space = cfg->on_low_space;
+    w->min_free_bytes = cfg->min_free_bytes > 0 ? cfg->min_free_bytes : 0;
     w->user = cfg->user;
     w->queue_max_bytes = cfg->queue_max_bytes ? cfg->queue_max_bytes
                                               : WRITER_DEFAULT_QUEUE_BYTES;

@@ -36,8 +36,20 @@ struct writer_config {
     int segment_seconds;              /* target segment length, > 0 */
     size_t queue_max_bytes;           /* 0: 64 MiB */
     writer_disk_full_cb on_disk_full; /* may be NULL */
-    void *user;                       /* for on_disk_full */
+    /* Free space (bytes) retention keeps: when a segment opens with less
+     * free, on_low_space is called so that retention makes room before
+     * the disk fills; and after a full disk a new segment is tried only
+     * once this much is free (at least WRITER_RESUME_MIN_FREE_BYTES). 0:
+     * no low-space calls. */
+    int64_t min_free_bytes;
+    writer_disk_full_cb on_low_space; /* may be NULL; err is 0 */
+    void *user;                       /* for on_disk_full, on_low_space */
 };
+
+/* The least free space a segment is tried in after a full disk: the
+ * catalog (events, status, rows) must be able to commit first, and a
+ * segment started in the last few kilobytes would fail at once. */
+#define WRITER_RESUME_MIN_FREE_BYTES ((int64_t)1024 * 1024)
 
 struct writer_stats {
     uint64_t aus_written;        /* units muxed */

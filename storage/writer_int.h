@@ -38,6 +38,8 @@ struct writer {
     char *camera;
     int segment_seconds;
     size_t queue_max_bytes;
+    int64_t min_free_bytes; /* see struct writer_config */
+    writer_disk_full_cb on_low_space;
 
     pthread_t thread;
     pthread_mutex_t mu; /* guards the queue, the stats and push state */

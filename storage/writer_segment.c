@@ -31,12 +31,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nvr/base/clock.h"
+#include "nvr/base/compiler.h"
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
 #include "storage/catalog.h"
 #include "storage/fsops.h"
+#include "storage/layout.h"
 #include "storage/segment.h"
 #include "storage/storage_int.h"
 
@@ -55,10 +58,6 @@
 /* Attempts with a "-N" suffix when a segment's file name is taken. */
 #define WRITER_NAME_ATTEMPTS 10
 #define WRITER_DIR_MODE      0750
-/* While the disk is full, a new segment is tried only once this much is
- * free: the catalog (events, status, rows) must be able to commit first,
- * and a segment started in the last few kilobytes would fail at once. */
-#define WRITER_RESUME_FREE_BYTES ((int64_t)8 * 1024 * 1024)
 
 /* Records a disk or catalog error in the stats and logs it once; `what`
  * names the step, `subject` (may be "") the file. */
@@ -195,6 +194,35 @@ static void writer_leave_full(struct writer *w)
           "camera %s: the disk takes writes again; recording "
           "resumed",
           w->camera);
+}
+
+/*
+ * Before a segment opens at a keyframe: with less free than retention
+ * keeps, asks for a pass (retention then makes room before the disk
+ * fills); after a full disk, says whether there is room to try again,
+ * which is the same figure retention works to.
+ */
+static bool writer_room_to_open(struct writer *w)
+{
+    int64_t avail, total, need;
+    char reserve[WRITER_MAX_PATH + sizeof(STORAGE_SPACE_RESERVE_FILE)];
+
+    if (!w->full && (!w->on_low_space || w->min_free_bytes <= 0))
+        return true;
+    if (fsops_statvfs(w->storage_dir, &avail, &total) != 0)
+        return true; /* the open itself will say what is wrong */
+    if (avail < w->min_free_bytes && w->on_low_space)
+        w->on_low_space(w->user, w->camera, 0);
+    if (!w->full)
+        return true;
+    need = NVR_MAX(w->min_free_bytes, WRITER_RESUME_MIN_FREE_BYTES);
+    /* While the catalog's reserve is released, retention works to make
+     * room for it as well: footage must not eat it. */
+    snprintf(reserve, sizeof(reserve), "%s/" STORAGE_SPACE_RESERVE_FILE,
+             w->storage_dir);
+    if (w->min_free_bytes > 0 && access(reserve, F_OK) != 0)
+        need += STORAGE_SPACE_RESERVE_BYTES;
+    return avail >= need;
 }
 
 /* ---- segment life on the writer thread ---- */
@@ -550,11 +578,7 @@ void writer__handle_au(struct writer *w, struct nvr_au *au)
         }
     }
     if (!w->seg) {
-        int64_t avail = INT64_MAX, total;
-
-        if (key && w->full &&
-            fsops_statvfs(w->storage_dir, &avail, &total) == 0 &&
-            avail < WRITER_RESUME_FREE_BYTES) {
+        if (key && !writer_room_to_open(w)) {
             writer_count_drop(w, 1);
             return;
         }

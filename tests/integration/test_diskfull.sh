@@ -44,6 +44,10 @@ has_alert() { camera_field "$cfg" cam1 error | grep -q "only held footage"; }
 wait_for 15 has_alert || fail "status does not say only held footage is left: $(camera_field "$cfg" cam1 error)"
 grep -q "only held footage" "$T/nvr.log" || fail "the log does not say only held footage is left"
 ok "status and log say only held footage is left"
+# Nothing is written: the status must not say recording.
+wait_for 10 state_is "$cfg" cam1 disk_full ||
+    fail "cam1 is '$(camera_state "$cfg" cam1)' while nothing can be written (want disk_full)"
+ok "status says disk_full, not recording"
 # While the disk is full, what cannot be written is dropped and counted.
 dropped() { [ "$(camera_field "$cfg" cam1 dropped)" -gt 0 ]; }
 wait_for 15 dropped || fail "no dropped units counted while the disk is full"

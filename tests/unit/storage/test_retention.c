@@ -306,6 +306,33 @@ static void test_retention_min_free(void **state)
     assert_int_equal(exists(f, 4), 1);
 }
 
+/* The recorder's catalog reserve, while released: the min_free rule makes
+ * room for it on top of min_free, and says what it worked to. */
+static void test_retention_min_free_extra(void **state)
+{
+    struct fixture *f = *state;
+    struct retention_report rep;
+
+    for (int i = 0; i < 6; i++)
+        add_seg(f, "gate", NOW_US - (10 - i) * 3600000000LL, 10000, 0);
+    /* min_free is met; the 20000 extra bytes are not. */
+    fake_avail = FAKE_TOTAL / 10;
+    f->rc.min_free_percent = 10;
+    f->rc.extra_free_bytes = 20000;
+    run(f, &rep);
+    assert_int_equal(rep.by_rule[RETENTION_RULE_MIN_FREE], 2);
+    assert_int_equal(rep.min_free_target, FAKE_TOTAL / 10);
+    assert_int_equal(rep.min_free_work, FAKE_TOTAL / 10 + 20000);
+    assert_int_equal(rep.min_free_unmet, 0);
+    assert_int_equal(exists(f, 1), 0);
+    assert_int_equal(exists(f, 2), 1);
+    /* More than is left to delete: unmet against what it worked to. */
+    f->rc.extra_free_bytes = 1000000;
+    run(f, &rep);
+    assert_int_equal(rep.min_free_unmet, 1);
+    assert_int_equal(rep.min_free_only_held, 1);
+}
+
 static void test_retention_holds(void **state)
 {
     struct fixture *f = *state;
@@ -392,6 +419,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retention_dry_run_deletes_nothing,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_max_bytes, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_retention_min_free_extra, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_retention_min_free, setup,
                                         teardown),
