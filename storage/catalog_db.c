@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "nvr/base/compiler.h"
+#include "nvr/base/err.h"
 #include "nvr/base/log.h"
 #include "nvr/base/thread.h"
 #include "storage/catalog_int.h"
@@ -68,11 +69,25 @@ int catalog__err(struct catalog *cat, int rc, const char *what)
     case SQLITE_NOMEM:
         err = -ENOMEM;
         break;
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+        /* What the OS refused, when it did: an immutable or read-only
+         * catalog file is not a failing disk. */
+        sys = cat && cat->db ? sqlite3_system_errno(cat->db) : 0;
+        err = sys == EPERM || sys == EACCES || sys == EROFS || sys == ENOSPC ||
+                      sys == EDQUOT
+                  ? -sys
+                  : -EIO;
+        break;
     default:
         err = -EIO;
         break;
     }
-    LOG_E("catalog", "%s: %s (sqlite %d)", what, msg, rc);
+    if (err != -EIO && (rc & 0xff) == SQLITE_IOERR)
+        LOG_E("catalog", "%s: %s (sqlite %d: %s)", what, msg, rc,
+              nvr_strerror(err));
+    else
+        LOG_E("catalog", "%s: %s (sqlite %d)", what, msg, rc);
     return err;
 }
 

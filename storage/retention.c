@@ -474,6 +474,33 @@ static int ret_delete_dry(struct ret_ctx *x, size_t n, enum retention_rule rule,
 }
 
 /*
+ * Leaves a camera event at the start of the earliest segment of each
+ * camera that marked[0..m) deleted, so that `nvr recordings`, exports and
+ * the TUI name the gap deleted footage leaves ("deleted by retention:
+ * min_free") instead of "no recording". Best effort: the audit log has
+ * the deletion either way.
+ */
+static void ret_note_deleted(struct ret_ctx *x, size_t m, const bool *gone,
+                             enum retention_rule rule)
+{
+    for (size_t i = 0; i < m; i++) {
+        const struct catalog_segment *s = &x->marked[i];
+        bool first = gone[i];
+
+        for (size_t k = 0; k < m && first; k++)
+            if (k != i && gone[k] && x->marked[k].camera_id == s->camera_id &&
+                (x->marked[k].start_us < s->start_us ||
+                 (x->marked[k].start_us == s->start_us && k < i)))
+                first = false;
+        if (first && catalog_event_add(x->cat, s->camera_id, s->start_us,
+                                       "deleted by retention",
+                                       retention_rule_name(rule)) < 0)
+            LOG_W("storage", "retention: cannot note the deletion of %s",
+                  s->path);
+    }
+}
+
+/*
  * Deletes batch[0..n) by `rule` (see the file comment for the steps).
  * MISSING rows are dropped at once (no file). Adds to the report; *freed
  * gets the bytes of the files deleted.
@@ -526,6 +553,7 @@ static int ret_delete(struct ret_ctx *x, size_t n, enum retention_rule rule,
             x->cfg->on_item(x->cfg->user, ret_cam_name(x, s->camera_id), s,
                             rule);
     }
+    ret_note_deleted(x, m, gone, rule);
     rep->deleted += d.done;
     rep->by_rule[rule] += d.done;
     rep->deleted_bytes += bytes;

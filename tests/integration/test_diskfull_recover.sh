@@ -32,6 +32,7 @@ write_config "$cfg" "$st" 2
 add_camera "$cfg" cam1 "rtsp://127.0.0.1:$CAMSIM_PORT/cam1"
 add_camera "$cfg" cam2 "rtsp://127.0.0.1:$CAMSIM_PORT/cam2"
 db="$st/catalog.db"
+start_iso=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 start_nvr "$cfg" nvr
 wait_for 20 state_is "$cfg" cam1 recording || fail "cam1 not recording"
 wait_for 20 state_is "$cfg" cam2 recording || fail "cam2 not recording"
@@ -120,5 +121,11 @@ for cam in cam1 cam2; do
 done
 [ "$stopped" -ge 1 ] || fail "no camera hit ENOSPC: the second fill did not fill the disk"
 ok "the interval lost to ENOSPC is a disk-full gap ($stopped camera(s) stopped)"
+# The oldest footage went to make room: the gap it leaves says so.
+"$NVR" recordings -c "$cfg" --camera cam1 --from "$start_iso" --json >"$T/rec-from.json" ||
+    fail "recordings --from"
+jq -e '.gaps[0].reason == "deleted by retention: min_free"' "$T/rec-from.json" >/dev/null ||
+    fail "the gap left by deleted footage does not say so: $(jq -c '.gaps[0]' "$T/rec-from.json")"
+ok "the gap deleted footage leaves says why: $(jq -c '.gaps[0] | [.start, .end, .reason]' "$T/rec-from.json")"
 rm -f "$st/filler" "$st/filler2"
 check_storage "$st"
