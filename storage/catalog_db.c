@@ -12,17 +12,20 @@
 #include "storage/catalog.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "nvr/base/compiler.h"
-#include "nvr/base/err.h"
 #include "nvr/base/log.h"
 #include "nvr/base/thread.h"
 #include "storage/catalog_int.h"
@@ -34,6 +37,8 @@
 #define CATALOG_BUSY_TIMEOUT_MS 5000
 /* Pause between attempts to switch a new file to WAL. */
 #define CATALOG_WAL_RETRY_MS 5
+/* The longest catalog path an error message names. */
+#define CATALOG_ERR_PATH_MAX 1024
 /* Bytes a checkpoint leaves of the WAL (PRAGMA journal_size_limit). */
 #define CATALOG_WAL_LIMIT "1048576"
 
@@ -43,10 +48,54 @@
  * Converts a SQLite result code into a negative errno and logs SQLite's
  * message once. `what` names the operation for the log line.
  */
+/*
+ * After an I/O error: whether the OS refuses to write the catalog or its
+ * -wal or -shm file because it is immutable or append-only (chattr +i,
+ * +a: -EPERM) or on a read-only file system (-EROFS), with why naming the
+ * file and what to do. 0 if none of that is the case.
+ */
+static int catalog_refused_file(struct catalog *cat, char *why, size_t why_size)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    const char *db =
+        cat && cat->db ? sqlite3_db_filename(cat->db, "main") : NULL;
+    char path[CATALOG_ERR_PATH_MAX];
+
+    if (!db || !*db)
+        return 0;
+    for (size_t i = 0; i < NVR_ARRAY_SIZE(suffix); i++) {
+        int fd, flags = 0;
+
+        snprintf(path, sizeof(path), "%s%s", db, suffix[i]);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+            continue;
+        if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 &&
+            (flags & (FS_IMMUTABLE_FL | FS_APPEND_FL))) {
+            bool imm = (flags & FS_IMMUTABLE_FL) != 0;
+
+            close(fd);
+            snprintf(why, why_size,
+                     "%s is %s (chattr +%c): nothing can write it until "
+                     "chattr -%c",
+                     path, imm ? "immutable" : "append-only", imm ? 'i' : 'a',
+                     imm ? 'i' : 'a');
+            return -EPERM;
+        }
+        close(fd);
+        if (access(path, W_OK) != 0 && errno == EROFS) {
+            snprintf(why, why_size, "%s is on a read-only file system", path);
+            return -EROFS;
+        }
+    }
+    return 0;
+}
+
 int catalog__err(struct catalog *cat, int rc, const char *what)
 {
     const char *msg =
         cat && cat->db ? sqlite3_errmsg(cat->db) : sqlite3_errstr(rc);
+    char why[CATALOG_ERR_PATH_MAX + 96] = "";
     int err, sys;
 
     switch (rc & 0xff) {
@@ -71,21 +120,20 @@ int catalog__err(struct catalog *cat, int rc, const char *what)
         break;
     case SQLITE_IOERR:
     case SQLITE_READONLY:
-        /* What the OS refused, when it did: an immutable or read-only
-         * catalog file is not a failing disk. */
-        sys = cat && cat->db ? sqlite3_system_errno(cat->db) : 0;
-        err = sys == EPERM || sys == EACCES || sys == EROFS || sys == ENOSPC ||
-                      sys == EDQUOT
-                  ? -sys
-                  : -EIO;
+        /* An immutable or read-only catalog file is not a failing disk:
+         * say which file the OS refuses, and why. */
+        err = catalog_refused_file(cat, why, sizeof(why));
+        if (err == 0) {
+            sys = cat && cat->db ? sqlite3_system_errno(cat->db) : 0;
+            err = sys == ENOSPC || sys == EDQUOT ? -sys : -EIO;
+        }
         break;
     default:
         err = -EIO;
         break;
     }
-    if (err != -EIO && (rc & 0xff) == SQLITE_IOERR)
-        LOG_E("catalog", "%s: %s (sqlite %d: %s)", what, msg, rc,
-              nvr_strerror(err));
+    if (why[0])
+        LOG_E("catalog", "%s: %s (sqlite %d): %s", what, msg, rc, why);
     else
         LOG_E("catalog", "%s: %s (sqlite %d)", what, msg, rc);
     return err;

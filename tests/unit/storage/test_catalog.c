@@ -8,7 +8,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1110,6 +1114,41 @@ static void test_catalog_temp_in_memory(void **state)
     catalog_close(ro);
 }
 
+/* Sets or clears FS_IMMUTABLE_FL (chattr +i) on path; 0 or -errno. */
+static int set_immutable(const char *path, bool on)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC), flags, r = 0;
+
+    if (fd < 0)
+        return -errno;
+    if (ioctl(fd, FS_IOC_GETFLAGS, &flags) != 0) {
+        r = -errno;
+    } else {
+        flags = on ? flags | FS_IMMUTABLE_FL : flags & ~FS_IMMUTABLE_FL;
+        if (ioctl(fd, FS_IOC_SETFLAGS, &flags) != 0)
+            r = -errno;
+    }
+    close(fd);
+    return r;
+}
+
+/* An immutable WAL (chattr +i, as an attacker or an admin's mistake would
+ * leave it) is refused by the OS with EPERM: the catalog says so, not
+ * "Input/output error", and works again once the flag is gone. Needs root
+ * and a file system with attributes (ext4 under /tmp). */
+static void test_catalog_immutable_says_eperm(void **state)
+{
+    struct fixture *f = *state;
+    char wal[192];
+
+    assert_int_equal(catalog_camera_ensure(f->cat, "gate", &(int64_t){0}), 0);
+    snprintf(wal, sizeof(wal), "%s-wal", f->path);
+    assert_int_equal(set_immutable(wal, true), 0);
+    assert_int_equal(catalog_event_add(f->cat, 1, 1000, "break", "x"), -EPERM);
+    assert_int_equal(set_immutable(wal, false), 0);
+    assert_int_equal(catalog_event_add(f->cat, 1, 2000, "break", "y"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1139,6 +1178,7 @@ int main(void)
         T(test_catalog_concurrent_writers),
         cmocka_unit_test(test_catalog_memory),
         T(test_catalog_temp_in_memory),
+        T(test_catalog_immutable_says_eperm),
 #undef T
     };
 
