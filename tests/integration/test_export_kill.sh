@@ -10,6 +10,9 @@
 # logging what it removed, and its own set verifies.
 . "$NVR_TEST_LIB"
 : "${NVR_TESTHOOKS:?NVR_TESTHOOKS must name the nvr-testhooks binary}"
+# nvr-testhooks prints each step of an export (and NVR_TEST_EXPORT_KILL_AT
+# kills it at one).
+export NVR_TEST_EXPORT_STEPS=1
 
 start_camsim cam --mount cam1 --mount cam2
 cfg="$T/nvr.ini"
@@ -70,7 +73,7 @@ last_pub=$(grep "export step .*: published:" "$T/export.err" | tail -n 1)
 case "$last_pub" in *published:clip.mp4) ;; *) fail "the clip is not published last: $last_pub" ;; esac
 ok "a whole export: $steps steps, the clip published last"
 
-# kill_at_each DIR CLIPS NAME... : kills an export into DIR at each step;
+# kill_at_each DIR CLIPS NAME...: kills an export into DIR at each step;
 # after each, checks the folder, then a complete export (the same names)
 # cleans up and verifies.
 kill_at_each() {
