@@ -606,6 +606,8 @@ int check_run_targets(const struct nvr_config *cfg, const char *hosts_path,
                                 sizeof(why)) < 0) {
             LOG_E("nvr", "%s:%d: %s; refused, it will not be contacted",
                   cfg->path, line, why);
+            snprintf(t[i].refused, sizeof(t[i].refused), "%.*s",
+                     (int)sizeof(t[i].refused) - 1, why);
             continue;
         }
         if (dns)
@@ -618,6 +620,8 @@ int check_run_targets(const struct nvr_config *cfg, const char *hosts_path,
                   why);
             wipe(&t[i], sizeof(t[i]));
             memset(&t[i], 0, sizeof(t[i]));
+            snprintf(t[i].refused, sizeof(t[i].refused), "%.*s",
+                     (int)sizeof(t[i].refused) - 1, why);
             continue;
         }
         allowed++;

@@ -69,6 +69,8 @@ struct check_target {
     char pass[128];
     const char *username; /* for ingest: the config's, user, or NULL */
     const char *password; /* for ingest: the config's, pass, or NULL */
+    char refused[512];    /* check_run_targets: the rule that refused an
+                             enabled camera, "" when allowed */
 };
 
 /* Classifies an AF_INET or AF_INET6 address (IPv4-mapped IPv6 addresses

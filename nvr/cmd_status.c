@@ -35,6 +35,7 @@ struct status_ctx {
     int64_t now_us;
     int64_t used_bytes; /* in segments */
     int64_t free_bytes; /* -1: unknown */
+    int64_t size_bytes; /* of the storage's file system; -1: unknown */
 };
 
 static int status_row_cb(void *user, const struct catalog_status *st)
@@ -189,10 +190,119 @@ static void status_print_text(const struct status_ctx *ctx)
     printf("\n");
 }
 
+/* ---- nvr status --check ---- */
+
+/* The free space retention keeps, in bytes (its min_free rule), on a file
+ * system of size bytes; 0 when there is no such rule. */
+static int64_t status_min_free(const struct nvr_config *cfg, int64_t size)
+{
+    if (cfg->min_free_is_percent)
+        return (int64_t)((double)size * cfg->min_free_percent / 100.0);
+    return cfg->min_free_bytes;
+}
+
+typedef void (*status_problem_cb)(void *user, const char *text);
+
+/*
+ * Every problem a monitoring script must hear of, one call of cb each:
+ * the recorder is not running (or still recovering), an enabled camera
+ * is not recording (with its state and error), the storage is under
+ * min_free or its free space is unknown. Camera lines are left out while
+ * no recorder runs: that one line says why none records. A step of the
+ * system clock is not detected by the recorder yet, so not reported.
+ * Returns how many problems.
+ */
+static int status_check_each(const struct status_ctx *ctx, status_problem_cb cb,
+                             void *user)
+{
+    const char *storage = ctx->cfg->storage_path;
+    char line[4096], name[NVR_ESCAPE_SIZE(64)];
+    char error[NVR_ESCAPE_SIZE(sizeof(ctx->rows[0].error))];
+    int n = 0;
+
+    if (!ctx->running) {
+        snprintf(line, sizeof(line), "recorder: not running on %s", storage);
+        cb(user, line);
+        n++;
+    } else if (!ctx->started) {
+        snprintf(line, sizeof(line),
+                 "recorder: starting on %s (crash recovery), not recording "
+                 "yet",
+                 storage);
+        cb(user, line);
+        n++;
+    }
+    for (int i = 0; ctx->started && i < ctx->n; i++) {
+        const char *st = status_state(ctx, i);
+
+        if (strcmp(st, "recording") == 0 || strcmp(st, "disabled") == 0)
+            continue;
+        nvr_escape_text(ctx->cfg->cameras[i].name, name, sizeof(name));
+        nvr_escape_text(ctx->rows[i].error, error, sizeof(error));
+        snprintf(line, sizeof(line), "camera %s: %s, not recording%s%s", name,
+                 st, error[0] ? ": " : "", error);
+        cb(user, line);
+        n++;
+    }
+    if (ctx->free_bytes < 0 || ctx->size_bytes < 0) {
+        snprintf(line, sizeof(line), "storage %s: free space unknown", storage);
+        cb(user, line);
+        n++;
+    } else if (ctx->free_bytes < status_min_free(ctx->cfg, ctx->size_bytes)) {
+        snprintf(line, sizeof(line),
+                 "storage %s: %.1f MB free, under min_free (%.1f MB)", storage,
+                 (double)ctx->free_bytes / 1e6,
+                 (double)status_min_free(ctx->cfg, ctx->size_bytes) / 1e6);
+        cb(user, line);
+        n++;
+    }
+    return n;
+}
+
+static void status_problem_print(void *user, const char *text)
+{
+    (void)user;
+    printf("%s\n", text);
+}
+
+static void status_problem_json(void *user, const char *text)
+{
+    json_str(user, NULL, text);
+}
+
+/* Prints the problems (or one "ok" line) and returns the exit status:
+ * NVR_EXIT_OK when there is none, NVR_EXIT_FAILURE otherwise. */
+static int status_check(const struct status_ctx *ctx, int json)
+{
+    struct json_out j;
+    int n, recording = 0;
+
+    for (int i = 0; i < ctx->n; i++)
+        recording +=
+            ctx->started && strcmp(status_state(ctx, i), "recording") == 0;
+    if (json) {
+        json_init(&j, stdout);
+        json_obj_begin(&j, NULL);
+        json_arr_begin(&j, "problems");
+        n = status_check_each(ctx, status_problem_json, &j);
+        json_arr_end(&j);
+        json_bool(&j, "ok", n == 0);
+        json_obj_end(&j);
+        json_finish(&j);
+    } else {
+        n = status_check_each(ctx, status_problem_print, NULL);
+        if (n == 0)
+            printf("ok: %d camera%s recording, %.1f GB free on %s\n", recording,
+                   recording == 1 ? "" : "s", (double)ctx->free_bytes / 1e9,
+                   ctx->cfg->storage_path);
+    }
+    return n == 0 ? NVR_EXIT_OK : NVR_EXIT_FAILURE;
+}
+
 static int status_exec(const struct cli_args *a, const struct nvr_config *cfg,
                        struct catalog *cat)
 {
-    struct status_ctx ctx = {.cfg = cfg, .free_bytes = -1};
+    struct status_ctx ctx = {.cfg = cfg, .free_bytes = -1, .size_bytes = -1};
     struct statvfs vfs;
     char path[2048];
     int rc = NVR_EXIT_OK, err;
@@ -215,9 +325,13 @@ static int status_exec(const struct cli_args *a, const struct nvr_config *cfg,
         rc = NVR_EXIT_FAILURE;
         goto out;
     }
-    if (statvfs(cfg->storage_path, &vfs) == 0)
+    if (statvfs(cfg->storage_path, &vfs) == 0) {
         ctx.free_bytes = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
-    if (a->json)
+        ctx.size_bytes = (int64_t)vfs.f_blocks * (int64_t)vfs.f_frsize;
+    }
+    if (cli_args_has(a, "check"))
+        rc = status_check(&ctx, a->json);
+    else if (a->json)
         status_print_json(&ctx);
     else
         status_print_text(&ctx);
@@ -229,6 +343,9 @@ out:
 
 static const struct cli_option status_options[] = {
     CLI_OPT_CONFIG,
+    {"check", 0, 0, NULL,
+     "exit 1 with one line per problem (recorder down, a camera not\n"
+     "recording, storage under min_free), or 0 with one line \"ok\""},
     CLI_OPT_JSON,
     CLI_OPT_HELP,
     CLI_OPT_END,
@@ -237,12 +354,16 @@ static const struct cli_option status_options[] = {
 const struct cli_entry cmd_status_entry = {
     .name = "status",
     .summary = "each camera's state, last frame, errors",
-    .usage = "nvr status [-c FILE] [--json]",
+    .usage = "nvr status [-c FILE] [--check] [--json]",
     .about = "Shows each camera's state, last frame time, bitrate, "
              "transport (tcp/udp),\nclock drift (ms, + = ahead of this "
              "machine's clock), timestamp jumps,\nRTP packets and frames "
              "lost, and last error, as published by the\nrunning "
-             "recorder, and storage use.",
+             "recorder, and storage use. With --check, for monitoring "
+             "scripts and\nsystemd: exit status 0 and one line \"ok\" when "
+             "the recorder runs, every\nenabled camera records and the "
+             "storage has min_free; otherwise 1 and one\nline per problem "
+             "(2: usage or config error).",
     .options = status_options,
     .flags = CLI_CONFIG | CLI_CATALOG_READ | CLI_CATALOG_OPTIONAL,
     .exec = status_exec,

@@ -200,6 +200,38 @@ static void status_fill(struct daemon *d, struct catalog_status *rows,
     }
 }
 
+/* The enabled cameras the air-gap rules (or the password file's) refused:
+ * never contacted, but shown as "refused" with the rule that refused
+ * them, refreshed like the others so that status does not read them as
+ * stopped. Fills rows (room for every configured camera) and returns how
+ * many. */
+static int daemon_refused_fill(const struct daemon *d,
+                               struct catalog_status *rows)
+{
+    int64_t now = nvr_clock_wall_us();
+    int n = 0;
+
+    if (!d->targets)
+        return 0;
+    for (int i = 0; i < d->cfg->n_cameras; i++) {
+        const struct nvr_camera_config *cc = &d->cfg->cameras[i];
+        struct catalog_status *st = &rows[n];
+
+        if (!cc->enabled || d->targets[i].allowed)
+            continue;
+        memset(st, 0, sizeof(*st));
+        snprintf(st->name, sizeof(st->name), "%s", cc->name);
+        snprintf(st->state, sizeof(st->state), "refused");
+        snprintf(st->error, sizeof(st->error), "%.*s",
+                 (int)sizeof(st->error) - 1, d->targets[i].refused);
+        st->last_frame_us =
+            d->prev_last_frame_us ? d->prev_last_frame_us[i] : 0;
+        st->updated_us = now > d->run_started_us ? now : d->run_started_us;
+        n++;
+    }
+    return n;
+}
+
 /*
  * Runs the loop until no handle is left. The thread only ever waits in
  * the loop's poll: it never sleeps to batch work, so timers fire on time
@@ -259,14 +291,15 @@ static void status_publish(struct daemon *d)
     job = calloc(1, sizeof(*job));
     if (!job)
         return;
-    job->rows = calloc((size_t)d->n_cams, sizeof(*job->rows));
+    job->rows = calloc((size_t)d->n_cams + (size_t)d->cfg->n_cameras,
+                       sizeof(*job->rows));
     if (!job->rows) {
         free(job);
         return;
     }
     job->d = d;
-    job->n = d->n_cams;
     status_fill(d, job->rows, 0);
+    job->n = d->n_cams + daemon_refused_fill(d, job->rows + d->n_cams);
     err = uv_queue_work(&d->loop, &job->req, status_work, status_after);
     if (err < 0) {
         LOG_W("nvr", "cannot queue the status publication: %s",

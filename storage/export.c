@@ -45,14 +45,18 @@
  * the clip is hashed afterwards from the page cache it was just written
  * to.
  *
- * The clip is written as <out>.partial and linked to <out> only when
- * complete (link(2) refuses to replace an existing file), then the
- * .sha256 sidecar, the audit entry, and last the manifest, which carries
- * the audit entry's hash. The clip is not fsynced: an hour of footage is
- * gigabytes, and flushing it would cost more than the export itself; the
- * export can be repeated
- * from the segments, and what proves the copy handed over is `nvr verify`
- * on that copy. The small sidecars are fsynced. The manifest's own hash
+ * Every file of the export is written into a hidden staging folder beside
+ * the outputs and synced, the clip included (a power cut after it is
+ * published must not leave a clip of zeros under its name; this costs the
+ * time to flush the clip, which a copy to a USB stick needs anyway before
+ * the stick is pulled): the clip first, then its .sha256 sidecar, the
+ * audit entry, and last the manifest, which carries the audit entry's
+ * hash. Only then do they get their final names, the clip last
+ * (export_publish.c): a clip under its name always has its sidecar and
+ * manifest beside it, and a killed export leaves at most evidence files,
+ * never a clip without them; the next export to the folder removes such
+ * leftovers, saying so. What proves the copy handed over is `nvr verify`
+ * on that copy. The manifest's own hash
  * (manifest_sha256) is the SHA-256 of the manifest file with its 64 hex digits
  * replaced by zeros.
  *
@@ -332,18 +336,6 @@ static void export_edge_gaps(struct export_job *job, struct exp_clip *c)
     }
 }
 
-static void export_remove_outputs(struct exp_clip *c)
-{
-    char path[PATH_MAX];
-
-    if (c->written)
-        unlink(c->req->out_path);
-    if (c->sidecar && snprintf(path, sizeof(path), "%s.sha256",
-                               c->req->out_path) < (int)sizeof(path))
-        unlink(path);
-    c->written = c->sidecar = false;
-}
-
 static int export_check_request(const struct export_request *r)
 {
     char path[PATH_MAX];
@@ -361,22 +353,15 @@ static int export_check_request(const struct export_request *r)
               r->out_path);
         return -EINVAL;
     }
-    if (access(r->out_path, F_OK) == 0)
-        return -EEXIST;
     if (snprintf(path, sizeof(path), "%s.sha256", r->out_path) >=
         (int)sizeof(path))
         return -ENAMETOOLONG;
-    if (access(path, F_OK) == 0)
-        return -EEXIST;
     return 0;
 }
 
-/* Every request is valid, no output exists, no two share a name. */
-static int export_check_all(const struct export_request *reqs, int n,
-                            const char *manifest_path)
+/* Every request is valid, no two share a name. */
+static int export_check_all(const struct export_request *reqs, int n)
 {
-    if (access(manifest_path, F_OK) == 0)
-        return -EEXIST;
     for (int i = 0; i < n; i++) {
         int err = export_check_request(&reqs[i]);
 
@@ -390,6 +375,25 @@ static int export_check_all(const struct export_request *reqs, int n,
     return 0;
 }
 
+/* No output exists yet (checked again, atomically, when each is
+ * published: link(2) never replaces a name). */
+static int export_check_free(const struct export_request *reqs, int n,
+                             const char *manifest_path)
+{
+    char path[PATH_MAX];
+
+    if (access(manifest_path, F_OK) == 0)
+        return -EEXIST;
+    for (int i = 0; i < n; i++) {
+        if (access(reqs[i].out_path, F_OK) == 0)
+            return -EEXIST;
+        snprintf(path, sizeof(path), "%s.sha256", reqs[i].out_path);
+        if (access(path, F_OK) == 0)
+            return -EEXIST;
+    }
+    return 0;
+}
+
 /* The sources of every clip, first, so progress knows the total. */
 static int export_job_collect(struct export_job *job,
                               const struct export_request *reqs,
@@ -399,11 +403,8 @@ static int export_job_collect(struct export_job *job,
         struct exp_clip *c = &job->clips[i];
         int err;
 
-        c->req = &reqs[i];
         c->res = &res[i];
         memset(c->res, 0, sizeof(*c->res));
-        snprintf(c->file, sizeof(c->file), "%s",
-                 export_base_name(reqs[i].out_path));
         c->container = export_probe__container(reqs[i].out_path);
         err = export_collect(job->cat, c);
         if (err < 0)
@@ -449,8 +450,9 @@ static int export_job_write(struct export_job *job, const char *manifest_path)
         err = export_walk__clip(job, c);
         if (err < 0)
             return err;
+        export_publish__step("clip");
         if (!c->clip_hashed) {
-            err = nvr_sha256_file(c->req->out_path, c->res->sha256);
+            err = nvr_sha256_file(c->stage_path, c->res->sha256);
             if (err < 0)
                 return err;
         }
@@ -461,6 +463,7 @@ static int export_job_write(struct export_job *job, const char *manifest_path)
         err = manifest__write_sidecar(c);
         if (err < 0)
             return err;
+        export_publish__step("sidecar");
     }
     /* Recorded only once every clip is complete; the manifest then names
      * each entry. */
@@ -469,7 +472,12 @@ static int export_job_write(struct export_job *job, const char *manifest_path)
         if (err < 0)
             return err;
     }
-    return manifest__write(job, manifest_path);
+    export_publish__step("audited");
+    err = manifest__write(job, job->stage.manifest);
+    if (err < 0)
+        return err;
+    export_publish__step("manifest");
+    return export_publish__commit(job, manifest_path);
 }
 
 int export_run_many(struct catalog *cat, const struct export_request *reqs,
@@ -484,7 +492,7 @@ int export_run_many(struct catalog *cat, const struct export_request *reqs,
     if (!cat || !reqs || !res || !manifest_path || n < 1 ||
         n > EXPORT_MAX_CLIPS)
         return -EINVAL;
-    err = export_check_all(reqs, n, manifest_path);
+    err = export_check_all(reqs, n);
     if (err < 0)
         return err;
     memset(&job, 0, sizeof(job));
@@ -493,11 +501,31 @@ int export_run_many(struct catalog *cat, const struct export_request *reqs,
     job.progress = progress;
     job.user = user;
     job.now_us = nvr_clock_wall_us();
+    job.stage.fd = -1;
     job.clips = calloc((size_t)n, sizeof(*job.clips));
     if (!job.clips)
         return -ENOMEM;
+    for (int i = 0; i < n; i++) {
+        job.clips[i].req = &reqs[i];
+        snprintf(job.clips[i].file, sizeof(job.clips[i].file), "%s",
+                 export_base_name(reqs[i].out_path));
+    }
+    /* The leftovers of an interrupted export first: they may hold the
+     * very names this one is to publish. */
+    err = export_publish__begin(&job, manifest_path);
+    if (err < 0) {
+        free(job.clips);
+        return err;
+    }
+    err = export_check_free(reqs, n, manifest_path);
+    if (err < 0) {
+        export_publish__abort(&job);
+        free(job.clips);
+        return err;
+    }
     err = export_hash__start(&job.hasher);
     if (err < 0) {
+        export_publish__abort(&job);
         free(job.clips);
         return err;
     }
@@ -518,9 +546,9 @@ int export_run_many(struct catalog *cat, const struct export_request *reqs,
     if (progress) /* too late to cancel: the clip is complete */
         (void)progress(user, job.total_bytes, job.total_bytes);
 out:
+    if (err < 0)
+        export_publish__abort(&job);
     for (int i = 0; i < n; i++) {
-        if (err < 0)
-            export_remove_outputs(&job.clips[i]);
         free(job.clips[i].segs);
         free(job.clips[i].gaps);
         export_probe__free_streams(&job.clips[i]);

@@ -149,4 +149,14 @@ NVR_NODISCARD int export_sha256_file(const char *path, char out[65]);
 NVR_NODISCARD int export_manifest_hash(const char *text, size_t len,
                                        char computed[65], char recorded[65]);
 
+/*
+ * A seam for tests of interrupted exports: cb (may be NULL to remove it)
+ * is called at each step of every export ("staged", "clip", "sidecar",
+ * "audited", "manifest", "synced", "published:NAME", "published",
+ * "tidied"), on the exporting thread. Only test programs set it. Not
+ * thread-safe: set it before the first export.
+ */
+typedef void (*export_step_cb)(void *user, const char *step);
+void export_set_step_hook(export_step_cb cb, void *user);
+
 #endif

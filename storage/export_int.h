@@ -11,12 +11,15 @@
  *  - export_io.c: reading sources and writing the clip through custom
  *    AVIOContexts, and the page-cache planning;
  *  - export_hash.c: the helper thread hashing sources and clip;
+ *  - export_publish.c: the staging folder, publishing its files under
+ *    their final names, and the leftovers of interrupted exports;
  *  - manifest.c: the manifest and the .sha256 sidecars.
  * Everything here runs on the exporting thread, except the hasher's own.
  */
 #ifndef NVR_STORAGE_EXPORT_INT_H
 #define NVR_STORAGE_EXPORT_INT_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -123,8 +126,9 @@ struct exp_clip {
     int n_segs, cap_segs;
     struct exp_gap *gaps; /* n_segs + 2 of them */
     int n_gaps;
-    bool written; /* out_path exists and is ours */
-    bool sidecar; /* .sha256 exists and is ours */
+    char stage_path[PATH_MAX]; /* the clip in the staging folder */
+    bool written;              /* stage_path exists and is ours */
+    bool sidecar;              /* its staged .sha256 exists and is ours */
     /* The streams, from the sources' headers (export_probe__clip). */
     AVCodecParameters *vpar; /* owned */
     AVRational vtb;
@@ -134,8 +138,19 @@ struct exp_clip {
     bool clip_hashed;      /* res->sha256 taken while writing */
 };
 
+/* The staging folder (export_publish.c): a hidden folder beside the
+ * outputs, on their file system, where every file of the export is
+ * written and synced before any appears under its final name. */
+struct exp_stage {
+    char dir[PATH_MAX];      /* the outputs' folder */
+    char path[PATH_MAX];     /* <dir>/.nvr-export-XXXXXX */
+    char manifest[PATH_MAX]; /* the manifest, staged */
+    int fd;                  /* path, open and flock()ed; -1: none */
+};
+
 struct export_job {
     struct catalog *cat;
+    struct exp_stage stage;
     struct exp_clip *clips;
     int n;
     export_progress_cb progress;
@@ -275,19 +290,53 @@ NVR_NODISCARD int export_mux__cue_gap(struct exp_out *o, int64_t a, int64_t b,
 
 /* ---- export_walk.c ---- */
 
-/* Writes c's clip to c->req->out_path: sets its result's ranges, frames,
+/* Writes c's clip to c->stage_path, synced: sets its result's ranges, frames,
  * codec, and its SHA-256 when it could be taken while writing
- * (c->clip_hashed). Nothing is left at out_path on failure. */
+ * (c->clip_hashed). Nothing is left at stage_path on failure. */
 NVR_NODISCARD int export_walk__clip(struct export_job *job, struct exp_clip *c);
 
 /* ---- manifest.c: the writing side ---- */
 
-/* Writes the .sha256 sidecar of c (sets c->sidecar). Returns 0, -EEXIST,
+/* Writes the .sha256 sidecar of c beside its staged clip (sets
+ * c->sidecar). Returns 0, -EEXIST,
  * -ENAMETOOLONG or -EIO. */
 NVR_NODISCARD int manifest__write_sidecar(struct exp_clip *c);
 /* Writes the manifest of every clip of job to path (must not exist),
  * synced. Returns 0, -EMSGSIZE, -ENOMEM or an I/O error. */
 NVR_NODISCARD int manifest__write(const struct export_job *job,
                                   const char *path);
+
+/* ---- export_publish.c ---- */
+
+/* Where the name `name` of a file of the export is staged: "<stage>/name".
+ * Returns 0 or -ENAMETOOLONG. */
+NVR_NODISCARD int export_publish__stage_name(const struct exp_stage *st,
+                                             const char *name, char *out,
+                                             size_t size);
+/*
+ * Removes what interrupted exports left in the folder of manifest_path
+ * (see export_publish.c), then creates and locks the staging folder
+ * beside it, and names every staged file (each clip's stage_path, the
+ * manifest's). Every output must be in that folder: -EXDEV otherwise.
+ * Returns 0, -ENOENT (no such folder), -EXDEV, -ENAMETOOLONG or the
+ * errno of mkdir / open / flock.
+ */
+NVR_NODISCARD int export_publish__begin(struct export_job *job,
+                                        const char *manifest_path);
+/*
+ * Publishes the staged files under their final names, the manifest
+ * first, then each clip's sidecar, each clip last (link(2): an existing
+ * name is never replaced), syncs the folder, then removes the staging
+ * folder. On failure whatever it published is removed again. Returns 0,
+ * -EEXIST or an I/O error.
+ */
+NVR_NODISCARD int export_publish__commit(struct export_job *job,
+                                         const char *manifest_path);
+/* Removes the staging folder and everything in it; does nothing when
+ * there is none. */
+void export_publish__abort(struct export_job *job);
+/* Tells the step hook (export_set_step_hook) that the export reached
+ * step `name`. */
+void export_publish__step(const char *name);
 
 #endif

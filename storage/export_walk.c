@@ -656,6 +656,10 @@ static int export_walk_real(struct walk *w, const struct walk *dry,
     err = export_walk_check_sources(w->clip);
     if (err < 0)
         return err;
+    /* Synced before it is published (export_publish.c): a power cut
+     * after that must not leave a clip of zeros under its name. */
+    if (fdatasync(w->io.fd) != 0)
+        return -errno;
     err = close(w->io.fd) != 0 ? -errno : 0;
     w->io.fd = -1;
     return err;
@@ -675,15 +679,11 @@ int export_walk__clip(struct export_job *job, struct exp_clip *c)
 {
     struct walk dry, w;
     bool planned;
-    char tmp_path[PATH_MAX];
     struct nvr_sha256 *md = NULL;
     int err;
 
     export_walk_reset(&dry, job, c, true);
     export_walk_reset(&w, job, c, false);
-    if (snprintf(tmp_path, sizeof(tmp_path), "%s.partial", c->req->out_path) >=
-        (int)sizeof(tmp_path))
-        return -ENAMETOOLONG;
     c->gaps = calloc((size_t)c->n_segs + 2, sizeof(*c->gaps));
     if (!c->gaps)
         return -ENOMEM;
@@ -701,7 +701,7 @@ int export_walk__clip(struct export_job *job, struct exp_clip *c)
         goto out;
     }
     export_walk_reset(&w, job, c, false);
-    w.path = tmp_path;
+    w.path = c->stage_path;
     err = export_walk_real(&w, &dry, planned, md);
     if (err < 0)
         goto out;
@@ -717,10 +717,6 @@ int export_walk__clip(struct export_job *job, struct exp_clip *c)
               c->req->camera);
     }
     c->res->bytes = w.io.end;
-    if (link(tmp_path, c->req->out_path) != 0) {
-        err = -errno;
-        goto out;
-    }
     c->written = true;
     snprintf(c->res->codec, sizeof(c->res->codec), "%s",
              avcodec_get_name(c->vpar->codec_id));
@@ -737,6 +733,7 @@ out:
     export_hash__wait_idle(&job->hasher);
     export_walk_free_digests(c);
     nvr_sha256_free(md);
-    unlink(tmp_path);
+    if (err < 0)
+        unlink(c->stage_path);
     return err;
 }

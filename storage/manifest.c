@@ -113,7 +113,7 @@ int manifest__write_sidecar(struct exp_clip *c)
     char path[PATH_MAX], line[PATH_MAX + 80];
     int n;
 
-    if (snprintf(path, sizeof(path), "%s.sha256", c->req->out_path) >=
+    if (snprintf(path, sizeof(path), "%s.sha256", c->stage_path) >=
         (int)sizeof(path))
         return -ENAMETOOLONG;
     /* The format sha256sum writes and `sha256sum -c` reads: hash, two

@@ -101,6 +101,8 @@ static const char *state_short(const char *st)
         return "off";
     if (strcmp(st, "disabled") == 0)
         return "disab";
+    if (strcmp(st, "refused") == 0)
+        return "REFUS";
     return "-";
 }
 
@@ -111,7 +113,7 @@ static int state_color(const char *st)
     if (strcmp(st, "connecting") == 0 || strcmp(st, "backoff") == 0)
         return TUI_C_WARN;
     if (strcmp(st, "auth_failed") == 0 || strcmp(st, "error") == 0 ||
-        strcmp(st, "stopped") == 0)
+        strcmp(st, "stopped") == 0 || strcmp(st, "refused") == 0)
         return TUI_C_BAD;
     return 0;
 }
@@ -172,6 +174,8 @@ static void draw_details(struct tui_view *v, const struct tui_model *m, int y,
         snprintf(buf, sizeof(buf), "reconnecting (%s)", st);
     else if (strcmp(st, "auth_failed") == 0)
         snprintf(buf, sizeof(buf), "auth failed: check password");
+    else if (strcmp(st, "refused") == 0) /* the rule follows */
+        snprintf(buf, sizeof(buf), "refused: never contacted");
     else if (c->has_st && c->st.last_frame_us > 0)
         snprintf(buf, sizeof(buf), "offline since %s",
                  nvr_time_format_local_strf(

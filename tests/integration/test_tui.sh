@@ -258,8 +258,9 @@ wait_screen 'TUI-EXIT=0'
 ok "Ctrl-C restores the terminal"
 
 # ---- an export runs on a worker: the UI goes on, and x cancels it ----
-# nvr-testhooks holds the export at its first source read, the clip's
-# .partial open, until $T/export.gate exists; here it never does.
+# nvr-testhooks holds the export at its first source read, the clip open
+# in its hidden staging folder, until $T/export.gate exists; here it never
+# does.
 exports_audited() {
     sqlite3 "$T/storage/catalog.db" "select count(*) from audit where kind = 'export'"
 }
@@ -280,8 +281,9 @@ keys e
 wait_screen "export gate $in_t-$out_t, reason"
 keys "tui cancel test" Enter
 wait_screen 'exporting\.\.\. [0-9]*% (x cancels)'
-partial_open() { compgen -G "$T/exports2/gate-*.partial" >/dev/null; }
-wait_for 10 partial_open || fail "no .partial clip while the export is held: $(ls "$T/exports2")"
+partial_open() { compgen -G "$T/exports2/.nvr-export-*/gate-*.mp4" >/dev/null; }
+wait_for 10 partial_open || fail "no staged clip while the export is held: $(ls -AR "$T/exports2")"
+[ -z "$(ls "$T/exports2")" ] || fail "a held export published: $(ls "$T/exports2")"
 # The screen keeps updating: the title's clock moves on, and keys still
 # move the cursor.
 title_clock() { screen | sed -n 1p | grep -o '[0-9][0-9]:[0-9][0-9]:[0-9][0-9]'; }
@@ -297,7 +299,7 @@ keys x
 wait_screen 'export cancelled' 30
 [ -z "$(ls -A "$T/exports2")" ] || fail "a cancelled export left: $(ls -A "$T/exports2")"
 [ "$(exports_audited)" = "$n_exports" ] || fail "a cancelled export was audited"
-ok "x cancelled the export: 'export cancelled', no clip, .partial or sidecar left, nothing audited"
+ok "x cancelled the export: 'export cancelled', no clip, staging folder or sidecar left, nothing audited"
 keys q
 wait_screen 'TUI-EXIT=0'
 

@@ -18,13 +18,16 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -346,6 +349,81 @@ static void test_export_cancel(void **state)
     /* Nothing was audited: the first complete export is entry 1. */
     assert_int_equal(export_run(f->cat, &req, NULL, NULL, &res), 0);
     assert_int_equal(res.audit_id, 1);
+}
+
+/* Writes a small file at dir/name. */
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char path[800];
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    fp = fopen(path, "wb");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static bool exists_in(const char *dir, const char *name)
+{
+    char path[800];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+/* What a killed export leaves, cleaned by the next one: a half-published
+ * set (a manifest linked to its final name) is removed; a file of the same
+ * name that is not the staged one stays; a staging folder whose lock is
+ * held (an export at work) is not touched; a completely published set is
+ * kept. */
+static void test_export_cleans_leftovers(void **state)
+{
+    struct fixture *f = *state;
+    struct export_request req = request(f);
+    struct export_result res;
+    char half[700], live[700], done[700], src[800], dst[800];
+    char dst_manifest[800], *text;
+    int lock_fd;
+
+    snprintf(half, sizeof(half), "%s/.nvr-export-half01", f->dir);
+    snprintf(live, sizeof(live), "%s/.nvr-export-live01", f->dir);
+    snprintf(done, sizeof(done), "%s/.nvr-export-done01", f->dir);
+    assert_int_equal(mkdir(half, 0700), 0);
+    assert_int_equal(mkdir(live, 0700), 0);
+    assert_int_equal(mkdir(done, 0700), 0);
+    /* Killed after publishing its manifest: the very name this export
+     * publishes. */
+    put_file(half, "clip.manifest.json", "{}");
+    put_file(half, "clip.mp4", "partial");
+    put_file(half, "other.mp4.sha256", "staged");
+    snprintf(src, sizeof(src), "%s/clip.manifest.json", half);
+    snprintf(dst_manifest, sizeof(dst_manifest), "%s/clip.manifest.json",
+             f->dir);
+    assert_int_equal(link(src, dst_manifest), 0);
+    put_file(f->dir, "other.mp4.sha256", "not the staged file");
+    /* An export at work. */
+    put_file(live, "live.mp4", "being written");
+    lock_fd = open(live, O_RDONLY | O_DIRECTORY);
+    assert_true(lock_fd >= 0);
+    assert_int_equal(flock(lock_fd, LOCK_EX), 0);
+    /* Killed after publishing everything. */
+    put_file(done, "done.mp4", "complete");
+    snprintf(src, sizeof(src), "%s/done.mp4", done);
+    snprintf(dst, sizeof(dst), "%s/done.mp4", f->dir);
+    assert_int_equal(link(src, dst), 0);
+
+    assert_int_equal(export_run(f->cat, &req, NULL, NULL, &res), 0);
+    assert_false(exists_in(f->dir, ".nvr-export-half01"));
+    assert_true(exists_in(f->dir, "clip.manifest.json")); /* this export's */
+    assert_true(exists_in(f->dir, "other.mp4.sha256"));
+    assert_true(exists_in(f->dir, ".nvr-export-live01/live.mp4"));
+    assert_false(exists_in(f->dir, ".nvr-export-done01"));
+    assert_true(exists_in(f->dir, "done.mp4"));
+    close(lock_fd);
+    text = read_text(dst_manifest);
+    assert_non_null(strstr(text, "nvr-export-manifest"));
+    free(text);
 }
 
 static void test_export_many_one_manifest(void **state)
@@ -677,6 +755,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_many_one_manifest, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_export_cleans_leftovers, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_export_audio_aac_mp4, setup_audio,
                                         teardown_audio),
