@@ -52,10 +52,21 @@
  * if that session recorded at least this long (else it backs off, so a
  * server that ends every session at once is not hammered). */
 #define CAMERA_BYE_MIN_RECORDED_MS 1000
+/* While a camera whose port refused (or did not answer) the connection
+ * waits out a backoff longer than this, its port is probed this often
+ * with a bare TCP connect; once one succeeds the wait is cut short. A
+ * camera whose port is open but whose RTSP server fails is not probed:
+ * its backoff stands. */
+#define CAMERA_PORT_PROBE_MS 1000
 
 struct ingest_camera {
     uv_loop_t *loop;
-    uv_timer_t backoff; /* between attempts */
+    uv_timer_t backoff;     /* between attempts */
+    uv_timer_t probe_timer; /* port probes during a backoff */
+    uv_tcp_t probe_tcp;     /* the probe's connection, while probe_busy */
+    uv_connect_t probe_req;
+    int probe_busy;   /* probe_tcp initialised, not yet closed */
+    int probe_closed; /* probe_timer closed (camera closing) */
     char name[64];
     char url[CAMERA_URL_MAX]; /* the wire URL: no credentials */
     char host[256];
@@ -219,8 +230,56 @@ static void cam_backoff_cb(uv_timer_t *timer)
     struct ingest_camera *cam =
         nvr_container_of(timer, struct ingest_camera, backoff);
 
+    uv_timer_stop(&cam->probe_timer);
     if (!cam->closing)
         cam_connect(cam);
+}
+
+static void cam_maybe_finish(struct ingest_camera *cam);
+
+static void cam_probe_closed(uv_handle_t *h)
+{
+    struct ingest_camera *cam =
+        nvr_container_of(h, struct ingest_camera, probe_tcp);
+
+    cam->probe_busy = 0;
+    cam_maybe_finish(cam);
+}
+
+static void cam_probe_connected(uv_connect_t *req, int status)
+{
+    struct ingest_camera *cam =
+        nvr_container_of(req, struct ingest_camera, probe_req);
+
+    if (!uv_is_closing((uv_handle_t *)&cam->probe_tcp))
+        uv_close((uv_handle_t *)&cam->probe_tcp, cam_probe_closed);
+    if (status < 0 || cam->closing ||
+        !uv_is_active((uv_handle_t *)&cam->backoff))
+        return;
+    /* The port answers again: the camera is back, try it now. */
+    LOG_I("ingest", "camera %s: port %u open again; connecting now", cam->name,
+          (unsigned)cam->port);
+    uv_timer_stop(&cam->probe_timer);
+    uv_timer_stop(&cam->backoff);
+    cam_connect(cam);
+}
+
+/* Every CAMERA_PORT_PROBE_MS of a backoff after a failed connection: one
+ * bare TCP connect (no request), unless the last one is still open. */
+static void cam_probe_cb(uv_timer_t *timer)
+{
+    struct ingest_camera *cam =
+        nvr_container_of(timer, struct ingest_camera, probe_timer);
+    struct sockaddr_storage addr;
+
+    if (cam->closing || cam->probe_busy ||
+        rtsp_session_addr(cam->host, cam->port, &addr) < 0)
+        return;
+    (void)uv_tcp_init(cam->loop, &cam->probe_tcp); /* cannot fail */
+    cam->probe_busy = 1;
+    if (uv_tcp_connect(&cam->probe_req, &cam->probe_tcp,
+                       (const struct sockaddr *)&addr, cam_probe_connected) < 0)
+        uv_close((uv_handle_t *)&cam->probe_tcp, cam_probe_closed);
 }
 
 static void cam_on_end(void *user, int err, const char *msg, unsigned flags)
@@ -281,8 +340,13 @@ static void cam_on_end(void *user, int err, const char *msg, unsigned flags)
               delay / 1000.0);
     cam_set_state(cam, auth ? INGEST_STATE_AUTH_FAILED : INGEST_STATE_BACKOFF,
                   err, msg);
-    if (!cam->closing)
-        uv_timer_start(&cam->backoff, cam_backoff_cb, (uint64_t)delay, 0);
+    if (cam->closing)
+        return;
+    uv_timer_start(&cam->backoff, cam_backoff_cb, (uint64_t)delay, 0);
+    if ((flags & RTSP_SESSION_END_CONNECT) && !auth &&
+        delay > 2 * CAMERA_PORT_PROBE_MS)
+        uv_timer_start(&cam->probe_timer, cam_probe_cb, CAMERA_PORT_PROBE_MS,
+                       CAMERA_PORT_PROBE_MS);
 }
 
 static void cam_maybe_finish(struct ingest_camera *cam)
@@ -290,7 +354,8 @@ static void cam_maybe_finish(struct ingest_camera *cam)
     void (*cb)(void *);
     void *cb_user;
 
-    if (!cam->closing || !cam->timer_closed || cam->live_sessions > 0)
+    if (!cam->closing || !cam->timer_closed || !cam->probe_closed ||
+        cam->probe_busy || cam->live_sessions > 0)
         return;
     cb = cam->close_cb;
     cb_user = cam->close_user;
@@ -446,6 +511,7 @@ int ingest_camera_new(uv_loop_t *loop, const struct ingest_camera_config *cfg,
     cam->user_data = user;
     cam->stats.state = INGEST_STATE_CONNECTING;
     (void)uv_timer_init(loop, &cam->backoff); /* cannot fail */
+    (void)uv_timer_init(loop, &cam->probe_timer);
     *out = cam;
     return 0;
 
@@ -487,6 +553,15 @@ static void cam_timer_closed(uv_handle_t *h)
     cam_maybe_finish(cam);
 }
 
+static void cam_probe_timer_closed(uv_handle_t *h)
+{
+    struct ingest_camera *cam =
+        nvr_container_of(h, struct ingest_camera, probe_timer);
+
+    cam->probe_closed = 1;
+    cam_maybe_finish(cam);
+}
+
 void ingest_camera_close(struct ingest_camera *cam, void (*cb)(void *cb_user),
                          void *cb_user)
 {
@@ -510,6 +585,9 @@ void ingest_camera_close(struct ingest_camera *cam, void (*cb)(void *cb_user),
         rtsp_session_stop(sess); /* on_closed follows from the loop */
     uv_timer_stop(&cam->backoff);
     uv_close((uv_handle_t *)&cam->backoff, cam_timer_closed);
+    uv_close((uv_handle_t *)&cam->probe_timer, cam_probe_timer_closed);
+    if (cam->probe_busy && !uv_is_closing((uv_handle_t *)&cam->probe_tcp))
+        uv_close((uv_handle_t *)&cam->probe_tcp, cam_probe_closed);
 }
 
 void ingest_camera_get_stats(const struct ingest_camera *cam,

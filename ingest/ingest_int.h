@@ -72,11 +72,12 @@ struct rtsp_session_config {
 };
 
 /* Flags passed to on_end. */
-#define RTSP_SESSION_END_PLAYED 1u  /* the session had started playing */
-#define RTSP_SESSION_END_AUTH   2u  /* credentials were refused */
-#define RTSP_SESSION_END_NO_UDP 4u  /* UDP did not work (transport auto) */
-#define RTSP_SESSION_END_NO_TCP 8u  /* interleaved TCP refused (auto) */
-#define RTSP_SESSION_END_BYE    16u /* RTCP BYE on every track */
+#define RTSP_SESSION_END_PLAYED  1u  /* the session had started playing */
+#define RTSP_SESSION_END_AUTH    2u  /* credentials were refused */
+#define RTSP_SESSION_END_NO_UDP  4u  /* UDP did not work (transport auto) */
+#define RTSP_SESSION_END_NO_TCP  8u  /* interleaved TCP refused (auto) */
+#define RTSP_SESSION_END_BYE     16u /* RTCP BYE on every track */
+#define RTSP_SESSION_END_CONNECT 32u /* the TCP connection failed */
 
 /*
  * Events of one session. Any may be NULL. None runs after

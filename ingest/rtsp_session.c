@@ -510,12 +510,14 @@ static void sess_deadline_cb(uv_timer_t *timer)
         return;
     }
     if (s->connect_err < 0) {
+        s->end_flags |= RTSP_SESSION_END_CONNECT;
         rtsp_session__fail(s, s->connect_err, "connect: %s",
                            uv_strerror(s->connect_err));
         return;
     }
     switch (s->state) {
     case SESS_CONNECTING:
+        s->end_flags |= RTSP_SESSION_END_CONNECT;
         rtsp_session__fail(s, -ETIMEDOUT, "connect: timed out after %g s",
                            ms_to_s(s->connect_timeout_ms));
         break;
@@ -629,6 +631,7 @@ static void sess_connect_cb(uv_connect_t *req, int status)
     if (s->closing)
         return;
     if (status < 0) {
+        s->end_flags |= RTSP_SESSION_END_CONNECT;
         rtsp_session__fail(s, status, "connect: %s", uv_strerror(status));
         return;
     }

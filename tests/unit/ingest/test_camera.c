@@ -618,7 +618,8 @@ static void srv_start(struct fake_server *srv, uv_loop_t *loop)
     srv->loop = loop;
     srv->media = (uint8_t *)load("bunny.rtsp", &n);
     srv->media_len = n;
-    assert_int_equal(uv_ip4_addr("127.0.0.1", 0, &a), 0);
+    /* On srv->port if one was picked (a camera coming back), else any. */
+    assert_int_equal(uv_ip4_addr("127.0.0.1", srv->port, &a), 0);
     assert_int_equal(uv_tcp_init(loop, &srv->listener), 0);
     assert_int_equal(
         uv_tcp_bind(&srv->listener, (const struct sockaddr *)&a, 0), 0);
@@ -1397,6 +1398,33 @@ static void test_camera_connect_refused_backoff_grows(void **state)
     assert_int_equal(h->n_break, 0);
 }
 
+static int is_recording(struct harness *h)
+{
+    return h->state == INGEST_STATE_RECORDING;
+}
+
+/* A camera whose port refused the connection has its port probed during
+ * the backoff: once it listens again the camera is tried at once, not
+ * after the 5 s the backoff says. */
+static void test_camera_port_probe_cuts_backoff(void **state)
+{
+    struct harness *h = *state;
+    uint64_t up_at;
+
+    h->cfg.backoff_min_ms = 5000;
+    h->cfg.backoff_max_ms = 30000;
+    h->srv.port = free_port(&h->loop);
+    start_camera(h, NULL, "/vod/mp4:BigBuckBunny_115k.mov");
+    assert_true(run_until(h, in_backoff, 2000));
+    assert_int_equal(h->last_err, UV_ECONNREFUSED);
+    run_for(h, 300);
+    srv_start(&h->srv, &h->loop);
+    up_at = uv_now(&h->loop);
+    assert_true(run_until(h, is_recording, 2500));
+    assert_true(uv_now(&h->loop) - up_at <= 2500);
+    assert_int_equal(h->n_state[INGEST_STATE_CONNECTING], 2);
+}
+
 static void test_camera_request_deadline(void **state)
 {
     struct harness *h = *state;
@@ -1671,6 +1699,7 @@ int main(void)
         T(test_camera_auto_udp_after_400),
         T(test_camera_tcp_no_fallback),
         T(test_camera_bye_reconnects_at_once),
+        T(test_camera_port_probe_cuts_backoff),
         T(test_camera_survives_noise),
         T(test_camera_content_base_without_scheme),
         T(test_camera_content_base_host_without_scheme),
