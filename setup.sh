@@ -23,6 +23,8 @@ PACKAGES=(
     # tests
     libcmocka-dev ffmpeg sqlite3 jq bc tmux procps psmisc tzdata
     strace iproute2 util-linux
+    # a second RTSP server (VLC 3.0's, test_vlc) and an RTCP decoder
+    vlc-bin vlc-plugin-base tcpdump
     # the simulated camera (GStreamer RTSP server, H.264 encoder, clock overlay)
     libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
     libgstrtspserver-1.0-dev gstreamer1.0-plugins-base

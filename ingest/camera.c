@@ -2,9 +2,12 @@
 /*
  * The per-camera supervisor and the probe. A camera runs one RTSP session
  * (rtsp_session.c) at a time; when it ends, the camera reports why, waits
- * with capped exponential backoff plus jitter, and tries again, forever,
- * until its owner closes it. Credentials are taken out of the URL here and
- * never reach a log line or a state message. Loop thread only.
+ * with capped exponential backoff plus jitter (at most 2 s for a while
+ * after it was recording, none after an RTCP BYE), and tries again,
+ * forever, until its owner closes it. Under transport auto it follows
+ * what the camera refused (TCP, then UDP, and back). Credentials are taken out
+ * of the URL here and never reach a log line or a state message. Loop thread
+ * only.
  */
 #include "config.h"
 
@@ -35,13 +38,35 @@
 #define PROBE_TIMEOUT_MS       10000
 /* How long a new session's first units wait for RTCP sender reports. */
 #define CAMERA_SYNC_HOLD_MS 4000
-/* transport auto: how long after PLAY UDP may stay silent before the
- * camera is tried over TCP interleaved instead. */
+/* transport auto, fallen back to UDP: how long after PLAY UDP may stay
+ * silent before the camera is tried over TCP interleaved again. */
 #define CAMERA_UDP_PROBE_MS 5000
+/* A camera that was recording until just now is tried again at most this
+ * long apart (jitter included), for CAMERA_PROMPT_WINDOW_MS after it
+ * stopped: one back after a short outage is recording again within 2 s,
+ * while the backoff goes on growing underneath, so one that stays down
+ * is tried at the full backoff once the window is over. */
+#define CAMERA_PROMPT_MAX_MS    2000
+#define CAMERA_PROMPT_WINDOW_MS 20000
+/* After an RTCP BYE on every track the camera is tried again at once,
+ * if that session recorded at least this long (else it backs off, so a
+ * server that ends every session at once is not hammered). */
+#define CAMERA_BYE_MIN_RECORDED_MS 1000
+/* While a camera whose port refused (or did not answer) the connection
+ * waits out a backoff longer than this, its port is probed this often
+ * with a bare TCP connect; once one succeeds the wait is cut short. A
+ * camera whose port is open but whose RTSP server fails is not probed:
+ * its backoff stands. */
+#define CAMERA_PORT_PROBE_MS 1000
 
 struct ingest_camera {
     uv_loop_t *loop;
-    uv_timer_t backoff; /* between attempts */
+    uv_timer_t backoff;     /* between attempts */
+    uv_timer_t probe_timer; /* port probes during a backoff */
+    uv_tcp_t probe_tcp;     /* the probe's connection, while probe_busy */
+    uv_connect_t probe_req;
+    int probe_busy;   /* probe_tcp initialised, not yet closed */
+    int probe_closed; /* probe_timer closed (camera closing) */
     char name[64];
     char url[CAMERA_URL_MAX]; /* the wire URL: no credentials */
     char host[256];
@@ -60,9 +85,13 @@ struct ingest_camera {
     void *user_data;
 
     enum ingest_transport transport;
-    int auto_tcp;     /* transport auto settled on TCP */
-    int sync_hold_ms; /* 0: none */
-    int retry_now;    /* the next session repeats an attempt (no backoff) */
+    int auto_udp;          /* transport auto: the camera refused TCP */
+    char udp_why[96];      /* why (transport_why while auto_udp) */
+    uint64_t recording_ms; /* uv_now() when this session began recording,
+                              or 0 */
+    uint64_t lost_ms;      /* uv_now() when the last recording ended */
+    int sync_hold_ms;      /* 0: none */
+    int retry_now; /* the next session repeats an attempt (no backoff) */
     /* The last authentication challenge, answered at once by the next
      * session: some cameras close the connection after each 401. */
     struct rtsp_auth auth;
@@ -142,7 +171,9 @@ static void cam_on_recording(void *user)
     struct ingest_camera *cam = user;
 
     cam->backoff_ms = cam->backoff_min_ms;
-    LOG_I("ingest", "camera %s: recording", cam->name);
+    cam->recording_ms = uv_now(cam->loop);
+    LOG_I("ingest", "camera %s: recording over %s (%s)", cam->name,
+          cam->stats.transport, cam->stats.transport_why);
     cam_set_state(cam, INGEST_STATE_RECORDING, 0, "recording");
 }
 
@@ -179,6 +210,19 @@ static int cam_next_delay(struct ingest_camera *cam, int auth)
     return delay;
 }
 
+/* The delay, cut to at most CAMERA_PROMPT_MAX_MS while the camera was
+ * recording until less than CAMERA_PROMPT_WINDOW_MS ago. */
+static int cam_prompt_delay(struct ingest_camera *cam, int delay)
+{
+    uint64_t now = uv_now(cam->loop);
+
+    if (cam->lost_ms == 0 || now - cam->lost_ms >= CAMERA_PROMPT_WINDOW_MS ||
+        delay <= CAMERA_PROMPT_MAX_MS)
+        return delay;
+    return CAMERA_PROMPT_MAX_MS * 3 / 4 +
+           (int)(cam_rand(cam) % (CAMERA_PROMPT_MAX_MS / 4 + 1));
+}
+
 static void cam_connect(struct ingest_camera *cam);
 
 static void cam_backoff_cb(uv_timer_t *timer)
@@ -186,37 +230,108 @@ static void cam_backoff_cb(uv_timer_t *timer)
     struct ingest_camera *cam =
         nvr_container_of(timer, struct ingest_camera, backoff);
 
+    uv_timer_stop(&cam->probe_timer);
     if (!cam->closing)
         cam_connect(cam);
+}
+
+static void cam_maybe_finish(struct ingest_camera *cam);
+
+static void cam_probe_closed(uv_handle_t *h)
+{
+    struct ingest_camera *cam =
+        nvr_container_of(h, struct ingest_camera, probe_tcp);
+
+    cam->probe_busy = 0;
+    cam_maybe_finish(cam);
+}
+
+static void cam_probe_connected(uv_connect_t *req, int status)
+{
+    struct ingest_camera *cam =
+        nvr_container_of(req, struct ingest_camera, probe_req);
+
+    if (!uv_is_closing((uv_handle_t *)&cam->probe_tcp))
+        uv_close((uv_handle_t *)&cam->probe_tcp, cam_probe_closed);
+    if (status < 0 || cam->closing ||
+        !uv_is_active((uv_handle_t *)&cam->backoff))
+        return;
+    /* The port answers again: the camera is back, try it now. */
+    LOG_I("ingest", "camera %s: port %u open again; connecting now", cam->name,
+          (unsigned)cam->port);
+    uv_timer_stop(&cam->probe_timer);
+    uv_timer_stop(&cam->backoff);
+    cam_connect(cam);
+}
+
+/* Every CAMERA_PORT_PROBE_MS of a backoff after a failed connection: one
+ * bare TCP connect (no request), unless the last one is still open. */
+static void cam_probe_cb(uv_timer_t *timer)
+{
+    struct ingest_camera *cam =
+        nvr_container_of(timer, struct ingest_camera, probe_timer);
+    struct sockaddr_storage addr;
+
+    if (cam->closing || cam->probe_busy ||
+        rtsp_session_addr(cam->host, cam->port, &addr) < 0)
+        return;
+    (void)uv_tcp_init(cam->loop, &cam->probe_tcp); /* cannot fail */
+    cam->probe_busy = 1;
+    if (uv_tcp_connect(&cam->probe_req, &cam->probe_tcp,
+                       (const struct sockaddr *)&addr, cam_probe_connected) < 0)
+        uv_close((uv_handle_t *)&cam->probe_tcp, cam_probe_closed);
 }
 
 static void cam_on_end(void *user, int err, const char *msg, unsigned flags)
 {
     struct ingest_camera *cam = user;
     int auth = (flags & RTSP_SESSION_END_AUTH) != 0;
+    uint64_t now = uv_now(cam->loop);
+    uint64_t recorded_ms = cam->recording_ms ? now - cam->recording_ms : 0;
+    int was_recording = cam->recording_ms != 0;
     int delay;
 
     cam->sess = NULL;
+    cam->recording_ms = 0;
     if (cam->closing)
         return;
-    if ((flags & RTSP_SESSION_END_NO_UDP) &&
-        cam->transport == INGEST_TRANSPORT_AUTO && !cam->auto_tcp) {
-        /* Nothing was recorded over UDP: repeat the attempt over TCP at
-         * once, and keep TCP for this camera from now on. */
-        cam->auto_tcp = 1;
-        cam->retry_now = 1;
-        LOG_W("ingest",
-              "camera %s: %s; transport auto: using TCP interleaved from "
-              "now on",
-              cam->name, msg);
-        uv_timer_start(&cam->backoff, cam_backoff_cb, 0, 0);
-        return;
+    if (was_recording)
+        cam->lost_ms = now;
+    if (cam->transport == INGEST_TRANSPORT_AUTO) {
+        int no_tcp = (flags & RTSP_SESSION_END_NO_TCP) != 0;
+        int no_udp = (flags & RTSP_SESSION_END_NO_UDP) != 0;
+
+        if (no_tcp && !no_udp && !cam->auto_udp) {
+            /* Kept for the next sessions: they set up over UDP at once. */
+            cam->auto_udp = 1;
+            snprintf(cam->udp_why, sizeof(cam->udp_why), "%s",
+                     cam->stats.transport_why);
+            if (!(flags & RTSP_SESSION_END_PLAYED)) {
+                /* A later track refused TCP: again at once, over UDP. */
+                cam->retry_now = 1;
+                LOG_W("ingest", "camera %s: %s", cam->name, msg);
+                uv_timer_start(&cam->backoff, cam_backoff_cb, 0, 0);
+                return;
+            }
+        } else if (no_udp && cam->auto_udp) {
+            /* UDP brought nothing: interleaved TCP again next time. */
+            cam->auto_udp = 0;
+            LOG_W("ingest",
+                  "camera %s: %s; transport auto: trying interleaved TCP "
+                  "again",
+                  cam->name, msg);
+        }
     }
     if ((flags & RTSP_SESSION_END_PLAYED) && cam->ev->on_break)
         cam->ev->on_break(cam->user_data, err, msg);
     if (cam->closing)
         return;
     delay = cam_next_delay(cam, auth);
+    if (!auth)
+        delay = cam_prompt_delay(cam, delay);
+    if ((flags & RTSP_SESSION_END_BYE) &&
+        recorded_ms >= CAMERA_BYE_MIN_RECORDED_MS)
+        delay = 0;
     if (delay < 1000)
         LOG_W("ingest", "camera %s: %s; retrying in %d ms", cam->name, msg,
               delay);
@@ -225,8 +340,13 @@ static void cam_on_end(void *user, int err, const char *msg, unsigned flags)
               delay / 1000.0);
     cam_set_state(cam, auth ? INGEST_STATE_AUTH_FAILED : INGEST_STATE_BACKOFF,
                   err, msg);
-    if (!cam->closing)
-        uv_timer_start(&cam->backoff, cam_backoff_cb, (uint64_t)delay, 0);
+    if (cam->closing)
+        return;
+    uv_timer_start(&cam->backoff, cam_backoff_cb, (uint64_t)delay, 0);
+    if ((flags & RTSP_SESSION_END_CONNECT) && !auth &&
+        delay > 2 * CAMERA_PORT_PROBE_MS)
+        uv_timer_start(&cam->probe_timer, cam_probe_cb, CAMERA_PORT_PROBE_MS,
+                       CAMERA_PORT_PROBE_MS);
 }
 
 static void cam_maybe_finish(struct ingest_camera *cam)
@@ -234,7 +354,8 @@ static void cam_maybe_finish(struct ingest_camera *cam)
     void (*cb)(void *);
     void *cb_user;
 
-    if (!cam->closing || !cam->timer_closed || cam->live_sessions > 0)
+    if (!cam->closing || !cam->timer_closed || !cam->probe_closed ||
+        cam->probe_busy || cam->live_sessions > 0)
         return;
     cb = cam->close_cb;
     cb_user = cam->close_user;
@@ -267,7 +388,7 @@ static void cam_connect(struct ingest_camera *cam)
     int err;
 
     int udp = cam->transport == INGEST_TRANSPORT_UDP ||
-              (cam->transport == INGEST_TRANSPORT_AUTO && !cam->auto_tcp);
+              (cam->transport == INGEST_TRANSPORT_AUTO && cam->auto_udp);
 
     if (cam->sessions > 0 && !cam->retry_now)
         cam->stats.reconnects++;
@@ -275,6 +396,15 @@ static void cam_connect(struct ingest_camera *cam)
     cam->sessions++;
     snprintf(cam->stats.transport, sizeof(cam->stats.transport), "%s",
              udp ? "udp" : "tcp");
+    if (cam->transport != INGEST_TRANSPORT_AUTO)
+        snprintf(cam->stats.transport_why, sizeof(cam->stats.transport_why),
+                 "configured");
+    else if (udp)
+        snprintf(cam->stats.transport_why, sizeof(cam->stats.transport_why),
+                 "%s", cam->udp_why);
+    else
+        snprintf(cam->stats.transport_why, sizeof(cam->stats.transport_why),
+                 "auto, trying interleaved TCP first");
     LOG_I("ingest", "camera %s: connecting to %s", cam->name, cam->url);
     cam_set_state(cam, INGEST_STATE_CONNECTING, 0, "connecting");
     if (cam->closing)
@@ -293,9 +423,9 @@ static void cam_connect(struct ingest_camera *cam)
     sc.seed = cam_rand(cam);
     sc.stats = &cam->stats;
     sc.udp = udp;
-    sc.udp_probe_ms = cam->transport == INGEST_TRANSPORT_AUTO && udp
-                          ? CAMERA_UDP_PROBE_MS
-                          : 0;
+    sc.udp_probe_ms =
+        cam->transport == INGEST_TRANSPORT_AUTO ? CAMERA_UDP_PROBE_MS : 0;
+    sc.udp_fallback = cam->transport == INGEST_TRANSPORT_AUTO && !udp;
     sc.auth = &cam->auth;
     sc.hold_ms = cam->sync_hold_ms;
     err =
@@ -381,6 +511,7 @@ int ingest_camera_new(uv_loop_t *loop, const struct ingest_camera_config *cfg,
     cam->user_data = user;
     cam->stats.state = INGEST_STATE_CONNECTING;
     (void)uv_timer_init(loop, &cam->backoff); /* cannot fail */
+    (void)uv_timer_init(loop, &cam->probe_timer);
     *out = cam;
     return 0;
 
@@ -422,6 +553,15 @@ static void cam_timer_closed(uv_handle_t *h)
     cam_maybe_finish(cam);
 }
 
+static void cam_probe_timer_closed(uv_handle_t *h)
+{
+    struct ingest_camera *cam =
+        nvr_container_of(h, struct ingest_camera, probe_timer);
+
+    cam->probe_closed = 1;
+    cam_maybe_finish(cam);
+}
+
 void ingest_camera_close(struct ingest_camera *cam, void (*cb)(void *cb_user),
                          void *cb_user)
 {
@@ -445,6 +585,9 @@ void ingest_camera_close(struct ingest_camera *cam, void (*cb)(void *cb_user),
         rtsp_session_stop(sess); /* on_closed follows from the loop */
     uv_timer_stop(&cam->backoff);
     uv_close((uv_handle_t *)&cam->backoff, cam_timer_closed);
+    uv_close((uv_handle_t *)&cam->probe_timer, cam_probe_timer_closed);
+    if (cam->probe_busy && !uv_is_closing((uv_handle_t *)&cam->probe_tcp))
+        uv_close((uv_handle_t *)&cam->probe_tcp, cam_probe_closed);
 }
 
 void ingest_camera_get_stats(const struct ingest_camera *cam,

@@ -33,7 +33,8 @@ const char *ingest_state_name(enum ingest_state st);
 enum ingest_transport {
     INGEST_TRANSPORT_TCP = 0, /* interleaved on the RTSP connection */
     INGEST_TRANSPORT_UDP,     /* RTP/AVP over UDP, a port pair per track */
-    INGEST_TRANSPORT_AUTO,    /* UDP; TCP from the first time UDP fails */
+    INGEST_TRANSPORT_AUTO,    /* TCP; UDP if the camera refuses
+                                 interleaved transport (461, 400) */
 };
 
 /* "tcp", "udp", "auto" */
@@ -90,6 +91,8 @@ struct ingest_stats {
                                 type, or on a channel never set up */
     uint64_t rtcp_packets;   /* RTCP packets received */
     char transport[4];       /* in use: "tcp", "udp", "" before a session */
+    char transport_why[96];  /* why that one: "configured", "camera
+                                refused interleaved TCP (461)", ... */
     int rtcp_sr;             /* a sane RTCP sender report was seen */
     int64_t drift_us;        /* wall time given to units minus the
                                 recorder clock at their arrival (filtered;

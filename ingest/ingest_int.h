@@ -60,6 +60,9 @@ struct rtsp_session_config {
                                    RTSP_SESSION_END_NO_UDP when UDP brings
                                    no RTP this long after PLAY, or the
                                    camera refuses it */
+    int udp_fallback;           /* transport auto over TCP: a 461 or 400
+                                   to the interleaved SETUP repeats it
+                                   with UDP (RTSP_SESSION_END_NO_TCP) */
     int hold_ms;                /* > 0: with several tracks, hold the first
                                    units back this long at most until
                                    sender reports align the tracks */
@@ -69,9 +72,12 @@ struct rtsp_session_config {
 };
 
 /* Flags passed to on_end. */
-#define RTSP_SESSION_END_PLAYED 1u /* the session had started playing */
-#define RTSP_SESSION_END_AUTH   2u /* credentials were refused */
-#define RTSP_SESSION_END_NO_UDP 4u /* UDP did not work (transport auto) */
+#define RTSP_SESSION_END_PLAYED  1u  /* the session had started playing */
+#define RTSP_SESSION_END_AUTH    2u  /* credentials were refused */
+#define RTSP_SESSION_END_NO_UDP  4u  /* UDP did not work (transport auto) */
+#define RTSP_SESSION_END_NO_TCP  8u  /* interleaved TCP refused (auto) */
+#define RTSP_SESSION_END_BYE     16u /* RTCP BYE on every track */
+#define RTSP_SESSION_END_CONNECT 32u /* the TCP connection failed */
 
 /*
  * Events of one session. Any may be NULL. None runs after
@@ -152,8 +158,16 @@ int rtsp_quirks_session_id(const char *value, size_t len, char *id,
  * TIMEOUT_S if <= 0), at least 1 s, at most RTSP_SESSION_KEEPALIVE_MAX_MS. */
 uint64_t rtsp_quirks_keepalive_ms(int session_timeout_s);
 
-/* The keepalive request's method (a static string). */
-const char *rtsp_quirks_keepalive_method(void);
+/* The keepalive request's method (a static string) from the Public
+ * header of the OPTIONS answer (value, len; NULL if none): GET_PARAMETER
+ * when it is listed (servers such as VLC's refresh a session only on
+ * SETUP, PLAY, PAUSE, GET_PARAMETER and TEARDOWN), else OPTIONS. */
+const char *rtsp_quirks_keepalive_method(const char *public_hdr, size_t len);
+
+/* Whether a status answering an interleaved SETUP means the server does
+ * not do RTP over the RTSP connection: 461 Unsupported Transport, or 400
+ * Bad Request (servers that cannot parse an interleaved Transport). */
+int rtsp_quirks_tcp_refused(int status);
 
 enum rtsp_quirks_auth {
     RTSP_QUIRKS_AUTH_ANSWER = 0,       /* answer the challenge once */

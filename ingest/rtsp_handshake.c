@@ -305,6 +305,9 @@ static void sess_on_setup(struct rtsp_session *s, const struct rtsp_msg *m)
         sess_on_setup_udp(s, t, NULL);
         return;
     }
+    if (s->udp_fallback && s->setup_next == 0)
+        snprintf(s->stats->transport_why, sizeof(s->stats->transport_why),
+                 "auto, camera accepted interleaved TCP");
     s->chan_rtp[ch_rtp] = (int8_t)t->stream_index;
     if (ch_rtcp >= 0 && ch_rtcp != ch_rtp)
         s->chan_rtcp[ch_rtcp] = (int8_t)t->stream_index;
@@ -413,8 +416,10 @@ static void sess_on_play(struct rtsp_session *s, const struct rtsp_msg *m)
                    period_ms);
     uv_timer_start(&s->rtcp, sess_rtcp_cb, SESS_TICK_MS, SESS_TICK_MS);
     rtsp_session__start_batching(s);
-    LOG_I("ingest", "camera %s: playing %d track(s) over %s", s->camera,
-          s->n_tracks, s->udp ? "UDP" : "TCP");
+    LOG_I("ingest",
+          "camera %s: playing %d track(s) over %s; keepalive %s every %g s",
+          s->camera, s->n_tracks, s->udp ? "UDP" : "TCP", s->keepalive_method,
+          (double)period_ms / 1000.0);
 }
 
 static void sess_on_401(struct rtsp_session *s, const struct rtsp_msg *m)
@@ -447,6 +452,51 @@ static void sess_on_401(struct rtsp_session *s, const struct rtsp_msg *m)
     rtsp_session__send_current(s);
 }
 
+/* The keepalive follows Public (any answer: OPTIONS is a courtesy). */
+static void sess_on_options(struct rtsp_session *s, const struct rtsp_msg *m)
+{
+    size_t vlen = 0;
+    const char *v = m->status >= 200 && m->status < 300
+                        ? rtsp_msg_header(m, "Public", &vlen)
+                        : NULL;
+
+    snprintf(s->keepalive_method, sizeof(s->keepalive_method), "%s",
+             rtsp_quirks_keepalive_method(v, vlen));
+    sess_send_describe(s);
+}
+
+/*
+ * Transport auto: the server refused the interleaved SETUP of track
+ * setup_next (461 Unsupported Transport, or 400). The first track's is
+ * repeated over UDP on this connection; a later track's ends the session
+ * so that the next one sets every track up over UDP.
+ */
+static void sess_setup_over_udp(struct rtsp_session *s,
+                                const struct rtsp_msg *m)
+{
+    s->end_flags |= RTSP_SESSION_END_NO_TCP;
+    snprintf(s->stats->transport_why, sizeof(s->stats->transport_why),
+             "camera refused interleaved TCP (%d)", m->status);
+    if (s->setup_next > 0) {
+        rtsp_session__fail(s, rtsp_quirks_status_errno(m->status),
+                           "SETUP of track %d: %d to interleaved TCP after "
+                           "an earlier track accepted it; transport auto: "
+                           "setting up every track over UDP",
+                           s->setup_next, m->status);
+        return;
+    }
+    LOG_W("ingest",
+          "camera %s: SETUP: %d %.*s to interleaved TCP; transport auto: "
+          "falling back to UDP",
+          s->camera, m->status, (int)NVR_MIN(m->reason_len, 80),
+          m->reason ? m->reason : "");
+    s->use_udp = 1;
+    s->udp_fallback = 0;
+    s->udp_probe_ms = s->udp_probe_cfg_ms;
+    snprintf(s->stats->transport, sizeof(s->stats->transport), "udp");
+    sess_send_setup(s);
+}
+
 void rtsp_handshake__on_response(struct rtsp_session *s,
                                  const struct rtsp_msg *m)
 {
@@ -458,8 +508,18 @@ void rtsp_handshake__on_response(struct rtsp_session *s,
         return;
     }
     if (s->keepalive_cseq && cseq == s->keepalive_cseq) {
-        /* Any answer will do: cameras differ in what they say here. */
+        /* Any answer will do: cameras differ in what they say here. A
+         * GET_PARAMETER refused all the same gives way to OPTIONS. */
         s->keepalive_cseq = 0;
+        if (m->status >= 400 &&
+            strcmp(s->keepalive_method, "GET_PARAMETER") == 0) {
+            LOG_I("ingest",
+                  "camera %s: keepalive GET_PARAMETER answered %d; using "
+                  "OPTIONS instead",
+                  s->camera, m->status);
+            snprintf(s->keepalive_method, sizeof(s->keepalive_method),
+                     "OPTIONS");
+        }
         return;
     }
     if (!s->req_pending || cseq != s->req_cseq || m->status < 200) {
@@ -477,6 +537,11 @@ void rtsp_handshake__on_response(struct rtsp_session *s,
         sess_on_401(s, m);
         return;
     }
+    if (s->state == SESS_SETUP && !s->use_udp && s->udp_fallback &&
+        rtsp_quirks_tcp_refused(m->status)) {
+        sess_setup_over_udp(s, m);
+        return;
+    }
     /* OPTIONS is only a courtesy: some cameras refuse it, DESCRIBE decides. */
     if ((m->status < 200 || m->status >= 300) && s->state != SESS_OPTIONS) {
         /* A camera that refuses UDP (461 Unsupported Transport, or any
@@ -491,7 +556,7 @@ void rtsp_handshake__on_response(struct rtsp_session *s,
     }
     switch (s->state) {
     case SESS_OPTIONS:
-        sess_send_describe(s);
+        sess_on_options(s, m);
         break;
     case SESS_DESCRIBE:
         sess_on_describe(s, m);

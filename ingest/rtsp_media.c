@@ -617,6 +617,30 @@ static void sess_sync_tracks(struct rtsp_session *s)
     }
 }
 
+/*
+ * An RTCP BYE on track t (RFC 3550 6.6): the server ended that stream.
+ * It comes on the track's own channel or UDP port pair, so it is this
+ * session's whatever SSRC it names. Once every track has said BYE the
+ * session is over: it ends now, and the camera reconnects at once,
+ * rather than waiting for the media deadline. Returns 1 if it ended.
+ */
+static int sess_on_bye(struct rtsp_session *s, struct sess_track *t)
+{
+    if (t->bye)
+        return 0;
+    t->bye = 1;
+    s->n_bye++;
+    LOG_I("ingest", "camera %s: RTCP BYE on track %d (%d of %d)", s->camera,
+          t->stream_index, s->n_bye, s->n_tracks);
+    if (s->n_bye < s->n_tracks)
+        return 0;
+    s->end_flags |= RTSP_SESSION_END_BYE;
+    rtsp_session__fail(s, -ECONNRESET,
+                       "the camera ended the stream (RTCP BYE on every "
+                       "track)");
+    return 1;
+}
+
 void rtsp_media__on_rtcp(struct rtsp_session *s, int track, const uint8_t *pkt,
                          size_t len)
 {
@@ -633,8 +657,8 @@ void rtsp_media__on_rtcp(struct rtsp_session *s, int track, const uint8_t *pkt,
         sess_warn_rl(s, "ignoring a malformed RTCP packet of track %d", track);
         return;
     }
-    if (ri.n_bye > 0)
-        LOG_D("ingest", "camera %s: RTCP BYE on track %d", s->camera, track);
+    if (ri.n_bye > 0 && sess_on_bye(s, t))
+        return;
     if (!ri.has_sr)
         return;
     /* A report about another source than the one we receive (an old

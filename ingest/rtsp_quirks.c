@@ -91,12 +91,36 @@ uint64_t rtsp_quirks_keepalive_ms(int session_timeout_s)
     return ms;
 }
 
-const char *rtsp_quirks_keepalive_method(void)
+const char *rtsp_quirks_keepalive_method(const char *public_hdr, size_t len)
 {
-    /* Some cameras drop the connection on GET_PARAMETER and others ignore
-     * it; every camera answers OPTIONS, and liveness is judged by the
-     * media deadline anyway, so OPTIONS is sent whatever Public says. */
+    static const char want[] = "GET_PARAMETER";
+    size_t i = 0;
+
+    /* Some cameras drop the connection on a GET_PARAMETER they do not
+     * know: it is sent only when Public lists it, as a whole token. */
+    while (public_hdr && i < len) {
+        size_t start, end;
+
+        while (i < len && (public_hdr[i] == ' ' || public_hdr[i] == '\t' ||
+                           public_hdr[i] == ','))
+            i++;
+        start = i;
+        while (i < len && public_hdr[i] != ',')
+            i++;
+        end = i;
+        while (end > start &&
+               (public_hdr[end - 1] == ' ' || public_hdr[end - 1] == '\t'))
+            end--;
+        if (end - start == sizeof(want) - 1 &&
+            strncasecmp(public_hdr + start, want, sizeof(want) - 1) == 0)
+            return "GET_PARAMETER";
+    }
     return "OPTIONS";
+}
+
+int rtsp_quirks_tcp_refused(int status)
+{
+    return status == 461 || status == 400;
 }
 
 enum rtsp_quirks_auth rtsp_quirks_on_401(int have_credentials, int retried)

@@ -510,12 +510,14 @@ static void sess_deadline_cb(uv_timer_t *timer)
         return;
     }
     if (s->connect_err < 0) {
+        s->end_flags |= RTSP_SESSION_END_CONNECT;
         rtsp_session__fail(s, s->connect_err, "connect: %s",
                            uv_strerror(s->connect_err));
         return;
     }
     switch (s->state) {
     case SESS_CONNECTING:
+        s->end_flags |= RTSP_SESSION_END_CONNECT;
         rtsp_session__fail(s, -ETIMEDOUT, "connect: timed out after %g s",
                            ms_to_s(s->connect_timeout_ms));
         break;
@@ -582,19 +584,23 @@ void rtsp_session__keepalive_cb(uv_timer_t *timer)
 {
     struct rtsp_session *s =
         nvr_container_of(timer, struct rtsp_session, keepalive);
-    char buf[SESS_REQ_MAX];
+    char buf[SESS_REQ_MAX], uri[SESS_URL_MAX];
     uint32_t cseq;
     int n, err;
 
     if (s->state != SESS_PLAYING || s->stopping)
         return;
-    /* OPTIONS keeps every camera's session alive (CAMERA-QUIRKS.md);
-     * liveness itself is judged by the media deadline. */
+    /* GET_PARAMETER on the session when Public lists it, else OPTIONS
+     * (rtsp_quirks_keepalive_method); liveness itself is judged by the
+     * media deadline. */
+    if (strcmp(s->keepalive_method, "GET_PARAMETER") != 0 ||
+        rtsp_handshake__session_uri(s, uri, sizeof(uri)) < 0)
+        snprintf(uri, sizeof(uri), "%s", s->url);
     cseq = s->next_cseq++;
-    n = sess_format_request(s, rtsp_quirks_keepalive_method(), s->url, "", cseq,
-                            buf, sizeof(buf));
+    n = sess_format_request(s, s->keepalive_method, uri, "", cseq, buf,
+                            sizeof(buf));
     if (n < 0) {
-        rtsp_session__fail(s, n, "OPTIONS: request too long");
+        rtsp_session__fail(s, n, "%s: request too long", s->keepalive_method);
         return;
     }
     err = rtsp_session__write(s, buf, (size_t)n);
@@ -625,6 +631,7 @@ static void sess_connect_cb(uv_connect_t *req, int status)
     if (s->closing)
         return;
     if (status < 0) {
+        s->end_flags |= RTSP_SESSION_END_CONNECT;
         rtsp_session__fail(s, status, "connect: %s", uv_strerror(status));
         return;
     }
@@ -681,6 +688,9 @@ int rtsp_session_new(uv_loop_t *loop, const struct rtsp_session_config *cfg,
     s->holding = cfg->hold_ms > 0;
     s->use_udp = cfg->udp;
     s->udp_probe_ms = cfg->udp ? cfg->udp_probe_ms : 0;
+    s->udp_probe_cfg_ms = cfg->udp_probe_ms;
+    s->udp_fallback = cfg->udp_fallback && !cfg->udp;
+    snprintf(s->keepalive_method, sizeof(s->keepalive_method), "OPTIONS");
     s->authp = cfg->auth ? cfg->auth : &s->auth;
     /* A challenge this camera sent on an earlier connection is answered
      * at once: some cameras close the connection after every 401. */

@@ -98,6 +98,7 @@ struct sess_track {
     uint32_t jitter16;    /* interarrival jitter * 16, RTP units */
     int64_t last_transit; /* arrival minus RTP time, RTP units */
     int have_transit;
+    int bye;              /* the server sent an RTCP BYE on this track */
     int stamped;          /* a unit was stamped (queued or delivered) */
     int64_t last_wall_us; /* the wall time of the last one */
     /* RTP-Info of the PLAY response (RFC 2326 12.33): the track's RTP
@@ -152,9 +153,14 @@ struct rtsp_session {
     int media_timeout_ms;
     int total_timeout_ms;
     struct ingest_stats *stats;
-    int use_udp;      /* SETUP asks for UDP */
-    int udp_probe_ms; /* > 0: give up UDP if no RTP came this long after
-                         PLAY (transport auto) */
+    int use_udp;          /* SETUP asks for UDP */
+    int udp_probe_ms;     /* > 0: give up UDP if no RTP came this long after
+                             PLAY (transport auto) */
+    int udp_probe_cfg_ms; /* udp_probe_ms once a SETUP fell back to UDP */
+    int udp_fallback;     /* transport auto over TCP: a SETUP refused as
+                             interleaved is repeated over UDP */
+    char keepalive_method[16]; /* from the OPTIONS answer's Public */
+    int n_bye;                 /* tracks that sent an RTCP BYE */
 
     const struct rtsp_session_events *ev;
     void *user_data;

@@ -92,11 +92,25 @@ static int status_read(struct status_ctx *ctx, struct catalog *cat)
     return rc;
 }
 
+/* The published transport, "udp: why", split into name[8] ("" if none)
+ * and why ("" if none). */
+static const char *status_transport(const struct catalog_status *st,
+                                    char name[8])
+{
+    const char *sep = strstr(st->transport, ": ");
+    size_t n = sep ? (size_t)(sep - st->transport) : strlen(st->transport);
+
+    snprintf(name, 8, "%.*s", (int)(n < 7 ? n : 7), st->transport);
+    return sep ? sep + 2 : "";
+}
+
 /* One camera's row, as an object of the "cameras" array. */
 static void status_json_row(const struct status_ctx *ctx, int i,
                             struct json_out *j)
 {
     const struct catalog_status *st = &ctx->rows[i];
+    char transport[8];
+    const char *why = status_transport(st, transport);
 
     json_obj_begin(j, NULL);
     json_str(j, "name", ctx->cfg->cameras[i].name);
@@ -108,7 +122,8 @@ static void status_json_row(const struct status_ctx *ctx, int i,
     json_int(j, "lost_packets", st->lost_packets);
     json_int(j, "dropped", st->dropped);
     json_int(j, "reconnects", st->reconnects);
-    json_str(j, "transport", st->transport[0] ? st->transport : NULL);
+    json_str(j, "transport", transport[0] ? transport : NULL);
+    json_str(j, "transport_reason", why[0] ? why : NULL);
     json_int(j, "drift_ms", st->drift_us / 1000);
     json_int(j, "timestamp_jumps", st->ts_jumps);
     json_int(j, "frames_lost", st->frames_lost);
@@ -148,9 +163,10 @@ static void status_text_row(const struct status_ctx *ctx, int i)
     const struct catalog_status *st = &ctx->rows[i];
     char when[64] = "-", name[NVR_ESCAPE_SIZE(64)];
     char state[NVR_ESCAPE_SIZE(sizeof(st->state))];
-    char transport[NVR_ESCAPE_SIZE(sizeof(st->transport))];
+    char transport[NVR_ESCAPE_SIZE(8)], tname[8];
     char error[NVR_ESCAPE_SIZE(sizeof(st->error))];
 
+    (void)status_transport(st, tname);
     if (st->last_frame_us > 0) {
         nvr_time_format_local(st->last_frame_us, when, sizeof(when));
         /* "YYYY-MM-DD HH:MM:SS ZZZ": drop the zone to fit. */
@@ -158,15 +174,33 @@ static void status_text_row(const struct status_ctx *ctx, int i)
     }
     /* The error quotes the camera (reason phrases, SDP): escaped, as is
      * everything else read back from the catalog. */
-    printf("%-16s %-12s %-20s %9lld %-5s %8lld %5lld %8lld %7lld  %s\n",
-           nvr_escape_text(ctx->cfg->cameras[i].name, name, sizeof(name)),
-           nvr_escape_text(status_state(ctx, i), state, sizeof(state)), when,
-           (long long)(st->bitrate_bps / 1000),
-           nvr_escape_text(st->transport[0] ? st->transport : "-", transport,
-                           sizeof(transport)),
-           (long long)(st->drift_us / 1000), (long long)st->ts_jumps,
-           (long long)st->lost_packets, (long long)st->frames_lost,
-           nvr_escape_text(st->error, error, sizeof(error)));
+    printf(
+        "%-16s %-12s %-20s %9lld %-5s %8lld %5lld %8lld %7lld  %s\n",
+        nvr_escape_text(ctx->cfg->cameras[i].name, name, sizeof(name)),
+        nvr_escape_text(status_state(ctx, i), state, sizeof(state)), when,
+        (long long)(st->bitrate_bps / 1000),
+        nvr_escape_text(tname[0] ? tname : "-", transport, sizeof(transport)),
+        (long long)(st->drift_us / 1000), (long long)st->ts_jumps,
+        (long long)st->lost_packets, (long long)st->frames_lost,
+        nvr_escape_text(st->error, error, sizeof(error)));
+}
+
+/* Cameras on UDP because they refused interleaved TCP (transport auto):
+ * one line each under the table, saying why. */
+static void status_text_fallbacks(const struct status_ctx *ctx)
+{
+    for (int i = 0; i < ctx->n; i++) {
+        const struct catalog_status *st = &ctx->rows[i];
+        char tname[8], name[NVR_ESCAPE_SIZE(64)];
+        char why[NVR_ESCAPE_SIZE(sizeof(st->transport))];
+        const char *w = status_transport(st, tname);
+
+        if (strcmp(tname, "udp") != 0 || !w[0] || strcmp(w, "configured") == 0)
+            continue;
+        printf("%s: %s: %s\n",
+               nvr_escape_text(ctx->cfg->cameras[i].name, name, sizeof(name)),
+               tname, nvr_escape_text(w, why, sizeof(why)));
+    }
 }
 
 static void status_print_text(const struct status_ctx *ctx)
@@ -178,6 +212,7 @@ static void status_print_text(const struct status_ctx *ctx)
            "RTP_LOST", "FR_LOST", "ERROR");
     for (int i = 0; i < ctx->n; i++)
         status_text_row(ctx, i);
+    status_text_fallbacks(ctx);
     if (!ctx->running)
         printf("\nno recorder is running on this storage\n");
     else if (!ctx->started)
@@ -356,14 +391,15 @@ const struct cli_entry cmd_status_entry = {
     .summary = "each camera's state, last frame, errors",
     .usage = "nvr status [-c FILE] [--check] [--json]",
     .about = "Shows each camera's state, last frame time, bitrate, "
-             "transport (tcp/udp),\nclock drift (ms, + = ahead of this "
-             "machine's clock), timestamp jumps,\nRTP packets and frames "
-             "lost, and last error, as published by the\nrunning "
-             "recorder, and storage use. With --check, for monitoring "
-             "scripts and\nsystemd: exit status 0 and one line \"ok\" when "
-             "the recorder runs, every\nenabled camera records and the "
-             "storage has min_free; otherwise 1 and one\nline per problem "
-             "(2: usage or config error).",
+             "transport (tcp/udp,\nand why when a camera refused TCP), "
+             "clock drift (ms, + = ahead of this\nmachine's clock), "
+             "timestamp jumps, RTP packets and frames lost, and last\n"
+             "error, as published by the running recorder, and storage "
+             "use. With\n--check, for monitoring scripts and systemd: exit "
+             "status 0 and one line\n\"ok\" when the recorder runs, every "
+             "enabled camera records and the\nstorage has min_free; "
+             "otherwise 1 and one line per problem (2: usage\nor config "
+             "error).",
     .options = status_options,
     .flags = CLI_CONFIG | CLI_CATALOG_READ | CLI_CATALOG_OPTIONAL,
     .exec = status_exec,

@@ -184,7 +184,10 @@ static void status_fill(struct daemon *d, struct catalog_status *rows,
             st->lost_packets = (int64_t)is.rtp_lost;
             st->reconnects = (int64_t)is.reconnects;
             st->dropped += (int64_t)is.aus_dropped;
-            snprintf(st->transport, sizeof(st->transport), "%s", is.transport);
+            snprintf(st->transport, sizeof(st->transport), "%s%s%s",
+                     is.transport,
+                     is.transport[0] && is.transport_why[0] ? ": " : "",
+                     is.transport[0] ? is.transport_why : "");
             st->drift_us = is.drift_us;
             st->ts_jumps = (int64_t)is.ts_jumps;
             st->frames_lost = (int64_t)is.aus_dropped;

@@ -194,7 +194,7 @@ static struct nvr_camera_config *add_camera(struct parser *p)
     }
     c = &cfg->cameras[cfg->n_cameras++];
     memset(c, 0, sizeof(*c));
-    c->transport = NVR_TRANSPORT_TCP;
+    c->transport = NVR_TRANSPORT_AUTO;
     c->retain_days = CONFIG_DEFAULT_RETAIN_DAYS;
     c->enabled = 1;
     return c;

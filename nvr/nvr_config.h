@@ -34,7 +34,7 @@ struct nvr_camera_config {
     char username[128];       /* "" if unset */
     char password[256];       /* from password= or password_file; "" if unset */
     char password_file[1024]; /* as written (resolved path), "" if unset */
-    enum nvr_transport transport; /* default tcp */
+    enum nvr_transport transport; /* default auto */
     int retain_days;              /* default 31 */
     int64_t max_bytes;            /* 0: no limit */
     int enabled;                  /* default 1 */

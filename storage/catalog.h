@@ -72,7 +72,9 @@ struct catalog_status {
     int64_t reconnects;    /* this run */
     int64_t updated_us;    /* when the daemon wrote this row */
     char error[256];       /* last error, credentials removed; "" if none */
-    char transport[8];     /* "tcp", "udp", "" before a session */
+    char transport[128];   /* "tcp" or "udp", then ": " and why
+                              ("udp: camera refused interleaved TCP
+                              (461)"); "" before a session */
     int64_t drift_us;      /* wall time minus recorder clock, signed */
     int64_t ts_jumps;      /* timestamp discontinuities this run */
     int64_t frames_lost;   /* units lost to packet loss or damage */

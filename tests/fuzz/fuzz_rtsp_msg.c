@@ -2,7 +2,8 @@
 /*
  * Fuzzes rtsp_msg_parse() and every header helper on what it returns: a
  * parsed message's borrowed spans must stay inside the input, and the
- * Session/Transport/RTP-Info/CSeq helpers must cope with any value.
+ * Session/Transport/RTP-Info/CSeq helpers, and the keepalive's choice
+ * from Public (rtsp_quirks_keepalive_method), must cope with any value.
  */
 #include "config.h"
 
@@ -10,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ingest/ingest_int.h"
 #include "ingest/rtsp_msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -70,6 +72,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (ri.n < 0 || ri.n > RTSP_MAX_RTPINFO))
             __builtin_trap();
     }
+    v = rtsp_msg_header(&msg, "Public", &n);
+    {
+        const char *k = rtsp_quirks_keepalive_method(v, v ? n : 0);
+
+        if (strcmp(k, "OPTIONS") != 0 && strcmp(k, "GET_PARAMETER") != 0)
+            __builtin_trap();
+    }
     /* Every header value also goes through each helper. */
     for (size_t i = 0; i < msg.n_headers; i++) {
         struct rtsp_transport t;
@@ -81,6 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)rtsp_parse_session(v, n, buf, sizeof(buf), &timeout);
         (void)rtsp_parse_transport(v, n, &t);
         (void)rtsp_parse_rtpinfo(v, n, &ri);
+        (void)rtsp_quirks_keepalive_method(v, n);
     }
     return 0;
 }

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Issue 3 acceptance, transports: a camera with transport = udp and one
-# with transport = auto on a camsim that offers both; both record over UDP
-# (camsim's UDP sockets are on 127.0.0.1). A third camera with auto points
-# at a camsim that offers TCP only (--transport tcp: UDP SETUP gets 461),
-# so auto falls back to TCP, records, and the log or 'nvr status' says so.
+# Transports against camsim. On a camsim that offers both: transport = udp
+# records over UDP, and the default (auto) over interleaved TCP. On a
+# camsim that offers UDP only (--transport udp: an interleaved SETUP gets
+# 461), the default falls back to UDP by itself and 'nvr status' says why,
+# while transport = tcp records nothing and says what the camera answered.
 # Every segment plays with H.264 + PCMA, A/V within 100 ms.
 . "$NVR_TEST_LIB"
 . "$(dirname "$0")/media_checks.sh"
@@ -13,52 +13,61 @@ RECORD_S=10
 
 start_camsim both --mount udp --mount auto --audio pcma --transport both
 port_both=$CAMSIM_PORT
-start_camsim tcponly --mount cam --audio pcma --transport tcp
-port_tcp=$CAMSIM_PORT
+start_camsim udponly --mount cam --mount tcp --audio pcma --transport udp
+port_udp=$CAMSIM_PORT
 
 cfg="$T/nvr.ini"
 write_config "$cfg" "$T/storage" 4
 add_camera "$cfg" udp "rtsp://127.0.0.1:$port_both/udp" "transport = udp"
-add_camera "$cfg" auto "rtsp://127.0.0.1:$port_both/auto" "transport = auto"
-add_camera "$cfg" auto_tcp "rtsp://127.0.0.1:$port_tcp/cam" "transport = auto"
+add_camera "$cfg" auto "rtsp://127.0.0.1:$port_both/auto"
+add_camera "$cfg" auto_udp "rtsp://127.0.0.1:$port_udp/cam"
+add_camera "$cfg" tcp_only "rtsp://127.0.0.1:$port_udp/tcp" "transport = tcp"
 start_nvr "$cfg" nvr
-for cam in udp auto; do
+for cam in udp auto auto_udp; do
     wait_for 20 state_is "$cfg" "$cam" recording ||
         fail "camera $cam not recording: $(camera_state "$cfg" "$cam") ($(camera_field "$cfg" "$cam" error))"
 done
-ok "transport = udp and auto record from a camera offering both"
-# auto may first wait up to 5 s for UDP media before it falls back.
-wait_for 30 state_is "$cfg" auto_tcp recording ||
-    fail "auto did not fall back to TCP: $(camera_state "$cfg" auto_tcp) ($(camera_field "$cfg" auto_tcp error))"
-ok "transport = auto records from a TCP-only camera"
+ok "transport = udp, and the default against a camera offering both or UDP only, record"
 
-# The UDP cameras really use UDP: RTP arrives on the recorder's UDP
-# sockets from camsim's (127.0.0.1) and the nvr holds UDP sockets.
+expect_transport() {
+    local cam=$1 tr=$2 why=$3 got
+    got="$(camera_field "$cfg" "$cam" transport) / $(camera_field "$cfg" "$cam" transport_reason)"
+    [ "$got" = "$tr / $why" ] || fail "camera $cam: transport '$got', expected '$tr / $why'"
+}
+expect_transport udp udp configured
+expect_transport auto tcp "auto, camera accepted interleaved TCP"
+expect_transport auto_udp udp "camera refused interleaved TCP (461)"
+log_has "$T/nvr.log" "camera auto_udp: SETUP: 461 .* to interleaved TCP; transport auto: falling back to UDP" ||
+    fail "no log line for the fallback of camera auto_udp"
+grep -q '^auto_udp: udp: camera refused interleaved TCP (461)$' <<<"$("$NVR" status -c "$cfg")" ||
+    fail "nvr status does not say why auto_udp is on UDP: $("$NVR" status -c "$cfg")"
+ok "status and log say which transport and why"
+
+# transport = tcp never tries UDP: the camera's refusal is the error.
+wait_for 20 state_is "$cfg" tcp_only backoff ||
+    fail "camera tcp_only: $(camera_state "$cfg" tcp_only)"
+err=$(camera_field "$cfg" tcp_only error)
+[[ $err == *"SETUP: 461"* ]] || fail "camera tcp_only: error '$err' does not give the 461"
+ok "transport = tcp stays on TCP: $err"
+
+# The UDP cameras really use UDP: the nvr holds UDP sockets.
 if command -v ss >/dev/null; then
-    ss -uanp 2>/dev/null | grep -q "pid=$NVR_PID," ||
-        fail "nvr holds no UDP socket while recording with transport = udp"
+    # (to a file: grep -q closing the pipe early would fail ss under
+    # pipefail)
+    ss -uanp >"$T/ss.txt" 2>/dev/null || true
+    grep -q "pid=$NVR_PID," "$T/ss.txt" ||
+        fail "nvr holds no UDP socket while recording over UDP"
     ok "nvr receives over UDP sockets"
 fi
 
-# The fallback is visible: a 'transport' field in 'nvr status --json' or
-# a log line naming the fallback to TCP.
-shown=$(camera_field "$cfg" auto_tcp transport)
-if [ "$shown" != tcp ] && [ "$shown" != TCP ]; then
-    grep -iE 'auto_tcp.*(fall(ing)? ?back|falls back).*tcp' "$T/nvr.log" >/dev/null ||
-        fail "neither 'nvr status' (transport='$shown') nor the log says auto fell back to TCP"
-fi
-ok "fallback to TCP reported (status transport='$shown')"
-shown=$(camera_field "$cfg" udp transport)
-[ "$shown" = null ] || [ "$shown" = udp ] || [ "$shown" = UDP ] ||
-    fail "camera udp reports transport '$shown'"
-
-record_for "$cfg" "$RECORD_S" udp auto auto_tcp
-for cam in udp auto auto_tcp; do
+record_for "$cfg" "$RECORD_S" udp auto auto_udp
+for cam in udp auto auto_udp; do
     state_is "$cfg" "$cam" recording || fail "camera $cam stopped recording: $(camera_field "$cfg" "$cam" error)"
 done
+has_segments "$T/storage/catalog.db" tcp_only && fail "camera tcp_only recorded over a UDP-only camera"
 stop_nvr
 
-for cam in udp auto auto_tcp; do
+for cam in udp auto auto_udp; do
     n=0
     while IFS= read -r f; do
         check_av_segment "$f" h264 pcm_alaw

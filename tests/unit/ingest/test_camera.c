@@ -124,7 +124,16 @@ struct fake_server {
     int media_again_new_ssrc; /* replay the media with another SSRC */
     int random_frames;        /* then this many frames of noise */
     int endless_fua;          /* after PLAY, only an FU-A that never ends */
-    uv_timer_t fua_timer;     /* sends its next fragment */
+    const char *public_hdr;   /* the OPTIONS answer's Public, if set */
+    int refuse_tcp;           /* answer interleaved SETUPs with this */
+    int bye_after_ms;         /* RTCP BYE on every track after PLAY */
+    uv_timer_t bye_timer;
+    struct fake_conn *bye_conn;
+    int n_get_parameter;
+    char get_parameter_uri[512];
+    char get_parameter_session[128];
+    char setup_transports[4][256]; /* the Transport of the first SETUPs */
+    uv_timer_t fua_timer;          /* sends its next fragment */
     struct fake_conn *fua_conn;
     uint16_t fua_seq;
     int n_conns;
@@ -354,6 +363,25 @@ static void srv_fua_cb(uv_timer_t *t)
     srv_send(srv->fua_conn, pkt, sizeof(pkt));
 }
 
+/* An RTCP BYE (RFC 3550 6.6) from the SSRC of bunny's SETUP answer on
+ * the RTCP channel of each of bunny's two tracks (1 and 3). */
+static void srv_bye_cb(uv_timer_t *t)
+{
+    struct fake_server *srv =
+        nvr_container_of(t, struct fake_server, bye_timer);
+    static const uint8_t bye[] = {0x81, 203, 0, 1, 0x4c, 0xac, 0xc3, 0xd1};
+
+    if (!srv->bye_conn)
+        return;
+    for (int ch = 1; ch <= 3; ch += 2) {
+        uint8_t frame[4 + sizeof(bye)] = {'$', (uint8_t)ch, 0, sizeof(bye)};
+
+        memcpy(frame + 4, bye, sizeof(bye));
+        srv_send(srv->bye_conn, frame, sizeof(frame));
+    }
+    srv->bye_conn = NULL;
+}
+
 static void srv_on_request(struct fake_conn *c, const struct rtsp_msg *m)
 {
     struct fake_server *srv = c->srv;
@@ -390,8 +418,22 @@ static void srv_on_request(struct fake_conn *c, const struct rtsp_msg *m)
             srv_send(c, junk, sizeof(junk));
         }
         snprintf(buf, sizeof(buf),
-                 "RTSP/1.0 200 OK\r\nCSeq: %u\r\nPublic: OPTIONS, DESCRIBE, "
-                 "SETUP, PLAY, TEARDOWN\r\n\r\n",
+                 "RTSP/1.0 200 OK\r\nCSeq: %u\r\nPublic: %s\r\n\r\n",
+                 (unsigned)cseq,
+                 srv->public_hdr ? srv->public_hdr
+                                 : "OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN");
+        srv_send_str(c, buf);
+        return;
+    }
+    if (strcmp(method, "GET_PARAMETER") == 0 && srv->public_hdr &&
+        strstr(srv->public_hdr, "GET_PARAMETER")) {
+        srv->n_get_parameter++;
+        snprintf(srv->get_parameter_uri, sizeof(srv->get_parameter_uri), "%s",
+                 uri);
+        if (hdr_copy(m, "Session", srv->get_parameter_session,
+                     sizeof(srv->get_parameter_session)) != 0)
+            srv->get_parameter_session[0] = '\0';
+        snprintf(buf, sizeof(buf), "RTSP/1.0 200 OK\r\nCSeq: %u\r\n\r\n",
                  (unsigned)cseq);
         srv_send_str(c, buf);
         return;
@@ -436,6 +478,18 @@ static void srv_on_request(struct fake_conn *c, const struct rtsp_msg *m)
         if (hdr_copy(m, "Transport", tr, sizeof(tr)) != 0)
             tr[0] = '\0';
         snprintf(srv->setup_transport, sizeof(srv->setup_transport), "%s", tr);
+        if (srv->n_setup <= 4)
+            snprintf(srv->setup_transports[srv->n_setup - 1],
+                     sizeof(srv->setup_transports[0]), "%s", tr);
+        if (srv->refuse_tcp && strstr(tr, "interleaved")) {
+            snprintf(buf, sizeof(buf),
+                     "RTSP/1.0 %d Unsupported transport\r\nCSeq: %u\r\n\r\n",
+                     srv->refuse_tcp, (unsigned)cseq);
+            srv_send_str(c, buf);
+            return;
+        }
+        if (strstr(tr, "client_port"))
+            strncat(tr, ";server_port=9-10", sizeof(tr) - strlen(tr) - 1);
         snprintf(buf, sizeof(buf),
                  "RTSP/1.0 200 OK\r\nCSeq: %u\r\nSession:   12345678;"
                  "timeout=%d\r\nTransport: %s;ssrc=4cacc3d1\r\n\r\n",
@@ -458,6 +512,12 @@ static void srv_on_request(struct fake_conn *c, const struct rtsp_msg *m)
             return;
         }
         srv_send(c, srv->media, srv->media_len);
+        if (srv->bye_after_ms) {
+            srv->bye_conn = c;
+            assert_int_equal(uv_timer_start(&srv->bye_timer, srv_bye_cb,
+                                            (uint64_t)srv->bye_after_ms, 0),
+                             0);
+        }
         if (srv->media_again_new_ssrc)
             srv_send_media_new_ssrc(c);
         if (srv->random_frames)
@@ -558,7 +618,8 @@ static void srv_start(struct fake_server *srv, uv_loop_t *loop)
     srv->loop = loop;
     srv->media = (uint8_t *)load("bunny.rtsp", &n);
     srv->media_len = n;
-    assert_int_equal(uv_ip4_addr("127.0.0.1", 0, &a), 0);
+    /* On srv->port if one was picked (a camera coming back), else any. */
+    assert_int_equal(uv_ip4_addr("127.0.0.1", srv->port, &a), 0);
     assert_int_equal(uv_tcp_init(loop, &srv->listener), 0);
     assert_int_equal(
         uv_tcp_bind(&srv->listener, (const struct sockaddr *)&a, 0), 0);
@@ -566,6 +627,7 @@ static void srv_start(struct fake_server *srv, uv_loop_t *loop)
         uv_listen((uv_stream_t *)&srv->listener, 8, srv_on_connection), 0);
     srv->port = bound_port(&srv->listener);
     assert_int_equal(uv_timer_init(loop, &srv->fua_timer), 0);
+    assert_int_equal(uv_timer_init(loop, &srv->bye_timer), 0);
 }
 
 static void srv_stop(struct fake_server *srv)
@@ -580,6 +642,8 @@ static void srv_stop(struct fake_server *srv)
         uv_close((uv_handle_t *)&srv->listener, NULL);
     if (!uv_is_closing((uv_handle_t *)&srv->fua_timer))
         uv_close((uv_handle_t *)&srv->fua_timer, NULL);
+    if (!uv_is_closing((uv_handle_t *)&srv->bye_timer))
+        uv_close((uv_handle_t *)&srv->bye_timer, NULL);
     free(srv->media);
     srv->media = NULL;
 }
@@ -1030,6 +1094,115 @@ static void test_camera_keepalive(void **state)
     assert_string_equal(h->srv.teardown_session, "12345678");
 }
 
+static int got_get_parameter(struct harness *h)
+{
+    return h->srv.n_get_parameter >= 2;
+}
+
+/* A server whose Public lists GET_PARAMETER (VLC's) gets it as the
+ * keepalive, on the session's URL with its Session, and no OPTIONS. */
+static void test_camera_keepalive_get_parameter(void **state)
+{
+    struct harness *h = *state;
+
+    h->srv.session_timeout_s = 1;
+    h->srv.public_hdr = "DESCRIBE,SETUP,TEARDOWN,PLAY,PAUSE,GET_PARAMETER";
+    srv_start(&h->srv, &h->loop);
+    start_camera(h, NULL, "/vod/mp4:BigBuckBunny_115k.mov");
+    assert_true(run_until(h, got_get_parameter, 2500));
+    assert_int_equal(h->srv.n_options, 1); /* the handshake's only */
+    assert_int_equal(h->srv.n_other, 0);
+    assert_string_equal(h->srv.get_parameter_session, "12345678");
+    assert_string_equal(h->srv.get_parameter_uri, h->srv.play_uri);
+    assert_int_equal(h->state, INGEST_STATE_RECORDING);
+}
+
+static int setup_3_times(struct harness *h)
+{
+    return h->srv.n_setup >= 3 && h->srv.n_play >= 1;
+}
+
+/* transport auto (the default): a server that refuses the interleaved
+ * SETUP with status gets the same SETUP over UDP, on the same connection,
+ * and status says why. */
+static void auto_falls_back_to_udp(struct harness *h, int status)
+{
+    struct ingest_stats st;
+    char why[96];
+
+    h->srv.refuse_tcp = status;
+    h->cfg.transport = INGEST_TRANSPORT_AUTO;
+    srv_start(&h->srv, &h->loop);
+    start_camera(h, NULL, "/vod/mp4:BigBuckBunny_115k.mov");
+    assert_true(run_until(h, setup_3_times, 2000));
+    assert_int_equal(h->srv.n_conns, 1);
+    assert_non_null(strstr(h->srv.setup_transports[0], "interleaved="));
+    assert_non_null(
+        strstr(h->srv.setup_transports[1], "RTP/AVP;unicast;client_port="));
+    assert_non_null(strstr(h->srv.setup_transports[2], "client_port="));
+    ingest_camera_get_stats(h->cam, &st);
+    assert_string_equal(st.transport, "udp");
+    snprintf(why, sizeof(why), "camera refused interleaved TCP (%d)", status);
+    assert_string_equal(st.transport_why, why);
+}
+
+static void test_camera_auto_udp_after_461(void **state)
+{
+    auto_falls_back_to_udp(*state, 461);
+}
+
+static void test_camera_auto_udp_after_400(void **state)
+{
+    auto_falls_back_to_udp(*state, 400);
+}
+
+/* transport tcp never tries UDP: the 461 fails the attempt. */
+static void test_camera_tcp_no_fallback(void **state)
+{
+    struct harness *h = *state;
+    struct ingest_stats st;
+
+    h->srv.refuse_tcp = 461;
+    h->cfg.transport = INGEST_TRANSPORT_TCP;
+    srv_start(&h->srv, &h->loop);
+    start_camera(h, NULL, "/vod/mp4:BigBuckBunny_115k.mov");
+    assert_true(run_until(h, in_backoff, 2000));
+    assert_int_equal(h->srv.n_setup, 1);
+    assert_int_equal(h->last_err, -ENOTSUP);
+    assert_int_equal(h->srv.n_play, 0);
+    ingest_camera_get_stats(h->cam, &st);
+    assert_string_equal(st.transport, "tcp");
+    assert_string_equal(st.transport_why, "configured");
+}
+
+/* An RTCP BYE on every track ends the session at once (not after the
+ * media deadline), and the camera connects again without backing off. */
+static void test_camera_bye_reconnects_at_once(void **state)
+{
+    struct harness *h = *state;
+    uint64_t break_at = 0, again_at = 0;
+
+    h->cfg.backoff_min_ms = 800;
+    h->cfg.media_timeout_ms = 10000;
+    h->srv.bye_after_ms = 1200;
+    srv_start(&h->srv, &h->loop);
+    start_camera(h, NULL, "/vod/mp4:BigBuckBunny_115k.mov");
+    assert_true(run_until(h, recording_twice, 4000));
+    assert_int_equal(h->n_break, 1);
+    assert_int_equal(h->last_break_err, -ECONNRESET);
+    assert_int_equal(h->srv.n_conns, 2);
+    for (int i = 0; i < h->n_ev; i++) {
+        if (h->ev[i].kind == 'b')
+            break_at = h->ev[i].at_ms;
+        else if (break_at && !again_at && h->ev[i].kind == 's' &&
+                 h->ev[i].st == INGEST_STATE_CONNECTING)
+            again_at = h->ev[i].at_ms;
+    }
+    assert_true(break_at > 0 && again_at >= break_at);
+    /* At once: well under the 800 ms the backoff would wait. */
+    assert_true(again_at - break_at < 400);
+}
+
 static void test_camera_hikvision_controls(void **state)
 {
     struct harness *h = *state;
@@ -1223,6 +1396,33 @@ static void test_camera_connect_refused_backoff_grows(void **state)
     assert_true(gap[1] >= 80);
     assert_true(gap[2] >= 160);
     assert_int_equal(h->n_break, 0);
+}
+
+static int is_recording(struct harness *h)
+{
+    return h->state == INGEST_STATE_RECORDING;
+}
+
+/* A camera whose port refused the connection has its port probed during
+ * the backoff: once it listens again the camera is tried at once, not
+ * after the 5 s the backoff says. */
+static void test_camera_port_probe_cuts_backoff(void **state)
+{
+    struct harness *h = *state;
+    uint64_t up_at;
+
+    h->cfg.backoff_min_ms = 5000;
+    h->cfg.backoff_max_ms = 30000;
+    h->srv.port = free_port(&h->loop);
+    start_camera(h, NULL, "/vod/mp4:BigBuckBunny_115k.mov");
+    assert_true(run_until(h, in_backoff, 2000));
+    assert_int_equal(h->last_err, UV_ECONNREFUSED);
+    run_for(h, 300);
+    srv_start(&h->srv, &h->loop);
+    up_at = uv_now(&h->loop);
+    assert_true(run_until(h, is_recording, 2500));
+    assert_true(uv_now(&h->loop) - up_at <= 2500);
+    assert_int_equal(h->n_state[INGEST_STATE_CONNECTING], 2);
 }
 
 static void test_camera_request_deadline(void **state)
@@ -1494,6 +1694,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_camera_full_session),
         T(test_camera_keepalive),
+        T(test_camera_keepalive_get_parameter),
+        T(test_camera_auto_udp_after_461),
+        T(test_camera_auto_udp_after_400),
+        T(test_camera_tcp_no_fallback),
+        T(test_camera_bye_reconnects_at_once),
+        T(test_camera_port_probe_cuts_backoff),
         T(test_camera_survives_noise),
         T(test_camera_content_base_without_scheme),
         T(test_camera_content_base_host_without_scheme),

@@ -559,7 +559,12 @@ static void test_quirk_keepalive_half_session_timeout(void **state)
     assert_int_equal(rtsp_quirks_keepalive_ms(0), 30000);
 }
 
-static void test_quirk_keepalive_method_options(void **state)
+static const char *keepalive_for(const char *public_hdr)
+{
+    return rtsp_quirks_keepalive_method(public_hdr, strlen(public_hdr));
+}
+
+static void test_quirk_keepalive_method_from_public(void **state)
 {
     struct rtsp_msg m;
     uint8_t *buf;
@@ -567,14 +572,41 @@ static void test_quirk_keepalive_method_options(void **state)
     const char *v;
 
     (void)state;
-    /* Dahua advertises GET_PARAMETER and SET_PARAMETER; OPTIONS is still
-     * what is sent, as every camera answers it. */
+    /* Dahua advertises GET_PARAMETER and SET_PARAMETER: GET_PARAMETER,
+     * which servers such as VLC's need to keep a session. */
     parse_realcam("dahua_options.txt", &buf, &m);
     v = rtsp_msg_header(&m, "Public", &n);
     assert_non_null(v);
     assert_non_null(memmem(v, n, "GET_PARAMETER", 13));
+    assert_string_equal(rtsp_quirks_keepalive_method(v, n), "GET_PARAMETER");
     free(buf);
-    assert_string_equal(rtsp_quirks_keepalive_method(), "OPTIONS");
+    /* VLC 3.0's Public header. */
+    assert_string_equal(keepalive_for("DESCRIBE,SETUP,TEARDOWN,PLAY,PAUSE,"
+                                      "GET_PARAMETER"),
+                        "GET_PARAMETER");
+    assert_string_equal(keepalive_for(" get_parameter "), "GET_PARAMETER");
+    /* Not listed, or only as part of another token: OPTIONS. */
+    assert_string_equal(rtsp_quirks_keepalive_method(NULL, 0), "OPTIONS");
+    assert_string_equal(keepalive_for(""), "OPTIONS");
+    assert_string_equal(keepalive_for("OPTIONS, DESCRIBE, SETUP, PLAY, "
+                                      "TEARDOWN, SET_PARAMETER"),
+                        "OPTIONS");
+    assert_string_equal(keepalive_for("X_GET_PARAMETER, GET_PARAMETERS"),
+                        "OPTIONS");
+    /* The length bounds the value: no read past it. */
+    assert_string_equal(rtsp_quirks_keepalive_method("PLAY, GET_PARAMETER", 6),
+                        "OPTIONS");
+}
+
+static void test_quirk_tcp_refused(void **state)
+{
+    (void)state;
+    assert_true(rtsp_quirks_tcp_refused(461));
+    assert_true(rtsp_quirks_tcp_refused(400));
+    assert_false(rtsp_quirks_tcp_refused(404));
+    assert_false(rtsp_quirks_tcp_refused(401));
+    assert_false(rtsp_quirks_tcp_refused(453));
+    assert_false(rtsp_quirks_tcp_refused(500));
 }
 
 static void test_quirk_teardown_ignored(void **state)
@@ -1279,7 +1311,8 @@ int main(void)
         cmocka_unit_test(test_quirk_session_id_change_between_setups),
         cmocka_unit_test(test_quirk_ssrc_only_in_rtp_info),
         cmocka_unit_test(test_quirk_keepalive_half_session_timeout),
-        cmocka_unit_test(test_quirk_keepalive_method_options),
+        cmocka_unit_test(test_quirk_keepalive_method_from_public),
+        cmocka_unit_test(test_quirk_tcp_refused),
         cmocka_unit_test(test_quirk_teardown_ignored),
         cmocka_unit_test(test_quirk_interleaved_unknown_channel),
         cmocka_unit_test(test_quirk_rtcp_before_play_response),

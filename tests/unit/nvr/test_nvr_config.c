@@ -170,14 +170,22 @@ static void test_config_defaults(void **state)
     assert_int_equal(cfg->min_free_is_percent, 1);
     assert_true(cfg->min_free_percent == 5.0);
     assert_int_equal(cfg->allow_dns, 0);
-    assert_int_equal(c->transport, NVR_TRANSPORT_TCP);
+    assert_int_equal(c->transport, NVR_TRANSPORT_AUTO);
     assert_int_equal(c->retain_days, 31);
     assert_int_equal(c->max_bytes, 0);
     assert_int_equal(c->enabled, 1);
     assert_int_equal(c->allow_public, 0);
     assert_string_equal(c->username, "");
     assert_string_equal(c->password, "");
-    assert_string_equal(nvr_transport_name(c->transport), "tcp");
+    assert_string_equal(nvr_transport_name(c->transport), "auto");
+    nvr_config_free(cfg);
+    /* tcp alone stays available (cameras behind NAT). */
+    cfg = parse_ok("[storage]\n"
+                   "path = /srv/nvr\n"
+                   "[camera gate]\n"
+                   "url = rtsp://127.0.0.1/live\n"
+                   "transport = TCP\n");
+    assert_int_equal(cfg->cameras[0].transport, NVR_TRANSPORT_TCP);
     nvr_config_free(cfg);
 }
 
