@@ -102,15 +102,14 @@ static void writer_refuse(struct writer *w, enum nvr_refusal why, uint64_t n)
     writer_note_refused(w, n);
 }
 
-/* Why segment_write() or segment_write_audio() refused `au` (returned 1
- * or 2). */
-static enum nvr_refusal writer_refusal_of(const struct nvr_au *au, int r)
+/* Why segment_write() or segment_write_audio() refused `au` (returned
+ * 1): its size, or else its time did not fit the segment's time line. */
+static enum nvr_refusal writer_refusal_of(const struct nvr_au *au)
 {
     if (au->len == 0)
         return NVR_REFUSAL_MALFORMED;
     if (au->len > NVR_AU_MAX_BYTES)
         return NVR_REFUSAL_TOO_LARGE;
-    (void)r; /* otherwise its time did not fit the segment's time line */
     return NVR_REFUSAL_BAD_TIMESTAMP;
 }
 
@@ -553,7 +552,7 @@ static void writer_handle_audio(struct writer *w, struct nvr_au *au)
     }
     r = segment_write_audio(w->seg, au, pts);
     if (r == 1) {
-        writer_refuse(w, writer_refusal_of(au, r), 1);
+        writer_refuse(w, writer_refusal_of(au), 1);
         return;
     }
     if (r < 0) {
@@ -615,8 +614,14 @@ void writer__handle_au(struct writer *w, struct nvr_au *au, uint64_t refused)
                 w, w->full ? NVR_REFUSAL_DISK : NVR_REFUSAL_NO_KEYFRAME, 1);
             return;
         }
-        if (writer_open_segment(w, au) < 0) {
-            writer_refuse(w, NVR_REFUSAL_DISK, 1);
+        r = writer_open_segment(w, au);
+        if (r < 0) {
+            /* -EINVAL: segment.c cannot record these parameters. */
+            writer_refuse(w,
+                          r == -EINVAL   ? NVR_REFUSAL_NO_PARAMS
+                          : r == -ENOMEM ? NVR_REFUSAL_NO_MEMORY
+                                         : NVR_REFUSAL_DISK,
+                          1);
             return;
         }
     }
@@ -629,7 +634,7 @@ void writer__handle_au(struct writer *w, struct nvr_au *au, uint64_t refused)
         return;
     }
     if (r == 1) {
-        writer_refuse(w, writer_refusal_of(au, r), 1);
+        writer_refuse(w, writer_refusal_of(au), 1);
         return;
     }
     if (r < 0) {
