@@ -15,6 +15,7 @@
 
 #include "nvr/base/au.h"
 #include "nvr/base/compiler.h"
+#include "nvr/base/refusal.h"
 #include "ingest/sdp.h"
 
 enum ingest_state {
@@ -81,26 +82,29 @@ struct ingest_stats {
     uint64_t bytes_in; /* bytes read from the camera, all sessions */
     uint64_t aus;      /* access units delivered */
     uint64_t rtp_packets;
-    uint64_t rtp_lost;       /* by sequence gaps */
-    uint64_t aus_dropped;    /* by depacketizers */
-    uint64_t reconnects;     /* sessions started after the first */
-    int64_t last_au_wall_us; /* 0 if none yet */
-    int last_err;            /* negative errno of the last failure, or 0 */
-    char last_error[256];    /* its text, credentials removed */
-    uint64_t rtp_ignored;    /* RTP dropped: malformed, unexpected payload
-                                type, or on a channel never set up */
-    uint64_t rtcp_packets;   /* RTCP packets received */
-    char transport[4];       /* in use: "tcp", "udp", "" before a session */
-    char transport_why[96];  /* why that one: "configured", "camera
-                                refused interleaved TCP (461)", ... */
-    int rtcp_sr;             /* a sane RTCP sender report was seen */
-    int64_t drift_us;        /* wall time given to units minus the
-                                recorder clock at their arrival (filtered;
-                                wallclock.h): what the slew still has to
-                                correct, signed */
-    int slew_ppm;            /* rate correction applied now */
-    uint64_t ts_jumps;       /* timestamp discontinuities: jumps, SSRC
-                                changes, sequence resets, clock steps */
+    uint64_t rtp_lost;           /* by sequence gaps */
+    uint64_t aus_dropped;        /* units refused in ingest: the sum of
+                                    refused */
+    uint64_t reconnects;         /* sessions started after the first */
+    int64_t last_au_wall_us;     /* 0 if none yet */
+    int last_err;                /* negative errno of the last failure, or 0 */
+    char last_error[256];        /* its text, credentials removed */
+    uint64_t rtp_ignored;        /* RTP dropped: malformed, unexpected payload
+                                    type, or on a channel never set up */
+    uint64_t rtcp_packets;       /* RTCP packets received */
+    char transport[4];           /* in use: "tcp", "udp", "" before a session */
+    char transport_why[96];      /* why that one: "configured", "camera
+                                    refused interleaved TCP (461)", ... */
+    int rtcp_sr;                 /* a sane RTCP sender report was seen */
+    int64_t drift_us;            /* wall time given to units minus the
+                                    recorder clock at their arrival (filtered;
+                                    wallclock.h): what the slew still has to
+                                    correct, signed */
+    int slew_ppm;                /* rate correction applied now */
+    uint64_t ts_jumps;           /* timestamp discontinuities: jumps, SSRC
+                                    changes, sequence resets, clock steps */
+    struct nvr_refusals refused; /* units refused by the depacketizers
+                                    and the keyframe gate, by reason */
 };
 
 /*

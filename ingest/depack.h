@@ -12,6 +12,7 @@
 #include "ingest/rtp.h"
 #include "ingest/sdp.h"
 #include "nvr/base/au.h"
+#include "nvr/base/refusal.h"
 
 /* Receives a finished access unit; takes ownership of the reference.
  * au->pts is the unwrapped RTP timestamp and au->dts its decode time
@@ -20,10 +21,19 @@
 typedef void (*depack_emit_cb)(void *user, struct nvr_au *au);
 
 struct depack_stats {
-    uint64_t aus;         /* units emitted */
-    uint64_t aus_dropped; /* units discarded (loss, malformed, too big) */
-    uint64_t bad_packets; /* packets that did not parse */
+    uint64_t aus;                /* units emitted */
+    uint64_t aus_dropped;        /* units discarded (loss, malformed, too big):
+                                    the sum of refused */
+    uint64_t bad_packets;        /* packets that did not parse */
+    struct nvr_refusals refused; /* units discarded, by reason */
 };
+
+/* Counts one unit discarded for `why` in both aus_dropped and refused. */
+static inline void depack_refuse(struct depack_stats *s, enum nvr_refusal why)
+{
+    s->aus_dropped++;
+    nvr_refusals_count(&s->refused, why);
+}
 
 struct depack_ops {
     const char *name;

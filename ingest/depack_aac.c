@@ -104,13 +104,13 @@ static int aac_clamp(int v, int max)
     return v < 0 ? 0 : v > max ? max : v;
 }
 
-static void aac_drop_frag(struct aac_depack *st)
+static void aac_drop_frag(struct aac_depack *st, enum nvr_refusal why)
 {
     if (!st->frag)
         return;
     nvr_au_unref(st->frag);
     st->frag = NULL;
-    st->stats.aus_dropped++;
+    depack_refuse(&st->stats, why);
 }
 
 static void aac_emit(struct aac_depack *st, struct nvr_au *au, int64_t pts,
@@ -119,7 +119,7 @@ static void aac_emit(struct aac_depack *st, struct nvr_au *au, int64_t pts,
     if (st->emitted && pts <= st->last_pts &&
         st->last_pts - pts <= AAC_DEPACK_REORDER_FRAMES * st->duration) {
         nvr_au_unref(au);
-        st->stats.aus_dropped++;
+        depack_refuse(&st->stats, NVR_REFUSAL_BAD_TIMESTAMP);
         return;
     }
     au->track = 0;
@@ -143,8 +143,12 @@ static void aac_emit_copy(struct aac_depack *st, const uint8_t *data,
 
     if (len == 0)
         return;
-    if (len > AAC_DEPACK_MAX_AU || nvr_au_new(len, &au) < 0) {
-        st->stats.aus_dropped++;
+    if (len > AAC_DEPACK_MAX_AU) {
+        depack_refuse(&st->stats, NVR_REFUSAL_TOO_LARGE);
+        return;
+    }
+    if (nvr_au_new(len, &au) < 0) {
+        depack_refuse(&st->stats, NVR_REFUSAL_NO_MEMORY);
         return;
     }
     memcpy(au->data, data, len);
@@ -158,7 +162,7 @@ static int aac_frag_add(struct aac_depack *st, const uint8_t *data, size_t len,
 {
     if (!st->frag) {
         if (nvr_au_new(size ? size : 4096, &st->frag) < 0) {
-            st->stats.aus_dropped++;
+            depack_refuse(&st->stats, NVR_REFUSAL_NO_MEMORY);
             return -ENOMEM;
         }
         st->frag_size = size;
@@ -167,7 +171,7 @@ static int aac_frag_add(struct aac_depack *st, const uint8_t *data, size_t len,
     if (st->frag->len + len > AAC_DEPACK_MAX_AU ||
         (st->frag_size && st->frag->len + len > st->frag_size) ||
         nvr_au_append(&st->frag, data, len) < 0) {
-        aac_drop_frag(st);
+        aac_drop_frag(st, NVR_REFUSAL_TOO_LARGE);
         return -EMSGSIZE;
     }
     return 0;
@@ -254,7 +258,7 @@ static int aac_push(void *opaque, const struct rtp_hdr *pkt, int64_t ts_ext,
     if (st->frag && (lost_before || ts_ext != st->frag_ts)) {
         st->skip = ts_ext == st->frag_ts;
         st->skip_ts = st->frag_ts;
-        aac_drop_frag(st);
+        aac_drop_frag(st, NVR_REFUSAL_INCOMPLETE);
     }
     if (st->skip) {
         /* Fragments carry no start flag: after loss, the pieces left of
@@ -297,7 +301,7 @@ static int aac_push(void *opaque, const struct rtp_hdr *pkt, int64_t ts_ext,
         if (st->frag) {
             /* The next piece of a fragmented AU: one header only. */
             if (n_headers > 1 || size != st->frag_size || b.pos < b.len_bits) {
-                aac_drop_frag(st);
+                aac_drop_frag(st, NVR_REFUSAL_MALFORMED);
                 goto bad;
             }
             if (aac_frag_add(st, p + off, len - off, size, ts_ext) < 0)
@@ -305,7 +309,7 @@ static int aac_push(void *opaque, const struct rtp_hdr *pkt, int64_t ts_ext,
             if (st->frag->len == st->frag_size)
                 aac_frag_finish(st, emit, user);
             else if (pkt->marker)
-                aac_drop_frag(st);
+                aac_drop_frag(st, NVR_REFUSAL_INCOMPLETE);
             return 0;
         }
         if (size > len - off) {

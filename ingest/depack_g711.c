@@ -45,18 +45,20 @@ static int g711_push(void *opaque, const struct rtp_hdr *pkt, int64_t ts_ext,
     if (pkt->payload_len > G711_DEPACK_MAX_BYTES ||
         pkt->payload_len % (size_t)st->channels != 0) {
         st->stats.bad_packets++;
-        st->stats.aus_dropped++;
+        depack_refuse(&st->stats, pkt->payload_len > G711_DEPACK_MAX_BYTES
+                                      ? NVR_REFUSAL_TOO_LARGE
+                                      : NVR_REFUSAL_MALFORMED);
         return -EBADMSG;
     }
     if (st->emitted && ts_ext == st->last_pts) {
         /* A duplicate timestamp would give two units the same time. */
         st->stats.bad_packets++;
-        st->stats.aus_dropped++;
+        depack_refuse(&st->stats, NVR_REFUSAL_BAD_TIMESTAMP);
         return -EPROTO;
     }
     err = nvr_au_new(pkt->payload_len, &au);
     if (err < 0) {
-        st->stats.aus_dropped++;
+        depack_refuse(&st->stats, NVR_REFUSAL_NO_MEMORY);
         return err;
     }
     memcpy(au->data, pkt->payload, pkt->payload_len);

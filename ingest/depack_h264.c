@@ -64,11 +64,13 @@ struct h264_depack {
     int au_vcl;          /* holds (part of) a slice */
     int au_idr;          /* holds an IDR slice */
     int au_corrupt;      /* lost or rejected data: drop at the end */
-    int head_check;      /* after loss: the unit's first slice must be the
-                            picture's first, or its head was lost */
-    int need_idr;        /* drop units until the next IDR */
-    int emitted;         /* a unit was emitted; last_pts is valid */
-    int64_t last_pts;    /* pts of the last emitted unit */
+    enum nvr_refusal corrupt_why; /* why, counted when it is dropped */
+    int dup_refused;              /* the unit repeating last_pts was counted */
+    int head_check;   /* after loss: the unit's first slice must be the
+                         picture's first, or its head was lost */
+    int need_idr;     /* drop units until the next IDR */
+    int emitted;      /* a unit was emitted; last_pts is valid */
+    int64_t last_pts; /* pts of the last emitted unit */
 
     int in_fu;       /* an FU-A NAL unit is being reassembled */
     int fu_skip;     /* drop fragments until the next start */
@@ -134,13 +136,17 @@ static void h264_append(struct h264_depack *st, const uint8_t *data, size_t len)
 {
     if (st->au_corrupt)
         return;
-    if (!st->au &&
-        nvr_au_new(st->au_idr ? st->key_cap_hint : st->cap_hint, &st->au) < 0) {
+    int err = 0;
+
+    if (!st->au)
+        err = nvr_au_new(st->au_idr ? st->key_cap_hint : st->cap_hint, &st->au);
+    if (err == 0)
+        err = nvr_au_append(&st->au, data, len);
+    if (err < 0) {
         st->au_corrupt = 1;
-        return;
+        st->corrupt_why =
+            err == -EMSGSIZE ? NVR_REFUSAL_TOO_LARGE : NVR_REFUSAL_NO_MEMORY;
     }
-    if (nvr_au_append(&st->au, data, len) < 0)
-        st->au_corrupt = 1;
 }
 
 /* Appends a NAL unit's start code and notes where it is, so that the
@@ -221,10 +227,16 @@ static void h264_finish(struct h264_depack *st, depack_emit_cb emit, void *user)
         return;
     if (st->au_corrupt || !st->sps_len || !st->pps_len ||
         (st->need_idr && !st->au_idr)) {
+        enum nvr_refusal why = st->au_corrupt ? st->corrupt_why
+                               : !st->sps_len || !st->pps_len
+                                   ? NVR_REFUSAL_NO_PARAMS
+                                   : NVR_REFUSAL_NO_KEYFRAME;
+
         if (st->au_corrupt)
             st->need_idr = 1;
         if (st->au_vcl)
-            st->stats.aus_dropped++;
+            depack_refuse(&st->stats, why);
+        st->corrupt_why = NVR_REFUSAL_INCOMPLETE;
         if (st->au &&
             st->au->cap > 2 * NVR_MAX(st->cap_hint, st->key_cap_hint)) {
             /* Do not keep an oversized buffer around for the next unit. */
@@ -240,7 +252,7 @@ static void h264_finish(struct h264_depack *st, depack_emit_cb emit, void *user)
         /* Reordered deeper than the SPS said (or than seen before): the
          * decode times restart, and decoding needs the next IDR. */
         st->need_idr = 1;
-        st->stats.aus_dropped++;
+        depack_refuse(&st->stats, NVR_REFUSAL_BAD_TIMESTAMP);
         nvr_au_truncate(st->au, 0);
         st->au_vcl = st->au_idr = 0;
         return;
@@ -407,13 +419,18 @@ static int h264_push(void *opaque, const struct rtp_hdr *pkt, int64_t ts_ext,
     if (!st->au_open && st->emitted && ts_ext == st->last_pts) {
         /* More of a picture that a marker bit already ended (cameras that
          * mark every slice): it cannot join the emitted unit, and a second
-         * unit with the same time would break the recording. */
+         * unit with the same time would break the recording. Its
+         * picture (or the rest of it) is lost: one unit refused. */
         st->stats.bad_packets++;
+        if (!st->dup_refused)
+            depack_refuse(&st->stats, NVR_REFUSAL_BAD_TIMESTAMP);
+        st->dup_refused = 1;
         return -EPROTO;
     }
     if (!st->au_open) {
         st->au_open = 1;
         st->au_ts = ts_ext;
+        st->dup_refused = 0;
     }
 
     type = p[0] & 0x1fu;
@@ -471,6 +488,7 @@ static int h264_create(const struct sdp_track *track, void **out)
         return -ENOMEM;
     st->pt = track->pt;
     st->need_idr = 1;
+    st->corrupt_why = NVR_REFUSAL_INCOMPLETE;
     dts_order_init(&st->dts, H264_DEPACK_CLOCK);
     st->cap_hint = H264_DEPACK_MIN_CAP;
     st->key_cap_hint = H264_DEPACK_MIN_CAP;

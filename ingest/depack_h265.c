@@ -65,16 +65,18 @@ struct h265_depack {
     size_t vps_len, sps_len, pps_len;
     struct depack_stats stats;
 
-    int pt;               /* the track's payload type; others are ignored */
-    int has_don;          /* sprop-max-don-diff > 0: DONL/DOND fields present */
-    int au_open;          /* packets with timestamp au_ts are being added */
-    int au_vcl;           /* holds (part of) a picture */
-    int au_irap;          /* holds an IRAP picture */
-    int au_cra;           /* that IRAP is a CRA or BLA (may have RASL) */
-    int au_rasl;          /* holds a RASL picture */
-    int au_trail;         /* holds a trailing or IRAP picture: any RASL
-                             pictures of the last CRA are behind us */
-    int au_corrupt;       /* lost or rejected data: drop at the end */
+    int pt;         /* the track's payload type; others are ignored */
+    int has_don;    /* sprop-max-don-diff > 0: DONL/DOND fields present */
+    int au_open;    /* packets with timestamp au_ts are being added */
+    int au_vcl;     /* holds (part of) a picture */
+    int au_irap;    /* holds an IRAP picture */
+    int au_cra;     /* that IRAP is a CRA or BLA (may have RASL) */
+    int au_rasl;    /* holds a RASL picture */
+    int au_trail;   /* holds a trailing or IRAP picture: any RASL
+                       pictures of the last CRA are behind us */
+    int au_corrupt; /* lost or rejected data: drop at the end */
+    enum nvr_refusal corrupt_why; /* why, counted when it is dropped */
+    int dup_refused;              /* the unit repeating last_pts was counted */
     int head_check;       /* after loss: the unit's first slice segment must
                              be the picture's first, or its head was lost */
     int need_irap;        /* drop units until the next IRAP */
@@ -150,14 +152,19 @@ static void h265_note_param(struct h265_depack *st, const uint8_t *nal,
  * the unit is corrupt and nothing more is added to it. */
 static void h265_append(struct h265_depack *st, const uint8_t *data, size_t len)
 {
+    int err = 0;
+
     if (st->au_corrupt)
         return;
-    if (!st->au && nvr_au_new(st->cap_hint, &st->au) < 0) {
+    if (!st->au)
+        err = nvr_au_new(st->cap_hint, &st->au);
+    if (err == 0)
+        err = nvr_au_append(&st->au, data, len);
+    if (err < 0) {
         st->au_corrupt = 1;
-        return;
+        st->corrupt_why =
+            err == -EMSGSIZE ? NVR_REFUSAL_TOO_LARGE : NVR_REFUSAL_NO_MEMORY;
     }
-    if (nvr_au_append(&st->au, data, len) < 0)
-        st->au_corrupt = 1;
 }
 
 /* Appends a NAL unit's start code and notes where it is, so that the
@@ -226,6 +233,7 @@ static void h265_reset_unit(struct h265_depack *st)
 {
     st->au_vcl = st->au_irap = st->au_cra = st->au_rasl = st->au_trail = 0;
     st->au_corrupt = 0;
+    st->corrupt_why = NVR_REFUSAL_INCOMPLETE;
 }
 
 /* Ends the unit being built: emits it, drops it, or, if it holds no
@@ -246,10 +254,18 @@ static void h265_finish(struct h265_depack *st, depack_emit_cb emit, void *user)
     if (st->au_corrupt || !st->au || !st->vps_len || !st->sps_len ||
         !st->pps_len || (st->need_irap && !st->au_irap) ||
         (st->skip_rasl && st->au_rasl)) {
+        enum nvr_refusal why = NVR_REFUSAL_NO_KEYFRAME;
+
+        if (st->au_corrupt)
+            why = st->corrupt_why;
+        else if (!st->au)
+            why = NVR_REFUSAL_NO_MEMORY;
+        else if (!st->vps_len || !st->sps_len || !st->pps_len)
+            why = NVR_REFUSAL_NO_PARAMS;
         if (st->au_corrupt)
             st->need_irap = 1;
         if (st->au_vcl)
-            st->stats.aus_dropped++;
+            depack_refuse(&st->stats, why);
         if (st->au && st->au->cap > 2 * st->cap_hint) {
             /* Do not keep an oversized buffer around for the next unit. */
             nvr_au_unref(st->au);
@@ -264,7 +280,7 @@ static void h265_finish(struct h265_depack *st, depack_emit_cb emit, void *user)
         /* Reordered deeper than the SPS said (or than seen before): the
          * decode times restart, and decoding needs the next IRAP. */
         st->need_irap = 1;
-        st->stats.aus_dropped++;
+        depack_refuse(&st->stats, NVR_REFUSAL_BAD_TIMESTAMP);
         nvr_au_truncate(st->au, 0);
         h265_reset_unit(st);
         return;
@@ -440,8 +456,12 @@ static int h265_push(void *opaque, const struct rtp_hdr *pkt, int64_t ts_ext,
     if (!st->au_open && st->emitted && ts_ext == st->last_pts) {
         /* More of a picture that a marker bit already ended: it cannot
          * join the emitted unit, and a second unit with the same time
-         * would break the recording. */
+         * would break the recording. Its picture (or the rest of it)
+         * is lost: one unit refused. */
         st->stats.bad_packets++;
+        if (!st->dup_refused)
+            depack_refuse(&st->stats, NVR_REFUSAL_BAD_TIMESTAMP);
+        st->dup_refused = 1;
         return -EPROTO;
     }
     if (len < 2) {
@@ -451,6 +471,7 @@ static int h265_push(void *opaque, const struct rtp_hdr *pkt, int64_t ts_ext,
     if (!st->au_open) {
         st->au_open = 1;
         st->au_ts = ts_ext;
+        st->dup_refused = 0;
     }
 
     type = h265_type(p[0]);
@@ -525,6 +546,7 @@ static int h265_create(const struct sdp_track *track, void **out)
     st->pt = track->pt;
     st->has_don = track->max_don_diff > 0;
     st->need_irap = 1;
+    st->corrupt_why = NVR_REFUSAL_INCOMPLETE;
     dts_order_init(&st->dts, H265_DEPACK_CLOCK);
     st->cap_hint = H265_DEPACK_MIN_CAP;
     h265_load_annexb(st, track->params,

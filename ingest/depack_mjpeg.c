@@ -249,11 +249,15 @@ static size_t mjpeg_make_headers(uint8_t *out, int type, int w, int h,
     return n;
 }
 
-/* Abandons the frame being built (counted when `count`). */
-static void mjpeg_drop(struct mjpeg_depack *st, int count)
+/* mjpeg_drop() without counting the frame. */
+#define MJPEG_UNCOUNTED NVR_REFUSAL_COUNT
+
+/* Abandons the frame being built, counted as refused for `why` (an enum
+ * nvr_refusal), or not counted with MJPEG_UNCOUNTED. */
+static void mjpeg_drop(struct mjpeg_depack *st, int why)
 {
-    if (st->in_frame && count)
-        st->stats.aus_dropped++;
+    if (st->in_frame && why < NVR_REFUSAL_COUNT)
+        depack_refuse(&st->stats, (enum nvr_refusal)why);
     st->in_frame = 0;
     if (st->au && st->au->cap > 2 * st->cap_hint) {
         nvr_au_unref(st->au);
@@ -272,12 +276,12 @@ static void mjpeg_finish(struct mjpeg_depack *st, depack_emit_cb emit,
     if (!(au->len >= 2 && au->data[au->len - 2] == 0xff &&
           au->data[au->len - 1] == 0xd9) &&
         nvr_au_append(&st->au, eoi, sizeof(eoi)) < 0) {
-        mjpeg_drop(st, 1);
+        mjpeg_drop(st, NVR_REFUSAL_TOO_LARGE);
         return;
     }
     if (st->emitted && st->au_ts == st->last_pts) {
         /* A second frame with the same time would break the recording. */
-        mjpeg_drop(st, 1);
+        mjpeg_drop(st, NVR_REFUSAL_BAD_TIMESTAMP);
         return;
     }
     au = st->au;
@@ -352,7 +356,7 @@ static int mjpeg_push(void *opaque, const struct rtp_hdr *pkt, int64_t ts_ext,
     }
     if (st->in_frame && (lost_before || ts_ext != st->au_ts)) {
         /* Without its marker the frame's tail may be missing. */
-        mjpeg_drop(st, 1);
+        mjpeg_drop(st, NVR_REFUSAL_INCOMPLETE);
         st->skip = 1;
     }
     if (len == 0)
@@ -373,13 +377,13 @@ static int mjpeg_push(void *opaque, const struct rtp_hdr *pkt, int64_t ts_ext,
     }
     if (frag_off == 0) {
         if (st->in_frame)
-            mjpeg_drop(st, 1);
+            mjpeg_drop(st, NVR_REFUSAL_INCOMPLETE);
         st->skip = 0;
         err = mjpeg_start(st, p, len, &off, dri, ts_ext);
         if (err < 0) {
             st->skip = 1;
-            st->stats.aus_dropped++;
-            mjpeg_drop(st, 0);
+            depack_refuse(&st->stats, NVR_REFUSAL_MALFORMED);
+            mjpeg_drop(st, MJPEG_UNCOUNTED);
             goto bad_err;
         }
     } else if (!st->in_frame) {
@@ -388,18 +392,18 @@ static int mjpeg_push(void *opaque, const struct rtp_hdr *pkt, int64_t ts_ext,
         if (st->skip)
             return 0;
         st->skip = 1;
-        st->stats.aus_dropped++;
+        depack_refuse(&st->stats, NVR_REFUSAL_INCOMPLETE);
         goto bad;
     } else if (frag_off != st->scan_off || p[4] != st->type || p[5] != st->q ||
                p[6] != st->wb || p[7] != st->hb) {
-        mjpeg_drop(st, 1);
+        mjpeg_drop(st, NVR_REFUSAL_INCOMPLETE);
         st->skip = 1;
         goto bad;
     }
     if (off < len) {
         if (len - off > NVR_AU_MAX_BYTES - st->au->len ||
             nvr_au_append(&st->au, p + off, len - off) < 0) {
-            mjpeg_drop(st, 1);
+            mjpeg_drop(st, NVR_REFUSAL_TOO_LARGE);
             st->skip = 1;
             goto bad;
         }

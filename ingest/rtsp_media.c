@@ -23,7 +23,9 @@
 
 #include "ingest/rtcp.h"
 #include "nvr/base/clock.h"
+#include "nvr/base/compiler.h"
 #include "nvr/base/log.h"
+#include "nvr/base/refusal.h"
 
 /* Our CNAME in receiver reports (RFC 3550 6.5.1 allows any unique name;
  * there is no user@host worth giving away). */
@@ -92,6 +94,22 @@ static void sess_unit_seen(struct rtsp_session *s)
 void rtsp_media__unit_deadline_start(struct rtsp_session *s)
 {
     sess_unit_seen(s);
+    s->refused_mark = s->stats->aus_dropped;
+}
+
+/* Counts one unit refused by the session for `why`. */
+static void sess_refuse(struct rtsp_session *s, enum nvr_refusal why)
+{
+    s->stats->aus_dropped++;
+    nvr_refusals_count(&s->stats->refused, why);
+}
+
+/* Releases a unit refused by the session for `why`. */
+static void sess_refuse_au(struct rtsp_session *s, struct nvr_au *au,
+                           enum nvr_refusal why)
+{
+    sess_refuse(s, why);
+    nvr_au_unref(au);
 }
 
 /* Watches one packet of the track: frame sizes (a frame ends at the
@@ -245,6 +263,11 @@ static void sess_deliver(struct rtsp_session *s, struct nvr_au *au)
 {
     s->stats->aus++;
     s->stats->last_au_wall_us = au->wall_us;
+    /* The units refused since the previous one go with it to the writer,
+     * which counts them in the segment it lands in. */
+    au->refused_before =
+        (uint32_t)NVR_MIN(s->stats->aus_dropped - s->refused_mark, UINT32_MAX);
+    s->refused_mark = s->stats->aus_dropped;
     if (s->ev->on_au)
         s->ev->on_au(s->user_data, au);
     else
@@ -288,7 +311,7 @@ static void sess_drain(struct rtsp_session *s, int all)
                 (size_t)(s->n_held - i - 1) * sizeof(s->held[0]));
         s->n_held--;
         if (s->stopping || s->closing)
-            nvr_au_unref(au);
+            sess_refuse_au(s, au, NVR_REFUSAL_SESSION_END);
         else
             sess_deliver(s, au);
     }
@@ -311,7 +334,7 @@ static void sess_queue(struct rtsp_session *s, struct sess_track *t,
 void rtsp_media__drop_held(struct rtsp_session *s)
 {
     for (int i = 0; i < s->n_held; i++)
-        nvr_au_unref(s->held[i].au);
+        sess_refuse_au(s, s->held[i].au, NVR_REFUSAL_SESSION_END);
     s->n_held = 0;
     s->held_bytes = 0;
 }
@@ -408,7 +431,7 @@ static void sess_emit(void *user, struct nvr_au *au)
     int64_t now;
 
     if (s->stopping || s->closing || s->state == SESS_TEARDOWN) {
-        nvr_au_unref(au);
+        sess_refuse_au(s, au, NVR_REFUSAL_SESSION_END);
         return;
     }
     t->ops->get_info(t->depack, &ti);
@@ -416,9 +439,8 @@ static void sess_emit(void *user, struct nvr_au *au)
         /* A video track announces new parameters only with a keyframe,
          * so the first unit after on_stream can be decoded. */
         if (t->video && !is_key) {
-            s->stats->aus_dropped++;
             s->units_gated++;
-            nvr_au_unref(au);
+            sess_refuse_au(s, au, NVR_REFUSAL_NO_KEYFRAME);
             return;
         }
         sess_build_info(s);
@@ -427,22 +449,21 @@ static void sess_emit(void *user, struct nvr_au *au)
             if (s->ev->on_recording)
                 s->ev->on_recording(s->user_data);
             if (s->stopping) {
-                nvr_au_unref(au);
+                sess_refuse_au(s, au, NVR_REFUSAL_SESSION_END);
                 return;
             }
         }
         if (s->ev->on_stream)
             s->ev->on_stream(s->user_data, &s->info);
         if (s->stopping) {
-            nvr_au_unref(au);
+            sess_refuse_au(s, au, NVR_REFUSAL_SESSION_END);
             return;
         }
     }
     if (t->need_key) {
         if (!is_key) {
-            s->stats->aus_dropped++;
             s->units_gated++;
-            nvr_au_unref(au);
+            sess_refuse_au(s, au, NVR_REFUSAL_NO_KEYFRAME);
             return;
         }
         t->need_key = 0;
@@ -557,6 +578,9 @@ void rtsp_media__on_rtp(struct rtsp_session *s, int track, const uint8_t *pkt,
     if (ds.aus_dropped > t->dropped_seen) {
         s->stats->aus_dropped += ds.aus_dropped - t->dropped_seen;
         t->dropped_seen = ds.aus_dropped;
+        for (int i = 0; i < NVR_REFUSAL_COUNT; i++)
+            s->stats->refused.n[i] += ds.refused.n[i] - t->refused_seen.n[i];
+        t->refused_seen = ds.refused;
     }
 }
 

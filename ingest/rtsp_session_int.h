@@ -79,9 +79,10 @@ struct sess_track {
     int need_key;
     int announced; /* on_stream carried this track's params */
     uint32_t announced_gen;
-    struct wallclock_track clock; /* RTP time to wall time */
-    uint64_t lost_seen;           /* seq.lost already added to stats */
-    uint64_t dropped_seen;        /* depack aus_dropped already added */
+    struct wallclock_track clock;     /* RTP time to wall time */
+    uint64_t lost_seen;               /* seq.lost already added to stats */
+    uint64_t dropped_seen;            /* depack aus_dropped already added */
+    struct nvr_refusals refused_seen; /* and its refused, by reason */
 
     int udp;              /* RTP and RTCP come over UDP */
     uint16_t client_port; /* our RTP port (UDP) */
@@ -215,6 +216,8 @@ struct rtsp_session {
     uint64_t unit_rtp;      /* rtp_received at that moment */
     uint64_t unit_dropped;  /* stats->aus_dropped at that moment */
     uint64_t units_gated;   /* units dropped since, waiting for a keyframe */
+    uint64_t refused_mark;  /* stats->aus_dropped told with a unit already
+                               (nvr_au.refused_before) */
     uint64_t warn_last_ms;
     uint64_t warn_suppressed;
 

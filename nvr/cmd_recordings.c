@@ -131,6 +131,7 @@ static void print_json(const char *camera, const struct rec_ctx *ctx,
         json_int(&j, "width", s->width);
         json_int(&j, "height", s->height);
         json_bool(&j, "open", s->status == CATALOG_SEG_OPEN);
+        json_int(&j, "refused", s->refused);
         json_obj_end(&j);
     }
     json_arr_end(&j);
@@ -176,10 +177,14 @@ static void print_text(const char *camera, const struct rec_ctx *ctx,
         s = &ctx->segs[i];
         nvr_time_format_local(s->start_us, a, sizeof(a));
         nvr_time_format_local(s->end_us, b, sizeof(b));
-        printf("  %s .. %s  %6.1f s %8.1f MB  %s%s\n", a, b + 11,
+        printf("  %s .. %s  %6.1f s %8.1f MB  %s%s", a, b + 11,
                (double)(s->end_us - s->start_us) / 1e6, (double)s->bytes / 1e6,
                nvr_escape_text(s->path, shown, sizeof(shown)),
                s->status == CATALOG_SEG_OPEN ? " (recording)" : "");
+        if (s->refused > 0)
+            printf("  %lld unit%s refused", (long long)s->refused,
+                   s->refused == 1 ? "" : "s");
+        printf("\n");
     }
 }
 

@@ -17,6 +17,7 @@
 #include "nvr/base/escape.h"
 #include "nvr/daemon.h"
 #include "nvr/base/json.h"
+#include "nvr/base/refusal.h"
 #include "nvr/sandbox.h"
 #include "nvr/base/timefmt.h"
 #include "storage/catalog.h"
@@ -104,6 +105,18 @@ static const char *status_transport(const struct catalog_status *st,
     return sep ? sep + 2 : "";
 }
 
+/* The units a camera refused, by reason: every reason, zeros included,
+ * so that scripts need not know which ones can happen. */
+static void status_json_refused(const struct catalog_status *st,
+                                struct json_out *j)
+{
+    json_obj_begin(j, "refused");
+    for (int r = 0; r < NVR_REFUSAL_COUNT; r++)
+        json_int(j, nvr_refusal_name((enum nvr_refusal)r),
+                 (int64_t)st->refused.n[r]);
+    json_obj_end(j);
+}
+
 /* One camera's row, as an object of the "cameras" array. */
 static void status_json_row(const struct status_ctx *ctx, int i,
                             struct json_out *j)
@@ -128,6 +141,7 @@ static void status_json_row(const struct status_ctx *ctx, int i,
     json_int(j, "timestamp_jumps", st->ts_jumps);
     json_int(j, "frames_lost", st->frames_lost);
     json_bool(j, "rtcp_sr", st->rtcp_sr != 0);
+    status_json_refused(st, j);
     json_time(j, "updated", st->updated_us);
     json_obj_end(j);
 }
@@ -203,6 +217,33 @@ static void status_text_fallbacks(const struct status_ctx *ctx)
     }
 }
 
+/* Below the table, for each camera that refused units: how many, by
+ * reason, with what the reasons mean. */
+static void status_print_refused(const struct status_ctx *ctx)
+{
+    int header = 0;
+
+    for (int i = 0; i < ctx->n; i++) {
+        const struct nvr_refusals *r = &ctx->rows[i].refused;
+        char name[NVR_ESCAPE_SIZE(64)];
+
+        if (!ctx->found[i] || nvr_refusals_total(r) == 0)
+            continue;
+        if (!header)
+            printf("\nunits refused this run (not recorded):\n");
+        header = 1;
+        printf("  %s: %llu\n",
+               nvr_escape_text(ctx->cfg->cameras[i].name, name, sizeof(name)),
+               (unsigned long long)nvr_refusals_total(r));
+        for (int k = 0; k < NVR_REFUSAL_COUNT; k++)
+            if (r->n[k] > 0)
+                printf("    %-13s %8llu  %s\n",
+                       nvr_refusal_name((enum nvr_refusal)k),
+                       (unsigned long long)r->n[k],
+                       nvr_refusal_why((enum nvr_refusal)k));
+    }
+}
+
 static void status_print_text(const struct status_ctx *ctx)
 {
     const char *storage = ctx->cfg->storage_path;
@@ -213,6 +254,7 @@ static void status_print_text(const struct status_ctx *ctx)
     for (int i = 0; i < ctx->n; i++)
         status_text_row(ctx, i);
     status_text_fallbacks(ctx);
+    status_print_refused(ctx);
     if (!ctx->running)
         printf("\nno recorder is running on this storage\n");
     else if (!ctx->started)
@@ -393,13 +435,13 @@ const struct cli_entry cmd_status_entry = {
     .about = "Shows each camera's state, last frame time, bitrate, "
              "transport (tcp/udp,\nand why when a camera refused TCP), "
              "clock drift (ms, + = ahead of this\nmachine's clock), "
-             "timestamp jumps, RTP packets and frames lost, and last\n"
-             "error, as published by the running recorder, and storage "
-             "use. With\n--check, for monitoring scripts and systemd: exit "
-             "status 0 and one line\n\"ok\" when the recorder runs, every "
-             "enabled camera records and the\nstorage has min_free; "
-             "otherwise 1 and one line per problem (2: usage\nor config "
-             "error).",
+             "timestamp jumps, RTP packets and frames lost, last error,\n"
+             "and the units refused (not recorded) by reason, as published "
+             "by the\nrunning recorder, and storage use. With --check, for "
+             "monitoring scripts\nand systemd: exit status 0 and one line "
+             "\"ok\" when the recorder runs, every\nenabled camera records "
+             "and the storage has min_free; otherwise 1 and one\nline per "
+             "problem (2: usage or config error).",
     .options = status_options,
     .flags = CLI_CONFIG | CLI_CATALOG_READ | CLI_CATALOG_OPTIONAL,
     .exec = status_exec,

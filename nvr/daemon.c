@@ -30,6 +30,7 @@
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
 #include "nvr/base/perm.h"
+#include "nvr/base/refusal.h"
 #include "nvr/base/thread.h"
 #include "nvr/check.h"
 #include "nvr/daemon_audit.h"
@@ -41,8 +42,11 @@
 #include "storage/recovery.h"
 #include "storage/writer.h"
 
-#define DAEMON_TICK_MS  1000
-#define DAEMON_PATH_MAX 2048
+#define DAEMON_TICK_MS 1000
+/* Refused units are logged at most once per period per camera and
+ * reason (the count since the last line). */
+#define DAEMON_REFUSAL_LOG_MS 10000
+#define DAEMON_PATH_MAX       2048
 
 struct daemon;
 
@@ -56,6 +60,7 @@ struct daemon_cam {
     uint64_t prev_bytes_in; /* for the bitrate */
     int64_t prev_mono_us;
     int64_t bitrate_bps;
+    struct nvr_refusal_log refusal_log; /* warnings about refused units */
 };
 
 struct status_job {
@@ -151,6 +156,27 @@ static int64_t daemon_last_frame(const struct daemon *d,
     return d->prev_last_frame_us[c->cfg - d->cfg->cameras];
 }
 
+/* The units a camera refused, ingest's (is, NULL once closed) and the
+ * writer's, by reason. */
+static void cam_refusals(const struct ingest_stats *is,
+                         const struct writer_stats *ws,
+                         struct nvr_refusals *out)
+{
+    *out = ws->refused;
+    if (is)
+        nvr_refusals_add(out, &is->refused);
+}
+
+/* Warns about the units a camera refused since the last warning (at most
+ * one line per reason and DAEMON_REFUSAL_LOG_MS). */
+static void cam_report_refusals(struct daemon_cam *c,
+                                const struct nvr_refusals *refused,
+                                int64_t now_mono_us)
+{
+    (void)nvr_refusal_log_report(&c->refusal_log, "nvr", c->cfg->name, refused,
+                                 now_mono_us / 1000, DAEMON_REFUSAL_LOG_MS);
+}
+
 static void status_fill(struct daemon *d, struct catalog_status *rows,
                         int final)
 {
@@ -160,6 +186,7 @@ static void status_fill(struct daemon *d, struct catalog_status *rows,
         struct daemon_cam *c = &d->cams[i];
         struct catalog_status *st = &rows[i];
         struct writer_stats ws;
+        struct ingest_stats is;
 
         memset(st, 0, sizeof(*st));
         snprintf(st->name, sizeof(st->name), "%s", c->cfg->name);
@@ -178,8 +205,6 @@ static void status_fill(struct daemon *d, struct catalog_status *rows,
          * back: nvr status would take the row for a previous run's. */
         st->updated_us = now > d->run_started_us ? now : d->run_started_us;
         if (c->ingest) {
-            struct ingest_stats is;
-
             ingest_camera_get_stats(c->ingest, &is);
             st->lost_packets = (int64_t)is.rtp_lost;
             st->reconnects = (int64_t)is.reconnects;
@@ -193,6 +218,7 @@ static void status_fill(struct daemon *d, struct catalog_status *rows,
             st->frames_lost = (int64_t)is.aus_dropped;
             st->rtcp_sr = is.rtcp_sr;
         }
+        cam_refusals(c->ingest ? &is : NULL, &ws, &st->refused);
         /* Retention's alert (only held footage left) comes first. */
         nvr_retention_job_alert(d->retention, st->error, sizeof(st->error));
         if (!st->error[0] && ws.last_err < 0 && ws.last_error[0])
@@ -346,6 +372,8 @@ static void tick_cb(uv_timer_t *t)
         v->segments = ws.segments;
         v->dropped = ws.aus_dropped + is.aus_dropped;
         v->error = c->error;
+        cam_refusals(&is, &ws, &v->refused);
+        cam_report_refusals(c, &v->refused, now);
     }
     status_publish(d);
     if (d->opts && d->opts->tick)
@@ -671,6 +699,7 @@ static int daemon_start_cameras(struct daemon *d)
         c->d = d;
         c->cfg = cc;
         c->state = INGEST_STATE_CONNECTING;
+        nvr_refusal_log_init(&c->refusal_log, nvr_clock_mono_us() / 1000);
         memset(&wc, 0, sizeof(wc));
         wc.storage_dir = cfg->storage_path;
         wc.catalog_path = d->catalog_path;
@@ -856,6 +885,7 @@ int nvr_daemon_run(const struct nvr_config *cfg,
             final_rows[i].last_frame_us = d->views[i].last_frame_us;
             final_rows[i].frames = (int64_t)d->views[i].frames;
             final_rows[i].dropped = (int64_t)d->views[i].dropped;
+            final_rows[i].refused = d->views[i].refused;
             final_rows[i].updated_us = nvr_clock_wall_us();
             snprintf(final_rows[i].error, sizeof(final_rows[i].error), "%s",
                      c->error);

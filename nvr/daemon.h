@@ -12,6 +12,7 @@
 
 #include "nvr/base/compiler.h"
 #include "nvr/nvr_config.h"
+#include "nvr/base/refusal.h"
 #include "storage/layout.h"
 
 /* A camera's live state as the loop thread sees it, for the tick callback. */
@@ -22,8 +23,10 @@ struct nvr_daemon_cam_view {
     int64_t bitrate_bps;
     uint64_t frames;   /* units written by the writer */
     uint64_t segments; /* segments closed */
-    uint64_t dropped;
+    uint64_t dropped;  /* units refused, ingest and storage: the sum of
+                          refused */
     const char *error; /* "" if none */
+    struct nvr_refusals refused; /* by reason (nvr/base/refusal.h) */
 };
 
 /* Called on the loop thread about once a second with every camera's view

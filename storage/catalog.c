@@ -19,6 +19,7 @@
 #include "nvr/base/clock.h"
 #include "nvr/base/compiler.h"
 #include "nvr/base/log.h"
+#include "nvr/base/refusal.h"
 #include "storage/catalog_int.h"
 
 /* Bits of a status mask that select every status. */
@@ -53,17 +54,17 @@ static const char *const catalog_sql[CATALOG_STMT_COUNT] = {
     [CATALOG_STMT_CAMERA_IDS] = "SELECT id FROM cameras ORDER BY id",
     [CATALOG_STMT_SEG_INSERT] =
         "INSERT INTO segments(camera_id, start_us, end_us, path, bytes,"
-        " frames, codec, width, height, sha256, status)"
+        " frames, codec, width, height, sha256, status, refused)"
         " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, " CATALOG_SQL_SEG(
-            OPEN) ")",
+            OPEN) ", ?10)",
     [CATALOG_STMT_SEG_PROGRESS] = "UPDATE segments SET end_us = ?2, bytes = ?3,"
                                   " frames = ?4 WHERE id = ?1",
     [CATALOG_STMT_SEG_FINISH] =
         "UPDATE segments SET end_us = ?2, bytes = ?3, frames = ?4,"
         " sha256 = ?5, codec = coalesce(nullif(?6, ''), codec),"
         " width = coalesce(nullif(?7, 0), width),"
-        " height = coalesce(nullif(?8, 0), height), status = " CATALOG_SQL_SEG(
-            CLOSED) " WHERE id = ?1",
+        " height = coalesce(nullif(?8, 0), height), refused = ?9,"
+        " status = " CATALOG_SQL_SEG(CLOSED) " WHERE id = ?1",
     [CATALOG_STMT_SEG_SET_STATUS] =
         "UPDATE segments SET status = ?2 WHERE id = ?1",
     [CATALOG_STMT_SEG_DELETE] = "DELETE FROM segments WHERE id = ?1",
@@ -113,13 +114,13 @@ static const char *const catalog_sql[CATALOG_STMT_COUNT] = {
         "INSERT OR REPLACE INTO camera_status(name, state, last_frame_us,"
         " bitrate_bps, frames, lost_packets, dropped, reconnects,"
         " updated_us, error, transport, drift_us, ts_jumps, frames_lost,"
-        " rtcp_sr) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-        " ?12, ?13, ?14, ?15)",
+        " rtcp_sr, refused) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+        " ?11, ?12, ?13, ?14, ?15, ?16)",
     [CATALOG_STMT_STATUS_LIST] =
         "SELECT name, state, last_frame_us, bitrate_bps,"
         " frames, lost_packets, dropped, reconnects,"
         " updated_us, error, transport, drift_us,"
-        " ts_jumps, frames_lost, rtcp_sr FROM camera_status"
+        " ts_jumps, frames_lost, rtcp_sr, refused FROM camera_status"
         " ORDER BY name",
 };
 /* NOLINTEND(bugprone-suspicious-missing-comma) */
@@ -217,6 +218,8 @@ int catalog_segment_begin(struct catalog *cat, struct catalog_segment *seg)
         rc = sqlite3_bind_int(st, 8, seg->width);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int(st, 9, seg->height);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 10, seg->refused);
     err = rc == SQLITE_OK ? catalog__step_done(cat, st, "begin segment")
                           : catalog__err(cat, rc, "begin segment");
     if (err == 0) {
@@ -265,6 +268,8 @@ int catalog_segment_finish(struct catalog *cat,
         rc = sqlite3_bind_int(st, 7, seg->width);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int(st, 8, seg->height);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 9, seg->refused);
     err = rc == SQLITE_OK ? catalog__step_change(cat, st, "finish segment")
                           : catalog__err(cat, rc, "finish segment");
     catalog__stmt_put(st, owned);
@@ -323,6 +328,7 @@ void catalog__read_segment(sqlite3_stmt *st, struct catalog_segment *seg)
     catalog__column_text(st, 9, seg->codec, sizeof(seg->codec));
     catalog__column_text(st, 10, seg->path, sizeof(seg->path));
     catalog__column_text(st, 11, seg->sha256, sizeof(seg->sha256));
+    seg->refused = sqlite3_column_int64(st, 12);
 }
 
 int catalog_segment_by_path(struct catalog *cat, const char *path,
@@ -676,11 +682,15 @@ int catalog_status_put(struct catalog *cat, const struct catalog_status *st_in)
                          st_in->updated_us};
     const int64_t v2[] = {st_in->drift_us, st_in->ts_jumps, st_in->frames_lost,
                           st_in->rtcp_sr};
+    char refused[NVR_REFUSAL_COUNT * 40];
     sqlite3_stmt *st;
     bool owned;
     int rc, err;
 
     if (st_in->name[0] == '\0')
+        return -EINVAL;
+    /* Twenty digits and a name per reason always fit. */
+    if (nvr_refusals_format(&st_in->refused, refused, sizeof(refused)) < 0)
         return -EINVAL;
     err = catalog_stmt(cat, CATALOG_STMT_STATUS_PUT, &st, &owned);
     if (err < 0)
@@ -697,10 +707,25 @@ int catalog_status_put(struct catalog *cat, const struct catalog_status *st_in)
                                  sizeof(st_in->transport));
     if (rc == SQLITE_OK)
         rc = catalog__bind_int64s(st, 12, v2, NVR_ARRAY_SIZE(v2));
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 16, refused, -1, SQLITE_TRANSIENT);
     err = rc == SQLITE_OK ? catalog__step_done(cat, st, "put status")
                           : catalog__err(cat, rc, "put status");
     catalog__stmt_put(st, owned);
     return err;
+}
+
+/* The refused counts of a status row; text that does not read (an older
+ * or tampered file) counts as none, and is logged once per listing. */
+static void catalog_status_read_refused(sqlite3_stmt *st, int col,
+                                        struct nvr_refusals *out)
+{
+    const char *text = (const char *)sqlite3_column_text(st, col);
+
+    if (text && nvr_refusals_parse(text, out) < 0) {
+        LOG_W("catalog", "camera status row: unreadable refused counts");
+        memset(out, 0, sizeof(*out));
+    }
 }
 
 int catalog_status_list(struct catalog *cat, catalog_status_cb cb, void *user)
@@ -732,6 +757,7 @@ int catalog_status_list(struct catalog *cat, catalog_status_cb cb, void *user)
         row.ts_jumps = sqlite3_column_int64(st, 12);
         row.frames_lost = sqlite3_column_int64(st, 13);
         row.rtcp_sr = sqlite3_column_int64(st, 14);
+        catalog_status_read_refused(st, 15, &row.refused);
         if (cb(user, &row) != 0) {
             rc = SQLITE_DONE;
             break;

@@ -18,9 +18,10 @@
 #include <stdint.h>
 
 #include "nvr/base/compiler.h"
+#include "nvr/base/refusal.h"
 #include "storage/layout.h"
 
-#define CATALOG_SCHEMA_VERSION 5
+#define CATALOG_SCHEMA_VERSION 6
 
 /* The catalog's file name in the storage directory (SQLite adds "-wal" and
  * "-shm" beside it). The one place it is spelled. */
@@ -59,6 +60,10 @@ struct catalog_segment {
     char codec[16];    /* "h264", ... */
     char path[256];    /* relative to the storage directory */
     char sha256[65];   /* lowercase hex; empty until closed */
+    int64_t refused;   /* access units refused while it was written (see
+                          nvr/base/refusal.h): those refused since the unit
+                          before its first one, up to its last; final
+                          when it is closed */
 };
 
 struct catalog_status {
@@ -79,6 +84,7 @@ struct catalog_status {
     int64_t ts_jumps;      /* timestamp discontinuities this run */
     int64_t frames_lost;   /* units lost to packet loss or damage */
     int64_t rtcp_sr;       /* 1: RTCP sender reports seen */
+    struct nvr_refusals refused; /* units refused this run, by reason */
 };
 
 struct catalog;
@@ -135,8 +141,9 @@ NVR_NODISCARD int catalog_segment_progress(struct catalog *cat, int64_t id,
                                            int64_t end_us, int64_t bytes,
                                            int64_t frames);
 
-/* Marks a segment CLOSED with its final end_us, bytes, frames, sha256 (and
- * width/height/codec; an empty codec or a 0 size keeps what begin stored).
+/* Marks a segment CLOSED with its final end_us, bytes, frames, refused,
+ * sha256 (and width/height/codec; an empty codec or a 0 size keeps what
+ * begin stored).
  * Returns 0, -ENOENT (no segment with seg->id) or -EIO. */
 NVR_NODISCARD int catalog_segment_finish(struct catalog *cat,
                                          const struct catalog_segment *seg);

@@ -44,7 +44,7 @@ _Static_assert(CATALOG_SEG_OPEN == 0 && CATALOG_SEG_CLOSED == 1 &&
 /* The columns catalog__read_segment() reads, in its order. */
 #define CATALOG_SEG_COLUMNS                                           \
     "id, camera_id, start_us, end_us, bytes, frames, status, width, " \
-    "height, codec, path, sha256"
+    "height, codec, path, sha256, refused"
 
 /*
  * Every cached statement of the catalog's files. Each file keeps the SQL

@@ -298,6 +298,16 @@ static const char *const catalog_migrations[] = {
     /* 3 -> 4: recording runs (with catalog_schema_migrate_runs()). */
     catalog_migration_runs,
     catalog_migration_ingest_status,
+    /* 5 -> 6: all in catalog_schema_migrate_refused(). */
+    "",
+};
+
+/* The columns step 5 -> 6 adds: access units refused (issue 14), how many
+ * while each segment was written, and the counts by reason
+ * (nvr/base/refusal.h, "name=count,...") in each camera's status row. */
+static const char *const catalog_refused_columns[][3] = {
+    {"segments", "refused", "INTEGER NOT NULL DEFAULT 0"},
+    {"camera_status", "refused", "TEXT NOT NULL DEFAULT ''"},
 };
 
 _Static_assert(NVR_ARRAY_SIZE(catalog_migrations) == CATALOG_SCHEMA_VERSION,
@@ -383,6 +393,36 @@ static int catalog_schema_migrate_runs(struct catalog *cat)
     return 0;
 }
 
+/* The C part of step 5 -> 6: adds each column of catalog_refused_columns
+ * that the table does not have yet (a file whose version was set back,
+ * as tests and hand repairs do, may have them). Runs inside the step's
+ * transaction. */
+static int catalog_schema_migrate_refused(struct catalog *cat)
+{
+    for (size_t i = 0; i < NVR_ARRAY_SIZE(catalog_refused_columns); i++) {
+        const char *const *c = catalog_refused_columns[i];
+        char sql[256];
+        int64_t have = 0;
+        int err;
+
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM pragma_table_info('%s')"
+                 " WHERE name = '%s'",
+                 c[0], c[1]);
+        err = catalog_schema_pragma_int(cat, sql, &have);
+        if (err < 0)
+            return err;
+        if (have)
+            continue;
+        snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s", c[0],
+                 c[1], c[2]);
+        err = catalog__exec(cat, sql, "add column");
+        if (err < 0)
+            return err;
+    }
+    return 0;
+}
+
 /*
  * Brings the schema to CATALOG_SCHEMA_VERSION. The version is re-read inside
  * each IMMEDIATE transaction because another process may have migrated the
@@ -413,6 +453,8 @@ static int catalog_schema_migrate(struct catalog *cat, const char *path)
         err = catalog__exec(cat, catalog_migrations[version], "migrate");
         if (err == 0 && version == 3)
             err = catalog_schema_migrate_runs(cat);
+        if (err == 0 && version == 5)
+            err = catalog_schema_migrate_refused(cat);
         if (err == 0)
             err = catalog__exec(cat, bump, "set schema version");
         if (err == 0)

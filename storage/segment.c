@@ -97,6 +97,7 @@ struct segment {
     int64_t bytes;          /* bytes accepted by write(2) */
     int64_t dropped;        /* units refused: empty, too large */
     int64_t dts_refused;    /* video units whose dts did not increase */
+    int64_t late_dropped;   /* accepted, then not muxed (see .h) */
     int64_t audio_frames;   /* audio units muxed */
     int64_t audio_last_pts; /* of the last audio unit muxed, or -1 */
 };
@@ -437,6 +438,7 @@ static int seg_mux(struct segment *seg, struct nvr_au *au, int64_t dur)
         return r;
     if (r == 1) {
         seg->dropped++;
+        seg->late_dropped++;
         return 0;
     }
     seg->frames++;
@@ -754,6 +756,7 @@ void segment_get_progress(const struct segment *seg, struct segment_result *res)
                            : 0;
     res->dropped = seg->dropped;
     res->dts_refused = seg->dts_refused;
+    res->late_dropped = seg->late_dropped;
     res->audio_frames = seg->audio_frames;
     if (seg->fmt && seg->fmt->nb_streams > 0) {
         res->width = seg->fmt->streams[SEGMENT_VIDEO_STREAM]->codecpar->width;

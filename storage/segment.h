@@ -51,6 +51,10 @@ struct segment_result {
                              non-monotonic pts), video and audio */
     int64_t dts_refused;  /* video units refused: dts not after the
                              previous unit's, or after their pts */
+    int64_t late_dropped; /* video units accepted by segment_write(), then
+                             not muxed: a composition offset beyond 32
+                             bits (in dropped too; segment_write() said
+                             nothing of them) */
     int64_t audio_frames; /* audio units muxed */
     int width, height;    /* pixels in the sample entry (from the SPS when
                              the stream description had none) */

@@ -88,7 +88,7 @@ static void writer_handle(struct writer *w, struct writer_item *it)
             }
         break;
     case WRITER_ITEM_AU:
-        writer__handle_au(w, it->au);
+        writer__handle_au(w, it->au, it->refused);
         break;
     case WRITER_ITEM_BREAK:
         writer__handle_break(w, it->reason);
@@ -209,7 +209,9 @@ int writer_push_au(struct writer *w, struct nvr_au *au)
             au->track == w->push_audio_track;
     if (!audio && w->push_video_track >= 0 &&
         au->track != w->push_video_track) {
-        /* Only the first video and the first audio track are recorded. */
+        /* Only the first video and the first audio track are recorded;
+         * what was refused before this unit is told with the next. */
+        w->push_refused += au->refused_before;
         pthread_mutex_unlock(&w->mu);
         nvr_au_unref(au);
         return 0;
@@ -230,6 +232,8 @@ int writer_push_au(struct writer *w, struct nvr_au *au)
     }
     it->kind = WRITER_ITEM_AU;
     it->au = au;
+    it->refused = w->push_refused + au->refused_before;
+    w->push_refused = 0;
     w->stats.queued_bytes += au->len;
     writer_enqueue_locked(w, it);
     pthread_mutex_unlock(&w->mu);
@@ -241,6 +245,10 @@ drop_gop:
     w->push_dropping = true;
 drop:
     w->stats.aus_dropped++;
+    nvr_refusals_count(&w->stats.refused, w->push_video_track < 0
+                                              ? NVR_REFUSAL_NO_PARAMS
+                                              : NVR_REFUSAL_QUEUE_FULL);
+    w->push_refused += 1 + au->refused_before;
     pthread_mutex_unlock(&w->mu);
     nvr_au_unref(au);
     return -ENOBUFS;

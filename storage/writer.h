@@ -23,6 +23,7 @@
 
 #include "nvr/base/au.h"
 #include "nvr/base/compiler.h"
+#include "nvr/base/refusal.h"
 
 /* Called on the writer thread when a write fails with -ENOSPC or -EIO
  * (once per episode, not per failed unit), so that the owner can run an
@@ -53,8 +54,8 @@ struct writer_config {
 
 struct writer_stats {
     uint64_t aus_written;        /* units muxed */
-    uint64_t aus_dropped;        /* units dropped (queue full, or no params;
-                                    includes aus_dts_refused) */
+    uint64_t aus_dropped;        /* units refused by storage (the sum of
+                                    refused; includes aus_dts_refused) */
     uint64_t aus_dts_refused;    /* video units refused by the segment: their
                                     decode time did not increase */
     uint64_t bytes_written;      /* segment bytes */
@@ -65,6 +66,9 @@ struct writer_stats {
     int disk_full;               /* 1 while writes fail with ENOSPC/EIO */
     uint64_t disk_full_episodes; /* times recording stopped on it */
     char last_error[256];
+    struct nvr_refusals refused; /* units refused by storage, by reason:
+                                    queue_full on the loop side, the rest
+                                    on the writer thread */
 };
 
 struct writer;
@@ -87,6 +91,8 @@ NVR_NODISCARD int writer_push_stream(struct writer *w,
 /*
  * Queues one access unit; takes ownership of the reference in every case
  * (dropped units are released). Returns 0, or -ENOBUFS if it was dropped.
+ * au->refused_before (units refused upstream since the previous unit) is
+ * added to the count of the segment the unit lands in, or the next one.
  */
 int writer_push_au(struct writer *w, struct nvr_au *au);
 

@@ -29,6 +29,8 @@ struct writer_item {
     struct writer_item *next;
     enum writer_item_kind kind;
     struct nvr_au *au;            /* AU: one owned reference */
+    uint64_t refused;             /* AU: units refused before it (upstream
+                                     and by the queue) */
     struct nvr_stream_info *info; /* STREAM: owned copy */
     char reason[WRITER_REASON_MAX];
 };
@@ -48,9 +50,11 @@ struct writer {
     int unsignalled; /* units queued since the thread was last woken */
     bool stop;
     struct writer_stats stats;
-    int push_video_track; /* loop side: track recorded, -1 if none yet */
-    int push_audio_track; /* loop side: audio track recorded, or -1 */
-    bool push_dropping;   /* loop side: dropping the rest of a GOP */
+    int push_video_track;  /* loop side: track recorded, -1 if none yet */
+    int push_audio_track;  /* loop side: audio track recorded, or -1 */
+    bool push_dropping;    /* loop side: dropping the rest of a GOP */
+    uint64_t push_refused; /* loop side: units refused since the last one
+                              queued, told with the next */
 
     /* Writer thread only from here on. */
     struct catalog *cat;
@@ -67,7 +71,11 @@ struct writer {
     bool audio_anchored;        /* audio_anchor_* place the audio: */
     int64_t audio_anchor_pts;   /* an audio unit's pts */
     int64_t audio_anchor_tick;  /* and its place in the segment (audio clock) */
-    struct catalog_segment row; /* its catalog row (id 0: none) */
+    struct catalog_segment row; /* its catalog row (id 0: none); its
+                                   refused counts the units refused while
+                                   it is open */
+    uint64_t refused_carry;     /* refused while no segment was open: go
+                                   into the next segment's row */
     struct catalog_segment probe_row; /* scratch for path look-ups */
     char abs_path[WRITER_MAX_PATH];
     int64_t seg_bytes_counted;  /* of the open segment, in stats already */
@@ -100,8 +108,9 @@ void writer__close_segment(struct writer *w, int64_t next_dts);
  * keyframe can be written again, and that is said once. */
 void writer__enter_full(struct writer *w, int err);
 
-/* Writes one access unit (takes the reference). */
-void writer__handle_au(struct writer *w, struct nvr_au *au);
+/* Writes one access unit (takes the reference); `refused` units were
+ * refused before it (upstream or by the queue). */
+void writer__handle_au(struct writer *w, struct nvr_au *au, uint64_t refused);
 
 /* Ends the session's time line: closes the segment, records the break. */
 void writer__handle_break(struct writer *w, const char *reason);

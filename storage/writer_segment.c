@@ -81,11 +81,35 @@ static void writer_error(struct writer *w, int err, const char *what,
               nvr_strerror(err));
 }
 
-static void writer_count_drop(struct writer *w, uint64_t n)
+/* Adds n units refused (here or upstream) to the open segment's row, or
+ * to the next segment's when none is open. */
+static void writer_note_refused(struct writer *w, uint64_t n)
+{
+    if (w->seg)
+        w->row.refused += (int64_t)n;
+    else
+        w->refused_carry += n;
+}
+
+/* Counts n units refused by the writer for `why`. */
+static void writer_refuse(struct writer *w, enum nvr_refusal why, uint64_t n)
 {
     pthread_mutex_lock(&w->mu);
     w->stats.aus_dropped += n;
+    w->stats.refused.n[why] += n;
     pthread_mutex_unlock(&w->mu);
+    writer_note_refused(w, n);
+}
+
+/* Why segment_write() or segment_write_audio() refused `au` (returned
+ * 1): its size, or else its time did not fit the segment's time line. */
+static enum nvr_refusal writer_refusal_of(const struct nvr_au *au)
+{
+    if (au->len == 0)
+        return NVR_REFUSAL_MALFORMED;
+    if (au->len > NVR_AU_MAX_BYTES)
+        return NVR_REFUSAL_TOO_LARGE;
+    return NVR_REFUSAL_BAD_TIMESTAMP;
 }
 
 /* Adds bytes that reached the file to the stats. */
@@ -299,9 +323,16 @@ void writer__close_segment(struct writer *w, int64_t next_dts)
     r = segment_close(w->seg, next_dts, &res);
     w->seg = NULL;
     writer_count_bytes(w, res.bytes);
-    if (res.dropped > 0)
-        LOG_D("storage", "camera %s: %" PRId64 " units with bad pts dropped",
-              w->camera, res.dropped);
+    if (res.late_dropped > 0) {
+        /* Units accepted, then not muxed: their composition offset did
+         * not fit. They belong to this segment's row. */
+        pthread_mutex_lock(&w->mu);
+        w->stats.aus_dropped += (uint64_t)res.late_dropped;
+        w->stats.refused.n[NVR_REFUSAL_BAD_TIMESTAMP] +=
+            (uint64_t)res.late_dropped;
+        pthread_mutex_unlock(&w->mu);
+        w->row.refused += res.late_dropped;
+    }
     if (res.dts_refused > 0)
         LOG_W("storage",
               "camera %s: %" PRId64 " video units refused in %s: their "
@@ -416,6 +447,8 @@ static int writer_open_segment(struct writer *w, const struct nvr_au *au)
     if (start_us < w->chain_end_us)
         start_us = w->chain_end_us;
     memset(&w->row, 0, sizeof(w->row));
+    w->row.refused = (int64_t)w->refused_carry;
+    w->refused_carry = 0;
     for (int attempt = 0; attempt < WRITER_NAME_ATTEMPTS && r == -EEXIST;
          attempt++) {
         r = writer_paths(w, start_us, attempt, ext, dir, sizeof(dir));
@@ -530,40 +563,55 @@ static void writer_handle_audio(struct writer *w, struct nvr_au *au)
     }
     /* Audio before a segment's first keyframe has no time line to go on;
      * audio in new parameters waits for the segment they will cut. */
-    if (!w->seg || !w->seg_has_audio ||
+    if (!w->seg) {
+        writer_refuse(w, w->full ? NVR_REFUSAL_DISK : NVR_REFUSAL_NO_KEYFRAME,
+                      1);
+        return;
+    }
+    if (!w->seg_has_audio ||
         !writer_same_params(&w->seg_audio,
-                            &w->pending.tracks[w->audio_track]) ||
-        !writer_audio_pts(w, au, &pts)) {
-        writer_count_drop(w, 1);
+                            &w->pending.tracks[w->audio_track])) {
+        writer_refuse(w, NVR_REFUSAL_NO_PARAMS, 1);
+        return;
+    }
+    if (!writer_audio_pts(w, au, &pts)) {
+        writer_refuse(w, NVR_REFUSAL_BAD_TIMESTAMP, 1);
         return;
     }
     r = segment_write_audio(w->seg, au, pts);
     if (r == 1) {
-        writer_count_drop(w, 1);
+        writer_refuse(w, writer_refusal_of(au), 1);
         return;
     }
     if (r < 0) {
         writer__close_segment(w, SEGMENT_NO_PTS);
         writer__enter_full(w, r);
-        writer_count_drop(w, 1);
+        writer_refuse(w, NVR_REFUSAL_DISK, 1);
         return;
     }
     writer_count_written(w, au);
 }
 
-void writer__handle_au(struct writer *w, struct nvr_au *au)
+void writer__handle_au(struct writer *w, struct nvr_au *au, uint64_t refused)
 {
     bool key = au->flags & NVR_AU_KEY;
     bool discont = au->flags & NVR_AU_DISCONT;
     const struct nvr_track_info *t;
     int r;
 
+    if (refused)
+        writer_note_refused(w, refused);
+
     if (w->audio_track >= 0 && au->track == w->audio_track) {
         writer_handle_audio(w, au);
         return;
     }
-    if (w->video_track < 0 || au->track != w->video_track)
-        return; /* not recorded: counted when pushed */
+    if (w->video_track < 0 || au->track != w->video_track) {
+        /* Only while a new stream description is on its way: the loop
+         * side queues units of the recorded tracks only. */
+        writer_refuse(w, NVR_REFUSAL_NO_PARAMS, 1);
+        return;
+    }
     t = &w->pending.tracks[w->video_track];
     if (discont)
         w->chain_valid = false;
@@ -579,26 +627,38 @@ void writer__handle_au(struct writer *w, struct nvr_au *au)
     }
     if (!w->seg) {
         if (key && !writer_room_to_open(w)) {
-            writer_count_drop(w, 1);
+            writer_refuse(w, NVR_REFUSAL_DISK, 1);
             return;
         }
         /* A segment starts with a keyframe; what comes before the first
-         * one cannot be decoded and is dropped. */
-        if (!key || writer_open_segment(w, au) < 0) {
-            writer_count_drop(w, 1);
+         * one cannot be decoded and is dropped (while the disk is full,
+         * that is the disk's doing). */
+        if (!key) {
+            writer_refuse(
+                w, w->full ? NVR_REFUSAL_DISK : NVR_REFUSAL_NO_KEYFRAME, 1);
+            return;
+        }
+        r = writer_open_segment(w, au);
+        if (r < 0) {
+            /* -EINVAL: segment.c cannot record these parameters. */
+            writer_refuse(w,
+                          r == -EINVAL   ? NVR_REFUSAL_NO_PARAMS
+                          : r == -ENOMEM ? NVR_REFUSAL_NO_MEMORY
+                                         : NVR_REFUSAL_DISK,
+                          1);
             return;
         }
     }
     r = segment_write(w->seg, au);
     if (r == 2) {
         pthread_mutex_lock(&w->mu);
-        w->stats.aus_dropped++;
         w->stats.aus_dts_refused++;
         pthread_mutex_unlock(&w->mu);
+        writer_refuse(w, NVR_REFUSAL_BAD_TIMESTAMP, 1);
         return;
     }
     if (r == 1) {
-        writer_count_drop(w, 1);
+        writer_refuse(w, writer_refusal_of(au), 1);
         return;
     }
     if (r < 0) {
@@ -606,7 +666,7 @@ void writer__handle_au(struct writer *w, struct nvr_au *au)
          * the next keyframe opens a new one. */
         writer__close_segment(w, SEGMENT_NO_PTS);
         writer__enter_full(w, r);
-        writer_count_drop(w, 1);
+        writer_refuse(w, NVR_REFUSAL_DISK, 1);
         return;
     }
     /* A keyframe after the first one pushed a whole fragment to the disk:

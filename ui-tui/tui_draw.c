@@ -17,7 +17,9 @@
 #include <curses.h>
 
 #include "nvr/base/clock.h"
+#include "nvr/base/clock.h"
 #include "nvr/base/escape.h"
+#include "nvr/base/refusal.h"
 #include "nvr/base/timefmt.h"
 #include "ui-tui/tui_export.h"
 #include "ui-tui/tui_keys.h"
@@ -151,6 +153,37 @@ static void draw_title(struct tui_view *v, const struct tui_model *m,
     attroff(A_BOLD);
 }
 
+/* The units the camera refused this run, by reason, from row y; returns
+ * the next free row. Highlighted while it is losing units. */
+static int draw_refused(const struct tui_view *v, const struct tui_cam *c,
+                        int y, int y_end, int64_t now)
+{
+    const struct nvr_refusals *r = &c->st.refused;
+    uint64_t total = nvr_refusals_total(r);
+    int w = v->lay.list_w, attr = A_BOLD;
+    char buf[128];
+
+    if (!c->has_st || total == 0 || y >= y_end)
+        return y;
+    if (tui_model_cam_losing(c, now, nvr_clock_mono_us()) && has_colors())
+        attr |= COLOR_PAIR(TUI_C_WARN);
+    snprintf(buf, sizeof(buf),
+             "refused %llu unit%s:", (unsigned long long)total,
+             total == 1 ? "" : "s");
+    attron(attr);
+    put(y++, 0, w, buf);
+    attroff(attr);
+    for (int k = 0; k < NVR_REFUSAL_COUNT && y < y_end; k++) {
+        if (r->n[k] == 0)
+            continue;
+        snprintf(buf, sizeof(buf), " %-13s %llu",
+                 nvr_refusal_name((enum nvr_refusal)k),
+                 (unsigned long long)r->n[k]);
+        put(y++, 0, w, buf);
+    }
+    return y;
+}
+
 static void draw_details(struct tui_view *v, const struct tui_model *m, int y,
                          int y_end, int64_t now)
 {
@@ -196,6 +229,7 @@ static void draw_details(struct tui_view *v, const struct tui_model *m, int y,
     }
     if (y < y_end && strcmp(st, "stopped") == 0 && c->has_st)
         put(y++, 0, w, "(recorder not running)");
+    y = draw_refused(v, c, y, y_end, now);
     /* The error quotes the camera (a reason phrase, its SDP). */
     nvr_escape_text(c->has_st ? c->st.error : "", error, sizeof(error));
     for (int off = 0;
@@ -221,6 +255,7 @@ static void draw_cameras(struct tui_view *v, const struct tui_model *m,
     int w = v->lay.list_w, y = 1, y_end = v->lay.video_y + v->lay.video_h;
     int name_w = w - 17;
     char buf[256], name[TUI_NAME_SHOWN];
+    int64_t mono = nvr_clock_mono_us();
 
     attron(A_BOLD | A_UNDERLINE);
     snprintf(buf, sizeof(buf), "%-*s %-5s %5s %4s", name_w, "CAMERA", "STATE",
@@ -231,7 +266,9 @@ static void draw_cameras(struct tui_view *v, const struct tui_model *m,
         const struct tui_cam *c = &m->cams[i];
         const char *st = tui_model_cam_state(c, now);
         char age[16] = "-", kb[24] = "-";
-        int in_grid = 0;
+        int in_grid = 0, color;
+        /* A camera losing units must not look healthy. */
+        int losing = tui_model_cam_losing(c, now, mono);
 
         for (int k = 0; k < m->n_tiles; k++)
             in_grid |= m->grid && m->tiles[k].cam == i;
@@ -245,11 +282,12 @@ static void draw_cameras(struct tui_view *v, const struct tui_model *m,
         if (i == m->sel)
             attron(A_REVERSE);
         put(y, 0, w, buf);
-        if (state_color(st))
-            attron(COLOR_PAIR(state_color(st)) | A_BOLD);
-        mvprintw(y, name_w + 1, "%-5s", state_short(st));
-        if (state_color(st))
-            attroff(COLOR_PAIR(state_color(st)) | A_BOLD);
+        color = losing ? TUI_C_WARN : state_color(st);
+        if (color)
+            attron(COLOR_PAIR(color) | A_BOLD);
+        mvprintw(y, name_w + 1, "%-5s", losing ? "LOSS" : state_short(st));
+        if (color)
+            attroff(COLOR_PAIR(color) | A_BOLD);
         mvprintw(y, name_w + 7, "%5.5s %4.4s", kb, age);
         if (i == m->sel)
             attroff(A_REVERSE);

@@ -17,6 +17,7 @@
 
 #include "nvr/base/clock.h"
 #include "nvr/base/err.h"
+#include "nvr/base/refusal.h"
 #include "nvr/base/timefmt.h"
 #include "storage/audit.h"
 #include "storage/holds.h"
@@ -89,6 +90,14 @@ const char *tui_model_cam_state(const struct tui_cam *c, int64_t now_us)
     return c->st.state;
 }
 
+int tui_model_cam_losing(const struct tui_cam *c, int64_t now_us,
+                         int64_t now_mono_us)
+{
+    return strcmp(tui_model_cam_state(c, now_us), "recording") == 0 &&
+           c->refused_mono_us != 0 &&
+           now_mono_us - c->refused_mono_us < TUI_LOSS_US;
+}
+
 void tui_model_window(const struct tui_model *m, int64_t *from, int64_t *to)
 {
     int64_t span = tui_zooms_us[m->zoom_idx];
@@ -132,8 +141,16 @@ static int status_cb(void *user, const struct catalog_status *st)
 
     for (int i = 0; i < m->n_cams; i++) {
         if (strcmp(m->cams[i].name, st->name) == 0) {
-            m->cams[i].st = *st;
-            m->cams[i].has_st = 1;
+            struct tui_cam *c = &m->cams[i];
+            uint64_t n = nvr_refusals_total(&st->refused);
+
+            /* Growth since the last read; a count found at start-up is
+             * news too (it may be minutes old: it shows for a while). */
+            if (n > c->refused_seen)
+                c->refused_mono_us = nvr_clock_mono_us();
+            c->refused_seen = n;
+            c->st = *st;
+            c->has_st = 1;
         }
     }
     return 0;

@@ -28,6 +28,9 @@
 #define TUI_STATUS_STALE_US (10 * 1000000LL)
 #define TUI_N_SPEEDS        7
 #define TUI_N_ZOOMS         10
+/* How long a camera whose refused count grew looks different ("LOSS")
+ * after it last grew. */
+#define TUI_LOSS_US 30000000LL
 /* How long a message stays on the key line. */
 #define TUI_MSG_US 8000000LL
 
@@ -49,6 +52,9 @@ struct tui_cam {
     int64_t id; /* catalog id; 0 while the catalog does not know it */
     struct catalog_status st;
     int has_st;
+    uint64_t refused_seen;   /* units refused (st.refused) at the last read */
+    int64_t refused_mono_us; /* monotonic time that count last grew; 0:
+                                never seen growing */
 };
 
 struct tui_tile {
@@ -132,10 +138,16 @@ void tui_model_window(const struct tui_model *m, int64_t *from, int64_t *to);
 /* "recording", ..., "stopped" (status too old) or "no data". */
 const char *tui_model_cam_state(const struct tui_cam *c, int64_t now_us);
 
+/* Whether the camera, recording at wall time now_us, refused units in the
+ * last TUI_LOSS_US (monotonic now_mono_us): it is losing footage. */
+int tui_model_cam_losing(const struct tui_cam *c, int64_t now_us,
+                         int64_t now_mono_us);
+
 /* "HH:MM[:SS]" (an offset such as "+01:00" may follow) on the local day
  * of ref_us, or a date or date and time as nvr_time_parse() reads them;
- * local time. Returns 0, or -EINVAL with why saying what is wrong (a time
- * the clocks skip or repeat names both offsets). */
+ * local time. Returns 0, or -EINVAL (not a time) or -EDOM (a local time
+ * the clocks skip or repeat: both offsets are named) with why saying what
+ * is wrong. */
 NVR_NODISCARD int tui_model_parse_time(const char *s, int64_t ref_us,
                                        int64_t *out, char *why,
                                        size_t why_size);

@@ -46,17 +46,21 @@ enum nvr_au_flags {
 
 struct nvr_au {
     atomic_int refs;
-    int track;           /* index into nvr_stream_info.tracks */
-    uint32_t flags;      /* enum nvr_au_flags */
-    int64_t dts;         /* decode time: strictly increasing in the order
-                            units are delivered; == pts without B-frames */
-    int64_t pts;         /* presentation time; both in the track's
-                            clock_rate units, unwrapped, dts <= pts; only
-                            differences within one session matter */
-    int64_t wall_us;     /* recorder wall time of this unit, UTC us */
-    uint32_t params_gen; /* nvr_track_info.params_gen it was decoded with */
-    uint32_t n_nals;     /* NAL units noted with nvr_au_note_nal(); when 0
-                            or above NVR_AU_NAL_INDEX, find them in data */
+    int track;               /* index into nvr_stream_info.tracks */
+    uint32_t flags;          /* enum nvr_au_flags */
+    int64_t dts;             /* decode time: strictly increasing in the order
+                                units are delivered; == pts without B-frames */
+    int64_t pts;             /* presentation time; both in the track's
+                                clock_rate units, unwrapped, dts <= pts; only
+                                differences within one session matter */
+    int64_t wall_us;         /* recorder wall time of this unit, UTC us */
+    uint32_t params_gen;     /* nvr_track_info.params_gen it was decoded with */
+    uint32_t refused_before; /* units of the camera refused (nvr/base/
+                                refusal.h) between the unit delivered
+                                before this one and this one; set by
+                                ingest, added to the segment's count */
+    uint32_t n_nals;         /* NAL units noted with nvr_au_note_nal(); when 0
+                                or above NVR_AU_NAL_INDEX, find them in data */
     uint32_t nal_at[NVR_AU_NAL_INDEX]; /* offsets of their start codes */
     size_t len;                        /* bytes used in data */
     size_t cap;                        /* bytes allocated in data */

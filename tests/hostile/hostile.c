@@ -30,6 +30,12 @@
  *   huge-frame        a normal handshake up to PLAY, then valid RTP: IDR
  *                     frames of 28 MB each (FU-A, marker bit on the last
  *                     packet), larger than any access unit may be
+ *   bad-units         a normal handshake up to PLAY, then valid RTP at 25
+ *                     fps (IDR every 25 frames, each frame two FU-A
+ *                     packets) in which every 50 frames one frame repeats
+ *                     the previous frame's timestamp and one loses its
+ *                     last packet: units the client must refuse, by
+ *                     reason (issue 14)
  *
  * Each accepted connection is logged to stderr as "hostile: connection N"
  * so a test can count the client's attempts. Plain POSIX; children die with
@@ -69,12 +75,14 @@ enum mode {
     MODE_ESCAPES,
     MODE_ENDLESS_FUA,
     MODE_HUGE_FRAME,
+    MODE_BAD_UNITS,
 };
 
 static const char *const mode_names[] = {
     "huge-header",       "many-headers", "endless-body", "garbage",
     "absurd-interleave", "slowloris",    "wrong-cseq",   "no-sdp",
     "request-flood",     "escapes",      "endless-fua",  "huge-frame",
+    "bad-units",
 };
 
 static enum mode g_mode;
@@ -549,6 +557,72 @@ static void serve_huge_frame(int fd)
     }
 }
 
+/* bad-units: frames of HOSTILE_BAD_FRAME bytes, a GOP of
+ * HOSTILE_BAD_GOP, and per cycle of 2 GOPs the frame that repeats the
+ * previous timestamp and the frame whose end fragment is lost. */
+#define HOSTILE_BAD_FRAME    2000
+#define HOSTILE_BAD_GOP      25
+#define HOSTILE_BAD_DUP_AT   10
+#define HOSTILE_BAD_CUT_AT   35
+#define HOSTILE_BAD_FRAME_MS 40
+
+/* One FU-A fragment (RFC 6184 5.8) of a NAL unit of `type` (5 IDR, 1
+ * non-IDR slice) with `len` payload bytes; the marker bit on the end
+ * fragment. The first payload byte of a start fragment begins the slice
+ * header with first_mb_in_slice = 0 (ue(v) "1"). */
+static void send_fu_frag(struct rtp_out *o, unsigned type, int start, int end,
+                         size_t len)
+{
+    static uint8_t pkt[4 + 12 + 2 + HOSTILE_BAD_FRAME];
+    size_t n = 12 + 2 + len;
+
+    pkt[0] = '$';
+    pkt[1] = 0;
+    pkt[2] = (uint8_t)(n >> 8);
+    pkt[3] = (uint8_t)n;
+    pkt[4] = 0x80;
+    pkt[5] = (uint8_t)(96 | (end ? 0x80 : 0));
+    pkt[6] = (uint8_t)(o->seq >> 8);
+    pkt[7] = (uint8_t)o->seq;
+    pkt[8] = (uint8_t)(o->ts >> 24);
+    pkt[9] = (uint8_t)(o->ts >> 16);
+    pkt[10] = (uint8_t)(o->ts >> 8);
+    pkt[11] = (uint8_t)o->ts;
+    pkt[12] = 0x12;
+    pkt[13] = 0x34;
+    pkt[14] = 0x56;
+    pkt[15] = 0x79;
+    pkt[16] = (uint8_t)(0x60 | 28); /* FU indicator: NRI 3, type 28 */
+    pkt[17] = (uint8_t)((start ? 0x80 : 0) | (end ? 0x40 : 0) | type);
+    fill_random(pkt + 18, len);
+    if (start)
+        pkt[18] |= 0x80;
+    send_all(o->fd, pkt, 4 + n);
+    o->seq++;
+}
+
+static void serve_bad_units(int fd)
+{
+    struct rtp_out o = {fd, 1, 0, 0};
+    size_t half = HOSTILE_BAD_FRAME / 2;
+
+    play_normally(fd);
+    for (unsigned f = 0;; f++) {
+        unsigned k = f % (2 * HOSTILE_BAD_GOP);
+        unsigned type = f % HOSTILE_BAD_GOP == 0 ? 5 : 1;
+
+        if (k == HOSTILE_BAD_DUP_AT)
+            o.ts -= 3600; /* the previous frame's time again */
+        send_fu_frag(&o, type, 1, 0, half);
+        if (k == HOSTILE_BAD_CUT_AT)
+            o.seq++; /* its end fragment is "lost" */
+        else
+            send_fu_frag(&o, type, 0, 1, half);
+        o.ts += 3600; /* 25 fps */
+        sleep_ms(HOSTILE_BAD_FRAME_MS);
+    }
+}
+
 static void serve(int fd)
 {
     int one = 1;
@@ -591,6 +665,9 @@ static void serve(int fd)
         break;
     case MODE_HUGE_FRAME:
         serve_huge_frame(fd);
+        break;
+    case MODE_BAD_UNITS:
+        serve_bad_units(fd);
         break;
     }
     _exit(0);

@@ -51,6 +51,11 @@ ok "status says disk_full, not recording"
 # While the disk is full, what cannot be written is dropped and counted.
 dropped() { [ "$(camera_field "$cfg" cam1 dropped)" -gt 0 ]; }
 wait_for 15 dropped || fail "no dropped units counted while the disk is full"
+# ... under the reason "disk", and said so at warning level.
+"$NVR" status -c "$cfg" --json | jq -e '.cameras[0].refused.disk > 0' >/dev/null ||
+    fail "no units refused for 'disk': $("$NVR" status -c "$cfg" --json | jq -c '.cameras[0].refused')"
+wait_for 15 grep -Eq 'warn .*camera cam1: refused [0-9]+ units? in the last [0-9]+ s: disk ' "$T/nvr.log" ||
+    fail "no warning about units refused for the disk"
 rm -f "$st/filler"
 back_us=$(date +%s%6N)
 resumed() {

@@ -219,6 +219,14 @@ static struct depack_stats stats(struct fixture *f)
     return s;
 }
 
+/* Units refused so far, all reasons. */
+static uint64_t refused_total(struct fixture *f)
+{
+    struct depack_stats s = stats(f);
+
+    return nvr_refusals_total(&s.refused);
+}
+
 static void test_depack_find(void **state)
 {
     assert_ptr_equal(depack_find(NVR_CODEC_H264), &depack_h264_ops);
@@ -372,12 +380,15 @@ static void test_depack_h264_fu_a_loss(void **state)
     assert_int_equal(stats(f).bad_packets, 0);
     assert_int_equal(f->n, 1);
     assert_int_equal(stats(f).aus_dropped, 1);
+    assert_int_equal(stats(f).refused.n[NVR_REFUSAL_INCOMPLETE], 1);
 
     /* Two complete P frames: they reference the broken one. */
     push_fu(f, nal, sizeof(nal), 1000, 6000, 1);
     assert_int_equal(push(f, slice, sizeof(slice), 9000, 1, 0), 0);
     assert_int_equal(f->n, 1);
     assert_int_equal(stats(f).aus_dropped, 3);
+    assert_int_equal(stats(f).refused.n[NVR_REFUSAL_NO_KEYFRAME], 2);
+    assert_int_equal(refused_total(f), 3);
 
     assert_int_equal(push(f, idr, sizeof(idr), 12000, 1, 0), 0);
     assert_int_equal(f->n, 2);
@@ -450,6 +461,10 @@ static void test_depack_h264_marker_every_slice(void **state)
     assert_int_equal(f->aus[0]->len, 4 + sizeof(idr));
     assert_int_equal(f->aus[1]->pts, 3000);
     assert_int_equal(stats(f).bad_packets, 2);
+    /* What the repeated time carried is lost: a unit refused each. */
+    assert_int_equal(stats(f).aus_dropped, 2);
+    assert_int_equal(stats(f).refused.n[NVR_REFUSAL_BAD_TIMESTAMP], 2);
+    assert_int_equal(refused_total(f), 2);
 }
 
 /* Parameter sets sent with their own timestamp (and marker) are carried
@@ -510,6 +525,7 @@ static void test_depack_h264_needs_params(void **state)
     assert_int_equal(push(f, idr, sizeof(idr), 6000, 1, 0), 0);
     assert_int_equal(f->n, 0);
     assert_int_equal(stats(f).aus_dropped, 3);
+    assert_int_equal(stats(f).refused.n[NVR_REFUSAL_NO_PARAMS], 3);
 
     len = stap_a(pkt, nals, lens, 3);
     assert_int_equal(push(f, pkt, len, 9000, 1, 0), 0);
@@ -611,9 +627,11 @@ static void test_depack_h264_oversized(void **state)
     free(pkt);
     assert_int_equal(f->n, 0);
     assert_int_equal(stats(f).aus_dropped, 1);
+    assert_int_equal(stats(f).refused.n[NVR_REFUSAL_TOO_LARGE], 1);
     assert_int_equal(push(f, slice, sizeof(slice), 3000, 1, 0), 0);
     assert_int_equal(f->n, 0);
     assert_int_equal(stats(f).aus_dropped, 2);
+    assert_int_equal(stats(f).refused.n[NVR_REFUSAL_NO_KEYFRAME], 1);
     assert_int_equal(push(f, idr, sizeof(idr), 6000, 1, 0), 0);
     assert_int_equal(f->n, 1);
     assert_int_equal(f->aus[0]->len, 4 + sizeof(idr));

@@ -351,6 +351,7 @@ static void test_catalog_segment_lifecycle(void **state)
     assert_int_equal(catalog_camera_ensure(f->cat, "front", &cam), 0);
     seg_make(&s, cam, 1000000, 0, "front/2026-01-01/a.mp4");
     s.codec[0] = '\0';
+    s.refused = 3; /* refused before its first unit */
     assert_int_equal(catalog_segment_begin(f->cat, &s), 0);
     assert_true(s.id > 0);
     assert_int_equal(s.status, CATALOG_SEG_OPEN);
@@ -363,6 +364,7 @@ static void test_catalog_segment_lifecycle(void **state)
     assert_string_equal(got.sha256, "");
     assert_string_equal(got.codec, "");
     assert_int_equal(got.width, 1920);
+    assert_int_equal(got.refused, 3);
 
     assert_int_equal(catalog_segment_progress(f->cat, s.id, 3000000, 4096, 50),
                      0);
@@ -379,6 +381,7 @@ static void test_catalog_segment_lifecycle(void **state)
     s.bytes = 1 << 20;
     s.frames = 1500;
     s.width = 0; /* keeps what begin stored */
+    s.refused = 42;
     snprintf(s.codec, sizeof(s.codec), "h265");
     memset(s.sha256, 'a', 64);
     s.sha256[64] = '\0';
@@ -392,6 +395,7 @@ static void test_catalog_segment_lifecycle(void **state)
     assert_int_equal(got.height, 1080);
     assert_string_equal(got.codec, "h265");
     assert_string_equal(got.sha256, s.sha256);
+    assert_int_equal(got.refused, 42);
 
     assert_int_equal(
         catalog_segment_set_status(f->cat, s.id, CATALOG_SEG_MISSING), 0);
@@ -734,6 +738,8 @@ static void test_catalog_status(void **state)
     st.reconnects = 1;
     st.updated_us = 6;
     snprintf(st.error, sizeof(st.error), "rtsp: 401");
+    st.refused.n[NVR_REFUSAL_BAD_TIMESTAMP] = 7;
+    st.refused.n[NVR_REFUSAL_SESSION_END] = UINT64_C(1) << 40;
     assert_int_equal(catalog_status_put(f->cat, &st), 0);
 
     assert_int_equal(catalog_status_list(f->cat, status_cb, &s), 0);
@@ -748,7 +754,9 @@ static void test_catalog_status(void **state)
     assert_int_equal(s.rows[0].reconnects, 1);
     assert_int_equal(s.rows[0].updated_us, 6);
     assert_string_equal(s.rows[0].error, "rtsp: 401");
+    assert_memory_equal(&s.rows[0].refused, &st.refused, sizeof(st.refused));
     assert_string_equal(s.rows[1].name, "zulu");
+    assert_int_equal(nvr_refusals_total(&s.rows[1].refused), 0);
 
     /* Replace alpha's row: still two rows, new values. */
     snprintf(st.state, sizeof(st.state), "backoff");
@@ -769,6 +777,44 @@ static void test_catalog_status(void **state)
 }
 
 /* Rows written by other programs may hold longer text than the fields. */
+/* 5 -> 6 adds the refused columns to a catalog that has rows. */
+static void test_catalog_migrates_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct catalog_segment seg;
+    struct catalog_status st;
+    struct catalog_segment got;
+    struct st_seen ss = {0};
+    int64_t cam;
+    sqlite3 *db;
+
+    assert_int_equal(catalog_camera_ensure(f->cat, "gate", &cam), 0);
+    seg_make(&seg, cam, 100, 200, "gate/old.mp4");
+    assert_int_equal(catalog_segment_begin(f->cat, &seg), 0);
+    catalog_close(f->cat);
+    f->cat = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "ALTER TABLE segments DROP COLUMN refused;"
+                                  "ALTER TABLE camera_status"
+                                  " DROP COLUMN refused;"
+                                  "PRAGMA user_version = 5",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(catalog_open(f->path, CATALOG_READWRITE, &f->cat), 0);
+    assert_int_equal(catalog_schema_version(f->cat), CATALOG_SCHEMA_VERSION);
+    assert_int_equal(catalog_segment_by_path(f->cat, seg.path, &got), 0);
+    assert_int_equal(got.refused, 0);
+    memset(&st, 0, sizeof(st));
+    snprintf(st.name, sizeof(st.name), "gate");
+    st.refused.n[NVR_REFUSAL_DISK] = 2;
+    assert_int_equal(catalog_status_put(f->cat, &st), 0);
+    assert_int_equal(catalog_status_list(f->cat, status_cb, &ss), 0);
+    assert_int_equal(ss.n, 1);
+    assert_int_equal(ss.rows[0].refused.n[NVR_REFUSAL_DISK], 2);
+}
+
 static void test_catalog_truncates_utf8(void **state)
 {
     struct fixture *f = *state;
@@ -1170,6 +1216,7 @@ int main(void)
         T(test_catalog_segment_under_dir),
         T(test_catalog_events),
         T(test_catalog_status),
+        T(test_catalog_migrates_refused),
         T(test_catalog_truncates_utf8),
         T(test_catalog_query_plan),
         T(test_catalog_readonly_beside_writer),

@@ -314,6 +314,9 @@ static void test_writer_stats(void **state)
     wait_drained(w);
     writer_get_stats(w, &st);
     assert_int_equal(st.aus_dropped, 3 + 5);
+    assert_int_equal(st.refused.n[NVR_REFUSAL_NO_PARAMS], 3);
+    assert_int_equal(st.refused.n[NVR_REFUSAL_NO_KEYFRAME], 5);
+    assert_int_equal(nvr_refusals_total(&st.refused), 3 + 5);
     assert_int_equal(st.aus_written, 35);
     assert_int_equal(st.last_wall_us, wall_of(59));
     assert_int_equal(st.last_err, 0);
@@ -323,6 +326,8 @@ static void test_writer_stats(void **state)
     assert_int_equal(f->n_rows, 1);
     assert_int_equal(f->rows[0].start_us, wall_of(25));
     assert_int_equal(check_closed_row(f, &f->rows[0]), 35);
+    /* Refused before any segment: counted in the first one's row. */
+    assert_int_equal(f->rows[0].refused, 3 + 5);
 }
 
 /* A unit whose decode time does not increase is refused by the segment
@@ -343,16 +348,27 @@ static void test_writer_counts_dts_refusals(void **state)
         au->dts = pts_of(9);
         assert_int_equal(writer_push_au(w, au), 0);
     }
-    assert_int_equal(feed(f, w, 12, 20), 0);
+    {
+        /* Ingest refused 4 units before this one. */
+        struct nvr_au *au = clip_au(&f->clip, 12, pts_of(12), wall_of(12), 0);
+
+        au->refused_before = 4;
+        assert_int_equal(writer_push_au(w, au), 0);
+    }
+    assert_int_equal(feed(f, w, 13, 20), 0);
     wait_drained(w);
     writer_get_stats(w, &st);
     assert_int_equal(st.aus_dts_refused, 2);
     assert_int_equal(st.aus_dropped, 2);
+    assert_int_equal(st.refused.n[NVR_REFUSAL_BAD_TIMESTAMP], 2);
+    assert_int_equal(nvr_refusals_total(&st.refused), 2);
     assert_int_equal(st.aus_written, 18);
     writer_free(w);
     load_rows(f);
     assert_int_equal(f->n_rows, 1);
     assert_int_equal(f->rows[0].frames, 18);
+    /* The segment's row counts its own refusals and ingest's. */
+    assert_int_equal(f->rows[0].refused, 2 + 4);
 }
 
 static void test_writer_overflow_drops_whole_gops(void **state)
@@ -391,11 +407,15 @@ static void test_writer_overflow_drops_whole_gops(void **state)
         assert_int_equal(feed(f, w, i, i + 1), 0);
         wait_drained(w); /* the queue only holds one keyframe */
     }
+    writer_get_stats(w, &st);
+    assert_int_equal(st.refused.n[NVR_REFUSAL_QUEUE_FULL], 30 - admitted + 19);
+    assert_int_equal(nvr_refusals_total(&st.refused), 30 - admitted + 19);
     writer_free(w);
 
     load_rows(f);
     assert_int_equal(f->n_rows, 1);
     assert_int_equal(check_closed_row(f, &f->rows[0]), 1 + admitted + 25);
+    assert_int_equal(f->rows[0].refused, 30 - admitted + 19);
     /* The gap stays in the timeline: unit k lasts until unit 50. */
     assert_int_equal(f->rows[0].end_us - f->rows[0].start_us, 3000000);
 }
