@@ -109,18 +109,25 @@ for cam in cam1 cam2; do
         fail "$cam: a gap after the fill without the disk as its reason: $(jq -c .gaps "$T/rec-$cam.json")"
 done
 ok "gaps after the fill (if any) name the disk: $(jq -c '[.gaps[] | .reason]' "$T/rec-cam1.json")"
-# A camera that hit ENOSPC (the emergency pass may make room before the
-# other one needs it) has the interval it lost as a disk-full gap.
+# A camera that hit ENOSPC lost what was not on disk yet, unless the
+# failed write's frames were all there (then its segments stay
+# contiguous): every hole after the second fill is a disk-full gap.
 stopped=0
 for cam in cam1 cam2; do
     grep -q "camera $cam: no space left on device: recording stopped" "$T/nvr.log" || continue
     stopped=$((stopped + 1))
-    jq -e --argjson f "$full2_us" '[.gaps[] | select(.end_us >= $f) | select(.reason | test("disk full"))] | length >= 1' \
+    hole=$(jq -r --argjson f "$full2_us" '.segments | sort_by(.start_us) | . as $s
+        | [range(1; length) | select($s[.].start_us > $f and $s[.].start_us - $s[. - 1].end_us > 500000)
+           | [$s[. - 1].end_us, $s[.].start_us]] | .[0] // empty | @tsv' "$T/rec-$cam.json")
+    [ -z "$hole" ] && continue
+    read -r h0 h1 <<<"$hole"
+    jq -e --argjson a "$h0" --argjson b "$h1" \
+        '[.gaps[] | select(.start_us == $a and .end_us == $b) | select(.reason | test("disk full"))] | length == 1' \
         "$T/rec-$cam.json" >/dev/null ||
-        fail "$cam: the interval lost to ENOSPC is not a disk-full gap: $(jq -c .gaps "$T/rec-$cam.json"); segments: $(jq -c --argjson f "$full2_us" '[.segments[] | select(.end_us >= $f - 4000000) | [.start_us, .end_us, .frames]][0:4]' "$T/rec-$cam.json")"
+        fail "$cam: the hole $h0..$h1 after ENOSPC is not a disk-full gap: $(jq -c .gaps "$T/rec-$cam.json")"
 done
 [ "$stopped" -ge 1 ] || fail "no camera hit ENOSPC: the second fill did not fill the disk"
-ok "the interval lost to ENOSPC is a disk-full gap ($stopped camera(s) stopped)"
+ok "what ENOSPC cost is a disk-full gap ($stopped camera(s) stopped)"
 # The oldest footage went to make room: the gap it leaves says so.
 "$NVR" recordings -c "$cfg" --camera cam1 --from "$start_iso" --json >"$T/rec-from.json" ||
     fail "recordings --from"
