@@ -15,8 +15,9 @@ RELAY=${RELAY:-/usr/bin/rtsp-server-perl}
 [ -x "$RELAY" ] || fail "$RELAY missing: install rtsp-server-perl (./setup.sh installs it)"
 COMPARE="$(dirname "$0")/relay_compare.py"
 RECORD_S=9
-# Longer than ffmpeg's copy: every frame it holds has one place in the clip.
-CLIP_S=40
+# Longer than ffmpeg's copy (about 20 s): every frame it holds has one
+# place in the clip.
+CLIP_S=30
 FPS=25
 
 # name  video  B-frames  audio
@@ -87,9 +88,15 @@ listening() {
     (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# The clips are made side by side; each job's status is its own.
+clip_pids=()
 for v in "${VARIANTS[@]}"; do
     # shellcheck disable=SC2086 # one word per field
-    make_clip $v
+    (make_clip $v) &
+    clip_pids+=("$!")
+done
+for p in "${clip_pids[@]}"; do
+    wait "$p" || fail "a clip could not be made"
 done
 ok "clips made: ${#VARIANTS[@]} variants"
 
@@ -162,6 +169,7 @@ for name in "${names[@]}"; do
     wait_for 20 pid_gone "${refpid[$name]}" || fail "ffmpeg ($name) did not stop"
 done
 
+declare -A cmp_pid
 for v in "${VARIANTS[@]}"; do
     read -r name vcodec bf acodec <<<"$v"
     mapfile -t segs < <(segment_paths "$cfg" "$name")
@@ -170,10 +178,15 @@ for v in "${VARIANTS[@]}"; do
         check_av_segment "$f" "$vcodec" "$acodec"
     done
     # At least RECORD_S seconds of frames less one GOP, and no audio left
-    # out inside a segment.
+    # out inside a segment. The four comparisons run side by side.
     python3 "$COMPARE" "$vcodec" "$acodec" $(((RECORD_S - 1) * FPS)) "$FPS" 0 \
         "$T/$name.mkv" "$T/ref_$name.mov" "${segs[@]}" \
-        >"$T/compare_$name.log" 2>&1 || fail "$name: $(tail -n 3 "$T/compare_$name.log")"
+        >"$T/compare_$name.log" 2>&1 &
+    cmp_pid[$name]=$!
+done
+for v in "${VARIANTS[@]}"; do
+    read -r name _ bf _ <<<"$v"
+    wait "${cmp_pid[$name]}" || fail "$name: $(tail -n 3 "$T/compare_$name.log")"
     ok "$name (B-frames $bf): $(tail -n 1 "$T/compare_$name.log")"
 done
 ! log_has "$T/nvr.log" "decode time did not increase" ||
