@@ -30,6 +30,8 @@ PACKAGES=(
     libgstrtspserver-1.0-dev gstreamer1.0-plugins-base
     gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
     gstreamer1.0-plugins-ugly gstreamer1.0-x
+    # a second RTSP server for the integration suite (test_relay)
+    rtsp-server-perl
 )
 
 install_missing() {

@@ -36,8 +36,11 @@
  * least after the credentials were refused. */
 #define CAMERA_AUTH_BACKOFF_MS 30000
 #define PROBE_TIMEOUT_MS       10000
-/* How long a new session's first units wait for RTCP sender reports. */
-#define CAMERA_SYNC_HOLD_MS 4000
+/* How long a new session's first units wait for RTCP sender reports:
+ * longer than RFC 3550's 5 s minimum report interval (6.2), which ffmpeg's
+ * RTP sender keeps to. A report that comes only after the hold moves the
+ * track already being written, and its overlapping units are refused. */
+#define CAMERA_SYNC_HOLD_MS 6000
 /* transport auto, fallen back to UDP: how long after PLAY UDP may stay
  * silent before the camera is tried over TCP interleaved again. */
 #define CAMERA_UDP_PROBE_MS 5000

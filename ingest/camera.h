@@ -53,7 +53,7 @@ struct ingest_camera_config {
     int backoff_max_ms;     /* 0: 30000 (auth failures: at least 30000) */
     uint64_t seed;          /* jitter seed; 0 picks one */
     enum ingest_transport transport; /* default TCP */
-    int sync_hold_ms; /* 0: 4000; < 0: none. How long a session with
+    int sync_hold_ms; /* 0: 6000; < 0: none. How long a session with
                          several tracks holds its first units back waiting
                          for RTP-Info or RTCP sender reports to align
                          them */

@@ -338,6 +338,7 @@ struct seg_read {
     AVPacket *pkt;
     AVPacket *held;    /* video, waiting for the next */
     int64_t first_dts; /* of its video, in the clip's video time base */
+    int64_t first_pts; /* of its video: shown at the segment's start_us */
     unsigned a_left;   /* audio streams not yet read up to to_us */
 };
 
@@ -379,8 +380,14 @@ static int export_walk_seg_video(struct walk *w, struct seg_read *r,
     err = export_walk_held_video(w, r->i, r->held, r->first_dts);
     if (err < 0)
         return err;
+    if (r->first_pts == AV_NOPTS_VALUE)
+        r->first_pts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+    /* The range ends at the first frame decoded at or after to_us: every
+     * frame shown before to_us is decoded before it (with B-frames some
+     * come after a frame shown later), and a frame's decode time is its
+     * distance from the segment's first frame shown, at start_us. */
     if (r->seg->cat.start_us +
-            av_rescale_q(pkt->dts - r->first_dts, c->vtb, EXPORT_US_TB) >=
+            av_rescale_q(pkt->dts - r->first_pts, c->vtb, EXPORT_US_TB) >=
         c->req->to_us) {
         *done = true;
         av_packet_unref(pkt);
@@ -441,6 +448,7 @@ static int export_walk_segment(struct walk *w, int i, bool *done)
     int err;
 
     r.first_dts = AV_NOPTS_VALUE;
+    r.first_pts = AV_NOPTS_VALUE;
     r.pkt = av_packet_alloc();
     r.held = av_packet_alloc();
     if (!r.pkt || !r.held) {

@@ -123,6 +123,8 @@ static int recovery_probe_demux(struct recovery_probe_io *io, const char *path,
     uint8_t *iobuf = av_malloc(RECOVERY_PROBE_IO_BUF_BYTES);
     AVStream *st = NULL;
     int64_t ticks = 0;
+    int64_t pts_lo = AV_NOPTS_VALUE, pts_hi = AV_NOPTS_VALUE;
+    int reordered = 0;
     int r = -ENOMEM;
 
     if (!fmt || !pkt || !iobuf)
@@ -154,6 +156,15 @@ static int recovery_probe_demux(struct recovery_probe_io *io, const char *path,
         if (pkt->stream_index == st->index) {
             out->frames++;
             ticks += pkt->duration;
+            if (pkt->pts != AV_NOPTS_VALUE && pkt->dts != AV_NOPTS_VALUE) {
+                reordered |= pkt->pts != pkt->dts;
+                /* From the keyframe that starts the segment: the leading
+                 * pictures of an H.265 CRA shown before it do not decode. */
+                if (pts_lo == AV_NOPTS_VALUE)
+                    pts_lo = pkt->pts;
+                if (pts_hi == AV_NOPTS_VALUE || pkt->pts > pts_hi)
+                    pts_hi = pkt->pts;
+            }
         }
         av_packet_unref(pkt);
     }
@@ -161,6 +172,14 @@ static int recovery_probe_demux(struct recovery_probe_io *io, const char *path,
      * rate; the stream duration is the sum stored in the fragments. */
     if (st->duration > 0)
         ticks = st->duration;
+    /* With B-frames a torn tail can end with a frame shown after one that
+     * was cut off with the fragment in flight: the footage then lasts to
+     * the end of its last frame shown (the demuxer gives no packet
+     * durations: a frame lasts the mean), longer than its durations add up
+     * to. */
+    if (reordered && out->frames > 0 &&
+        pts_hi - pts_lo + ticks / out->frames > ticks)
+        ticks = pts_hi - pts_lo + ticks / out->frames;
     out->duration_us = av_rescale_q(ticks, st->time_base, AV_TIME_BASE_Q);
     out->width = st->codecpar->width;
     out->height = st->codecpar->height;

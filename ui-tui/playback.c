@@ -321,7 +321,11 @@ static int position_at(struct playback *pb, int64_t target)
             continue;
         }
         first = 0;
-        if (pb->pkt->flags & AV_PKT_FLAG_KEY)
+        /* A keyframe shown after the target is no place to start: with
+         * B-frames, frames shown before it (the target among them) come
+         * before it in decode order and need the keyframe before. */
+        if ((pb->pkt->flags & AV_PKT_FLAG_KEY) &&
+            (pb->pkt->pts == AV_NOPTS_VALUE || pb->pkt->pts <= target))
             queue_clear(pb);
         p = av_packet_alloc();
         if (!p) {

@@ -168,4 +168,5 @@ def main():
              % (codec, missing))
 
 
-main()
+if __name__ == "__main__":
+    main()
