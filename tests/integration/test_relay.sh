@@ -3,8 +3,9 @@
 # A second, independent RTSP server: Debian's rtsp-server-perl relay, fed
 # by `ffmpeg -re -stream_loop -1 -c copy -f rtsp` with clips made here by
 # libx264/libx265, with and without B-frames, with AAC and with PCMA. nvr
-# (transport = udp: the relay has no interleaved RTP) and, in the same
-# run, `ffmpeg -rtsp_transport udp -c copy` record all four streams; every
+# (with the default transport: the relay has no interleaved RTP, so it
+# must fall back to UDP by itself) and, in the same run, `ffmpeg
+# -rtsp_transport udp -c copy` record all four streams; every
 # nvr segment decodes with zero errors, has strictly increasing DTS and
 # the audio codec, and nvr's frames are one contiguous run of ffmpeg's
 # and of the source's, byte for byte (relay_compare.py).
@@ -149,7 +150,7 @@ write_config "$cfg" "$T/storage" 4
 names=()
 for v in "${VARIANTS[@]}"; do
     read -r name _ <<<"$v"
-    add_camera "$cfg" "$name" "rtsp://127.0.0.1:$cli_port/$name" "transport = udp"
+    add_camera "$cfg" "$name" "rtsp://127.0.0.1:$cli_port/$name"
     names+=("$name")
 done
 start_nvr "$cfg" nvr
@@ -158,6 +159,12 @@ for name in "${names[@]}"; do
         fail "camera $name not recording: $(camera_state "$cfg" "$name") ($(camera_field "$cfg" "$name" error))"
 done
 ok "nvr records the ${#names[@]} relayed streams"
+for name in "${names[@]}"; do
+    "$NVR" status -c "$cfg" --json | jq -e --arg n "$name" \
+        '.cameras[] | select(.name == $n) | .transport == "udp" and (.transport_reason | test("refused"))' \
+        >/dev/null || fail "$name: the default transport did not fall back to UDP saying why: $("$NVR" status -c "$cfg" --json | jq -c --arg n "$name" '.cameras[] | select(.name == $n) | [.transport, .transport_reason]')"
+done
+ok "the default transport fell back to UDP by itself: $("$NVR" status -c "$cfg" --json | jq -r '.cameras[0].transport_reason')"
 record_for "$cfg" "$RECORD_S" "${names[@]}"
 stop_nvr
 
