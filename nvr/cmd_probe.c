@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * nvr probe URL: connects to one camera (OPTIONS, DESCRIBE), prints its
- * tracks and exits. Nothing is recorded.
+ * tracks and exits. Nothing is recorded. Basic authentication is answered
+ * only with --auth basic or any, as a camera's auth key says.
  */
 #include "config.h"
 #include "nvr/cmd.h"
@@ -26,6 +27,7 @@
 
 struct probe_ctx {
     int json;
+    enum rtsp_auth_policy auth;
     const char *url_redacted;
     int done;
     int rc;
@@ -38,6 +40,18 @@ static void probe_cb(void *user, int err, const char *msg,
     char control[1024], shown[1024], esc[NVR_ESCAPE_SIZE(1024)];
 
     ctx->done = 1;
+    if (err == -EKEYREJECTED) {
+        fprintf(stderr, "nvr probe: %s: %s\n", ctx->url_redacted,
+                ctx->auth == RTSP_AUTH_POLICY_BASIC
+                    ? "authentication refused: the camera offers only "
+                      "Digest, and --auth basic allows only Basic; use "
+                      "--auth digest (the default) or --auth any"
+                    : "authentication refused: the camera offers only "
+                      "Basic, which would send the password in clear "
+                      "text; add --auth basic (or --auth any) to allow it");
+        ctx->rc = NVR_EXIT_FAILURE;
+        return;
+    }
     if (err < 0) {
         /* The message quotes the camera's reason phrase. */
         fprintf(stderr, "nvr probe: %s: %s\n", ctx->url_redacted,
@@ -122,6 +136,22 @@ static int read_password_file(const char *path, char *out, size_t size)
     return 0;
 }
 
+/* --auth: the schemes that may be answered; -1 if not valid. */
+static int probe_auth(const struct cli_args *a)
+{
+    static const enum rtsp_auth_policy all[] = {
+        RTSP_AUTH_POLICY_DIGEST, RTSP_AUTH_POLICY_BASIC, RTSP_AUTH_POLICY_ANY};
+    const char *v = cli_args_get(a, "auth");
+
+    if (!v)
+        return RTSP_AUTH_POLICY_DIGEST;
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        if (strcmp(v, rtsp_auth_policy_name(all[i])) == 0)
+            return (int)all[i];
+    }
+    return -1;
+}
+
 /* --timeout in ms, PROBE_TIMEOUT_MS when not given; <= 0 if not valid. */
 static int probe_timeout_ms(const struct cli_args *a)
 {
@@ -134,6 +164,11 @@ static int probe_check(const struct cli_args *a)
 {
     if (probe_timeout_ms(a) <= 0) {
         fprintf(stderr, "nvr probe: --timeout: expected seconds\n");
+        return NVR_EXIT_USAGE;
+    }
+    if (probe_auth(a) < 0) {
+        fprintf(stderr, "nvr probe: --auth: expected digest, basic (sends "
+                        "the password in clear text) or any\n");
         return NVR_EXIT_USAGE;
     }
     return 0;
@@ -152,8 +187,8 @@ static int probe_run(const char *url, const char *username,
         return NVR_EXIT_FAILURE;
     }
     ctx->rc = NVR_EXIT_FAILURE;
-    err =
-        ingest_probe(&loop, url, username, password, timeout_ms, probe_cb, ctx);
+    err = ingest_probe(&loop, url, username, password, ctx->auth, timeout_ms,
+                       probe_cb, ctx);
     if (err < 0) {
         fprintf(stderr, "nvr probe: %s: %s\n", ctx->url_redacted,
                 nvr_strerror(err));
@@ -177,6 +212,7 @@ static int probe_exec(const struct cli_args *a, const struct nvr_config *cfg,
 
     nvr_redact_url(url, redacted, sizeof(redacted));
     ctx.url_redacted = redacted;
+    ctx.auth = (enum rtsp_auth_policy)probe_auth(a);
     if (rtsp_url_parse(url, &parsed) != 0) {
         fprintf(stderr, "nvr probe: not an rtsp:// URL: %s\n", redacted);
         return NVR_EXIT_USAGE;
@@ -198,6 +234,8 @@ static int probe_exec(const struct cli_args *a, const struct nvr_config *cfg,
 static const struct cli_option probe_options[] = {
     {"username", 0, 1, "U", "user name"},
     {"password-file", 0, 1, "F", "read the password from F"},
+    {"auth", 0, 1, "SCHEMES",
+     "digest (default), basic (sends the password in\nclear text) or any"},
     {"timeout", 0, 1, "SECONDS", "give up after this long (default 15)"},
     CLI_OPT_JSON,
     CLI_OPT_HELP,
@@ -207,11 +245,14 @@ static const struct cli_option probe_options[] = {
 const struct cli_entry cmd_probe_entry = {
     .name = "probe",
     .summary = "connect to one camera and list its tracks",
-    .usage = "nvr probe URL [--username U] [--password-file F] [--json]",
+    .usage = "nvr probe URL [--username U] [--password-file F]\n"
+             "  [--auth digest|basic|any] [--json]",
     .about = "Connects to one camera, lists its tracks (codec, clock rate,\n"
              "control URL, whether nvr records it) and exits.\n"
              "Credentials may also be given in the URL "
-             "(rtsp://user:pass@host/...);\nthey are never printed.",
+             "(rtsp://user:pass@host/...);\nthey are never printed. "
+             "Basic authentication sends the password in clear\ntext and "
+             "is used only with --auth basic or any.",
     .options = probe_options,
     .min_args = 1,
     .max_args = 1,

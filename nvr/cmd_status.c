@@ -108,6 +108,7 @@ static void status_json_row(const struct status_ctx *ctx, int i,
     json_int(j, "dropped", st->dropped);
     json_int(j, "reconnects", st->reconnects);
     json_str(j, "transport", st->transport[0] ? st->transport : NULL);
+    json_str(j, "auth", st->auth[0] ? st->auth : NULL);
     json_int(j, "drift_ms", st->drift_us / 1000);
     json_int(j, "timestamp_jumps", st->ts_jumps);
     json_int(j, "frames_lost", st->frames_lost);
@@ -148,6 +149,7 @@ static void status_text_row(const struct status_ctx *ctx, int i)
     char when[64] = "-", name[NVR_ESCAPE_SIZE(64)];
     char state[NVR_ESCAPE_SIZE(sizeof(st->state))];
     char transport[NVR_ESCAPE_SIZE(sizeof(st->transport))];
+    char auth[NVR_ESCAPE_SIZE(sizeof(st->auth))];
     char error[NVR_ESCAPE_SIZE(sizeof(st->error))];
 
     if (st->last_frame_us > 0) {
@@ -157,12 +159,13 @@ static void status_text_row(const struct status_ctx *ctx, int i)
     }
     /* The error quotes the camera (reason phrases, SDP): escaped, as is
      * everything else read back from the catalog. */
-    printf("%-16s %-12s %-20s %9lld %-5s %8lld %5lld %8lld %7lld  %s\n",
+    printf("%-16s %-12s %-20s %9lld %-5s %-6s %8lld %5lld %8lld %7lld  %s\n",
            nvr_escape_text(ctx->cfg->cameras[i].name, name, sizeof(name)),
            nvr_escape_text(status_state(ctx, i), state, sizeof(state)), when,
            (long long)(st->bitrate_bps / 1000),
            nvr_escape_text(st->transport[0] ? st->transport : "-", transport,
                            sizeof(transport)),
+           nvr_escape_text(st->auth[0] ? st->auth : "-", auth, sizeof(auth)),
            (long long)(st->drift_us / 1000), (long long)st->ts_jumps,
            (long long)st->lost_packets, (long long)st->frames_lost,
            nvr_escape_text(st->error, error, sizeof(error)));
@@ -172,9 +175,9 @@ static void status_print_text(const struct status_ctx *ctx)
 {
     const char *storage = ctx->cfg->storage_path;
 
-    printf("%-16s %-12s %-20s %9s %-5s %8s %5s %8s %7s  %s\n", "CAMERA",
-           "STATE", "LAST FRAME", "KBIT/S", "TRANS", "DRIFT_MS", "JUMPS",
-           "RTP_LOST", "FR_LOST", "ERROR");
+    printf("%-16s %-12s %-20s %9s %-5s %-6s %8s %5s %8s %7s  %s\n", "CAMERA",
+           "STATE", "LAST FRAME", "KBIT/S", "TRANS", "AUTH", "DRIFT_MS",
+           "JUMPS", "RTP_LOST", "FR_LOST", "ERROR");
     for (int i = 0; i < ctx->n; i++)
         status_text_row(ctx, i);
     if (!ctx->running)
@@ -239,7 +242,9 @@ const struct cli_entry cmd_status_entry = {
     .summary = "each camera's state, last frame, errors",
     .usage = "nvr status [-c FILE] [--json]",
     .about = "Shows each camera's state, last frame time, bitrate, "
-             "transport (tcp/udp),\nclock drift (ms, + = ahead of this "
+             "transport (tcp/udp),\nauthentication answered (digest, "
+             "basic: the password crosses the\nnetwork in clear text, "
+             "none), clock drift (ms, + = ahead of this "
              "machine's clock), timestamp jumps,\nRTP packets and frames "
              "lost, and last error, as published by the\nrunning "
              "recorder, and storage use.",

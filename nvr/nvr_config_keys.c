@@ -138,6 +138,33 @@ const char *nvr_transport_name(enum nvr_transport t)
     return "?";
 }
 
+const char *nvr_auth_name(enum nvr_auth a)
+{
+    switch (a) {
+    case NVR_AUTH_DIGEST:
+        return "digest";
+    case NVR_AUTH_BASIC:
+        return "basic";
+    case NVR_AUTH_ANY:
+        return "any";
+    }
+    return "?";
+}
+
+int nvr_auth_parse(const char *v, enum nvr_auth *out)
+{
+    static const enum nvr_auth all[] = {NVR_AUTH_DIGEST, NVR_AUTH_BASIC,
+                                        NVR_AUTH_ANY};
+
+    for (size_t i = 0; i < NVR_ARRAY_SIZE(all); i++) {
+        if (strcasecmp(v, nvr_auth_name(all[i])) == 0) {
+            *out = all[i];
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
 const char *nvr_config_default_path(void)
 {
     const char *env = getenv("NVR_CONFIG");
@@ -358,6 +385,17 @@ static enum set_result set_transport(struct parser *p, const char *v, char *why,
     return SET_BAD_VALUE;
 }
 
+static enum set_result set_auth(struct parser *p, const char *v, char *why,
+                                size_t why_size)
+{
+    if (nvr_auth_parse(v, &p->cam->auth) == 0)
+        return SET_OK;
+    snprintf(why, why_size,
+             "expected digest, basic (sends the password in clear text) or "
+             "any");
+    return SET_BAD_VALUE;
+}
+
 static enum set_result set_retain_days(struct parser *p, const char *v,
                                        char *why, size_t why_size)
 {
@@ -401,6 +439,7 @@ const struct key_def nvr_config__camera_keys[] = {
     {"password", 1, set_password},
     {"password_file", 0, set_password_file},
     {"transport", 0, set_transport},
+    {"auth", 0, set_auth},
     {"retain_days", 0, set_retain_days},
     {"max_bytes", 0, set_max_bytes},
     {"enabled", 0, set_enabled},

@@ -20,7 +20,7 @@
 #include "nvr/base/compiler.h"
 #include "storage/layout.h"
 
-#define CATALOG_SCHEMA_VERSION 5
+#define CATALOG_SCHEMA_VERSION 6
 
 /* The catalog's file name in the storage directory (SQLite adds "-wal" and
  * "-shm" beside it). The one place it is spelled. */
@@ -77,6 +77,8 @@ struct catalog_status {
     int64_t ts_jumps;      /* timestamp discontinuities this run */
     int64_t frames_lost;   /* units lost to packet loss or damage */
     int64_t rtcp_sr;       /* 1: RTCP sender reports seen */
+    char auth[8];          /* scheme answered: "digest", "basic", "none";
+                              "" before a session */
 };
 
 struct catalog;

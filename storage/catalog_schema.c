@@ -161,6 +161,29 @@ static const char catalog_migration_ingest_status[] =
     " frames_lost INTEGER NOT NULL DEFAULT 0,"
     " rtcp_sr INTEGER NOT NULL DEFAULT 0);";
 
+/* 5 -> 6: the authentication scheme each camera's recorder answers
+ * ("digest", "basic", "none"), so that status shows a camera whose
+ * password crosses the network in clear text. Rebuilt like 4 -> 5. */
+static const char catalog_migration_auth_status[] =
+    "DROP TABLE IF EXISTS camera_status;"
+    "CREATE TABLE camera_status("
+    " name TEXT PRIMARY KEY,"
+    " state TEXT NOT NULL DEFAULT '',"
+    " last_frame_us INTEGER NOT NULL DEFAULT 0,"
+    " bitrate_bps INTEGER NOT NULL DEFAULT 0,"
+    " frames INTEGER NOT NULL DEFAULT 0,"
+    " lost_packets INTEGER NOT NULL DEFAULT 0,"
+    " dropped INTEGER NOT NULL DEFAULT 0,"
+    " reconnects INTEGER NOT NULL DEFAULT 0,"
+    " updated_us INTEGER NOT NULL DEFAULT 0,"
+    " error TEXT NOT NULL DEFAULT '',"
+    " transport TEXT NOT NULL DEFAULT '',"
+    " drift_us INTEGER NOT NULL DEFAULT 0,"
+    " ts_jumps INTEGER NOT NULL DEFAULT 0,"
+    " frames_lost INTEGER NOT NULL DEFAULT 0,"
+    " rtcp_sr INTEGER NOT NULL DEFAULT 0,"
+    " auth TEXT NOT NULL DEFAULT '');";
+
 /* 3 -> 4, the tables and the runs of the rows already there (in one
  * sorted pass); catalog_schema_migrate_runs() adds the triggers. */
 static const char catalog_migration_runs[] =
@@ -298,6 +321,7 @@ static const char *const catalog_migrations[] = {
     /* 3 -> 4: recording runs (with catalog_schema_migrate_runs()). */
     catalog_migration_runs,
     catalog_migration_ingest_status,
+    catalog_migration_auth_status,
 };
 
 _Static_assert(NVR_ARRAY_SIZE(catalog_migrations) == CATALOG_SCHEMA_VERSION,

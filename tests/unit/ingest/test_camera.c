@@ -1440,8 +1440,9 @@ static void test_probe_describes(void **state)
     h->srv.password = "pw";
     srv_start(&h->srv, &h->loop);
     snprintf(url, sizeof(url), "rtsp://admin:pw@127.0.0.1:%d/vod", h->srv.port);
-    assert_int_equal(
-        ingest_probe(&h->loop, url, NULL, NULL, 2000, probe_cb, &r), 0);
+    assert_int_equal(ingest_probe(&h->loop, url, NULL, NULL,
+                                  RTSP_AUTH_POLICY_DIGEST, 2000, probe_cb, &r),
+                     0);
     assert_int_equal(uv_run(&h->loop, UV_RUN_DEFAULT), 0);
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.err, 0);
@@ -1465,7 +1466,8 @@ static void test_probe_timeout(void **state)
     h->srv.mode = SRV_SILENT;
     srv_start(&h->srv, &h->loop);
     snprintf(url, sizeof(url), "rtsp://127.0.0.1:%d/vod", h->srv.port);
-    assert_int_equal(ingest_probe(&h->loop, url, NULL, NULL, 150, probe_cb, &r),
+    assert_int_equal(ingest_probe(&h->loop, url, NULL, NULL,
+                                  RTSP_AUTH_POLICY_DIGEST, 150, probe_cb, &r),
                      0);
     assert_int_equal(uv_run(&h->loop, UV_RUN_DEFAULT), 0);
     assert_int_equal(r.calls, 1);
