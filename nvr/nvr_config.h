@@ -89,6 +89,17 @@ int nvr_config_parse_size(const char *s, int64_t *out);
 
 const char *nvr_transport_name(enum nvr_transport t);
 
+/*
+ * Reads the password from the first line of the file at path (borrowed),
+ * as password_file does: a regular file, opened without blocking, trailing
+ * white space dropped. Writes it NUL-terminated into out[out_size]. Returns
+ * 0, or a negative errno with why[why_size] saying what is wrong with the
+ * file (naming it, never quoting the password). Any thread.
+ */
+NVR_NODISCARD int nvr_config_read_password_file(const char *path, char *out,
+                                                size_t out_size, char *why,
+                                                size_t why_size);
+
 /* "digest", "basic", "any" */
 const char *nvr_auth_name(enum nvr_auth a);
 
