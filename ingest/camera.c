@@ -504,6 +504,7 @@ int ingest_camera_new(uv_loop_t *loop, const struct ingest_camera_config *cfg,
         cam->backoff_max_ms = cam->backoff_min_ms;
     cam->backoff_ms = cam->backoff_min_ms;
     cam->transport = cfg->transport;
+    cam->auth.policy = cfg->auth;
     cam->sync_hold_ms = cfg->sync_hold_ms < 0    ? 0
                         : cfg->sync_hold_ms == 0 ? CAMERA_SYNC_HOLD_MS
                                                  : cfg->sync_hold_ms;
@@ -597,6 +598,8 @@ void ingest_camera_get_stats(const struct ingest_camera *cam,
                              struct ingest_stats *out)
 {
     *out = cam->stats;
+    snprintf(out->auth, sizeof(out->auth), "%s",
+             rtsp_auth_scheme_name(cam->auth.scheme));
 }
 
 /* ---- probe ---- */
@@ -606,6 +609,7 @@ struct probe {
     void *user;
     int done;
     struct ingest_stats stats;
+    struct rtsp_auth auth; /* the session's challenge state, with policy */
 };
 
 static void probe_on_described(void *user, const struct sdp_session *sdp,
@@ -630,7 +634,10 @@ static void probe_on_end(void *user, int err, const char *msg, unsigned flags)
 
 static void probe_on_closed(void *user)
 {
-    free(user);
+    struct probe *p = user;
+
+    nvr_wipe(&p->auth, sizeof(p->auth));
+    free(p);
 }
 
 static const struct rtsp_session_events probe_events = {
@@ -640,8 +647,8 @@ static const struct rtsp_session_events probe_events = {
 };
 
 int ingest_probe(uv_loop_t *loop, const char *url, const char *username,
-                 const char *password, int timeout_ms, ingest_probe_cb cb,
-                 void *user)
+                 const char *password, enum rtsp_auth_policy auth,
+                 int timeout_ms, ingest_probe_cb cb, void *user)
 {
     struct rtsp_session_config sc;
     struct rtsp_session *sess;
@@ -683,6 +690,8 @@ int ingest_probe(uv_loop_t *loop, const char *url, const char *username,
     sc.media_timeout_ms = timeout_ms;
     sc.total_timeout_ms = timeout_ms;
     sc.stats = &p->stats;
+    p->auth.policy = auth;
+    sc.auth = &p->auth;
     err = rtsp_session_new(loop, &sc, &probe_events, p, &sess);
     if (err == 0)
         p = NULL; /* owned by the session until on_closed */

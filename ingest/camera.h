@@ -15,6 +15,7 @@
 
 #include "nvr/base/au.h"
 #include "nvr/base/compiler.h"
+#include "ingest/rtsp_auth.h"
 #include "nvr/base/refusal.h"
 #include "ingest/sdp.h"
 
@@ -53,10 +54,12 @@ struct ingest_camera_config {
     int backoff_max_ms;     /* 0: 30000 (auth failures: at least 30000) */
     uint64_t seed;          /* jitter seed; 0 picks one */
     enum ingest_transport transport; /* default TCP */
-    int sync_hold_ms; /* 0: 6000; < 0: none. How long a session with
-                         several tracks holds its first units back waiting
-                         for RTP-Info or RTCP sender reports to align
-                         them */
+    int sync_hold_ms;           /* 0: 6000; < 0: none. How long a session with
+                                   several tracks holds its first units back waiting
+                                   for RTP-Info or RTCP sender reports to align
+                                   them */
+    enum rtsp_auth_policy auth; /* schemes that may be answered; default
+                                   Digest only */
 };
 
 struct ingest_camera;
@@ -105,6 +108,9 @@ struct ingest_stats {
                                     changes, sequence resets, clock steps */
     struct nvr_refusals refused; /* units refused by the depacketizers
                                     and the keyframe gate, by reason */
+    char auth[8];                /* scheme of the last challenge answered:
+                                    "digest", "basic", or "none" (the camera
+                                    asked for none yet) */
 };
 
 /*
@@ -136,13 +142,16 @@ void ingest_camera_get_stats(const struct ingest_camera *cam,
  * Probe: connects to url, runs OPTIONS and DESCRIBE (with authentication),
  * then calls cb once with the parsed SDP (borrowed) and the base URL used to
  * resolve controls, or with err < 0 and a message. Loop thread only; the
- * loop ends by itself after cb. timeout_ms bounds the whole probe.
+ * loop ends by itself after cb. timeout_ms bounds the whole probe. auth
+ * says which schemes may be answered, as for a camera; a challenge it
+ * refuses ends the probe with -EKEYREJECTED.
  */
 typedef void (*ingest_probe_cb)(void *user, int err, const char *msg,
                                 const struct sdp_session *sdp,
                                 const char *base_url);
 NVR_NODISCARD int ingest_probe(uv_loop_t *loop, const char *url,
                                const char *username, const char *password,
-                               int timeout_ms, ingest_probe_cb cb, void *user);
+                               enum rtsp_auth_policy auth, int timeout_ms,
+                               ingest_probe_cb cb, void *user);
 
 #endif

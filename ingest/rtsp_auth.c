@@ -5,7 +5,8 @@
  *
  * Challenges come from every WWW-Authenticate header of a 401; cameras
  * often offer Basic and Digest side by side, and Digest wins because Basic
- * sends the password in the clear. Parameter values may be tokens or quoted
+ * sends the password in the clear; Basic is answered at all only when the
+ * camera's policy allows it. Parameter values may be tokens or quoted
  * strings with backslash escapes (RFC 7230 section 3.2.6). Nothing here
  * allocates; MD5 and base64 come from libavutil.
  */
@@ -213,11 +214,50 @@ static int parse_one(const char *v, size_t len, struct challenge *c)
     return 0;
 }
 
+const char *rtsp_auth_policy_name(enum rtsp_auth_policy p)
+{
+    switch (p) {
+    case RTSP_AUTH_POLICY_BASIC:
+        return "basic";
+    case RTSP_AUTH_POLICY_ANY:
+        return "any";
+    case RTSP_AUTH_POLICY_DIGEST:
+    default:
+        return "digest";
+    }
+}
+
+const char *rtsp_auth_scheme_name(enum rtsp_auth_scheme s)
+{
+    switch (s) {
+    case RTSP_AUTH_BASIC:
+        return "basic";
+    case RTSP_AUTH_DIGEST:
+        return "digest";
+    case RTSP_AUTH_NONE:
+    default:
+        return "none";
+    }
+}
+
+static int policy_allows(enum rtsp_auth_policy p, enum rtsp_auth_scheme s)
+{
+    switch (p) {
+    case RTSP_AUTH_POLICY_ANY:
+        return 1;
+    case RTSP_AUTH_POLICY_BASIC:
+        return s == RTSP_AUTH_BASIC;
+    case RTSP_AUTH_POLICY_DIGEST:
+    default:
+        return s == RTSP_AUTH_DIGEST;
+    }
+}
+
 int rtsp_auth_parse_challenge(const struct rtsp_msg *resp,
                               struct rtsp_auth *auth)
 {
     struct challenge best, c;
-    int have = 0, saw_unsupported = 0;
+    int have = 0, saw_unsupported = 0, saw_refused = 0;
 
     memset(&best, 0, sizeof(best));
     for (size_t i = 0; i < resp->n_headers; i++) {
@@ -231,11 +271,17 @@ int rtsp_auth_parse_challenge(const struct rtsp_msg *resp,
             saw_unsupported = 1;
         if (rc < 0)
             continue;
+        if (!policy_allows(auth->policy, c.scheme)) {
+            saw_refused = 1;
+            continue;
+        }
         if (!have || c.scheme > best.scheme) {
             best = c;
             have = 1;
         }
     }
+    if (!have && saw_refused)
+        return -EKEYREJECTED;
     if (!have)
         return saw_unsupported ? -ENOTSUP : -EBADMSG;
     /* A new nonce restarts the nonce count (RFC 2617 section 3.2.2). */

@@ -17,7 +17,24 @@ enum rtsp_auth_scheme {
     RTSP_AUTH_DIGEST,
 };
 
+/*
+ * Which schemes the client may answer (a camera's `auth` key). Basic sends
+ * the password in clear text (base64), so it is only used when allowed.
+ */
+enum rtsp_auth_policy {
+    RTSP_AUTH_POLICY_DIGEST = 0, /* Digest only (the default) */
+    RTSP_AUTH_POLICY_BASIC,      /* Basic only */
+    RTSP_AUTH_POLICY_ANY,        /* either, Digest when both are offered */
+};
+
+/* "digest", "basic", "any" */
+const char *rtsp_auth_policy_name(enum rtsp_auth_policy p);
+
+/* "none", "basic", "digest" */
+const char *rtsp_auth_scheme_name(enum rtsp_auth_scheme s);
+
 struct rtsp_auth {
+    enum rtsp_auth_policy policy; /* set by the owner; never changed here */
     enum rtsp_auth_scheme scheme;
     char realm[128];
     char nonce[256];
@@ -30,9 +47,11 @@ struct rtsp_auth {
 
 /*
  * Reads every WWW-Authenticate header of a 401 response and keeps the
- * strongest scheme offered (Digest MD5 over Basic). Resets nc when the
- * nonce changes. Returns 0, -ENOTSUP if only unsupported schemes (or
- * algorithms) are offered, or -EBADMSG if none parses.
+ * strongest scheme offered that auth->policy allows (Digest MD5 over
+ * Basic). Resets nc when the nonce changes. Returns 0, -EKEYREJECTED if
+ * the camera offers only schemes the policy refuses (auth is then left
+ * as it was), -ENOTSUP if only unsupported schemes (or algorithms) are
+ * offered, or -EBADMSG if none parses.
  */
 int rtsp_auth_parse_challenge(const struct rtsp_msg *resp,
                               struct rtsp_auth *auth);

@@ -434,6 +434,24 @@ static void sess_on_401(struct rtsp_session *s, const struct rtsp_msg *m)
         return;
     }
     err = rtsp_auth_parse_challenge(m, s->authp);
+    if (err == -EKEYREJECTED) {
+        s->end_flags |= RTSP_SESSION_END_AUTH;
+        if (s->authp->policy == RTSP_AUTH_POLICY_BASIC)
+            rtsp_session__fail(s, -EKEYREJECTED,
+                               "authentication refused: the camera offers "
+                               "only Digest, and auth = basic allows only "
+                               "Basic; set auth = digest (or any) in "
+                               "[camera %s]",
+                               s->camera);
+        else
+            rtsp_session__fail(s, -EKEYREJECTED,
+                               "authentication refused: the camera offers "
+                               "only Basic, which would send the password "
+                               "in clear text; set auth = basic (or any) in "
+                               "[camera %s] to allow it",
+                               s->camera);
+        return;
+    }
     if (err == -ENOTSUP) {
         s->end_flags |= RTSP_SESSION_END_AUTH;
         rtsp_session__fail(s, -ENOTSUP,

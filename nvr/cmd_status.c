@@ -137,6 +137,7 @@ static void status_json_row(const struct status_ctx *ctx, int i,
     json_int(j, "reconnects", st->reconnects);
     json_str(j, "transport", transport[0] ? transport : NULL);
     json_str(j, "transport_reason", why[0] ? why : NULL);
+    json_str(j, "auth", st->auth[0] ? st->auth : NULL);
     json_int(j, "drift_ms", st->drift_us / 1000);
     json_int(j, "timestamp_jumps", st->ts_jumps);
     json_int(j, "frames_lost", st->frames_lost);
@@ -178,6 +179,7 @@ static void status_text_row(const struct status_ctx *ctx, int i)
     char when[64] = "-", name[NVR_ESCAPE_SIZE(64)];
     char state[NVR_ESCAPE_SIZE(sizeof(st->state))];
     char transport[NVR_ESCAPE_SIZE(8)], tname[8];
+    char auth[NVR_ESCAPE_SIZE(sizeof(st->auth))];
     char error[NVR_ESCAPE_SIZE(sizeof(st->error))];
 
     (void)status_transport(st, tname);
@@ -189,11 +191,12 @@ static void status_text_row(const struct status_ctx *ctx, int i)
     /* The error quotes the camera (reason phrases, SDP): escaped, as is
      * everything else read back from the catalog. */
     printf(
-        "%-16s %-12s %-20s %9lld %-5s %8lld %5lld %8lld %7lld  %s\n",
+        "%-16s %-12s %-20s %9lld %-5s %-6s %8lld %5lld %8lld %7lld  %s\n",
         nvr_escape_text(ctx->cfg->cameras[i].name, name, sizeof(name)),
         nvr_escape_text(status_state(ctx, i), state, sizeof(state)), when,
         (long long)(st->bitrate_bps / 1000),
         nvr_escape_text(tname[0] ? tname : "-", transport, sizeof(transport)),
+        nvr_escape_text(st->auth[0] ? st->auth : "-", auth, sizeof(auth)),
         (long long)(st->drift_us / 1000), (long long)st->ts_jumps,
         (long long)st->lost_packets, (long long)st->frames_lost,
         nvr_escape_text(st->error, error, sizeof(error)));
@@ -248,9 +251,9 @@ static void status_print_text(const struct status_ctx *ctx)
 {
     const char *storage = ctx->cfg->storage_path;
 
-    printf("%-16s %-12s %-20s %9s %-5s %8s %5s %8s %7s  %s\n", "CAMERA",
-           "STATE", "LAST FRAME", "KBIT/S", "TRANS", "DRIFT_MS", "JUMPS",
-           "RTP_LOST", "FR_LOST", "ERROR");
+    printf("%-16s %-12s %-20s %9s %-5s %-6s %8s %5s %8s %7s  %s\n", "CAMERA",
+           "STATE", "LAST FRAME", "KBIT/S", "TRANS", "AUTH", "DRIFT_MS",
+           "JUMPS", "RTP_LOST", "FR_LOST", "ERROR");
     for (int i = 0; i < ctx->n; i++)
         status_text_row(ctx, i);
     status_text_fallbacks(ctx);
@@ -434,14 +437,16 @@ const struct cli_entry cmd_status_entry = {
     .usage = "nvr status [-c FILE] [--check] [--json]",
     .about = "Shows each camera's state, last frame time, bitrate, "
              "transport (tcp/udp,\nand why when a camera refused TCP), "
-             "clock drift (ms, + = ahead of this\nmachine's clock), "
-             "timestamp jumps, RTP packets and frames lost, last error,\n"
-             "and the units refused (not recorded) by reason, as published "
-             "by the\nrunning recorder, and storage use. With --check, for "
-             "monitoring scripts\nand systemd: exit status 0 and one line "
-             "\"ok\" when the recorder runs, every\nenabled camera records "
-             "and the storage has min_free; otherwise 1 and one\nline per "
-             "problem (2: usage or config error).",
+             "authentication answered (digest, basic: the\npassword crosses "
+             "the network in clear text, none), clock drift (ms, + =\nahead "
+             "of this machine's clock), timestamp jumps, RTP packets and "
+             "frames\nlost, last error, and the units refused (not recorded) "
+             "by reason, as\npublished by the running recorder, and storage "
+             "use. With --check, for\nmonitoring scripts and systemd: exit "
+             "status 0 and one line \"ok\" when the\nrecorder runs, every "
+             "enabled camera records and the storage has min_free;\n"
+             "otherwise 1 and one line per problem (2: usage or config "
+             "error).",
     .options = status_options,
     .flags = CLI_CONFIG | CLI_CATALOG_READ | CLI_CATALOG_OPTIONAL,
     .exec = status_exec,

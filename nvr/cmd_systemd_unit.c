@@ -6,13 +6,18 @@
  * the rest of systemd's confinement (read-only system, storage as the only
  * writable path, no capabilities, a system call filter). Cameras are
  * resolved the way `nvr run` resolves them (IP literal or /etc/hosts; DNS
- * only with allow_dns).
+ * only with allow_dns). An IPv4-mapped IPv6 address (::ffff:a.b.c.d),
+ * which the rules treat as its IPv4 address, is listed as that IPv4
+ * address: the connection leaves as IPv4, and systemd's filter matches
+ * the packets, not the socket's family.
  */
 #include "config.h"
 #include "nvr/cmd.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +37,21 @@ static int unit_safe(const char *s)
     return 1;
 }
 
-/* Whether an enabled camera before index `upto` has the address addr. */
+/* The address as IPAddressAllow= must list it: an IPv4-mapped IPv6
+ * address as its IPv4 form, anything else as it is. Returns out. */
+static const char *unit_addr(const char *addr, char *out, size_t size)
+{
+    struct in6_addr a6;
+
+    if (inet_pton(AF_INET6, addr, &a6) == 1 && IN6_IS_ADDR_V4MAPPED(&a6) &&
+        inet_ntop(AF_INET, &a6.s6_addr[12], out, (socklen_t)size))
+        return out;
+    snprintf(out, size, "%s", addr);
+    return out;
+}
+
+/* Whether an enabled camera before index `upto` has the address addr
+ * (as unit_addr() lists it). */
 static int unit_seen(const struct nvr_config *cfg, int upto, const char *addr)
 {
     char why[CHECK_MSG_MAX];
@@ -45,7 +64,11 @@ static int unit_seen(const struct nvr_config *cfg, int upto, const char *addr)
             check_camera_target(cfg, &cfg->cameras[i], NULL, &t, &dns, why,
                                 sizeof(why)) < 0)
             continue;
-        same = strcmp(t.addr, addr) == 0;
+        {
+            char listed[INET6_ADDRSTRLEN + 8];
+
+            same = strcmp(unit_addr(t.addr, listed, sizeof(listed)), addr) == 0;
+        }
         memset(&t, 0, sizeof(t));
         if (same)
             return 1;
@@ -83,6 +106,7 @@ static void print_unit(const struct nvr_config *cfg, const char *cfg_path,
     printf("IPAddressAllow=");
     for (int i = 0, first = 1; i < cfg->n_cameras; i++) {
         const struct nvr_camera_config *cam = &cfg->cameras[i];
+        char listed[INET6_ADDRSTRLEN + 8];
         struct check_target t;
         int dns;
 
@@ -90,8 +114,9 @@ static void print_unit(const struct nvr_config *cfg, const char *cfg_path,
             continue;
         if (check_camera_target(cfg, cam, NULL, &t, &dns, why, sizeof(why)) < 0)
             continue;
-        if (!unit_seen(cfg, i, t.addr)) {
-            printf("%s%s", first ? "" : " ", t.addr);
+        unit_addr(t.addr, listed, sizeof(listed));
+        if (!unit_seen(cfg, i, listed)) {
+            printf("%s%s", first ? "" : " ", listed);
             first = 0;
         }
         memset(&t, 0, sizeof(t));
@@ -99,6 +124,7 @@ static void print_unit(const struct nvr_config *cfg, const char *cfg_path,
     printf("\n");
     for (int i = 0; i < cfg->n_cameras; i++) {
         const struct nvr_camera_config *cam = &cfg->cameras[i];
+        char listed[INET6_ADDRSTRLEN + 8];
         struct check_target t;
         int dns;
 
@@ -111,8 +137,12 @@ static void print_unit(const struct nvr_config *cfg, const char *cfg_path,
             printf("# refused, not listed: %s\n", why);
             continue;
         }
-        printf("# camera %s: %s port %u%s\n", cam->name, t.addr,
-               (unsigned)t.port, dns ? " (resolved by DNS now)" : "");
+        unit_addr(t.addr, listed, sizeof(listed));
+        printf("# camera %s: %s port %u%s%s%s\n", cam->name, t.addr,
+               (unsigned)t.port,
+               strcmp(listed, t.addr) != 0 ? ", listed as " : "",
+               strcmp(listed, t.addr) != 0 ? listed : "",
+               dns ? " (resolved by DNS now)" : "");
         memset(&t, 0, sizeof(t));
     }
     if (cfg->allow_dns)

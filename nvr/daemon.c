@@ -213,6 +213,7 @@ static void status_fill(struct daemon *d, struct catalog_status *rows,
                      is.transport,
                      is.transport[0] && is.transport_why[0] ? ": " : "",
                      is.transport[0] ? is.transport_why : "");
+            snprintf(st->auth, sizeof(st->auth), "%s", is.auth);
             st->drift_us = is.drift_us;
             st->ts_jumps = (int64_t)is.ts_jumps;
             st->frames_lost = (int64_t)is.aus_dropped;
@@ -724,6 +725,9 @@ static int daemon_start_cameras(struct daemon *d)
                        : cc->transport == NVR_TRANSPORT_AUTO
                            ? INGEST_TRANSPORT_AUTO
                            : INGEST_TRANSPORT_TCP;
+        ic.auth = cc->auth == NVR_AUTH_ANY     ? RTSP_AUTH_POLICY_ANY
+                  : cc->auth == NVR_AUTH_BASIC ? RTSP_AUTH_POLICY_BASIC
+                                               : RTSP_AUTH_POLICY_DIGEST;
         err = ingest_camera_new(&d->loop, &ic, &cam_events, c, &c->ingest);
         if (err < 0) {
             LOG_E("nvr", "camera %s (config line %d): %s", cc->name, cc->line,

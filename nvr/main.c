@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The nvr executable: hands argv to the subcommand table in cli.c.
+ * The nvr executable: scrubs passwords out of the command line, then hands
+ * argv to the subcommand table in cli.c.
  */
 #include "config.h"
 #include "nvr/cli.h"
 
+#include <stdio.h>
+
+#include "nvr/argv_scrub.h"
+
 #ifdef NVR_TEST_HOOKS
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -37,6 +41,11 @@ static void test_export_step(void *user, const char *step)
 
 int main(int argc, char **argv)
 {
+    /* First of all: every local user can read our arguments. */
+    if (argv_scrub_passwords(argc, argv, stderr) < 0) {
+        fputs("nvr: out of memory\n", stderr);
+        return 1;
+    }
 #ifdef NVR_TEST_HOOKS
     export_set_step_hook(test_export_step, NULL);
 #endif

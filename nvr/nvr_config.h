@@ -4,7 +4,7 @@
  *
  *   [storage]  path, segment_seconds, min_free
  *   [camera NAME]  url, username, password | password_file, transport,
- *                  retain_days, max_bytes, enabled, allow_public
+ *                  auth, retain_days, max_bytes, enabled, allow_public
  *   [network]  allow_dns
  *
  * Unknown sections or keys and bad values are errors naming the file, the
@@ -27,6 +27,14 @@ enum nvr_transport {
     NVR_TRANSPORT_AUTO,
 };
 
+/* Which RTSP authentication schemes a camera may be answered with. Basic
+ * sends the password in clear text, so it needs saying. */
+enum nvr_auth {
+    NVR_AUTH_DIGEST = 0, /* Digest only (default) */
+    NVR_AUTH_BASIC,      /* Basic only */
+    NVR_AUTH_ANY,        /* either; Digest when the camera offers both */
+};
+
 struct nvr_camera_config {
     char name[NVR_CAMERA_NAME_MAX]; /* [A-Za-z0-9_.-], used as a folder */
     int line;                       /* line of the [camera NAME] header */
@@ -35,6 +43,7 @@ struct nvr_camera_config {
     char password[256];       /* from password= or password_file; "" if unset */
     char password_file[1024]; /* as written (resolved path), "" if unset */
     enum nvr_transport transport; /* default auto */
+    enum nvr_auth auth;           /* default digest */
     int retain_days;              /* default 31 */
     int64_t max_bytes;            /* 0: no limit */
     int enabled;                  /* default 1 */
@@ -79,5 +88,22 @@ const char *nvr_config_default_path(void);
 int nvr_config_parse_size(const char *s, int64_t *out);
 
 const char *nvr_transport_name(enum nvr_transport t);
+
+/*
+ * Reads the password from the first line of the file at path (borrowed),
+ * as password_file does: a regular file, opened without blocking, trailing
+ * white space dropped. Writes it NUL-terminated into out[out_size]. Returns
+ * 0, or a negative errno with why[why_size] saying what is wrong with the
+ * file (naming it, never quoting the password). Any thread.
+ */
+NVR_NODISCARD int nvr_config_read_password_file(const char *path, char *out,
+                                                size_t out_size, char *why,
+                                                size_t why_size);
+
+/* "digest", "basic", "any" */
+const char *nvr_auth_name(enum nvr_auth a);
+
+/* Parses "digest", "basic" or "any" (any case). Returns 0 or -EINVAL. */
+int nvr_auth_parse(const char *v, enum nvr_auth *out);
 
 #endif

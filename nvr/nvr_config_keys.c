@@ -138,6 +138,33 @@ const char *nvr_transport_name(enum nvr_transport t)
     return "?";
 }
 
+const char *nvr_auth_name(enum nvr_auth a)
+{
+    switch (a) {
+    case NVR_AUTH_DIGEST:
+        return "digest";
+    case NVR_AUTH_BASIC:
+        return "basic";
+    case NVR_AUTH_ANY:
+        return "any";
+    }
+    return "?";
+}
+
+int nvr_auth_parse(const char *v, enum nvr_auth *out)
+{
+    static const enum nvr_auth all[] = {NVR_AUTH_DIGEST, NVR_AUTH_BASIC,
+                                        NVR_AUTH_ANY};
+
+    for (size_t i = 0; i < NVR_ARRAY_SIZE(all); i++) {
+        if (strcasecmp(v, nvr_auth_name(all[i])) == 0) {
+            *out = all[i];
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
 const char *nvr_config_default_path(void)
 {
     const char *env = getenv("NVR_CONFIG");
@@ -256,38 +283,38 @@ static enum set_result set_password(struct parser *p, const char *v, char *why,
                     why_size);
 }
 
-/* Reads the first line of a password file into the current camera. The
- * open is non-blocking and the file must be regular, so a FIFO or device
- * named by mistake cannot hang the loader. */
-static enum set_result read_password_file(struct parser *p, const char *path,
-                                          char *why, size_t why_size)
+int nvr_config_read_password_file(const char *path, char *out, size_t out_size,
+                                  char *why, size_t why_size)
 {
     char buf[CONFIG_MAX_PASS_READ + 1], shown[CONFIG_MAX_ECHO + 8];
     struct stat st;
     ssize_t n;
     size_t got = 0, len;
-    int fd;
+    int fd, err;
 
     nvr_config__echo(path, shown, sizeof(shown));
     fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
-        snprintf(why, why_size, "cannot read '%s': %s", shown, strerror(errno));
-        return SET_BAD;
+        err = -errno;
+        snprintf(why, why_size, "cannot read '%s': %s", shown, strerror(-err));
+        return err;
     }
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         close(fd);
         snprintf(why, why_size, "'%s' is not a regular file", shown);
-        return SET_BAD;
+        return -EINVAL;
     }
     while (got < CONFIG_MAX_PASS_READ) {
         n = read(fd, buf + got, CONFIG_MAX_PASS_READ - got);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
+            err = -errno;
             snprintf(why, why_size, "cannot read '%s': %s", shown,
-                     strerror(errno));
+                     strerror(-err));
             close(fd);
-            return SET_BAD;
+            memset(buf, 0, sizeof(buf));
+            return err;
         }
         if (n == 0)
             break;
@@ -304,18 +331,18 @@ static enum set_result read_password_file(struct parser *p, const char *path,
         snprintf(why, why_size, "'%s' holds no password on its first line",
                  shown);
         memset(buf, 0, sizeof(buf));
-        return SET_BAD;
+        return -EINVAL;
     }
-    if (len >= sizeof(p->cam->password)) {
+    if (len >= out_size) {
         snprintf(why, why_size,
                  "the password in '%s' is too long (at most %zu bytes)", shown,
-                 sizeof(p->cam->password) - 1);
+                 out_size - 1);
         memset(buf, 0, sizeof(buf));
-        return SET_BAD;
+        return -EMSGSIZE;
     }
-    memcpy(p->cam->password, buf, len + 1);
+    memcpy(out, buf, len + 1);
     memset(buf, 0, sizeof(buf));
-    return SET_OK;
+    return 0;
 }
 
 static enum set_result set_password_file(struct parser *p, const char *v,
@@ -339,7 +366,11 @@ static enum set_result set_password_file(struct parser *p, const char *v,
         return SET_BAD;
     }
     memcpy(p->cam->password_file, path, (size_t)n + 1);
-    return read_password_file(p, path, why, why_size);
+    if (nvr_config_read_password_file(path, p->cam->password,
+                                      sizeof(p->cam->password), why,
+                                      why_size) < 0)
+        return SET_BAD;
+    return SET_OK;
 }
 
 static enum set_result set_transport(struct parser *p, const char *v, char *why,
@@ -355,6 +386,17 @@ static enum set_result set_transport(struct parser *p, const char *v, char *why,
         }
     }
     snprintf(why, why_size, "expected tcp, udp or auto");
+    return SET_BAD_VALUE;
+}
+
+static enum set_result set_auth(struct parser *p, const char *v, char *why,
+                                size_t why_size)
+{
+    if (nvr_auth_parse(v, &p->cam->auth) == 0)
+        return SET_OK;
+    snprintf(why, why_size,
+             "expected digest, basic (sends the password in clear text) or "
+             "any");
     return SET_BAD_VALUE;
 }
 
@@ -401,6 +443,7 @@ const struct key_def nvr_config__camera_keys[] = {
     {"password", 1, set_password},
     {"password_file", 0, set_password_file},
     {"transport", 0, set_transport},
+    {"auth", 0, set_auth},
     {"retain_days", 0, set_retain_days},
     {"max_bytes", 0, set_max_bytes},
     {"enabled", 0, set_enabled},

@@ -114,13 +114,13 @@ static const char *const catalog_sql[CATALOG_STMT_COUNT] = {
         "INSERT OR REPLACE INTO camera_status(name, state, last_frame_us,"
         " bitrate_bps, frames, lost_packets, dropped, reconnects,"
         " updated_us, error, transport, drift_us, ts_jumps, frames_lost,"
-        " rtcp_sr, refused) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-        " ?11, ?12, ?13, ?14, ?15, ?16)",
+        " rtcp_sr, refused, auth) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+        " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     [CATALOG_STMT_STATUS_LIST] =
         "SELECT name, state, last_frame_us, bitrate_bps,"
         " frames, lost_packets, dropped, reconnects,"
         " updated_us, error, transport, drift_us,"
-        " ts_jumps, frames_lost, rtcp_sr, refused FROM camera_status"
+        " ts_jumps, frames_lost, rtcp_sr, refused, auth FROM camera_status"
         " ORDER BY name",
 };
 /* NOLINTEND(bugprone-suspicious-missing-comma) */
@@ -709,6 +709,8 @@ int catalog_status_put(struct catalog *cat, const struct catalog_status *st_in)
         rc = catalog__bind_int64s(st, 12, v2, NVR_ARRAY_SIZE(v2));
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_text(st, 16, refused, -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = catalog__bind_field(st, 17, st_in->auth, sizeof(st_in->auth));
     err = rc == SQLITE_OK ? catalog__step_done(cat, st, "put status")
                           : catalog__err(cat, rc, "put status");
     catalog__stmt_put(st, owned);
@@ -758,6 +760,7 @@ int catalog_status_list(struct catalog *cat, catalog_status_cb cb, void *user)
         row.frames_lost = sqlite3_column_int64(st, 13);
         row.rtcp_sr = sqlite3_column_int64(st, 14);
         catalog_status_read_refused(st, 15, &row.refused);
+        catalog__column_text(st, 16, row.auth, sizeof(row.auth));
         if (cb(user, &row) != 0) {
             rc = SQLITE_DONE;
             break;

@@ -21,7 +21,7 @@
 #include "nvr/base/refusal.h"
 #include "storage/layout.h"
 
-#define CATALOG_SCHEMA_VERSION 6
+#define CATALOG_SCHEMA_VERSION 7
 
 /* The catalog's file name in the storage directory (SQLite adds "-wal" and
  * "-shm" beside it). The one place it is spelled. */
@@ -85,6 +85,8 @@ struct catalog_status {
     int64_t frames_lost;   /* units lost to packet loss or damage */
     int64_t rtcp_sr;       /* 1: RTCP sender reports seen */
     struct nvr_refusals refused; /* units refused this run, by reason */
+    char auth[8];                /* scheme answered: "digest", "basic", "none";
+                                    "" before a session */
 };
 
 struct catalog;

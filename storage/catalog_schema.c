@@ -300,6 +300,10 @@ static const char *const catalog_migrations[] = {
     catalog_migration_ingest_status,
     /* 5 -> 6: all in catalog_schema_migrate_refused(). */
     "",
+    /* 6 -> 7: the authentication scheme each camera's recorder answers
+     * ("digest", "basic", "none"), so that status shows a camera whose
+     * password crosses the network in clear text. */
+    "ALTER TABLE camera_status ADD COLUMN auth TEXT NOT NULL DEFAULT '';",
 };
 
 /* The columns step 5 -> 6 adds: access units refused (issue 14), how many

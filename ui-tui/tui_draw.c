@@ -201,12 +201,20 @@ static void draw_details(struct tui_view *v, const struct tui_model *m, int y,
     if (y >= y_end)
         return;
     if (strcmp(st, "recording") == 0)
-        snprintf(buf, sizeof(buf), "recording %.2f Mbit/s",
-                 (double)c->st.bitrate_bps / 1e6);
+        snprintf(buf, sizeof(buf), "recording %.2f Mbit/s%s",
+                 (double)c->st.bitrate_bps / 1e6,
+                 strcmp(c->st.auth, "basic") == 0
+                     ? ", Basic auth: password in clear text"
+                     : "");
     else if (strcmp(st, "backoff") == 0 || strcmp(st, "connecting") == 0)
         snprintf(buf, sizeof(buf), "reconnecting (%s)", st);
     else if (strcmp(st, "auth_failed") == 0)
-        snprintf(buf, sizeof(buf), "auth failed: check password");
+        /* The refusal of a scheme (nvr's, not the camera's) is explained
+         * by the error below; anything else is the camera's refusal. */
+        snprintf(buf, sizeof(buf), "%s",
+                 c->has_st && strstr(c->st.error, "authentication refused")
+                     ? "auth refused by nvr: see the error"
+                     : "auth failed: check password");
     else if (strcmp(st, "refused") == 0) /* the rule follows */
         snprintf(buf, sizeof(buf), "refused: never contacted");
     else if (c->has_st && c->st.last_frame_us > 0)

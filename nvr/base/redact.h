@@ -15,4 +15,13 @@
  */
 char *nvr_redact_url(const char *url, char *out, size_t out_size);
 
+/*
+ * Finds the password of a URL's userinfo ("scheme://user:PASS@host/..."):
+ * sets *off and *len to the bytes of PASS inside url and returns 1, or
+ * returns 0 when the URL carries no password (no "://", no userinfo, or
+ * no ':' in it, or an empty one). The same authority rules as
+ * nvr_redact_url(): it ends at '/', '?' or '#' and the last '@' wins.
+ */
+int nvr_redact_find_password(const char *url, size_t *off, size_t *len);
+
 #endif

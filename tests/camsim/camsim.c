@@ -118,6 +118,7 @@ struct camsim_opts {
     unsigned port; /* 0: any free port */
     const char *user;
     const char *pass;
+    GstRTSPAuthMethod auth_methods; /* --auth: the schemes offered */
     const char *control_dir;
     unsigned fps;
     unsigned width;
@@ -216,6 +217,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: camsim [--port N] [--mount NAME]... [--user U --pass P]\n"
+            "              [--auth digest|basic|both]\n"
             "              [--control DIR] [--fps N] [--width W --height H]\n"
             "              [--bitrate KBPS] [--gop N] [--bframes N]\n"
             "              [--session-timeout S]\n"
@@ -227,7 +229,9 @@ static void usage(FILE *f)
             "Serves test streams on rtsp://127.0.0.1:PORT/NAME.\n"
             "  --port N       TCP port, 0 (default) picks a free one\n"
             "  --mount NAME   mount name (repeatable, default cam1)\n"
-            "  --user/--pass  require Digest authentication\n"
+            "  --user/--pass  require authentication (Digest by default)\n"
+            "  --auth SCHEMES what the 401 offers: digest (default), basic\n"
+            "                 (Basic only) or both (Basic and Digest)\n"
             "  --control DIR  DIR/NAME.down|.reboot|.stall|.drop: misbehave\n"
             "  --fps N        frame rate (default 25)\n"
             "  --width/--height  picture size (default 640x360)\n"
@@ -351,6 +355,7 @@ enum {
     OPT_CLIP,
     OPT_SYNC_MARKS,
     OPT_AUDIO_RTCP,
+    OPT_AUTH,
     OPT_HELP,
 };
 
@@ -374,6 +379,7 @@ static const struct option camsim_long_opts[] = {
     {"clip", required_argument, NULL, OPT_CLIP},
     {"sync-marks", no_argument, NULL, OPT_SYNC_MARKS},
     {"audio-rtcp", required_argument, NULL, OPT_AUDIO_RTCP},
+    {"auth", required_argument, NULL, OPT_AUTH},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -391,6 +397,7 @@ static int parse_args(struct camsim *cs, int argc, char **argv)
     o->bitrate_kbps = 1000;
     o->gop = 0;
     o->session_timeout_s = 60;
+    o->auth_methods = GST_RTSP_AUTH_DIGEST;
 
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", camsim_long_opts, NULL)) != -1) {
@@ -409,6 +416,19 @@ static int parse_args(struct camsim *cs, int argc, char **argv)
             break;
         case OPT_PASS:
             o->pass = optarg;
+            break;
+        case OPT_AUTH:
+            if (strcmp(optarg, "digest") == 0) {
+                o->auth_methods = GST_RTSP_AUTH_DIGEST;
+            } else if (strcmp(optarg, "basic") == 0) {
+                o->auth_methods = GST_RTSP_AUTH_BASIC;
+            } else if (strcmp(optarg, "both") == 0) {
+                o->auth_methods = GST_RTSP_AUTH_BASIC | GST_RTSP_AUTH_DIGEST;
+            } else {
+                fprintf(stderr,
+                        "camsim: --auth: expected digest, basic or both\n");
+                rc = -EINVAL;
+            }
             break;
         case OPT_CONTROL:
             o->control_dir = optarg;
@@ -1528,11 +1548,18 @@ static void setup_auth(struct camsim *cs)
     GstRTSPToken *token;
 
     cs->auth = gst_rtsp_auth_new();
-    gst_rtsp_auth_set_supported_methods(cs->auth, GST_RTSP_AUTH_DIGEST);
+    gst_rtsp_auth_set_supported_methods(cs->auth, cs->opts.auth_methods);
     gst_rtsp_auth_set_realm(cs->auth, "camsim");
     token = gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING,
                                CAMSIM_ROLE, NULL);
-    gst_rtsp_auth_add_digest(cs->auth, cs->opts.user, cs->opts.pass, token);
+    if (cs->opts.auth_methods & GST_RTSP_AUTH_DIGEST)
+        gst_rtsp_auth_add_digest(cs->auth, cs->opts.user, cs->opts.pass, token);
+    if (cs->opts.auth_methods & GST_RTSP_AUTH_BASIC) {
+        gchar *basic = gst_rtsp_auth_make_basic(cs->opts.user, cs->opts.pass);
+
+        gst_rtsp_auth_add_basic(cs->auth, basic, token);
+        g_free(basic);
+    }
     gst_rtsp_token_unref(token);
     gst_rtsp_server_set_auth(cs->server, cs->auth);
 }

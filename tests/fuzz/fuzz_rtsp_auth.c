@@ -49,6 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rtsp_msg_parse(msg_buf, n, &msg) <= 0)
         return 0;
     memset(&auth, 0, sizeof(auth));
+    /* Both schemes, so that Basic answers are fuzzed too. */
+    auth.policy = RTSP_AUTH_POLICY_ANY;
     memcpy(auth.cnonce, "0a4f113b", 9);
     if (rtsp_auth_parse_challenge(&msg, &auth) != 0)
         return 0;

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # 'nvr systemd-unit': IPAddressAllow= lists exactly the configured cameras
 # that pass the rules (IP literals, /etc/hosts names, IPv6; not refused or
-# disabled ones), everything else is denied, the confinement settings are
+# disabled ones; an IPv4-mapped IPv6 address as the IPv4 address that goes
+# on the wire), everything else is denied, the confinement settings are
 # there, systemd accepts the unit and rates its exposure at most 2.0
 # ("OK" or better); the shipped units in systemd/ pass the same checks.
 . "$NVR_TEST_LIB"
@@ -30,6 +31,12 @@ url = rtsp://[fd00::42]:554/x
 [camera far]
 url = rtsp://192.0.2.10/x
 
+[camera mapped]
+url = rtsp://[::ffff:192.168.7.9]:554/x
+
+[camera yard-v6]
+url = rtsp://[::ffff:10.20.30.40]/live
+
 [camera off]
 url = rtsp://10.9.9.9/x
 enabled = false
@@ -40,7 +47,7 @@ want_line() {
     grep -qxF -- "$1" "$T/nvr.service" || fail "the unit lacks the line: $1"
 }
 want_line "IPAddressDeny=any"
-want_line "IPAddressAllow=192.168.1.64 10.20.30.40 127.0.0.1 fd00::42"
+want_line "IPAddressAllow=192.168.1.64 10.20.30.40 127.0.0.1 fd00::42 192.168.7.9"
 [ "$(grep -c '^IPAddressAllow=' "$T/nvr.service")" -eq 1 ] || fail "more than one IPAddressAllow="
 want_line "ExecStart=/usr/local/bin/nvr run -c $T/nvr.ini"
 want_line "ReadWritePaths=$T/storage"
@@ -54,6 +61,7 @@ want_line "User=nvr"
 grep -q "^# refused, not listed: camera 'far': address 192.0.2.10 is public" "$T/nvr.service" ||
     fail "the refused camera is not explained"
 grep -q "^# camera off: disabled, not listed" "$T/nvr.service" || fail "the disabled camera is not explained"
+want_line "# camera mapped: ::ffff:192.168.7.9 port 554, listed as 192.168.7.9"
 ok "IPAddressAllow= lists exactly the allowed cameras"
 
 # exposure FILE: systemd-analyze's overall exposure level, e.g. 1.2.

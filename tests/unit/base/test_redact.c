@@ -46,12 +46,35 @@ static void test_redact_truncates(void **state)
     assert_null(strstr(out, "pw"));
 }
 
+static void test_redact_find_password(void **state)
+{
+    static const char url[] = "rtsp://admin:p@ss:w@10.0.0.2:554/x@y";
+    size_t off = 99, len = 99;
+
+    (void)state;
+    assert_int_equal(nvr_redact_find_password(url, &off, &len), 1);
+    assert_int_equal(off, strlen("rtsp://admin:"));
+    assert_int_equal(len, strlen("p@ss:w"));
+    assert_int_equal(nvr_redact_find_password("rtsp://a:b@h/", &off, &len), 1);
+    assert_int_equal(off, 9);
+    assert_int_equal(len, 1);
+    /* No password: no userinfo, a user alone, an empty one, no scheme. */
+    assert_int_equal(nvr_redact_find_password("rtsp://h/a:b@c", &off, &len), 0);
+    assert_int_equal(nvr_redact_find_password("rtsp://admin@h/", &off, &len),
+                     0);
+    assert_int_equal(nvr_redact_find_password("rtsp://admin:@h/", &off, &len),
+                     0);
+    assert_int_equal(nvr_redact_find_password("admin:pw@host", &off, &len), 0);
+    assert_int_equal(nvr_redact_find_password("--timeout=5", &off, &len), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_redact_userinfo),
         cmocka_unit_test(test_redact_no_userinfo),
         cmocka_unit_test(test_redact_truncates),
+        cmocka_unit_test(test_redact_find_password),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

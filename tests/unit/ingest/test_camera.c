@@ -114,6 +114,7 @@ struct fake_server {
     int port;
     enum srv_mode mode;
     int require_auth;      /* Digest on everything but OPTIONS */
+    int basic_only;        /* with require_auth: challenge Basic instead */
     const char *password;  /* the one the server accepts */
     int close_after_media; /* FIN after the media burst */
     int close_after_401;   /* FIN after every 401 */
@@ -224,7 +225,7 @@ static int auth_ok(struct fake_server *srv, const struct rtsp_msg *m,
     if (hdr_copy(m, "Authorization", got, sizeof(got)) != 0)
         return 0;
     memset(&a, 0, sizeof(a));
-    a.scheme = RTSP_AUTH_DIGEST;
+    a.scheme = srv->basic_only ? RTSP_AUTH_BASIC : RTSP_AUTH_DIGEST;
     snprintf(a.realm, sizeof(a.realm), "%s", REALM);
     snprintf(a.nonce, sizeof(a.nonce), "%s", NONCE);
     assert_int_equal(rtsp_auth_header(&a, method, uri, "admin", srv->password,
@@ -243,11 +244,17 @@ static void srv_reply_401(struct fake_conn *c, uint32_t cseq)
     char buf[512];
 
     c->srv->n_401++;
-    snprintf(buf, sizeof(buf),
-             "RTSP/1.0 401 Unauthorized\r\nCSeq: %u \r\n"
-             "WWW-Authenticate: Digest realm=\"" REALM "\", nonce=\"" NONCE
-             "\"\r\n\r\n",
-             (unsigned)cseq);
+    if (c->srv->basic_only)
+        snprintf(buf, sizeof(buf),
+                 "RTSP/1.0 401 Unauthorized\r\nCSeq: %u\r\n"
+                 "WWW-Authenticate: Basic realm=\"" REALM "\"\r\n\r\n",
+                 (unsigned)cseq);
+    else
+        snprintf(buf, sizeof(buf),
+                 "RTSP/1.0 401 Unauthorized\r\nCSeq: %u \r\n"
+                 "WWW-Authenticate: Digest realm=\"" REALM "\", nonce=\"" NONCE
+                 "\"\r\n\r\n",
+                 (unsigned)cseq);
     srv_send_str(c, buf);
 }
 
@@ -1335,6 +1342,55 @@ static void test_camera_no_credentials(void **state)
     assert_int_equal(h->srv.n_401, 1);
 }
 
+/* A camera offering only Basic under the default policy: refused as an
+ * authentication failure naming the key, and no Authorization header (the
+ * password in clear text) is ever sent. */
+static void test_camera_basic_refused(void **state)
+{
+    struct harness *h = *state;
+    struct ingest_stats st;
+
+    h->srv.require_auth = 1;
+    h->srv.basic_only = 1;
+    h->srv.password = "s3cr3t-pw";
+    srv_start(&h->srv, &h->loop);
+    start_camera(h, "admin:s3cr3t-pw@", "/vod");
+    assert_true(run_until(h, auth_failed, 3000));
+    assert_int_equal(h->last_err, -EKEYREJECTED);
+    assert_non_null(strstr(h->last_msg, "offers only Basic"));
+    assert_non_null(strstr(h->last_msg, "set auth = basic (or any) in "
+                                        "[camera test]"));
+    assert_int_equal(h->srv.n_describe, 1);
+    assert_int_equal(h->srv.n_auth_ok + h->srv.n_auth_bad, 0);
+    assert_false(h->srv.saw_secret);
+    ingest_camera_get_stats(h->cam, &st);
+    assert_string_equal(st.auth, "none");
+    /* Backs off like any authentication failure. */
+    run_for(h, 300);
+    assert_int_equal(h->srv.n_conns, 1);
+}
+
+/* auth = basic: the same camera records, and the stats say Basic. */
+static void test_camera_basic_allowed(void **state)
+{
+    struct harness *h = *state;
+    struct ingest_stats st;
+
+    h->srv.require_auth = 1;
+    h->srv.basic_only = 1;
+    h->srv.password = "s3cr3t-pw";
+    h->cfg.auth = RTSP_AUTH_POLICY_BASIC;
+    srv_start(&h->srv, &h->loop);
+    start_camera(h, "admin:s3cr3t-pw@", "/vod/mp4:BigBuckBunny_115k.mov");
+    assert_true(run_until(h, got_20_aus, 3000));
+    assert_int_equal(h->srv.n_auth_bad, 0);
+    assert_true(h->srv.n_auth_ok >= 3);
+    ingest_camera_get_stats(h->cam, &st);
+    assert_string_equal(st.auth, "basic");
+    close_camera(h);
+    assert_true(run_until(h, is_closed, 2000));
+}
+
 static void test_camera_reconnect_after_close(void **state)
 {
     struct harness *h = *state;
@@ -1640,8 +1696,9 @@ static void test_probe_describes(void **state)
     h->srv.password = "pw";
     srv_start(&h->srv, &h->loop);
     snprintf(url, sizeof(url), "rtsp://admin:pw@127.0.0.1:%d/vod", h->srv.port);
-    assert_int_equal(
-        ingest_probe(&h->loop, url, NULL, NULL, 2000, probe_cb, &r), 0);
+    assert_int_equal(ingest_probe(&h->loop, url, NULL, NULL,
+                                  RTSP_AUTH_POLICY_DIGEST, 2000, probe_cb, &r),
+                     0);
     assert_int_equal(uv_run(&h->loop, UV_RUN_DEFAULT), 0);
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.err, 0);
@@ -1665,7 +1722,8 @@ static void test_probe_timeout(void **state)
     h->srv.mode = SRV_SILENT;
     srv_start(&h->srv, &h->loop);
     snprintf(url, sizeof(url), "rtsp://127.0.0.1:%d/vod", h->srv.port);
-    assert_int_equal(ingest_probe(&h->loop, url, NULL, NULL, 150, probe_cb, &r),
+    assert_int_equal(ingest_probe(&h->loop, url, NULL, NULL,
+                                  RTSP_AUTH_POLICY_DIGEST, 150, probe_cb, &r),
                      0);
     assert_int_equal(uv_run(&h->loop, UV_RUN_DEFAULT), 0);
     assert_int_equal(r.calls, 1);
@@ -1709,6 +1767,8 @@ int main(void)
         T(test_camera_wrong_password),
         T(test_camera_digest_kept_across_connections),
         T(test_camera_no_credentials),
+        T(test_camera_basic_refused),
+        T(test_camera_basic_allowed),
         T(test_camera_reconnect_after_close),
         T(test_camera_connect_refused_backoff_grows),
         T(test_camera_request_deadline),

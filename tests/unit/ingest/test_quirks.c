@@ -226,11 +226,14 @@ static void test_quirk_auth_digest_preferred_over_basic(void **state)
     assert_memory_equal(out, "Digest ", 7);
     assert_null(strstr(out, "Basic"));
 
-    /* Basic alone is used when that is all there is. */
+    /* Basic alone is refused unless the camera's policy allows it, and
+     * then used when that is all there is. */
     memset(&auth, 0, sizeof(auth));
     assert_true(parse_str("RTSP/1.0 401 Unauthorized\r\nCSeq: 2\r\n"
                           "WWW-Authenticate: Basic realm=\"cam\"\r\n\r\n",
                           &m) > 0);
+    assert_int_equal(rtsp_auth_parse_challenge(&m, &auth), -EKEYREJECTED);
+    auth.policy = RTSP_AUTH_POLICY_ANY;
     assert_int_equal(rtsp_auth_parse_challenge(&m, &auth), 0);
     assert_int_equal(auth.scheme, RTSP_AUTH_BASIC);
 }

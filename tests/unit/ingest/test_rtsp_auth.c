@@ -164,6 +164,7 @@ static void test_rtsp_auth_basic(void **state)
 
     (void)state;
     memset(&auth, 0, sizeof(auth));
+    auth.policy = RTSP_AUTH_POLICY_BASIC;
     parse_401(resp, &msg);
     assert_int_equal(rtsp_auth_parse_challenge(&msg, &auth), 0);
     assert_int_equal(auth.scheme, RTSP_AUTH_BASIC);
@@ -208,9 +209,69 @@ static void test_rtsp_auth_prefers_digest(void **state)
     assert_int_equal(rtsp_auth_parse_challenge(&msg, &auth), 0);
     assert_int_equal(auth.scheme, RTSP_AUTH_DIGEST);
     assert_string_equal(auth.nonce, "n2");
+    auth.policy = RTSP_AUTH_POLICY_ANY;
     parse_401(sha_and_basic, &msg);
     assert_int_equal(rtsp_auth_parse_challenge(&msg, &auth), 0);
     assert_int_equal(auth.scheme, RTSP_AUTH_BASIC);
+}
+
+/* The policy decides which schemes are answered at all: Basic only when
+ * allowed, Digest only when allowed, and a refusal leaves auth alone. */
+static void test_rtsp_auth_policy(void **state)
+{
+    static const char basic[] = "RTSP/1.0 401 Unauthorized\r\n"
+                                "WWW-Authenticate: Basic realm=\"cam\"\r\n"
+                                "\r\n";
+    static const char digest[] =
+        "RTSP/1.0 401 Unauthorized\r\n"
+        "WWW-Authenticate: Digest realm=\"cam\", nonce=\"n1\"\r\n"
+        "\r\n";
+    static const char both[] =
+        "RTSP/1.0 401 Unauthorized\r\n"
+        "WWW-Authenticate: Basic realm=\"cam\"\r\n"
+        "WWW-Authenticate: Digest realm=\"cam\", nonce=\"n2\"\r\n"
+        "\r\n";
+    struct rtsp_msg msg;
+    struct rtsp_auth auth;
+
+    (void)state;
+    memset(&auth, 0, sizeof(auth));
+    assert_int_equal(auth.policy, RTSP_AUTH_POLICY_DIGEST);
+    parse_401(basic, &msg);
+    assert_int_equal(rtsp_auth_parse_challenge(&msg, &auth), -EKEYREJECTED);
+    assert_int_equal(auth.scheme, RTSP_AUTH_NONE);
+    parse_401(both, &msg);
+    assert_int_equal(rtsp_auth_parse_challenge(&msg, &auth), 0);
+    assert_int_equal(auth.scheme, RTSP_AUTH_DIGEST);
+    /* A later Basic-only challenge does not downgrade the kept one. */
+    parse_401(basic, &msg);
+    assert_int_equal(rtsp_auth_parse_challenge(&msg, &auth), -EKEYREJECTED);
+    assert_int_equal(auth.scheme, RTSP_AUTH_DIGEST);
+    assert_string_equal(auth.nonce, "n2");
+
+    memset(&auth, 0, sizeof(auth));
+    auth.policy = RTSP_AUTH_POLICY_BASIC;
+    parse_401(digest, &msg);
+    assert_int_equal(rtsp_auth_parse_challenge(&msg, &auth), -EKEYREJECTED);
+    parse_401(both, &msg);
+    assert_int_equal(rtsp_auth_parse_challenge(&msg, &auth), 0);
+    assert_int_equal(auth.scheme, RTSP_AUTH_BASIC);
+    assert_int_equal(auth.policy, RTSP_AUTH_POLICY_BASIC);
+
+    memset(&auth, 0, sizeof(auth));
+    auth.policy = RTSP_AUTH_POLICY_ANY;
+    parse_401(basic, &msg);
+    assert_int_equal(rtsp_auth_parse_challenge(&msg, &auth), 0);
+    assert_int_equal(auth.scheme, RTSP_AUTH_BASIC);
+    parse_401(both, &msg);
+    assert_int_equal(rtsp_auth_parse_challenge(&msg, &auth), 0);
+    assert_int_equal(auth.scheme, RTSP_AUTH_DIGEST);
+
+    assert_string_equal(rtsp_auth_policy_name(RTSP_AUTH_POLICY_DIGEST),
+                        "digest");
+    assert_string_equal(rtsp_auth_policy_name(RTSP_AUTH_POLICY_BASIC), "basic");
+    assert_string_equal(rtsp_auth_policy_name(RTSP_AUTH_POLICY_ANY), "any");
+    assert_string_equal(rtsp_auth_scheme_name(RTSP_AUTH_NONE), "none");
 }
 
 static void test_rtsp_auth_unsupported(void **state)
@@ -297,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_rtsp_auth_longse),
         cmocka_unit_test(test_rtsp_auth_basic),
         cmocka_unit_test(test_rtsp_auth_prefers_digest),
+        cmocka_unit_test(test_rtsp_auth_policy),
         cmocka_unit_test(test_rtsp_auth_unsupported),
         cmocka_unit_test(test_rtsp_auth_quoted_escapes),
     };

@@ -121,13 +121,15 @@ static void test_config_full(void **state)
                  "username = admin\n"
                  "password = " SECRET "\n"
                  "transport = udp\n"
+                 "auth = Basic\n"
                  "retain_days = 7\n"
                  "max_bytes = 1.5T\n"
                  "enabled = false\n"
                  "allow_public = true\n"
                  "[camera yard-2.b_c]\n"
                  "url=rtsp://127.0.0.1/x\n"
-                 "transport = auto\n");
+                 "transport = auto\n"
+                 "auth = any\n");
 
     assert_string_equal(cfg->path, "t.ini");
     assert_string_equal(cfg->storage_path, "/var/lib/nvr");
@@ -145,6 +147,7 @@ static void test_config_full(void **state)
     assert_string_equal(c->password, SECRET);
     assert_string_equal(c->password_file, "");
     assert_int_equal(c->transport, NVR_TRANSPORT_UDP);
+    assert_int_equal(c->auth, NVR_AUTH_BASIC);
     assert_int_equal(c->retain_days, 7);
     assert_int_equal(c->max_bytes, 3LL << 39);
     assert_int_equal(c->enabled, 0);
@@ -152,9 +155,10 @@ static void test_config_full(void **state)
 
     c = &cfg->cameras[1];
     assert_string_equal(c->name, "yard-2.b_c");
-    assert_int_equal(c->line, 20);
+    assert_int_equal(c->line, 21);
     assert_string_equal(c->url, "rtsp://127.0.0.1/x");
     assert_int_equal(c->transport, NVR_TRANSPORT_AUTO);
+    assert_int_equal(c->auth, NVR_AUTH_ANY);
     nvr_config_free(cfg);
 }
 
@@ -178,6 +182,8 @@ static void test_config_defaults(void **state)
     assert_string_equal(c->username, "");
     assert_string_equal(c->password, "");
     assert_string_equal(nvr_transport_name(c->transport), "auto");
+    assert_int_equal(c->auth, NVR_AUTH_DIGEST);
+    assert_string_equal(nvr_auth_name(c->auth), "digest");
     nvr_config_free(cfg);
     /* tcp alone stays available (cameras behind NAT). */
     cfg = parse_ok("[storage]\n"
@@ -273,7 +279,10 @@ static void test_config_bad_values(void **state)
                        "enabled = maybe\n"         /* 10 */
                        "allow_public = 2\n"        /* 11 */
                        "[network]\n"               /* 12 */
-                       "allow_dns = perhaps\n";    /* 13 */
+                       "allow_dns = perhaps\n"     /* 13 */
+                       "[camera yard]\n"           /* 14 */
+                       "url = rtsp://127.0.0.1/\n" /* 15 */
+                       "auth = ntlm\n";            /* 16 */
     char err[4096];
 
     parse_bad(text, err, sizeof(err));
@@ -290,6 +299,9 @@ static void test_config_bad_values(void **state)
                                 "expected true or false, got 'maybe'"));
     assert_non_null(strstr(err, "t.ini:11: key 'allow_public'"));
     assert_non_null(strstr(err, "t.ini:13: key 'allow_dns' in [network]"));
+    assert_non_null(strstr(err, "t.ini:16: key 'auth' in [camera yard]: "
+                                "expected digest, basic (sends the password "
+                                "in clear text) or any, got 'ntlm'"));
 }
 
 static void test_config_url_rules(void **state)
