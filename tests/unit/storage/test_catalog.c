@@ -777,7 +777,8 @@ static void test_catalog_status(void **state)
 }
 
 /* Rows written by other programs may hold longer text than the fields. */
-/* 5 -> 6 adds the refused columns to a catalog that has rows. */
+/* 5 -> 6 adds the refused columns to a catalog that has rows (and 6 -> 7
+ * the auth column after them). */
 static void test_catalog_migrates_refused(void **state)
 {
     struct fixture *f = *state;
@@ -798,6 +799,8 @@ static void test_catalog_migrates_refused(void **state)
                                   "ALTER TABLE segments DROP COLUMN refused;"
                                   "ALTER TABLE camera_status"
                                   " DROP COLUMN refused;"
+                                  "ALTER TABLE camera_status"
+                                  " DROP COLUMN auth;"
                                   "PRAGMA user_version = 5",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
