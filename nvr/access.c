@@ -35,8 +35,8 @@ static void add_group(struct access_caller *c, gid_t g)
     memcpy(c->groups[c->n_groups++], name, sizeof(name));
 }
 
-int access_caller_resolve(uid_t uid, gid_t gid, pid_t pid, uid_t self,
-                          struct access_caller *out)
+void access_caller_resolve(uid_t uid, gid_t gid, pid_t pid, uid_t self,
+                           struct access_caller *out)
 {
     char buf[ACCESS_PW_BUF];
     struct passwd pw, *res = NULL;
@@ -52,7 +52,7 @@ int access_caller_resolve(uid_t uid, gid_t gid, pid_t pid, uid_t self,
     if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res ||
         !res->pw_name || !res->pw_name[0]) {
         snprintf(out->user, sizeof(out->user), "uid %u", (unsigned)uid);
-        return 0;
+        return;
     }
     snprintf(out->user, sizeof(out->user), "%s", res->pw_name);
     /* More groups than kept: the first ACCESS_MAX_GROUPS count. */
@@ -60,7 +60,6 @@ int access_caller_resolve(uid_t uid, gid_t gid, pid_t pid, uid_t self,
         n = ACCESS_MAX_GROUPS;
     for (int i = 0; i < n && i < ACCESS_MAX_GROUPS; i++)
         add_group(out, groups[i]);
-    return 0;
 }
 
 static int caller_in(const struct access_caller *c, const char *group)

@@ -32,11 +32,11 @@ struct access_caller {
  * Fills *out for the process the kernel named (uid, gid, pid): the login
  * name (getpwuid_r) and every group (getgrouplist with the primary group,
  * names from getgrgid_r, the number when a group has no name). `self` is
- * the recorder's uid. Returns 0; a user the database does not know keeps
+ * the recorder's uid. A user the database does not know is "uid N" with
  * only its primary group. Any thread.
  */
-NVR_NODISCARD int access_caller_resolve(uid_t uid, gid_t gid, pid_t pid,
-                                        uid_t self, struct access_caller *out);
+void access_caller_resolve(uid_t uid, gid_t gid, pid_t pid, uid_t self,
+                           struct access_caller *out);
 
 /*
  * 1 if caller c may use `right` on `camera` (NULL: on at least one camera)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "nvr/access.h"
 #include "nvr/base/clock.h"
 #include "nvr/base/err.h"
 #include "nvr/base/escape.h"
@@ -19,6 +20,7 @@
 #include "nvr/base/json.h"
 #include "nvr/sandbox.h"
 #include "nvr/base/timefmt.h"
+#include "nvr/ipc_proto.h"
 #include "storage/catalog.h"
 
 /* A status row older than this means the recorder is not running. */
@@ -26,12 +28,15 @@
 
 struct status_ctx {
     const struct nvr_config *cfg;
-    int running;        /* a recorder holds the storage lock */
+    FILE *out;
+    const struct access_caller *who; /* NULL: every camera */
+    int running;                     /* a recorder holds the storage lock */
     int started;        /* ... and has finished its start-up (recovery) */
     int64_t started_us; /* when that recorder took the lock (wall, us) */
     int n;
     struct catalog_status *rows; /* one per configured camera */
     int *found;
+    int *shown; /* the caller may view camera i */
     int64_t now_us;
     int64_t used_bytes; /* in segments */
     int64_t free_bytes; /* -1: unknown */
@@ -121,11 +126,12 @@ static void status_print_json(const struct status_ctx *ctx)
     const char *storage = ctx->cfg->storage_path;
     struct json_out j;
 
-    json_init(&j, stdout);
+    json_init(&j, ctx->out);
     json_obj_begin(&j, NULL);
     json_arr_begin(&j, "cameras");
     for (int i = 0; i < ctx->n; i++)
-        status_json_row(ctx, i, &j);
+        if (ctx->shown[i])
+            status_json_row(ctx, i, &j);
     json_arr_end(&j);
     json_bool(&j, "recorder_running", ctx->running);
     sandbox_status_json(&j, storage);
@@ -157,81 +163,101 @@ static void status_text_row(const struct status_ctx *ctx, int i)
     }
     /* The error quotes the camera (reason phrases, SDP): escaped, as is
      * everything else read back from the catalog. */
-    printf("%-16s %-12s %-20s %9lld %-5s %8lld %5lld %8lld %7lld  %s\n",
-           nvr_escape_text(ctx->cfg->cameras[i].name, name, sizeof(name)),
-           nvr_escape_text(status_state(ctx, i), state, sizeof(state)), when,
-           (long long)(st->bitrate_bps / 1000),
-           nvr_escape_text(st->transport[0] ? st->transport : "-", transport,
-                           sizeof(transport)),
-           (long long)(st->drift_us / 1000), (long long)st->ts_jumps,
-           (long long)st->lost_packets, (long long)st->frames_lost,
-           nvr_escape_text(st->error, error, sizeof(error)));
+    fprintf(ctx->out,
+            "%-16s %-12s %-20s %9lld %-5s %8lld %5lld %8lld %7lld  %s\n",
+            nvr_escape_text(ctx->cfg->cameras[i].name, name, sizeof(name)),
+            nvr_escape_text(status_state(ctx, i), state, sizeof(state)), when,
+            (long long)(st->bitrate_bps / 1000),
+            nvr_escape_text(st->transport[0] ? st->transport : "-", transport,
+                            sizeof(transport)),
+            (long long)(st->drift_us / 1000), (long long)st->ts_jumps,
+            (long long)st->lost_packets, (long long)st->frames_lost,
+            nvr_escape_text(st->error, error, sizeof(error)));
 }
 
 static void status_print_text(const struct status_ctx *ctx)
 {
     const char *storage = ctx->cfg->storage_path;
 
-    printf("%-16s %-12s %-20s %9s %-5s %8s %5s %8s %7s  %s\n", "CAMERA",
-           "STATE", "LAST FRAME", "KBIT/S", "TRANS", "DRIFT_MS", "JUMPS",
-           "RTP_LOST", "FR_LOST", "ERROR");
+    fprintf(ctx->out, "%-16s %-12s %-20s %9s %-5s %8s %5s %8s %7s  %s\n",
+            "CAMERA", "STATE", "LAST FRAME", "KBIT/S", "TRANS", "DRIFT_MS",
+            "JUMPS", "RTP_LOST", "FR_LOST", "ERROR");
     for (int i = 0; i < ctx->n; i++)
-        status_text_row(ctx, i);
+        if (ctx->shown[i])
+            status_text_row(ctx, i);
     if (!ctx->running)
-        printf("\nno recorder is running on this storage\n");
+        fprintf(ctx->out, "\nno recorder is running on this storage\n");
     else if (!ctx->started)
-        printf("\nthe recorder is starting (crash recovery)\n");
-    sandbox_status_print(stdout, storage, ctx->running);
-    printf("\nstorage %s: %.1f MB in segments", storage,
-           (double)ctx->used_bytes / 1e6);
+        fprintf(ctx->out, "\nthe recorder is starting (crash recovery)\n");
+    sandbox_status_print(ctx->out, storage, ctx->running);
+    fprintf(ctx->out, "\nstorage %s: %.1f MB in segments", storage,
+            (double)ctx->used_bytes / 1e6);
     if (ctx->free_bytes >= 0)
-        printf(", %.1f GB free", (double)ctx->free_bytes / 1e9);
-    printf("\n");
+        fprintf(ctx->out, ", %.1f GB free", (double)ctx->free_bytes / 1e9);
+    fprintf(ctx->out, "\n");
 }
 
-static int status_exec(const struct cli_args *a, const struct nvr_config *cfg,
-                       struct catalog *cat)
+/* Which cameras the caller may view: all of them for a direct read. */
+static void status_filter(struct status_ctx *ctx)
 {
-    struct status_ctx ctx = {.cfg = cfg, .free_bytes = -1};
+    for (int i = 0; i < ctx->n; i++)
+        ctx->shown[i] =
+            !ctx->who || access_allows(ctx->cfg, ctx->who, NVR_RIGHT_VIEW,
+                                       ctx->cfg->cameras[i].name, NULL, 0);
+}
+
+int cmd_status_render(FILE *out, FILE *err, const struct nvr_config *cfg,
+                      struct catalog *cat, const struct cmd_query *q)
+{
+    struct status_ctx ctx = {.cfg = cfg, .out = out, .free_bytes = -1};
     struct statvfs vfs;
     char path[2048];
-    int rc = NVR_EXIT_OK, err;
+    int rc = NVR_EXIT_OK, e;
 
+    ctx.who = q->who;
     ctx.now_us = nvr_clock_wall_us();
     ctx.n = cfg->n_cameras;
     ctx.running = nvr_daemon_is_running(cfg->storage_path);
     ctx.started = nvr_daemon_run_started(cfg->storage_path, &ctx.started_us);
     ctx.rows = calloc((size_t)ctx.n + 1, sizeof(*ctx.rows));
     ctx.found = calloc((size_t)ctx.n + 1, sizeof(*ctx.found));
-    if (!ctx.rows || !ctx.found) {
+    ctx.shown = calloc((size_t)ctx.n + 1, sizeof(*ctx.shown));
+    if (!ctx.rows || !ctx.found || !ctx.shown) {
         rc = NVR_EXIT_FAILURE;
         goto out;
     }
-    err = status_read(&ctx, cat);
-    if (err < 0) {
+    status_filter(&ctx);
+    e = status_read(&ctx, cat);
+    if (e < 0) {
         nvr_cli_storage_path(cfg, CATALOG_FILE, path, sizeof(path));
-        fprintf(stderr, "nvr status: catalog %s: %s\n", path,
-                nvr_strerror(err));
+        fprintf(err, "nvr status: catalog %s: %s\n", path, nvr_strerror(e));
         rc = NVR_EXIT_FAILURE;
         goto out;
     }
     if (statvfs(cfg->storage_path, &vfs) == 0)
         ctx.free_bytes = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
-    if (a->json)
+    if (q->json)
         status_print_json(&ctx);
     else
         status_print_text(&ctx);
 out:
     free(ctx.rows);
     free(ctx.found);
+    free(ctx.shown);
     return rc;
 }
 
+static int status_exec(const struct cli_args *a, const struct nvr_config *cfg,
+                       struct catalog *cat)
+{
+    struct cmd_query q;
+
+    cmd_query_from_args(a, &q);
+    return cmd_status_render(stdout, stderr, cfg, cat, &q);
+}
+
 static const struct cli_option status_options[] = {
-    CLI_OPT_CONFIG,
-    CLI_OPT_JSON,
-    CLI_OPT_HELP,
-    CLI_OPT_END,
+    CLI_OPT_CONFIG, CLI_OPT_DIRECT, CLI_OPT_JSON, CLI_OPT_HELP, CLI_OPT_END,
 };
 
 const struct cli_entry cmd_status_entry = {
@@ -246,4 +272,5 @@ const struct cli_entry cmd_status_entry = {
     .options = status_options,
     .flags = CLI_CONFIG | CLI_CATALOG_READ | CLI_CATALOG_OPTIONAL,
     .exec = status_exec,
+    .ipc_request = IPC_MSG_STATUS,
 };

@@ -52,6 +52,8 @@ enum ipc_tag {
     IPC_TAG_TO = 4,      /* integer, UTC microseconds */
     IPC_TAG_JSON = 5,    /* integer 0/1 */
     IPC_TAG_VERIFY = 6,  /* integer 0/1 */
+    IPC_TAG_CLAIM = 7,   /* text: $SUDO_USER, noted in the audit entry as
+                            a claim, never taken as the actor */
     IPC_TAG_UID = 16,    /* integer */
     IPC_TAG_GID = 17,    /* integer */
     IPC_TAG_PID = 18,    /* integer */
