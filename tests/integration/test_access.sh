@@ -57,6 +57,10 @@ wait_for 20 test -S "$T/run/nvr.sock" || fail "no socket at $T/run/nvr.sock"
 mode=$(stat -c '%a %U:%G' "$T/run/nvr.sock")
 [ "$mode" = "660 root:$g_sock" ] || fail "socket is $mode, want 660 root:$g_sock"
 ok "socket $T/run/nvr.sock: $mode"
+"$NVR" check -c "$cfg" >"$T/check.out" || fail "nvr check: $(cat "$T/check.out")"
+grep -qF "info: operators' socket $T/run/nvr.sock: mode 0660, owner root:$g_sock; Unix socket only, no network listener" "$T/check.out" ||
+    fail "nvr check does not report the socket: $(cat "$T/check.out")"
+ok "nvr check: $(grep -F "operators' socket" "$T/check.out")"
 wait_for 30 state_is "$cfg" gate recording || fail "gate is not recording"
 wait_for 30 state_is "$cfg" yard recording || fail "yard is not recording"
 record_for "$cfg" 4 gate yard
