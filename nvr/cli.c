@@ -24,6 +24,7 @@
 #include "nvr/base/timefmt.h"
 #include "nvr/cmd.h"
 #include "nvr/ipc_client.h"
+#include "nvr/ipc_proto.h"
 #include "storage/audit.h"
 #include "storage/catalog.h"
 
@@ -410,6 +411,12 @@ void cmd_query_from_args(const struct cli_args *a, struct cmd_query *q)
     q->to_us = a->to_us;
     q->json = a->json;
     q->verify = a->entry && cli_args_has(a, "verify");
+    q->reason = a->entry ? cli_args_get(a, "reason") : NULL;
+    q->all = a->entry && cli_args_has(a, "all");
+    /* nvr hold release ID: its check has accepted the operand. */
+    if (a->entry && a->entry->ipc_request == IPC_MSG_HOLD_RELEASE &&
+        a->argc == 1)
+        q->hold_id = strtoll(a->argv[0], NULL, 10);
 }
 
 /*

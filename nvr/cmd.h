@@ -48,6 +48,9 @@ struct cmd_query {
     int64_t from_us, to_us; /* INT64_MIN / INT64_MAX when not given */
     int json;
     int verify;                      /* nvr audit --verify */
+    const char *reason;              /* nvr hold add --reason; NULL: none */
+    int64_t hold_id;                 /* nvr hold release ID; 0: none */
+    int all;                         /* nvr hold list --all */
     const struct access_caller *who; /* NULL: everything (a direct read) */
 };
 
@@ -65,6 +68,15 @@ int cmd_recordings_render(FILE *out, FILE *err, const struct nvr_config *cfg,
                           struct catalog *cat, const struct cmd_query *q);
 int cmd_audit_render(FILE *out, FILE *err, const struct nvr_config *cfg,
                      struct catalog *cat, const struct cmd_query *q);
+/* nvr hold add/list/release: a hold placed or released by q->who (NULL:
+ * the process's user) is written with that user; list shows the holds of
+ * the cameras q->who may view. */
+int cmd_hold_add_render(FILE *out, FILE *err, const struct nvr_config *cfg,
+                        struct catalog *cat, const struct cmd_query *q);
+int cmd_hold_list_render(FILE *out, FILE *err, const struct nvr_config *cfg,
+                         struct catalog *cat, const struct cmd_query *q);
+int cmd_hold_release_render(FILE *out, FILE *err, const struct nvr_config *cfg,
+                            struct catalog *cat, const struct cmd_query *q);
 
 /* Loads the config at path (NULL: nvr_config_default_path()), printing
  * every problem to stderr. Returns 0 or NVR_EXIT_USAGE. */

@@ -128,6 +128,7 @@ static int hello(struct conn *c, struct ipc_enc *e, int *code)
     int64_t v = NVR_EXIT_FAILURE;
     int n;
 
+    memset(&m, 0, sizeof(m));
     ipc_enc_begin(e, IPC_MSG_HELLO);
     ipc_enc_int(e, IPC_TAG_VERSION, IPC_PROTO_VERSION);
     if (sudo && sudo[0] && strlen(sudo) < 64)
@@ -166,6 +167,11 @@ static void encode_request(struct ipc_enc *e, uint8_t type,
         ipc_enc_int(e, IPC_TAG_TO, q->to_us);
     ipc_enc_int(e, IPC_TAG_JSON, q->json != 0);
     ipc_enc_int(e, IPC_TAG_VERIFY, q->verify != 0);
+    if (q->reason)
+        ipc_enc_text(e, IPC_TAG_REASON, q->reason);
+    if (q->hold_id)
+        ipc_enc_int(e, IPC_TAG_ID, q->hold_id);
+    ipc_enc_int(e, IPC_TAG_ALL, q->all != 0);
 }
 
 /* Copies the answer out until END; the exit status or a negative errno. */
@@ -175,6 +181,7 @@ static int answer(struct conn *c, FILE *out)
     int64_t v;
     int err;
 
+    memset(&m, 0, sizeof(m));
     for (;;) {
         const struct ipc_field *data;
 

@@ -166,6 +166,12 @@ const char *ipc_msg_type_name(uint8_t type)
         return "recordings";
     case IPC_MSG_AUDIT:
         return "audit";
+    case IPC_MSG_HOLD_ADD:
+        return "hold add";
+    case IPC_MSG_HOLD_LIST:
+        return "hold list";
+    case IPC_MSG_HOLD_RELEASE:
+        return "hold release";
     case IPC_MSG_WELCOME:
         return "welcome";
     case IPC_MSG_OUTPUT:

@@ -13,7 +13,8 @@
  * A conversation: the client sends IPC_MSG_HELLO with its IPC_TAG_VERSION;
  * the recorder answers IPC_MSG_WELCOME (the caller's identity and rights as
  * the recorder sees them) or IPC_MSG_ERROR and closes when it does not
- * speak that version. Then requests (status, recordings, audit), each
+ * speak that version. Then requests (status, recordings, audit, hold
+ * add/list/release), each
  * answered by IPC_MSG_OUTPUT frames (text for the client's stdout or
  * stderr) and one IPC_MSG_END with the command's exit status.
  */
@@ -34,10 +35,13 @@
 
 enum ipc_msg_type {
     /* client -> recorder */
-    IPC_MSG_HELLO = 1,      /* VERSION */
-    IPC_MSG_STATUS = 2,     /* JSON */
-    IPC_MSG_RECORDINGS = 3, /* CAMERA, [FROM], [TO], JSON */
-    IPC_MSG_AUDIT = 4,      /* [CAMERA], [FROM], [TO], JSON, VERIFY */
+    IPC_MSG_HELLO = 1,        /* VERSION */
+    IPC_MSG_STATUS = 2,       /* JSON */
+    IPC_MSG_RECORDINGS = 3,   /* CAMERA, [FROM], [TO], JSON */
+    IPC_MSG_AUDIT = 4,        /* [CAMERA], [FROM], [TO], JSON, VERIFY */
+    IPC_MSG_HOLD_ADD = 5,     /* CAMERA, FROM, TO, REASON, JSON */
+    IPC_MSG_HOLD_LIST = 6,    /* [CAMERA], ALL, JSON */
+    IPC_MSG_HOLD_RELEASE = 7, /* ID */
     /* recorder -> client */
     IPC_MSG_WELCOME = 64, /* VERSION, UID, GID, PID, USER, GROUPS, RIGHTS */
     IPC_MSG_OUTPUT = 65,  /* STREAM, DATA */
@@ -54,6 +58,9 @@ enum ipc_tag {
     IPC_TAG_VERIFY = 6,  /* integer 0/1 */
     IPC_TAG_CLAIM = 7,   /* text: $SUDO_USER, noted in the audit entry as
                             a claim, never taken as the actor */
+    IPC_TAG_REASON = 8,  /* text: a hold's reason */
+    IPC_TAG_ID = 9,      /* integer: a hold's id */
+    IPC_TAG_ALL = 10,    /* integer 0/1: released holds too */
     IPC_TAG_UID = 16,    /* integer */
     IPC_TAG_GID = 17,    /* integer */
     IPC_TAG_PID = 18,    /* integer */
@@ -125,7 +132,7 @@ void ipc_enc_text(struct ipc_enc *e, uint8_t tag, const char *s);
 void ipc_enc_bytes(struct ipc_enc *e, uint8_t tag, const void *p, size_t n);
 NVR_NODISCARD int ipc_enc_finish(struct ipc_enc *e);
 
-/* "hello", "status", ...; "unknown" for anything else. */
+/* "hello", "status", "hold add", ...; "unknown" for anything else. */
 const char *ipc_msg_type_name(uint8_t type);
 
 #endif

@@ -40,6 +40,8 @@
 #include "nvr/ipc_proto.h"
 #include "storage/audit.h"
 #include "storage/catalog.h"
+#include "storage/catalog_holds.h"
+#include "storage/holds.h"
 
 #define IPC_WARN_PER_MIN 10
 
@@ -277,8 +279,50 @@ static int render(struct ipc_server *s, uint8_t type, FILE *out, FILE *err,
         return cmd_status_render(out, err, s->cfg, s->cat, q);
     case IPC_MSG_RECORDINGS:
         return cmd_recordings_render(out, err, s->cfg, s->cat, q);
+    case IPC_MSG_HOLD_ADD:
+        return cmd_hold_add_render(out, err, s->cfg, s->cat, q);
+    case IPC_MSG_HOLD_LIST:
+        return cmd_hold_list_render(out, err, s->cfg, s->cat, q);
+    case IPC_MSG_HOLD_RELEASE:
+        return cmd_hold_release_render(out, err, s->cfg, s->cat, q);
     default:
         return cmd_audit_render(out, err, s->cfg, s->cat, q);
+    }
+}
+
+/* The right a request needs, and on which camera (NULL: any one). A hold
+ * to release is checked against the camera it holds. */
+static int request_right(struct ipc_server *s, uint8_t type,
+                         const struct cmd_query *q, enum nvr_right *right,
+                         char *camera, size_t camera_size)
+{
+    struct hold h;
+    int err;
+
+    camera[0] = '\0';
+    if (q->camera)
+        snprintf(camera, camera_size, "%s", q->camera);
+    switch (type) {
+    case IPC_MSG_AUDIT:
+        *right = NVR_RIGHT_AUDIT;
+        return 0;
+    case IPC_MSG_HOLD_ADD:
+        *right = NVR_RIGHT_HOLD;
+        return 0;
+    case IPC_MSG_HOLD_RELEASE:
+        *right = NVR_RIGHT_HOLD;
+        memset(&h, 0, sizeof(h));
+        err = catalog_holds_get(s->cat, q->hold_id, &h);
+        if (err == 0)
+            snprintf(camera, camera_size, "%s", h.camera);
+        return err;
+    case IPC_MSG_STATUS:
+        camera[0] = '\0'; /* filtered per camera */
+        *right = NVR_RIGHT_VIEW;
+        return 0;
+    default:
+        *right = NVR_RIGHT_VIEW;
+        return 0;
     }
 }
 
@@ -298,28 +342,38 @@ static int serve(struct ipc_conn *c, uint8_t type, struct cmd_query *q)
 {
     struct ipc_server *s = c->s;
     const char *request = ipc_msg_type_name(type);
-    enum nvr_right right =
-        type == IPC_MSG_AUDIT ? NVR_RIGHT_AUDIT : NVR_RIGHT_VIEW;
-    char why[ACCESS_WHY_MAX], outcome[64];
+    char why[ACCESS_WHY_MAX], outcome[64], camera[NVR_CAMERA_NAME_MAX];
     char *obuf = NULL, *ebuf = NULL;
     size_t olen = 0, elen = 0;
+    enum nvr_right right;
     FILE *out, *errf;
     int rc, err;
 
-    if (type == IPC_MSG_RECORDINGS && !q->camera)
+    if ((type == IPC_MSG_RECORDINGS || type == IPC_MSG_HOLD_ADD) && !q->camera)
         return answer_message(c, request, "--camera is required",
                               NVR_EXIT_USAGE);
-    if (!access_allows(s->cfg, &c->who, right,
-                       type == IPC_MSG_STATUS ? NULL : q->camera, why,
-                       sizeof(why))) {
-        LOG_I("ipc", "refused: %s", why);
-        audit_request(c, AUDIT_REFUSED, request, q, why);
-        return answer_message(c, request, why, NVR_EXIT_FAILURE);
-    }
     err = server_catalog(s);
     if (err < 0) {
         snprintf(why, sizeof(why), "the recorder cannot open its catalog: %s",
                  nvr_strerror(err));
+        return answer_message(c, request, why, NVR_EXIT_FAILURE);
+    }
+    err = request_right(s, type, q, &right, camera, sizeof(camera));
+    if (err == -ENOENT && type == IPC_MSG_HOLD_RELEASE) {
+        snprintf(why, sizeof(why), "no hold %lld", (long long)q->hold_id);
+        return answer_message(c, request, why, NVR_EXIT_FAILURE);
+    }
+    if (err < 0) {
+        snprintf(why, sizeof(why), "%s", nvr_strerror(err));
+        return answer_message(c, request, why, NVR_EXIT_FAILURE);
+    }
+    if (!access_allows(s->cfg, &c->who, right, camera[0] ? camera : NULL, why,
+                       sizeof(why))) {
+        struct cmd_query aq = *q;
+
+        LOG_I("ipc", "refused: %s", why);
+        aq.camera = camera[0] ? camera : NULL;
+        audit_request(c, AUDIT_REFUSED, request, &aq, why);
         return answer_message(c, request, why, NVR_EXIT_FAILURE);
     }
     out = open_memstream(&obuf, &olen);
@@ -337,8 +391,11 @@ static int serve(struct ipc_conn *c, uint8_t type, struct cmd_query *q)
     rc = render(s, type, out, errf, q);
     fclose(out);
     fclose(errf);
-    snprintf(outcome, sizeof(outcome), "shown (exit %d)", rc);
-    audit_request(c, AUDIT_VIEW, request, q, outcome);
+    /* Holds write their own audit entries, with the caller as the user. */
+    if (type != IPC_MSG_HOLD_ADD && type != IPC_MSG_HOLD_RELEASE) {
+        snprintf(outcome, sizeof(outcome), "shown (exit %d)", rc);
+        audit_request(c, AUDIT_VIEW, request, q, outcome);
+    }
     err = send_output(c, 1, obuf, olen);
     if (err == 0)
         err = send_output(c, 2, ebuf, elen);
@@ -351,7 +408,8 @@ static int serve(struct ipc_conn *c, uint8_t type, struct cmd_query *q)
 
 /* The query fields of a request; -EBADMSG when one is malformed. */
 static int parse_query(const struct ipc_msg *m, char *camera,
-                       size_t camera_size, struct cmd_query *q)
+                       size_t camera_size, char *reason, size_t reason_size,
+                       struct cmd_query *q)
 {
     int64_t v;
     int err;
@@ -360,10 +418,21 @@ static int parse_query(const struct ipc_msg *m, char *camera,
     q->from_us = INT64_MIN;
     q->to_us = INT64_MAX;
     err = ipc_msg_text(m, IPC_TAG_CAMERA, camera, camera_size);
-    if (err == 0)
+    if (err == 0 && strlen(camera) < NVR_CAMERA_NAME_MAX)
         q->camera = camera;
     else if (err != -ENOENT)
         return -EBADMSG;
+    err = ipc_msg_text(m, IPC_TAG_REASON, reason, reason_size);
+    if (err == 0)
+        q->reason = reason;
+    else if (err != -ENOENT)
+        return -EBADMSG;
+    if ((err = ipc_msg_int(m, IPC_TAG_ID, &q->hold_id)) < 0 && err != -ENOENT)
+        return err;
+    if ((err = ipc_msg_int(m, IPC_TAG_ALL, &v)) == 0)
+        q->all = v != 0;
+    else if (err != -ENOENT)
+        return err;
     if ((err = ipc_msg_int(m, IPC_TAG_FROM, &q->from_us)) == 0)
         q->has_from = 1;
     else if (err != -ENOENT)
@@ -426,7 +495,7 @@ static int welcome(struct ipc_conn *c, const struct ipc_msg *m)
 /* One decoded frame. A negative return has closed (or is closing) c. */
 static int conn_frame(struct ipc_conn *c, const struct ipc_msg *m)
 {
-    char camera[IPC_MAX_TEXT];
+    char camera[IPC_MAX_TEXT], reason[IPC_MAX_TEXT];
     struct cmd_query q;
     int err;
 
@@ -440,9 +509,9 @@ static int conn_frame(struct ipc_conn *c, const struct ipc_msg *m)
             return -EPROTO;
         }
         err = welcome(c, m);
-    } else if (m->type == IPC_MSG_STATUS || m->type == IPC_MSG_RECORDINGS ||
-               m->type == IPC_MSG_AUDIT) {
-        err = parse_query(m, camera, sizeof(camera), &q);
+    } else if (m->type >= IPC_MSG_STATUS && m->type <= IPC_MSG_HOLD_RELEASE) {
+        err =
+            parse_query(m, camera, sizeof(camera), reason, sizeof(reason), &q);
         if (err < 0) {
             warn_client(c->s, c, "sent a malformed %s request; disconnected",
                         ipc_msg_type_name(m->type));
@@ -609,8 +678,12 @@ static int socket_clear_path(const char *path, const struct sockaddr_un *sa)
         return -EEXIST;
     }
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
+    if (fd < 0) {
+        err = -errno;
+        LOG_E("ipc", "operators' socket %s: cannot make a Unix socket: %s",
+              path, nvr_strerror(err));
+        return err;
+    }
     err = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0
               ? -EADDRINUSE
               : -errno;
@@ -692,8 +765,14 @@ static int socket_create(const struct nvr_config *cfg, int *out)
     if (err < 0)
         return err;
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0)
-        return -errno;
+    if (fd < 0) {
+        err = -errno;
+        LOG_E("ipc",
+              "operators' socket %s: cannot make a Unix socket: %s (a "
+              "systemd unit with RestrictAddressFamilies= without AF_UNIX?)",
+              path, nvr_strerror(err));
+        return err;
+    }
     /* Created 0600, so no one else can connect before its group and mode
      * are set; umask is the process's, and no other thread runs yet. */
     old = umask(0177);

@@ -7,8 +7,10 @@
 # 'gate', the second both cameras, and refuse the third with a message
 # naming the rule; 'nvr audit' lists each view and refusal under the
 # kernel-verified user; none of them can read a segment file directly
-# (storage 0750 root:root). A client sending garbage or another protocol
-# version is disconnected and logged with its uid; --direct is root's.
+# (storage 0750 root:root). Holds placed and released through the socket
+# carry the caller as their user. A client sending garbage or another
+# protocol version is disconnected and logged with its uid; --direct is
+# root's.
 . "$NVR_TEST_LIB"
 
 if [ "$(id -u)" != 0 ]; then
@@ -48,9 +50,11 @@ socket = $T/run/nvr.sock
 socket_group = $g_sock
 view = $g_gate: gate, $g_ops: *
 export = $g_ops: *
+hold = $g_ops: *
 EOC
 chmod 0644 "$cfg"
 view_line=$(grep -n '^view = ' "$cfg" | cut -d: -f1)
+hold_line=$(grep -n '^hold = ' "$cfg" | cut -d: -f1)
 
 start_nvr "$cfg" nvr
 wait_for 20 test -S "$T/run/nvr.sock" || fail "no socket at $T/run/nvr.sock"
@@ -109,6 +113,29 @@ run_as "$u_carol" recordings --camera gate
 [ "$rc" = 1 ] || fail "recordings of gate as carol exited $rc, want 1"
 ok "carol refused: $(cat "$T/err")"
 
+# Holds through the recorder: bob may place and release them, alice not.
+range=(--from 2000-01-01T00:00:00Z --to 2100-01-01T00:00:00Z)
+run_as "$u_alice" hold add --camera gate "${range[@]}" --reason "case 1"
+[ "$rc" = 1 ] || fail "hold add as alice exited $rc, want 1: $(cat "$T/out")"
+want="nvr hold add: user $u_alice (groups: $g_sock, $g_gate) may not hold camera gate: [access] hold (line $hold_line) lists none of these groups"
+grep -qxF "$want" "$T/err" || fail "alice's hold refusal: $(cat "$T/err")"
+run_as "$u_bob" hold add --camera yard "${range[@]}" --reason "case 2"
+[ "$rc" = 0 ] || fail "hold add as bob exited $rc: $(cat "$T/err")"
+hold_id=$(sed -n 's/^hold \([0-9]*\) added$/\1/p' "$T/out")
+[ -n "$hold_id" ] || fail "hold add as bob: $(cat "$T/out")"
+run_as "$u_alice" hold list --json
+[ "$rc" = 0 ] && [ "$(jq '.holds | length' "$T/out")" = 0 ] ||
+    fail "alice sees holds of cameras she may not view: $(cat "$T/out" "$T/err")"
+run_as "$u_bob" hold list --json
+jq -e --arg u "$u_bob" '.holds[] | select(.camera == "yard" and .created_by == $u)' "$T/out" >/dev/null ||
+    fail "bob's hold is not listed as his: $(cat "$T/out")"
+run_as "$u_alice" hold release "$hold_id"
+[ "$rc" = 1 ] && grep -qF "may not hold camera yard" "$T/err" ||
+    fail "hold release as alice: exit $rc, $(cat "$T/err")"
+run_as "$u_bob" hold release "$hold_id"
+[ "$rc" = 0 ] || fail "hold release as bob exited $rc: $(cat "$T/err")"
+ok "holds: placed and released by bob (as himself), refused to alice with the rule named"
+
 # The audit log: who the kernel said, not who they claimed.
 run_as "$u_alice" audit
 [ "$rc" = 1 ] && grep -qF "may not audit any camera: [access] has no audit rule" "$T/err" ||
@@ -118,10 +145,13 @@ entries() { jq -r --arg u "$1" --arg k "$2" --arg c "$3" \
     '[.entries[] | select(.user == $u and .kind == $k and (.camera // "") == $c)] | length' "$T/audit.json"; }
 [ "$(entries "$u_alice" view gate)" -ge 1 ] || fail "no view of gate by alice in the audit log"
 [ "$(entries "$u_alice" view "")" -ge 1 ] || fail "no status view by alice in the audit log"
-[ "$(entries "$u_alice" access_refused yard)" = 1 ] || fail "alice's refusal for yard is not audited once"
 [ "$(entries "$u_bob" view yard)" = 1 ] || fail "bob's view of yard is not audited once"
 [ "$(entries "$u_carol" access_refused "")" = 1 ] || fail "carol's refused status is not audited"
 [ "$(entries "$u_carol" access_refused gate)" = 1 ] || fail "carol's refused recordings are not audited"
+[ "$(entries "$u_bob" hold_add yard)" = 1 ] || fail "bob's hold is not audited as his"
+[ "$(entries "$u_bob" hold_release yard)" = 1 ] || fail "bob's release is not audited as his"
+[ "$(entries "$u_alice" access_refused yard)" = 2 ] || fail "alice's refused release is not audited"
+[ "$(entries "$u_alice" access_refused gate)" = 1 ] || fail "alice's refused hold is not audited"
 jq -e --arg u "$u_alice" '.entries[] | select(.user == $u and .kind == "view" and .camera == "gate") | .detail | test("uid [0-9]+, gid [0-9]+, pid [0-9]+")' \
     "$T/audit.json" >/dev/null || fail "alice's audit entry does not carry the kernel's uid and pid"
 SUDO_USER=mallory as "$u_alice" "$NVR" recordings -c "$cfg" --camera gate >/dev/null 2>&1 ||
