@@ -51,6 +51,7 @@ socket_group = $g_sock
 view = $g_gate: gate, $g_ops: *
 export = $g_ops: *
 hold = $g_ops: *
+audit = $g_ops: gate
 EOC
 chmod 0644 "$cfg"
 view_line=$(grep -n '^view = ' "$cfg" | cut -d: -f1)
@@ -138,7 +139,7 @@ ok "holds: placed and released by bob (as himself), refused to alice with the ru
 
 # The audit log: who the kernel said, not who they claimed.
 run_as "$u_alice" audit
-[ "$rc" = 1 ] && grep -qF "may not audit any camera: [access] has no audit rule" "$T/err" ||
+[ "$rc" = 1 ] && grep -qF "may not audit any camera: [access] audit (line $((hold_line + 1))) lists none of these groups" "$T/err" ||
     fail "audit as alice: exit $rc, $(cat "$T/err")"
 "$NVR" audit -c "$cfg" --json >"$T/audit.json" || fail "nvr audit as root"
 entries() { jq -r --arg u "$1" --arg k "$2" --arg c "$3" \
@@ -162,6 +163,18 @@ jq -e --arg u "$u_alice" '[.entries[] | select(.user == $u and (.detail | test("
 jq -e '[.entries[] | select(.user | test("mallory"))] | length == 0' "$T/audit.json" >/dev/null ||
     fail "a claimed SUDO_USER became the actor"
 ok "the audit log names alice, bob and carol as the kernel saw them; SUDO_USER only a claim"
+
+# bob may read the audit log of gate only: no other camera's entries, no
+# entries about no camera, and not the whole chain's check.
+run_as "$u_bob" audit --json
+[ "$rc" = 0 ] || fail "audit as bob exited $rc: $(cat "$T/err")"
+[ "$(jq '.entries | length' "$T/out")" -gt 0 ] || fail "bob sees no audit entry of gate"
+jq -e '[.entries[] | select(.camera != "gate")] | length == 0' "$T/out" >/dev/null ||
+    fail "bob sees audit entries beyond gate: $(jq -c '[.entries[].camera] | unique' "$T/out")"
+run_as "$u_bob" audit --verify
+[ "$rc" = 1 ] && grep -qF "may not audit camera *" "$T/err" ||
+    fail "audit --verify as bob: exit $rc, $(cat "$T/out" "$T/err")"
+ok "bob reads the audit entries of gate only; --verify needs audit on *"
 
 # No one reads the footage behind the recorder's back.
 [ -f "$T/storage/$seg" ] || fail "segment $seg is not in the storage"
