@@ -14,7 +14,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netdb.h>
+#include <pwd.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -569,6 +571,81 @@ static void check_storage(struct reporter *r)
     }
 }
 
+/* The name of a uid or gid, or its number. */
+static void id_names(uid_t uid, gid_t gid, char *out, size_t out_size)
+{
+    char buf[16384], u[64], g[64];
+    struct passwd pw, *pr = NULL;
+    struct group gr, *gres = NULL;
+
+    if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pr) == 0 && pr)
+        snprintf(u, sizeof(u), "%s", pr->pw_name);
+    else
+        snprintf(u, sizeof(u), "%u", (unsigned)uid);
+    if (getgrgid_r(gid, &gr, buf, sizeof(buf), &gres) == 0 && gres)
+        snprintf(g, sizeof(g), "%s", gres->gr_name);
+    else
+        snprintf(g, sizeof(g), "%u", (unsigned)gid);
+    snprintf(out, out_size, "%s:%s", u, g);
+}
+
+/* The operators' socket: only when [access] is set or the socket is
+ * there, so a config without operators stays quiet. */
+static void check_socket(struct reporter *r)
+{
+    const struct nvr_config *cfg = r->cfg;
+    const char *path = cfg->socket_path;
+    char msg[CHECK_MSG_MAX], owner[160], buf[16384];
+    struct group gr, *res = NULL;
+    int line =
+        cfg->access_line ? check_key_line(cfg->path, 0, "access", "socket") : 0;
+    struct stat st;
+
+    if (cfg->socket_group[0] &&
+        (getgrnam_r(cfg->socket_group, &gr, buf, sizeof(buf), &res) != 0 ||
+         !res)) {
+        snprintf(msg, sizeof(msg),
+                 "[access] socket_group '%s' is not a group on this host; "
+                 "create it (groupadd %s) or name another",
+                 cfg->socket_group, cfg->socket_group);
+        finding(r, CHECK_ERROR,
+                check_key_line(cfg->path, 0, "access", "socket_group"), NULL,
+                msg);
+    }
+    if (lstat(path, &st) != 0) {
+        if (!cfg->access_line)
+            return;
+        snprintf(msg, sizeof(msg),
+                 "operators' socket %s does not exist: no recorder is "
+                 "running (nvr run makes it, mode 0660, group %s)",
+                 path,
+                 cfg->socket_group[0] ? cfg->socket_group : "the recorder's");
+        finding(r, CHECK_INFO, line, NULL, msg);
+        return;
+    }
+    id_names(st.st_uid, st.st_gid, owner, sizeof(owner));
+    if (!S_ISSOCK(st.st_mode)) {
+        snprintf(msg, sizeof(msg),
+                 "operators' socket %s is not a socket (owner %s); nvr run "
+                 "will refuse to replace it",
+                 path, owner);
+        finding(r, CHECK_ERROR, line, NULL, msg);
+    } else if (st.st_mode & 007) {
+        snprintf(msg, sizeof(msg),
+                 "operators' socket %s has mode %04o (owner %s): any local "
+                 "user may connect; restart the recorder, which makes it "
+                 "0660",
+                 path, (unsigned)(st.st_mode & 07777), owner);
+        finding(r, CHECK_ERROR, line, NULL, msg);
+    } else {
+        snprintf(msg, sizeof(msg),
+                 "operators' socket %s: mode %04o, owner %s; Unix socket "
+                 "only, no network listener",
+                 path, (unsigned)(st.st_mode & 07777), owner);
+        finding(r, CHECK_INFO, line, NULL, msg);
+    }
+}
+
 int check_config(const struct nvr_config *cfg, const char *hosts_path,
                  check_finding_cb cb, void *user)
 {
@@ -581,6 +658,7 @@ int check_config(const struct nvr_config *cfg, const char *hosts_path,
     for (int i = 0; i < cfg->n_cameras; i++)
         check_one_camera(&r, &cfg->cameras[i], hosts_path, config_mode);
     check_storage(&r);
+    check_socket(&r);
     return r.errors;
 }
 

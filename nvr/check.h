@@ -11,7 +11,9 @@
  *    addresses are never cameras;
  *  - a password file is readable by its owner only (mode & 077 == 0);
  *  - the storage directory is not accessible to others (mode & 007 == 0);
- *  - the catalog opens.
+ *  - the catalog opens;
+ *  - the operators' Unix socket ([access] socket) is closed to others,
+ *    its group exists; its owner and mode are reported.
  * Names from /etc/hosts are resolved here, by reading the file (never
  * getaddrinfo, which may ask DNS), before the event loop runs; ingest then
  * gets the address, so it never resolves anything.
@@ -35,6 +37,7 @@
 enum check_severity {
     CHECK_ERROR = 0, /* nvr check exits 2; nvr run refuses the camera */
     CHECK_WARNING,   /* reported, allowed */
+    CHECK_INFO,      /* a fact worth showing (the socket's owner and mode) */
 };
 
 enum check_addr_class {

@@ -23,6 +23,9 @@
 #include "nvr/base/perm.h"
 #include "nvr/base/timefmt.h"
 #include "nvr/cmd.h"
+#include "nvr/ipc_client.h"
+#include "nvr/ipc_proto.h"
+#include "storage/audit.h"
 #include "storage/catalog.h"
 
 /* Where --help starts the options' text, at the least. */
@@ -398,6 +401,83 @@ static int cli_open_catalog(const struct cli_entry *e, const char *cmd,
     return 0;
 }
 
+void cmd_query_from_args(const struct cli_args *a, struct cmd_query *q)
+{
+    memset(q, 0, sizeof(*q));
+    q->camera = a->camera;
+    q->has_from = a->has_from;
+    q->has_to = a->has_to;
+    q->from_us = a->from_us;
+    q->to_us = a->to_us;
+    q->json = a->json;
+    q->verify = a->entry && cli_args_has(a, "verify");
+    q->reason = a->entry ? cli_args_get(a, "reason") : NULL;
+    q->all = a->entry && cli_args_has(a, "all");
+    q->check = a->entry && cli_args_has(a, "check");
+    /* nvr hold release ID: its check has accepted the operand. */
+    if (a->entry && a->entry->ipc_request == IPC_MSG_HOLD_RELEASE &&
+        a->argc == 1)
+        q->hold_id = strtoll(a->argv[0], NULL, 10);
+}
+
+/*
+ * Asks the running recorder when e has a request for it: the exit status,
+ * or -ENOTCONN when no recorder answers (or --direct was given) and the
+ * command reads the storage itself.
+ */
+static int cli_ask_recorder(const struct cli_entry *e, const char *cmd,
+                            const struct cli_args *a,
+                            const struct nvr_config *cfg)
+{
+    struct cmd_query q;
+
+    if (!e->ipc_request || !cfg)
+        return -ENOTCONN;
+    if (cli_args_has(a, "direct")) {
+        if (geteuid() != 0) {
+            fprintf(stderr,
+                    "nvr %s: --direct reads the storage itself and is for "
+                    "root only; without it the running recorder answers\n",
+                    cmd);
+            return NVR_EXIT_USAGE;
+        }
+        return -ENOTCONN;
+    }
+    cmd_query_from_args(a, &q);
+    return ipc_client_request(cfg, cmd, e->ipc_request, &q, stdout, stderr);
+}
+
+/* --direct by root: the audit log says who read the storage, and what. */
+static void cli_audit_direct(const char *cmd, const struct cli_args *a,
+                             const struct nvr_config *cfg)
+{
+    struct audit_entry *ae = calloc(1, sizeof(*ae));
+    struct catalog *cat = NULL;
+    char path[2048];
+    int err = ae ? 0 : -ENOMEM;
+
+    nvr_cli_storage_path(cfg, CATALOG_FILE, path, sizeof(path));
+    if (err == 0)
+        err = catalog_open(path, CATALOG_READWRITE, &cat);
+    if (err == 0) {
+        snprintf(ae->kind, sizeof(ae->kind), "%s", AUDIT_VIEW);
+        snprintf(ae->camera, sizeof(ae->camera), "%s",
+                 a->camera ? a->camera : "");
+        ae->from_us = a->has_from ? a->from_us : 0;
+        ae->to_us = a->has_to ? a->to_us : 0;
+        snprintf(ae->detail, sizeof(ae->detail),
+                 "nvr %s --direct: the storage read without the recorder", cmd);
+        err = audit_append(cat, ae);
+    }
+    if (err < 0)
+        fprintf(stderr,
+                "nvr %s: cannot write the audit entry of --direct "
+                "into %s: %s\n",
+                cmd, path, nvr_strerror(err));
+    catalog_close(cat);
+    free(ae);
+}
+
 /* Parse, check, config, catalog, exec; help is `help`'s, messages name
  * `cmd`. */
 static int cli_run_as(const struct cli_entry *e, const struct cli_entry *help,
@@ -431,10 +511,18 @@ static int cli_run_as(const struct cli_entry *e, const struct cli_entry *help,
         if (rc != 0)
             return rc;
     }
+    rc = cli_ask_recorder(e, cmd, &a, cfg);
+    if (rc != -ENOTCONN) {
+        nvr_config_free(cfg);
+        return rc;
+    }
+    rc = 0;
     if (e->flags & need_catalog)
         rc = cli_open_catalog(e, cmd, cfg, &cat);
     if (rc == 0)
         rc = e->exec(&a, cfg, cat);
+    if (rc == 0 && e->ipc_request && cli_args_has(&a, "direct"))
+        cli_audit_direct(cmd, &a, cfg);
     catalog_close(cat);
     nvr_config_free(cfg);
     return rc;

@@ -38,6 +38,12 @@ struct cli_option {
     {                                                 \
         "json", 0, 0, NULL, "machine-readable output" \
     }
+#define CLI_OPT_DIRECT                                                  \
+    {                                                                   \
+        "direct", 0, 0, NULL,                                           \
+            "read the storage itself, not the running recorder\n(root " \
+            "only; audited)"                                            \
+    }
 #define CLI_OPT_HELP                      \
     {                                     \
         "help", 'h', 0, NULL, "this text" \
@@ -98,6 +104,10 @@ struct cli_entry {
      * Returns the exit status. */
     int (*exec)(const struct cli_args *a, const struct nvr_config *cfg,
                 struct catalog *cat);
+    /* The request the running recorder answers instead (IPC_MSG_*, 0:
+     * none): the command asks it over [access] socket when one answers
+     * and --direct is not given (nvr/ipc_client.h). */
+    unsigned char ipc_request;
     /* Subcommands (nvr hold add|list|release), NULL-terminated; they share
      * this entry's --help, and their messages name this entry. */
     const struct cli_entry *const *subs;

@@ -28,12 +28,14 @@ struct check_out {
 static void emit(struct check_out *o, enum check_severity sev, const char *file,
                  int line, const char *camera, const char *msg)
 {
-    const char *sev_name = sev == CHECK_ERROR ? "error" : "warning";
+    const char *sev_name = sev == CHECK_ERROR     ? "error"
+                           : sev == CHECK_WARNING ? "warning"
+                                                  : "info";
     char f[NVR_ESCAPE_SIZE(1024)], m[NVR_ESCAPE_SIZE(2048)];
 
     if (sev == CHECK_ERROR)
         o->errors++;
-    else
+    else if (sev == CHECK_WARNING)
         o->warnings++;
     if (o->json) {
         json_obj_begin(o->json, NULL);

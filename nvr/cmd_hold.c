@@ -13,10 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nvr/access.h"
 #include "nvr/base/err.h"
 #include "nvr/base/escape.h"
 #include "nvr/base/json.h"
 #include "nvr/base/timefmt.h"
+#include "nvr/ipc_proto.h"
 #include "storage/catalog.h"
 #include "storage/holds.h"
 
@@ -29,6 +31,9 @@ static int hold_configured(const struct nvr_config *cfg, const char *camera)
 }
 
 struct hold_list_ctx {
+    FILE *out;
+    const struct nvr_config *cfg;
+    const struct access_caller *who; /* NULL: every camera */
     int json;
     int n;
     struct json_out j;
@@ -41,6 +46,9 @@ static int hold_print(void *user, const struct hold *h)
     char by[NVR_ESCAPE_SIZE(sizeof(h->created_by))];
     char why[NVR_ESCAPE_SIZE(sizeof(h->reason))];
 
+    if (x->who &&
+        !access_allows(x->cfg, x->who, NVR_RIGHT_VIEW, h->camera, NULL, 0))
+        return 0;
     x->n++;
     if (x->json) {
         json_obj_begin(&x->j, NULL);
@@ -60,11 +68,11 @@ static int hold_print(void *user, const struct hold *h)
     nvr_time_format_local(h->from_us, a, sizeof(a));
     nvr_time_format_local(h->to_us, b, sizeof(b));
     nvr_time_format_local(h->created_us, c, sizeof(c));
-    printf("%5" PRId64 "  %-12s %s .. %s  by %s at %s%s\n       %s\n", h->id,
-           nvr_escape_text(h->camera, cam, sizeof(cam)), a, b,
-           nvr_escape_text(h->created_by, by, sizeof(by)), c,
-           h->released_us ? "  (released)" : "",
-           nvr_escape_text(h->reason, why, sizeof(why)));
+    fprintf(x->out, "%5" PRId64 "  %-12s %s .. %s  by %s at %s%s\n       %s\n",
+            h->id, nvr_escape_text(h->camera, cam, sizeof(cam)), a, b,
+            nvr_escape_text(h->created_by, by, sizeof(by)), c,
+            h->released_us ? "  (released)" : "",
+            nvr_escape_text(h->reason, why, sizeof(why)));
     return 0;
 }
 
@@ -91,15 +99,24 @@ static int hold_add_check(const struct cli_args *a)
     return 0;
 }
 
-static int hold_add(const struct cli_args *a, const struct nvr_config *cfg,
-                    struct catalog *cat)
+int cmd_hold_add_render(FILE *out, FILE *err, const struct nvr_config *cfg,
+                        struct catalog *cat, const struct cmd_query *a)
 {
     struct hold h;
     int rc;
 
     memset(&h, 0, sizeof(h));
+    if (!a->camera || !a->reason || !a->has_from || !a->has_to ||
+        strlen(a->camera) >= sizeof(h.camera) ||
+        strlen(a->reason) >= sizeof(h.reason)) {
+        fprintf(err, "nvr hold add: --camera, --from, --to and --reason (up "
+                     "to 511 bytes) are required\n");
+        return NVR_EXIT_USAGE;
+    }
     snprintf(h.camera, sizeof(h.camera), "%s", a->camera);
-    snprintf(h.reason, sizeof(h.reason), "%s", cli_args_get(a, "reason"));
+    snprintf(h.reason, sizeof(h.reason), "%s", a->reason);
+    if (a->who)
+        snprintf(h.created_by, sizeof(h.created_by), "%s", a->who->user);
     h.from_us = a->from_us;
     h.to_us = a->to_us;
     /* A configured camera that has not recorded yet can be held too. */
@@ -111,59 +128,82 @@ static int hold_add(const struct cli_args *a, const struct nvr_config *cfg,
     }
     rc = holds_add(cat, &h);
     if (rc == -ENOENT) {
-        fprintf(stderr,
+        fprintf(err,
                 "nvr hold add: no camera '%s' in the config or the "
                 "catalog\n",
                 a->camera);
         return NVR_EXIT_USAGE;
     }
     if (rc == -EINVAL) {
-        fprintf(stderr, "nvr hold add: the reason must not be empty\n");
+        fprintf(err, "nvr hold add: the reason must not be empty, and "
+                     "--from must be before --to\n");
         return NVR_EXIT_USAGE;
     }
     if (rc < 0)
         goto fail;
     if (a->json) {
-        struct hold_list_ctx x = {.json = 1};
+        struct hold_list_ctx x = {.out = out, .json = 1};
 
-        json_init(&x.j, stdout);
+        json_init(&x.j, out);
         hold_print(&x, &h);
         json_finish(&x.j);
     } else {
-        printf("hold %" PRId64 " added\n", h.id);
+        fprintf(out, "hold %" PRId64 " added\n", h.id);
     }
     return NVR_EXIT_OK;
 fail:
-    fprintf(stderr, "nvr hold add: %s\n", nvr_strerror(rc));
+    fprintf(err, "nvr hold add: %s\n", nvr_strerror(rc));
     return NVR_EXIT_FAILURE;
 }
 
-static int hold_list(const struct cli_args *a, const struct nvr_config *cfg,
-                     struct catalog *cat)
+static int hold_add(const struct cli_args *a, const struct nvr_config *cfg,
+                    struct catalog *cat)
+{
+    struct cmd_query q;
+
+    cmd_query_from_args(a, &q);
+    return cmd_hold_add_render(stdout, stderr, cfg, cat, &q);
+}
+
+int cmd_hold_list_render(FILE *out, FILE *err, const struct nvr_config *cfg,
+                         struct catalog *cat, const struct cmd_query *a)
 {
     struct hold_list_ctx x;
-    int all = cli_args_has(a, "all"), rc;
+    int rc;
 
     memset(&x, 0, sizeof(x));
+    x.out = out;
+    x.cfg = cfg;
+    x.who = a->who;
     x.json = a->json;
     if (x.json) {
-        json_init(&x.j, stdout);
+        json_init(&x.j, out);
         json_obj_begin(&x.j, NULL);
         json_arr_begin(&x.j, "holds");
     }
-    rc = holds_list(cat, a->camera, INT64_MIN, INT64_MAX, !all, hold_print, &x);
+    rc = holds_list(cat, a->camera, INT64_MIN, INT64_MAX, !a->all, hold_print,
+                    &x);
     if (x.json) {
         json_arr_end(&x.j);
         json_obj_end(&x.j);
         json_finish(&x.j);
     } else if (rc == 0 && x.n == 0) {
-        printf("no %sholds\n", all ? "" : "active ");
+        fprintf(out, "no %sholds\n", a->all ? "" : "active ");
     }
     if (rc < 0) {
-        fprintf(stderr, "nvr hold list: %s\n", nvr_strerror(rc));
+        fprintf(err, "nvr hold list: %s\n", nvr_strerror(rc));
         return NVR_EXIT_FAILURE;
     }
     return NVR_EXIT_OK;
+}
+
+static int hold_list(const struct cli_args *a, const struct nvr_config *cfg,
+                     struct catalog *cat)
+{
+    struct cmd_query q;
+
+    cmd_query_from_args(a, &q);
+    return cmd_hold_list_render(stdout, stderr, cfg, cat, &q);
 }
 
 /* The ID operand of hold release: 0 or -EINVAL. */
@@ -192,26 +232,37 @@ static int hold_release_check(const struct cli_args *a)
     return 0;
 }
 
-static int hold_release(const struct cli_args *a, const struct nvr_config *cfg,
-                        struct catalog *cat)
+int cmd_hold_release_render(FILE *out, FILE *err, const struct nvr_config *cfg,
+                            struct catalog *cat, const struct cmd_query *a)
 {
-    long long id;
+    long long id = (long long)a->hold_id;
     int rc;
 
-    (void)hold_id(a, &id); /* hold_release_check() accepted it */
-    rc = holds_release(cat, (int64_t)id, NULL);
+    if (id <= 0) {
+        fprintf(err, "nvr hold release: give one hold ID\n");
+        return NVR_EXIT_USAGE;
+    }
+    rc = holds_release(cat, (int64_t)id, a->who ? a->who->user : NULL);
     if (rc == 0) {
-        printf("hold %lld released\n", id);
+        fprintf(out, "hold %lld released\n", id);
         return NVR_EXIT_OK;
     }
     if (rc == -ENOENT)
-        fprintf(stderr, "nvr hold release: no hold %lld\n", id);
+        fprintf(err, "nvr hold release: no hold %lld\n", id);
     else if (rc == -EALREADY)
-        fprintf(stderr, "nvr hold release: hold %lld is already released\n",
-                id);
+        fprintf(err, "nvr hold release: hold %lld is already released\n", id);
     else
-        fprintf(stderr, "nvr hold release: %s\n", nvr_strerror(rc));
+        fprintf(err, "nvr hold release: %s\n", nvr_strerror(rc));
     return NVR_EXIT_FAILURE;
+}
+
+static int hold_release(const struct cli_args *a, const struct nvr_config *cfg,
+                        struct catalog *cat)
+{
+    struct cmd_query q;
+
+    cmd_query_from_args(a, &q);
+    return cmd_hold_release_render(stdout, stderr, cfg, cat, &q);
 }
 
 static const struct cli_option hold_add_options[] = {
@@ -220,6 +271,7 @@ static const struct cli_option hold_add_options[] = {
     {"from", 0, 1, "T", "start of the held footage"},
     {"to", 0, 1, "T", "end of the held footage"},
     {"reason", 0, 1, "TEXT", "why (case reference); required"},
+    CLI_OPT_DIRECT,
     CLI_OPT_JSON,
     CLI_OPT_HELP,
     CLI_OPT_END,
@@ -232,12 +284,14 @@ static const struct cli_entry hold_add_entry = {
     .flags = CLI_CATALOG_WRITE,
     .check = hold_add_check,
     .exec = hold_add,
+    .ipc_request = IPC_MSG_HOLD_ADD,
 };
 
 static const struct cli_option hold_list_options[] = {
     CLI_OPT_CONFIG,
     {"camera", 0, 1, "NAME", "the camera"},
     {"all", 0, 0, NULL, "list released holds too"},
+    CLI_OPT_DIRECT,
     CLI_OPT_JSON,
     CLI_OPT_HELP,
     CLI_OPT_END,
@@ -248,10 +302,12 @@ static const struct cli_entry hold_list_entry = {
     .options = hold_list_options,
     .flags = CLI_CATALOG_READ,
     .exec = hold_list,
+    .ipc_request = IPC_MSG_HOLD_LIST,
 };
 
 static const struct cli_option hold_release_options[] = {
     CLI_OPT_CONFIG,
+    CLI_OPT_DIRECT,
     CLI_OPT_HELP,
     CLI_OPT_END,
 };
@@ -263,6 +319,7 @@ static const struct cli_entry hold_release_entry = {
     .flags = CLI_CATALOG_WRITE,
     .check = hold_release_check,
     .exec = hold_release,
+    .ipc_request = IPC_MSG_HOLD_RELEASE,
 };
 
 static const struct cli_entry *const hold_subs[] = {
@@ -280,6 +337,7 @@ static const struct cli_option hold_options[] = {
     {"to", 0, 1, "T", "end of the held footage"},
     {"reason", 0, 1, "TEXT", "why (case reference); required"},
     {"all", 0, 0, NULL, "list released holds too"},
+    CLI_OPT_DIRECT,
     CLI_OPT_JSON,
     CLI_OPT_HELP,
     CLI_OPT_END,

@@ -16,6 +16,7 @@
 #include "nvr/base/escape.h"
 #include "nvr/base/json.h"
 #include "nvr/base/timefmt.h"
+#include "nvr/ipc_proto.h"
 #include "storage/catalog.h"
 
 /* Consecutive segments further apart than this are a gap. Within one camera
@@ -66,7 +67,7 @@ static void gap_reason(struct catalog *cat, int64_t camera_id, struct gap *g)
  * given. Returns the array (owned, n_gaps set) or NULL. */
 static struct gap *find_gaps(struct catalog *cat, int64_t camera_id,
                              const struct rec_ctx *ctx,
-                             const struct cli_args *a, size_t *n_gaps)
+                             const struct cmd_query *a, size_t *n_gaps)
 {
     const struct catalog_segment *segs = ctx->segs;
     struct gap *gaps = calloc(ctx->n + 2, sizeof(*gaps));
@@ -108,12 +109,12 @@ static struct gap *find_gaps(struct catalog *cat, int64_t camera_id,
     return gaps;
 }
 
-static void print_json(const char *camera, const struct rec_ctx *ctx,
+static void print_json(FILE *out, const char *camera, const struct rec_ctx *ctx,
                        const struct gap *gaps, size_t n_gaps)
 {
     struct json_out j;
 
-    json_init(&j, stdout);
+    json_init(&j, out);
     json_obj_begin(&j, NULL);
     json_str(&j, "camera", camera);
     json_arr_begin(&j, "segments");
@@ -148,16 +149,16 @@ static void print_json(const char *camera, const struct rec_ctx *ctx,
     json_finish(&j);
 }
 
-static void print_text(const char *camera, const struct rec_ctx *ctx,
+static void print_text(FILE *out, const char *camera, const struct rec_ctx *ctx,
                        const struct gap *gaps, size_t n_gaps)
 {
     size_t g = 0;
 
     char shown[NVR_ESCAPE_SIZE(1024)];
 
-    printf("camera %s: %zu segment%s, %zu gap%s\n",
-           nvr_escape_text(camera, shown, sizeof(shown)), ctx->n,
-           ctx->n == 1 ? "" : "s", n_gaps, n_gaps == 1 ? "" : "s");
+    fprintf(out, "camera %s: %zu segment%s, %zu gap%s\n",
+            nvr_escape_text(camera, shown, sizeof(shown)), ctx->n,
+            ctx->n == 1 ? "" : "s", n_gaps, n_gaps == 1 ? "" : "s");
     for (size_t i = 0; i <= ctx->n; i++) {
         const struct catalog_segment *s;
         char a[64], b[64];
@@ -167,9 +168,9 @@ static void print_text(const char *camera, const struct rec_ctx *ctx,
                (i == ctx->n || gaps[g].start_us < ctx->segs[i].start_us)) {
             nvr_time_format_local(gaps[g].start_us, a, sizeof(a));
             nvr_time_format_local(gaps[g].end_us, b, sizeof(b));
-            printf("  GAP  %s .. %s  (%.1f s) %s\n", a, b + 11,
-                   (double)(gaps[g].end_us - gaps[g].start_us) / 1e6,
-                   nvr_escape_text(gaps[g].reason, shown, sizeof(shown)));
+            fprintf(out, "  GAP  %s .. %s  (%.1f s) %s\n", a, b + 11,
+                    (double)(gaps[g].end_us - gaps[g].start_us) / 1e6,
+                    nvr_escape_text(gaps[g].reason, shown, sizeof(shown)));
             g++;
         }
         if (i == ctx->n)
@@ -177,14 +178,14 @@ static void print_text(const char *camera, const struct rec_ctx *ctx,
         s = &ctx->segs[i];
         nvr_time_format_local(s->start_us, a, sizeof(a));
         nvr_time_format_local(s->end_us, b, sizeof(b));
-        printf("  %s .. %s  %6.1f s %8.1f MB  %s%s", a, b + 11,
-               (double)(s->end_us - s->start_us) / 1e6, (double)s->bytes / 1e6,
-               nvr_escape_text(s->path, shown, sizeof(shown)),
-               s->status == CATALOG_SEG_OPEN ? " (recording)" : "");
+        fprintf(out, "  %s .. %s  %6.1f s %8.1f MB  %s%s", a, b + 11,
+                (double)(s->end_us - s->start_us) / 1e6, (double)s->bytes / 1e6,
+                nvr_escape_text(s->path, shown, sizeof(shown)),
+                s->status == CATALOG_SEG_OPEN ? " (recording)" : "");
         if (s->refused > 0)
-            printf("  %lld unit%s refused", (long long)s->refused,
-                   s->refused == 1 ? "" : "s");
-        printf("\n");
+            fprintf(out, "  %lld unit%s refused", (long long)s->refused,
+                    s->refused == 1 ? "" : "s");
+        fprintf(out, "\n");
     }
 }
 
@@ -203,8 +204,8 @@ static int recordings_check(const struct cli_args *a)
     return 0;
 }
 
-static int recordings_exec(const struct cli_args *a,
-                           const struct nvr_config *cfg, struct catalog *cat)
+int cmd_recordings_render(FILE *out, FILE *err, const struct nvr_config *cfg,
+                          struct catalog *cat, const struct cmd_query *a)
 {
     struct rec_ctx ctx = {0};
     struct gap *gaps = NULL;
@@ -214,7 +215,7 @@ static int recordings_exec(const struct cli_args *a,
     int rc = catalog_camera_find(cat, a->camera, &camera_id);
 
     if (rc == -ENOENT) {
-        fprintf(stderr, "nvr recordings: no recordings of camera '%s'\n",
+        fprintf(err, "nvr recordings: no recordings of camera '%s'\n",
                 a->camera);
         return NVR_EXIT_FAILURE;
     }
@@ -225,23 +226,33 @@ static int recordings_exec(const struct cli_args *a,
                                   collect_cb, &ctx);
     if (rc < 0 || ctx.oom) {
         nvr_cli_storage_path(cfg, CATALOG_FILE, path, sizeof(path));
-        fprintf(stderr, "nvr recordings: catalog %s: %s\n", path,
+        fprintf(err, "nvr recordings: catalog %s: %s\n", path,
                 nvr_strerror(ctx.oom ? -ENOMEM : rc));
         free(ctx.segs);
         return NVR_EXIT_FAILURE;
     }
     gaps = find_gaps(cat, camera_id, &ctx, a, &n_gaps);
     if (gaps && a->json)
-        print_json(a->camera, &ctx, gaps, n_gaps);
+        print_json(out, a->camera, &ctx, gaps, n_gaps);
     else if (gaps)
-        print_text(a->camera, &ctx, gaps, n_gaps);
+        print_text(out, a->camera, &ctx, gaps, n_gaps);
     free(gaps);
     free(ctx.segs);
     return gaps ? NVR_EXIT_OK : NVR_EXIT_FAILURE;
 }
 
+static int recordings_exec(const struct cli_args *a,
+                           const struct nvr_config *cfg, struct catalog *cat)
+{
+    struct cmd_query q;
+
+    cmd_query_from_args(a, &q);
+    return cmd_recordings_render(stdout, stderr, cfg, cat, &q);
+}
+
 static const struct cli_option recordings_options[] = {
     CLI_OPT_CONFIG,
+    CLI_OPT_DIRECT,
     {"camera", 0, 1, "NAME", "the camera (required)"},
     {"from", 0, 1, "T", "start of the range (default: all)"},
     {"to", 0, 1, "T", "end of the range (default: all)"},
@@ -264,4 +275,5 @@ const struct cli_entry cmd_recordings_entry = {
     .flags = CLI_CATALOG_READ | CLI_CATALOG_EXISTS,
     .check = recordings_check,
     .exec = recordings_exec,
+    .ipc_request = IPC_MSG_RECORDINGS,
 };

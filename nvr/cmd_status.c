@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "nvr/access.h"
 #include "nvr/base/clock.h"
 #include "nvr/base/err.h"
 #include "nvr/base/escape.h"
@@ -20,6 +21,7 @@
 #include "nvr/base/refusal.h"
 #include "nvr/sandbox.h"
 #include "nvr/base/timefmt.h"
+#include "nvr/ipc_proto.h"
 #include "storage/catalog.h"
 
 /* A status row older than this means the recorder is not running. */
@@ -27,12 +29,15 @@
 
 struct status_ctx {
     const struct nvr_config *cfg;
-    int running;        /* a recorder holds the storage lock */
+    FILE *out;
+    const struct access_caller *who; /* NULL: every camera */
+    int running;                     /* a recorder holds the storage lock */
     int started;        /* ... and has finished its start-up (recovery) */
     int64_t started_us; /* when that recorder took the lock (wall, us) */
     int n;
     struct catalog_status *rows; /* one per configured camera */
     int *found;
+    int *shown; /* the caller may view camera i */
     int64_t now_us;
     int64_t used_bytes; /* in segments */
     int64_t free_bytes; /* -1: unknown */
@@ -152,11 +157,12 @@ static void status_print_json(const struct status_ctx *ctx)
     const char *storage = ctx->cfg->storage_path;
     struct json_out j;
 
-    json_init(&j, stdout);
+    json_init(&j, ctx->out);
     json_obj_begin(&j, NULL);
     json_arr_begin(&j, "cameras");
     for (int i = 0; i < ctx->n; i++)
-        status_json_row(ctx, i, &j);
+        if (ctx->shown[i])
+            status_json_row(ctx, i, &j);
     json_arr_end(&j);
     json_bool(&j, "recorder_running", ctx->running);
     sandbox_status_json(&j, storage);
@@ -190,7 +196,8 @@ static void status_text_row(const struct status_ctx *ctx, int i)
     }
     /* The error quotes the camera (reason phrases, SDP): escaped, as is
      * everything else read back from the catalog. */
-    printf(
+    fprintf(
+        ctx->out,
         "%-16s %-12s %-20s %9lld %-5s %-6s %8lld %5lld %8lld %7lld  %s\n",
         nvr_escape_text(ctx->cfg->cameras[i].name, name, sizeof(name)),
         nvr_escape_text(status_state(ctx, i), state, sizeof(state)), when,
@@ -212,11 +219,12 @@ static void status_text_fallbacks(const struct status_ctx *ctx)
         char why[NVR_ESCAPE_SIZE(sizeof(st->transport))];
         const char *w = status_transport(st, tname);
 
-        if (strcmp(tname, "udp") != 0 || !w[0] || strcmp(w, "configured") == 0)
+        if (!ctx->shown[i] || strcmp(tname, "udp") != 0 || !w[0] ||
+            strcmp(w, "configured") == 0)
             continue;
-        printf("%s: %s: %s\n",
-               nvr_escape_text(ctx->cfg->cameras[i].name, name, sizeof(name)),
-               tname, nvr_escape_text(w, why, sizeof(why)));
+        fprintf(ctx->out, "%s: %s: %s\n",
+                nvr_escape_text(ctx->cfg->cameras[i].name, name, sizeof(name)),
+                tname, nvr_escape_text(w, why, sizeof(why)));
     }
 }
 
@@ -230,20 +238,20 @@ static void status_print_refused(const struct status_ctx *ctx)
         const struct nvr_refusals *r = &ctx->rows[i].refused;
         char name[NVR_ESCAPE_SIZE(64)];
 
-        if (!ctx->found[i] || nvr_refusals_total(r) == 0)
+        if (!ctx->shown[i] || !ctx->found[i] || nvr_refusals_total(r) == 0)
             continue;
         if (!header)
-            printf("\nunits refused this run (not recorded):\n");
+            fprintf(ctx->out, "\nunits refused this run (not recorded):\n");
         header = 1;
-        printf("  %s: %llu\n",
-               nvr_escape_text(ctx->cfg->cameras[i].name, name, sizeof(name)),
-               (unsigned long long)nvr_refusals_total(r));
+        fprintf(ctx->out, "  %s: %llu\n",
+                nvr_escape_text(ctx->cfg->cameras[i].name, name, sizeof(name)),
+                (unsigned long long)nvr_refusals_total(r));
         for (int k = 0; k < NVR_REFUSAL_COUNT; k++)
             if (r->n[k] > 0)
-                printf("    %-13s %8llu  %s\n",
-                       nvr_refusal_name((enum nvr_refusal)k),
-                       (unsigned long long)r->n[k],
-                       nvr_refusal_why((enum nvr_refusal)k));
+                fprintf(ctx->out, "    %-13s %8llu  %s\n",
+                        nvr_refusal_name((enum nvr_refusal)k),
+                        (unsigned long long)r->n[k],
+                        nvr_refusal_why((enum nvr_refusal)k));
     }
 }
 
@@ -251,23 +259,24 @@ static void status_print_text(const struct status_ctx *ctx)
 {
     const char *storage = ctx->cfg->storage_path;
 
-    printf("%-16s %-12s %-20s %9s %-5s %-6s %8s %5s %8s %7s  %s\n", "CAMERA",
-           "STATE", "LAST FRAME", "KBIT/S", "TRANS", "AUTH", "DRIFT_MS",
-           "JUMPS", "RTP_LOST", "FR_LOST", "ERROR");
+    fprintf(ctx->out, "%-16s %-12s %-20s %9s %-5s %-6s %8s %5s %8s %7s  %s\n",
+            "CAMERA", "STATE", "LAST FRAME", "KBIT/S", "TRANS", "AUTH",
+            "DRIFT_MS", "JUMPS", "RTP_LOST", "FR_LOST", "ERROR");
     for (int i = 0; i < ctx->n; i++)
-        status_text_row(ctx, i);
+        if (ctx->shown[i])
+            status_text_row(ctx, i);
     status_text_fallbacks(ctx);
     status_print_refused(ctx);
     if (!ctx->running)
-        printf("\nno recorder is running on this storage\n");
+        fprintf(ctx->out, "\nno recorder is running on this storage\n");
     else if (!ctx->started)
-        printf("\nthe recorder is starting (crash recovery)\n");
-    sandbox_status_print(stdout, storage, ctx->running);
-    printf("\nstorage %s: %.1f MB in segments", storage,
-           (double)ctx->used_bytes / 1e6);
+        fprintf(ctx->out, "\nthe recorder is starting (crash recovery)\n");
+    sandbox_status_print(ctx->out, storage, ctx->running);
+    fprintf(ctx->out, "\nstorage %s: %.1f MB in segments", storage,
+            (double)ctx->used_bytes / 1e6);
     if (ctx->free_bytes >= 0)
-        printf(", %.1f GB free", (double)ctx->free_bytes / 1e9);
-    printf("\n");
+        fprintf(ctx->out, ", %.1f GB free", (double)ctx->free_bytes / 1e9);
+    fprintf(ctx->out, "\n");
 }
 
 /* ---- nvr status --check ---- */
@@ -315,7 +324,8 @@ static int status_check_each(const struct status_ctx *ctx, status_problem_cb cb,
     for (int i = 0; ctx->started && i < ctx->n; i++) {
         const char *st = status_state(ctx, i);
 
-        if (strcmp(st, "recording") == 0 || strcmp(st, "disabled") == 0)
+        if (!ctx->shown[i] || strcmp(st, "recording") == 0 ||
+            strcmp(st, "disabled") == 0)
             continue;
         nvr_escape_text(ctx->cfg->cameras[i].name, name, sizeof(name));
         nvr_escape_text(ctx->rows[i].error, error, sizeof(error));
@@ -341,8 +351,7 @@ static int status_check_each(const struct status_ctx *ctx, status_problem_cb cb,
 
 static void status_problem_print(void *user, const char *text)
 {
-    (void)user;
-    printf("%s\n", text);
+    fprintf(user, "%s\n", text);
 }
 
 static void status_problem_json(void *user, const char *text)
@@ -358,10 +367,10 @@ static int status_check(const struct status_ctx *ctx, int json)
     int n, recording = 0;
 
     for (int i = 0; i < ctx->n; i++)
-        recording +=
-            ctx->started && strcmp(status_state(ctx, i), "recording") == 0;
+        recording += ctx->shown[i] && ctx->started &&
+                     strcmp(status_state(ctx, i), "recording") == 0;
     if (json) {
-        json_init(&j, stdout);
+        json_init(&j, ctx->out);
         json_obj_begin(&j, NULL);
         json_arr_begin(&j, "problems");
         n = status_check_each(ctx, status_problem_json, &j);
@@ -370,38 +379,50 @@ static int status_check(const struct status_ctx *ctx, int json)
         json_obj_end(&j);
         json_finish(&j);
     } else {
-        n = status_check_each(ctx, status_problem_print, NULL);
+        n = status_check_each(ctx, status_problem_print, ctx->out);
         if (n == 0)
-            printf("ok: %d camera%s recording, %.1f GB free on %s\n", recording,
-                   recording == 1 ? "" : "s", (double)ctx->free_bytes / 1e9,
-                   ctx->cfg->storage_path);
+            fprintf(ctx->out, "ok: %d camera%s recording, %.1f GB free on %s\n",
+                    recording, recording == 1 ? "" : "s",
+                    (double)ctx->free_bytes / 1e9, ctx->cfg->storage_path);
     }
     return n == 0 ? NVR_EXIT_OK : NVR_EXIT_FAILURE;
 }
 
-static int status_exec(const struct cli_args *a, const struct nvr_config *cfg,
-                       struct catalog *cat)
+/* Which cameras the caller may view: all of them for a direct read. */
+static void status_filter(struct status_ctx *ctx)
 {
-    struct status_ctx ctx = {.cfg = cfg, .free_bytes = -1, .size_bytes = -1};
+    for (int i = 0; i < ctx->n; i++)
+        ctx->shown[i] =
+            !ctx->who || access_allows(ctx->cfg, ctx->who, NVR_RIGHT_VIEW,
+                                       ctx->cfg->cameras[i].name, NULL, 0);
+}
+
+int cmd_status_render(FILE *out, FILE *err, const struct nvr_config *cfg,
+                      struct catalog *cat, const struct cmd_query *q)
+{
+    struct status_ctx ctx = {
+        .cfg = cfg, .out = out, .free_bytes = -1, .size_bytes = -1};
     struct statvfs vfs;
     char path[2048];
-    int rc = NVR_EXIT_OK, err;
+    int rc = NVR_EXIT_OK, e;
 
+    ctx.who = q->who;
     ctx.now_us = nvr_clock_wall_us();
     ctx.n = cfg->n_cameras;
     ctx.running = nvr_daemon_is_running(cfg->storage_path);
     ctx.started = nvr_daemon_run_started(cfg->storage_path, &ctx.started_us);
     ctx.rows = calloc((size_t)ctx.n + 1, sizeof(*ctx.rows));
     ctx.found = calloc((size_t)ctx.n + 1, sizeof(*ctx.found));
-    if (!ctx.rows || !ctx.found) {
+    ctx.shown = calloc((size_t)ctx.n + 1, sizeof(*ctx.shown));
+    if (!ctx.rows || !ctx.found || !ctx.shown) {
         rc = NVR_EXIT_FAILURE;
         goto out;
     }
-    err = status_read(&ctx, cat);
-    if (err < 0) {
+    status_filter(&ctx);
+    e = status_read(&ctx, cat);
+    if (e < 0) {
         nvr_cli_storage_path(cfg, CATALOG_FILE, path, sizeof(path));
-        fprintf(stderr, "nvr status: catalog %s: %s\n", path,
-                nvr_strerror(err));
+        fprintf(err, "nvr status: catalog %s: %s\n", path, nvr_strerror(e));
         rc = NVR_EXIT_FAILURE;
         goto out;
     }
@@ -409,20 +430,31 @@ static int status_exec(const struct cli_args *a, const struct nvr_config *cfg,
         ctx.free_bytes = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
         ctx.size_bytes = (int64_t)vfs.f_blocks * (int64_t)vfs.f_frsize;
     }
-    if (cli_args_has(a, "check"))
-        rc = status_check(&ctx, a->json);
-    else if (a->json)
+    if (q->check)
+        rc = status_check(&ctx, q->json);
+    else if (q->json)
         status_print_json(&ctx);
     else
         status_print_text(&ctx);
 out:
     free(ctx.rows);
     free(ctx.found);
+    free(ctx.shown);
     return rc;
+}
+
+static int status_exec(const struct cli_args *a, const struct nvr_config *cfg,
+                       struct catalog *cat)
+{
+    struct cmd_query q;
+
+    cmd_query_from_args(a, &q);
+    return cmd_status_render(stdout, stderr, cfg, cat, &q);
 }
 
 static const struct cli_option status_options[] = {
     CLI_OPT_CONFIG,
+    CLI_OPT_DIRECT,
     {"check", 0, 0, NULL,
      "exit 1 with one line per problem (recorder down, a camera not\n"
      "recording, storage under min_free), or 0 with one line \"ok\""},
@@ -450,4 +482,5 @@ const struct cli_entry cmd_status_entry = {
     .options = status_options,
     .flags = CLI_CONFIG | CLI_CATALOG_READ | CLI_CATALOG_OPTIONAL,
     .exec = status_exec,
+    .ipc_request = IPC_MSG_STATUS,
 };

@@ -34,6 +34,7 @@
 #include "nvr/base/thread.h"
 #include "nvr/check.h"
 #include "nvr/daemon_audit.h"
+#include "nvr/ipc_server.h"
 #include "nvr/sandbox.h"
 #include "nvr/retention_job.h"
 #include "storage/catalog.h"
@@ -90,6 +91,7 @@ struct daemon {
     struct nvr_retention_job *retention; /* periodic + emergency passes */
     int64_t *prev_last_frame_us;  /* per config camera, from the last run */
     struct check_target *targets; /* per config camera (nvr/check.h) */
+    struct ipc_server *ipc;       /* the operators' socket; NULL: none */
 };
 
 static void daemon_stop(struct daemon *d, const char *why);
@@ -624,6 +626,15 @@ static int daemon_prepare_storage(struct daemon *d)
     return daemon_publish_run(d);
 }
 
+/* The operators' socket is made before the sandbox, which denies bind and
+ * listen. Without it the recorder still records (operators' commands then
+ * read the storage themselves); why is logged. */
+static void daemon_open_socket(struct daemon *d)
+{
+    if (ipc_server_new(d->cfg, d->catalog_path, &d->ipc) < 0)
+        d->ipc = NULL;
+}
+
 /* The air-gap rules (nvr/check.h): resolves every camera, refuses those
  * that break a rule, then confines the process (nvr/sandbox.h) while this
  * is still its only thread. */
@@ -643,8 +654,10 @@ static int daemon_guard(struct daemon *d)
     err = nvr_sha256_prepare();
     if (err < 0)
         return err;
+    daemon_open_socket(d);
     if (d->opts && d->opts->sandbox)
-        return sandbox_start_recorder(d->cfg, d->targets, d->cfg->n_cameras);
+        return sandbox_start_recorder(d->cfg, d->targets, d->cfg->n_cameras,
+                                      ipc_server_fd(d->ipc));
     return 0;
 }
 
@@ -835,6 +848,10 @@ int nvr_daemon_run(const struct nvr_config *cfg,
     err = daemon_guard(d);
     if (err < 0)
         goto err_free;
+    if (d->ipc && ipc_server_start(d->ipc) < 0) {
+        ipc_server_free(d->ipc);
+        d->ipc = NULL;
+    }
     err = nvr_retention_job_new(cfg, d->catalog_path, &d->retention);
     if (err < 0)
         goto err_free;
@@ -876,6 +893,8 @@ int nvr_daemon_run(const struct nvr_config *cfg,
     }
     nvr_retention_job_free(d->retention);
     d->retention = NULL;
+    ipc_server_free(d->ipc);
+    d->ipc = NULL;
     final_rows = calloc((size_t)d->n_cams, sizeof(*final_rows));
     if (final_rows) {
         for (int i = 0; i < d->n_cams; i++) {
@@ -918,6 +937,7 @@ err_stop_writers:
         writer_free(d->cams[i].writer);
     (void)uv_loop_close(&d->loop);
 err_free:
+    ipc_server_free(d->ipc);
     nvr_retention_job_free(d->retention);
     if (d->lock_fd >= 0)
         close(d->lock_fd);

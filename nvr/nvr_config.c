@@ -279,7 +279,18 @@ static void begin_section(struct parser *p, const char *line)
     text[n] = '\0';
     nvr_config__echo(text, p->label, sizeof(p->label));
 
-    if (strcmp(text, "storage") == 0 || strcmp(text, "network") == 0) {
+    if (strcmp(text, "access") == 0) {
+        if (p->access_line) {
+            report(p, p->lineno,
+                   "duplicate section [access] (first at line %d)",
+                   p->access_line);
+            return;
+        }
+        p->access_line = p->lineno;
+        p->cfg->access_line = p->lineno;
+        p->kind = SECT_ACCESS;
+        p->keys = nvr_config__access_keys;
+    } else if (strcmp(text, "storage") == 0 || strcmp(text, "network") == 0) {
         int *first = text[0] == 's' ? &p->storage_line : &p->network_line;
 
         if (*first) {
@@ -301,6 +312,30 @@ static void begin_section(struct parser *p, const char *line)
     } else {
         report(p, p->lineno, "unknown section [%s]",
                nvr_config__echo(text, shown, sizeof(shown)));
+    }
+}
+
+/* Every camera an [access] rule names must be in the config: a typo would
+ * otherwise give nobody the right the admin meant to give. */
+static void check_access_cameras(struct parser *p)
+{
+    const struct nvr_config *cfg = p->cfg;
+
+    for (int i = 0; i < cfg->n_rules; i++) {
+        const struct nvr_access_rule *r = &cfg->rules[i];
+        int found = strcmp(r->camera, "*") == 0;
+
+        for (int k = 0; !found && k < cfg->n_cameras; k++)
+            found = strcmp(cfg->cameras[k].name, r->camera) == 0;
+        if (!found) {
+            char shown[CONFIG_MAX_ECHO + 8];
+
+            report(p, r->line,
+                   "key '%s' in [access]: group '%s' is given camera '%s', "
+                   "which is not in this config (use * for every camera)",
+                   nvr_right_name(r->right), r->group,
+                   nvr_config__echo(r->camera, shown, sizeof(shown)));
+        }
     }
 }
 
@@ -440,6 +475,8 @@ static int parse_text(const char *text, size_t len, const char *name,
     cfg->segment_seconds = CONFIG_DEFAULT_SEGMENT_S;
     cfg->min_free_is_percent = 1;
     cfg->min_free_percent = CONFIG_DEFAULT_MIN_FREE;
+    snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s",
+             NVR_SOCKET_PATH_DEFAULT);
     p.cfg = cfg;
 
     if (len > CONFIG_MAX_BYTES) {
@@ -449,6 +486,7 @@ static int parse_text(const char *text, size_t len, const char *name,
         if (ini_parse_stream(next_line, &p, on_key, &p) == -2)
             p.oom = 1;
         end_section(&p);
+        check_access_cameras(&p);
         if (!p.storage_line)
             report(&p, 0, "missing section [storage] (its 'path' is required)");
     }

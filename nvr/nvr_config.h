@@ -6,6 +6,7 @@
  *   [camera NAME]  url, username, password | password_file, transport,
  *                  auth, retain_days, max_bytes, enabled, allow_public
  *   [network]  allow_dns
+ *   [access]   socket, socket_group, view, export, hold, audit
  *
  * Unknown sections or keys and bad values are errors naming the file, the
  * line and the key. All errors of a file are reported, not just the first.
@@ -18,8 +19,30 @@
 
 #include "nvr/base/compiler.h"
 
-#define NVR_CONFIG_MAX_CAMERAS 1024
-#define NVR_CAMERA_NAME_MAX    64 /* bytes, including the NUL */
+#define NVR_CONFIG_MAX_CAMERAS  1024
+#define NVR_CAMERA_NAME_MAX     64 /* bytes, including the NUL */
+
+#define NVR_ACCESS_MAX_RULES    256 /* group:camera pairs of [access] */
+#define NVR_GROUP_NAME_MAX      64  /* bytes, including the NUL */
+#define NVR_SOCKET_PATH_MAX     108 /* sun_path, including the NUL */
+#define NVR_SOCKET_PATH_DEFAULT "/run/nvr/nvr.sock"
+
+/* What an [access] rule gives (DESIGN.md "Operators and rights"). */
+enum nvr_right {
+    NVR_RIGHT_VIEW = 0, /* status, recordings, playback */
+    NVR_RIGHT_EXPORT,
+    NVR_RIGHT_HOLD,  /* place and release legal holds */
+    NVR_RIGHT_AUDIT, /* read the audit log */
+    NVR_RIGHT_COUNT,
+};
+
+/* One "GROUP: CAMERA" pair of an [access] key. */
+struct nvr_access_rule {
+    enum nvr_right right;
+    char group[NVR_GROUP_NAME_MAX];
+    char camera[NVR_CAMERA_NAME_MAX]; /* "*": every camera */
+    int line;                         /* of its key in the config */
+};
 
 enum nvr_transport {
     NVR_TRANSPORT_TCP = 0,
@@ -57,7 +80,12 @@ struct nvr_config {
     int min_free_is_percent; /* 1: min_free_percent, 0: min_free_bytes */
     double min_free_percent; /* default 5 */
     int64_t min_free_bytes;
-    int allow_dns; /* [network] allow_dns; default 0 */
+    int allow_dns;                         /* [network] allow_dns; default 0 */
+    char socket_path[NVR_SOCKET_PATH_MAX]; /* [access] socket */
+    char socket_group[NVR_GROUP_NAME_MAX]; /* "" : the recorder's group */
+    int access_line;                       /* [access] header, 0: none */
+    int n_rules;
+    struct nvr_access_rule rules[NVR_ACCESS_MAX_RULES];
     int n_cameras;
     struct nvr_camera_config *cameras; /* owned, n_cameras entries */
 };
@@ -105,5 +133,7 @@ const char *nvr_auth_name(enum nvr_auth a);
 
 /* Parses "digest", "basic" or "any" (any case). Returns 0 or -EINVAL. */
 int nvr_auth_parse(const char *v, enum nvr_auth *out);
+/* "view", "export", "hold", "audit"; "?" for anything else. */
+const char *nvr_right_name(enum nvr_right r);
 
 #endif

@@ -31,6 +31,7 @@ enum sect_kind {
     SECT_STORAGE, /* [storage] */
     SECT_NETWORK, /* [network] */
     SECT_CAMERA,  /* [camera NAME] */
+    SECT_ACCESS,  /* [access] */
 };
 
 struct parser;
@@ -73,6 +74,7 @@ struct parser {
 
     int storage_line; /* header of [storage], 0: none yet */
     int network_line;
+    int access_line;
     int password_line, password_file_line; /* in the current camera */
 
     struct nvr_config *cfg;
@@ -89,6 +91,7 @@ struct parser {
 extern const struct key_def nvr_config__storage_keys[];
 extern const struct key_def nvr_config__network_keys[];
 extern const struct key_def nvr_config__camera_keys[];
+extern const struct key_def nvr_config__access_keys[];
 
 /* Copies s for quoting in a message: control bytes become '?', and long
  * text is cut with "...". Returns buf. */

@@ -452,3 +452,193 @@ const struct key_def nvr_config__camera_keys[] = {
 };
 
 /* Sections */
+
+/* [access] */
+
+const char *nvr_right_name(enum nvr_right r)
+{
+    switch (r) {
+    case NVR_RIGHT_VIEW:
+        return "view";
+    case NVR_RIGHT_EXPORT:
+        return "export";
+    case NVR_RIGHT_HOLD:
+        return "hold";
+    case NVR_RIGHT_AUDIT:
+        return "audit";
+    case NVR_RIGHT_COUNT:
+        break;
+    }
+    return "?";
+}
+
+static enum set_result set_socket(struct parser *p, const char *v, char *why,
+                                  size_t why_size)
+{
+    if (v[0] != '/') {
+        snprintf(why, why_size, "must be an absolute path");
+        return SET_BAD_VALUE;
+    }
+    return set_text(p->cfg->socket_path, sizeof(p->cfg->socket_path), v, why,
+                    why_size);
+}
+
+/* A Unix group name as useradd(8) allows it, with '.' as some sites use. */
+static int valid_group_name(const char *s, size_t n)
+{
+    if (n == 0 || n >= NVR_GROUP_NAME_MAX || s[0] == '-')
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
+            !(c >= '0' && c <= '9') && c != '_' && c != '-' && c != '.' &&
+            !(c == '$' && i == n - 1))
+            return 0;
+    }
+    return 1;
+}
+
+static enum set_result set_socket_group(struct parser *p, const char *v,
+                                        char *why, size_t why_size)
+{
+    if (!valid_group_name(v, strlen(v))) {
+        snprintf(why, why_size, "expected a Unix group name");
+        return SET_BAD_VALUE;
+    }
+    return set_text(p->cfg->socket_group, sizeof(p->cfg->socket_group), v, why,
+                    why_size);
+}
+
+/* Adds one GROUP: CAMERA pair; SET_BAD with why when it cannot. */
+static enum set_result add_rule(struct parser *p, enum nvr_right right,
+                                const char *group, size_t group_len,
+                                const char *camera, size_t camera_len,
+                                char *why, size_t why_size)
+{
+    struct nvr_config *cfg = p->cfg;
+    struct nvr_access_rule *r;
+
+    if (camera_len >= NVR_CAMERA_NAME_MAX) {
+        snprintf(why, why_size, "camera name '%.*s...' is too long", 32,
+                 camera);
+        return SET_BAD;
+    }
+    if (cfg->n_rules >= NVR_ACCESS_MAX_RULES) {
+        snprintf(why, why_size, "more than %d group: camera pairs in [access]",
+                 NVR_ACCESS_MAX_RULES);
+        return SET_BAD;
+    }
+    r = &cfg->rules[cfg->n_rules++];
+    r->right = right;
+    memcpy(r->group, group, group_len);
+    r->group[group_len] = '\0';
+    memcpy(r->camera, camera, camera_len);
+    r->camera[camera_len] = '\0';
+    r->line = p->lineno;
+    return SET_OK;
+}
+
+/*
+ * "GROUP: CAMERA CAMERA..., GROUP: *": entries separated by commas, each
+ * a group, a colon and the cameras it covers (separated by spaces), '*'
+ * for every camera. Whether each camera exists is checked once the whole
+ * file is read (nvr_config__check_access()).
+ */
+static enum set_result set_right(struct parser *p, enum nvr_right right,
+                                 const char *v, char *why, size_t why_size)
+{
+    const char *s = v;
+
+    if (!*v) {
+        snprintf(why, why_size,
+                 "expected GROUP: CAMERA... entries separated by commas "
+                 "(e.g. gate-guards: gate, operators: *)");
+        return SET_BAD;
+    }
+    while (*s) {
+        const char *end = strchr(s, ','), *colon, *c;
+        size_t n, gl;
+        int cams = 0;
+
+        if (!end)
+            end = s + strlen(s);
+        n = (size_t)(end - s);
+        colon = memchr(s, ':', n);
+        while (s < end && nvr_config__is_space(*s))
+            s++;
+        if (!colon) {
+            snprintf(why, why_size,
+                     "'%.*s' needs a colon and the cameras: GROUP: CAMERA... "
+                     "or GROUP: *",
+                     (int)NVR_MIN((size_t)(end - s), (size_t)CONFIG_MAX_ECHO),
+                     s);
+            return SET_BAD;
+        }
+        gl = (size_t)(colon - s);
+        while (gl > 0 && nvr_config__is_space(s[gl - 1]))
+            gl--;
+        if (!valid_group_name(s, gl)) {
+            snprintf(why, why_size, "'%.*s' is not a Unix group name",
+                     (int)NVR_MIN(gl, (size_t)CONFIG_MAX_ECHO), s);
+            return SET_BAD;
+        }
+        for (c = colon + 1; c < end;) {
+            const char *w;
+
+            while (c < end && nvr_config__is_space(*c))
+                c++;
+            for (w = c; w < end && !nvr_config__is_space(*w);)
+                w++;
+            if (w > c) {
+                enum set_result r = add_rule(p, right, s, gl, c,
+                                             (size_t)(w - c), why, why_size);
+
+                if (r != SET_OK)
+                    return r;
+                cams++;
+            }
+            c = w;
+        }
+        if (cams == 0) {
+            snprintf(why, why_size,
+                     "group '%.*s' has no camera after its colon (use * for "
+                     "every camera)",
+                     (int)gl, s);
+            return SET_BAD;
+        }
+        s = *end ? end + 1 : end;
+    }
+    return SET_OK;
+}
+
+static enum set_result set_view(struct parser *p, const char *v, char *why,
+                                size_t why_size)
+{
+    return set_right(p, NVR_RIGHT_VIEW, v, why, why_size);
+}
+
+static enum set_result set_export(struct parser *p, const char *v, char *why,
+                                  size_t why_size)
+{
+    return set_right(p, NVR_RIGHT_EXPORT, v, why, why_size);
+}
+
+static enum set_result set_hold(struct parser *p, const char *v, char *why,
+                                size_t why_size)
+{
+    return set_right(p, NVR_RIGHT_HOLD, v, why, why_size);
+}
+
+static enum set_result set_audit(struct parser *p, const char *v, char *why,
+                                 size_t why_size)
+{
+    return set_right(p, NVR_RIGHT_AUDIT, v, why, why_size);
+}
+
+const struct key_def nvr_config__access_keys[] = {
+    {"socket", 0, set_socket}, {"socket_group", 0, set_socket_group},
+    {"view", 0, set_view},     {"export", 0, set_export},
+    {"hold", 0, set_hold},     {"audit", 0, set_audit},
+    {NULL, 0, NULL},
+};

@@ -447,7 +447,8 @@ static int seccomp_add_named(scmp_filter_ctx ctx, const char *const *names,
     return 0;
 }
 
-static int seccomp_add_conditional(scmp_filter_ctx ctx, int allow_udp)
+static int seccomp_add_conditional(scmp_filter_ctx ctx, int allow_udp,
+                                   int accept_fd)
 {
     static const unsigned long ioctls[] = {FIONBIO,  FIOCLEX, FIONCLEX,
                                            FIONREAD, TCGETS,  TIOCGWINSZ};
@@ -471,6 +472,13 @@ static int seccomp_add_conditional(scmp_filter_ctx ctx, int allow_udp)
                                SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_DGRAM));
     if (allow_udp && err == 0)
         err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(bind), 0);
+    /* The operators' socket (nvr/ipc_server.c): accept on it alone. */
+    if (accept_fd >= 0 && err == 0)
+        err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(accept4), 1,
+                               SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)accept_fd));
+    if (accept_fd >= 0 && err == 0)
+        err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(accept), 1,
+                               SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)accept_fd));
     /* glibc tries clone3 first and falls back to clone on ENOSYS; clone3
      * passes its flags in memory, where seccomp cannot look. */
     if (err == 0)
@@ -522,7 +530,8 @@ static void seccomp_apply(const struct sandbox_config *cfg,
         err = seccomp_add_named(ctx, seccomp_sanitizer,
                                 NVR_ARRAY_SIZE(seccomp_sanitizer));
     if (err == 0)
-        err = seccomp_add_conditional(ctx, cfg->allow_udp);
+        err = seccomp_add_conditional(ctx, cfg->allow_udp,
+                                      cfg->allow_accept ? cfg->accept_fd : -1);
     if (err == 0)
         err = seccomp_load(ctx);
     if (err < 0)
@@ -639,7 +648,8 @@ void sandbox_test_pause(const char *point)
 #endif
 
 int sandbox_start_recorder(const struct nvr_config *cfg,
-                           const struct check_target *targets, int n_targets)
+                           const struct check_target *targets, int n_targets,
+                           int accept_fd)
 {
     const char *paths[SANDBOX_MAX_PATHS];
     uint16_t *ports;
@@ -681,6 +691,8 @@ int sandbox_start_recorder(const struct nvr_config *cfg,
     sc.n_read_paths = n_paths;
     sc.tcp_ports = ports;
     sc.n_tcp_ports = n_ports;
+    sc.allow_accept = accept_fd >= 0;
+    sc.accept_fd = accept_fd;
     for (int i = 0; i < n_targets && i < cfg->n_cameras; i++)
         if (targets[i].allowed && cfg->cameras[i].enabled &&
             cfg->cameras[i].transport != NVR_TRANSPORT_TCP)

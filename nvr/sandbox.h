@@ -11,7 +11,8 @@
  *    ports and no TCP bind(); with ABI 6 no signals or abstract Unix
  *    sockets outside the process;
  *  - seccomp (libseccomp): an allow-list of system calls; sockets only
- *    AF_INET/AF_INET6 stream; no bind/listen/accept, exec, fork (threads
+ *    AF_INET/AF_INET6 stream; no bind/listen, accept only on the
+ *    operators' Unix socket made before; no exec, fork (threads
  *    only), ptrace, mount, namespaces, module or key management.
  * A protection the kernel lacks is skipped with a warning, never a failure.
  * Landlock applies to the calling thread and the threads it creates later,
@@ -52,8 +53,10 @@ struct sandbox_config {
     int n_read_paths;              /* at most SANDBOX_MAX_PATHS */
     const uint16_t *tcp_ports;     /* connect() only to these ports */
     int n_tcp_ports;               /* at most SANDBOX_MAX_PORTS */
-    int allow_udp; /* UDP sockets and bind() for RTP over UDP (a camera
-                      with transport udp or auto); still no listen/accept */
+    int allow_udp;    /* UDP sockets and bind() for RTP over UDP (a camera
+                         with transport udp or auto); still no listen/accept */
+    int allow_accept; /* 1: accept() on accept_fd, and on nothing else */
+    int accept_fd;    /* the operators' Unix socket, made before */
 };
 
 struct sandbox_report {
@@ -78,14 +81,15 @@ NVR_NODISCARD int sandbox_apply(const struct sandbox_config *cfg,
 
 /*
  * For nvr run: builds the sandbox for cfg and the allowed targets (one per
- * camera, from check_run_targets()), applies it, logs each protection
+ * camera, from check_run_targets()) and accept_fd (the operators' socket,
+ * -1 for none), applies it, logs each protection
  * (warnings for missing ones) and writes SANDBOX_STATUS_FILE into the
  * storage directory for `nvr status`. Returns 0 or a negative errno from
  * sandbox_apply(). Main thread, before any other thread is created.
  */
 NVR_NODISCARD int sandbox_start_recorder(const struct nvr_config *cfg,
                                          const struct check_target *targets,
-                                         int n_targets);
+                                         int n_targets, int accept_fd);
 
 /*
  * A pause point for the integration tests. In nvr-testhooks (this file

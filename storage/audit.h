@@ -31,6 +31,8 @@ struct catalog;
 #define AUDIT_HOLD_RELEASE   "hold_release"
 #define AUDIT_RETENTION      "retention"
 #define AUDIT_VERIFY_STORAGE "verify_storage"
+#define AUDIT_VIEW           "view"           /* status, recordings, log */
+#define AUDIT_REFUSED        "access_refused" /* an [access] rule said no */
 
 struct audit_entry {
     int64_t id;         /* set by audit_append */

@@ -5,8 +5,10 @@
 # records two camsim cameras under 'strace -f -e trace=network' while a
 # third camera at 192.0.2.10 (documentation range, not private) is refused
 # by name and never contacted. Every connect() goes to a configured camera
-# (127.0.0.1 at a camsim port); nothing is bound, listened on or accepted;
-# no socket but TCP over IP is opened; no DNS (port 53) traffic at all.
+# (127.0.0.1 at a camsim port); the one socket bound, listened and accepted
+# on is the operators' Unix socket of [access] socket (nvr recordings answered
+# through it); no socket but TCP over IP and that Unix one is opened; no
+# DNS (port 53) traffic at all.
 set -euo pipefail
 if [ "${NVR_IN_NETNS:-0}" != 1 ]; then
     command -v unshare >/dev/null || { echo "FAIL: unshare (util-linux) is missing" >&2; exit 1; }
@@ -30,6 +32,8 @@ write_config "$cfg" "$T/storage" 60
 add_camera "$cfg" a "rtsp://127.0.0.1:$port_a/a"
 add_camera "$cfg" b "rtsp://127.0.0.1:$port_b/b"
 add_camera "$cfg" far "rtsp://192.0.2.10:554/stream"
+sock="$T/nvr.sock"
+printf '\n[access]\nsocket = %s\n' "$sock" >>"$cfg"
 
 # LeakSanitizer cannot run under ptrace; everything else stays on.
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 NVR_LOG_LEVEL=debug \
@@ -44,6 +48,8 @@ grep -qF "camera 'far': address 192.0.2.10 is public (not private, link-local or
     fail "nvr run did not refuse camera 'far' by name"
 ok "two cameras record; 'far' is refused by name"
 record_for "$cfg" 3 a b
+"$NVR" recordings -c "$cfg" --camera a >"$T/rec.out" || fail "nvr recordings through the socket"
+grep -q '^camera a: [1-9]' "$T/rec.out" || fail "nvr recordings through the socket: $(cat "$T/rec.out")"
 
 kill -TERM "$NVR_PID"
 rc=0
@@ -77,8 +83,15 @@ while IFS= read -r line; do
 done < <(grep -E 'sendto\(|sendmsg\(|sendmmsg\(' "$log")
 ok "no sendto/sendmsg to an address other than a camera"
 
-grep -E '(^|[^a-z_])(listen|bind|accept4?)\(' "$log" && fail "the recorder bound, listened or accepted"
-ok "no bind(), listen() or accept()"
+# The operators' socket: bound at $sock, listened and accepted on; nothing
+# else.
+sock_fd=$(sed -n "s/.*bind(\([0-9]*\), {sa_family=AF_UNIX, sun_path=\"${sock//\//\\/}\"}.*= 0\$/\1/p" "$log" | head -1)
+[ -n "$sock_fd" ] || fail "the operators' socket $sock was not bound: $(grep 'bind(' "$log")"
+grep -E '(^|[^a-z_])(listen|bind|accept4?)\(' "$log" |
+    grep -vE "(bind\($sock_fd, \{sa_family=AF_UNIX, sun_path=\"$sock\"\}|listen\($sock_fd, |accept4?\($sock_fd, )" &&
+    fail "the recorder bound, listened or accepted on something but $sock"
+grep -qE "accept4?\($sock_fd, .*= [0-9]+" "$log" || fail "nvr recordings was not answered through $sock"
+ok "bind(), listen() and accept() only on the operators' Unix socket $sock"
 grep -E 'socket\(' "$log" | grep -vE 'socket\(AF_INET6?, SOCK_STREAM|socket\(AF_UNIX, SOCK_STREAM' &&
     fail "a socket other than TCP over IP (or the stream to nscd)"
 grep -q 'htons(53)' "$log" && fail "DNS traffic (port 53)"
