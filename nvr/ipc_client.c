@@ -7,7 +7,10 @@
 #include "nvr/ipc_client.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,6 +26,7 @@ struct conn {
     int fd;
     const char *path;
     const char *cmd;
+    const char *storage; /* the config's storage */
     FILE *err;
     uint8_t *buf; /* IPC_HEADER_BYTES + IPC_MAX_FRAME */
     size_t len;   /* bytes in buf */
@@ -118,8 +122,29 @@ static void say_refused(const struct conn *c)
             c->cmd, c->path, why);
 }
 
+/* Whether the recorder that answered records into the config's storage:
+ * two recorders given the same socket path (the default) would otherwise
+ * answer for each other's cameras. Says so when not. */
+static bool same_storage(const struct conn *c, const struct ipc_msg *m)
+{
+    char theirs[IPC_MAX_TEXT], a[PATH_MAX], b[PATH_MAX];
+
+    if (ipc_msg_text(m, IPC_TAG_STORAGE, theirs, sizeof(theirs)) < 0)
+        return true; /* a recorder that does not say */
+    if (strcmp(theirs, c->storage) == 0 ||
+        (realpath(theirs, a) && realpath(c->storage, b) && strcmp(a, b) == 0))
+        return true;
+    fprintf(c->err,
+            "nvr %s: the recorder at %s records into %s, not %s: reading "
+            "the storage directly (give each recorder a socket of its own, "
+            "[access] socket)\n",
+            c->cmd, c->path, theirs, c->storage);
+    return false;
+}
+
 /* 0: welcomed; 1: refused, with the recorder's message printed and its
- * exit status in *code; or a negative errno. */
+ * exit status in *code; -ENOTCONN: another storage's recorder answered;
+ * or a negative errno. */
 static int hello(struct conn *c, struct ipc_enc *e, int *code)
 {
     const char *sudo = getenv("SUDO_USER");
@@ -142,7 +167,7 @@ static int hello(struct conn *c, struct ipc_enc *e, int *code)
     if (n < 0)
         return n;
     if (m.type == IPC_MSG_WELCOME)
-        return 0;
+        return same_storage(c, &m) ? 0 : -ENOTCONN;
     if (m.type == IPC_MSG_ERROR &&
         ipc_msg_text(&m, IPC_TAG_TEXT, text, sizeof(text)) == 0) {
         if (ipc_msg_int(&m, IPC_TAG_EXIT, &v) < 0 || v < 0 || v > 255)
@@ -218,8 +243,11 @@ int ipc_client_request(const struct nvr_config *cfg, const char *cmd,
                        uint8_t type, const struct cmd_query *q, FILE *out,
                        FILE *err)
 {
-    struct conn c = {
-        .fd = -1, .path = cfg->socket_path, .cmd = cmd, .err = err};
+    struct conn c = {.fd = -1,
+                     .path = cfg->socket_path,
+                     .cmd = cmd,
+                     .storage = cfg->storage_path,
+                     .err = err};
     struct ipc_enc *e = NULL;
     int rc = connect_socket(&c), n, code = NVR_EXIT_FAILURE;
 
@@ -242,6 +270,8 @@ int ipc_client_request(const struct nvr_config *cfg, const char *cmd,
         rc = code;
         goto out;
     }
+    if (rc == -ENOTCONN)
+        goto out;
     if (rc < 0)
         goto fail;
     encode_request(e, type, q);

@@ -50,28 +50,29 @@ enum ipc_msg_type {
 };
 
 enum ipc_tag {
-    IPC_TAG_VERSION = 1, /* integer */
-    IPC_TAG_CAMERA = 2,  /* text */
-    IPC_TAG_FROM = 3,    /* integer, UTC microseconds */
-    IPC_TAG_TO = 4,      /* integer, UTC microseconds */
-    IPC_TAG_JSON = 5,    /* integer 0/1 */
-    IPC_TAG_VERIFY = 6,  /* integer 0/1 */
-    IPC_TAG_CLAIM = 7,   /* text: $SUDO_USER, noted in the audit entry as
-                            a claim, never taken as the actor */
-    IPC_TAG_REASON = 8,  /* text: a hold's reason */
-    IPC_TAG_ID = 9,      /* integer: a hold's id */
-    IPC_TAG_ALL = 10,    /* integer 0/1: released holds too */
-    IPC_TAG_CHECK = 11,  /* integer 0/1: nvr status --check */
-    IPC_TAG_UID = 16,    /* integer */
-    IPC_TAG_GID = 17,    /* integer */
-    IPC_TAG_PID = 18,    /* integer */
-    IPC_TAG_USER = 19,   /* text */
-    IPC_TAG_GROUPS = 20, /* text, ", "-separated */
-    IPC_TAG_RIGHTS = 21, /* text, one line per right */
-    IPC_TAG_STREAM = 32, /* integer: 1 stdout, 2 stderr */
-    IPC_TAG_DATA = 33,   /* bytes */
-    IPC_TAG_EXIT = 34,   /* integer: the command's exit status */
-    IPC_TAG_TEXT = 35,   /* text */
+    IPC_TAG_VERSION = 1,  /* integer */
+    IPC_TAG_CAMERA = 2,   /* text */
+    IPC_TAG_FROM = 3,     /* integer, UTC microseconds */
+    IPC_TAG_TO = 4,       /* integer, UTC microseconds */
+    IPC_TAG_JSON = 5,     /* integer 0/1 */
+    IPC_TAG_VERIFY = 6,   /* integer 0/1 */
+    IPC_TAG_CLAIM = 7,    /* text: $SUDO_USER, noted in the audit entry as
+                             a claim, never taken as the actor */
+    IPC_TAG_REASON = 8,   /* text: a hold's reason */
+    IPC_TAG_ID = 9,       /* integer: a hold's id */
+    IPC_TAG_ALL = 10,     /* integer 0/1: released holds too */
+    IPC_TAG_CHECK = 11,   /* integer 0/1: nvr status --check */
+    IPC_TAG_STORAGE = 12, /* text: the storage the recorder records into */
+    IPC_TAG_UID = 16,     /* integer */
+    IPC_TAG_GID = 17,     /* integer */
+    IPC_TAG_PID = 18,     /* integer */
+    IPC_TAG_USER = 19,    /* text */
+    IPC_TAG_GROUPS = 20,  /* text, ", "-separated */
+    IPC_TAG_RIGHTS = 21,  /* text, one line per right */
+    IPC_TAG_STREAM = 32,  /* integer: 1 stdout, 2 stderr */
+    IPC_TAG_DATA = 33,    /* bytes */
+    IPC_TAG_EXIT = 34,    /* integer: the command's exit status */
+    IPC_TAG_TEXT = 35,    /* text */
 };
 
 struct ipc_field {

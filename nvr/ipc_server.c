@@ -487,6 +487,7 @@ static int welcome(struct ipc_conn *c, const struct ipc_msg *m)
     c->hello_done = 1;
     ipc_enc_begin(e, IPC_MSG_WELCOME);
     ipc_enc_int(e, IPC_TAG_VERSION, IPC_PROTO_VERSION);
+    ipc_enc_text(e, IPC_TAG_STORAGE, c->s->cfg->storage_path);
     ipc_enc_int(e, IPC_TAG_UID, c->who.uid);
     ipc_enc_int(e, IPC_TAG_GID, c->who.gid);
     ipc_enc_int(e, IPC_TAG_PID, c->who.pid);
