@@ -22,7 +22,9 @@ PACKAGES=(
     libseccomp-dev
     # tests
     libcmocka-dev ffmpeg sqlite3 jq bc tmux procps psmisc tzdata
-    strace iproute2 util-linux
+    strace iproute2 util-linux python3
+    # the fault-injection soak (tests/bench/soak): an ext4 loop device
+    e2fsprogs
     # a second RTSP server (VLC 3.0's, test_vlc) and an RTCP decoder
     vlc-bin vlc-plugin-base tcpdump
     # the simulated camera (GStreamer RTSP server, H.264 encoder, clock overlay)
