@@ -13,8 +13,11 @@
 # deadline.
 . "$NVR_TEST_LIB"
 
-SESSION_TIMEOUT_S=4 # VLC's --rtsp-timeout: short, so the test is
-CLIP_S=45           # about 10 session timeouts long
+# VLC's --rtsp-timeout: short, so the test is about 10 session timeouts
+# long. VLC_SESSION_TIMEOUT_S=60 VLC_CLIP_S=95 is VLC's default timeout
+# and a 90 s recording, as run by hand.
+SESSION_TIMEOUT_S=${VLC_SESSION_TIMEOUT_S:-4}
+CLIP_S=${VLC_CLIP_S:-45}
 FPS=25
 
 command -v cvlc >/dev/null || fail "cvlc not found (setup.sh installs vlc-bin and vlc-plugin-base)"
