@@ -429,8 +429,20 @@ static void sess_on_401(struct rtsp_session *s, const struct rtsp_msg *m)
     if (rtsp_quirks_on_401(s->user[0] || s->pass[0], s->req_auth_retried) !=
         RTSP_QUIRKS_AUTH_ANSWER) {
         s->end_flags |= RTSP_SESSION_END_AUTH;
-        rtsp_session__fail(
-            s, -EACCES, "authentication failed (wrong username or password?)");
+        /* Without credentials nothing was wrong: none were given. */
+        if (!s->user[0] && !s->pass[0])
+            rtsp_session__fail(s, -EACCES,
+                               "the camera asks for a username and password, "
+                               "and none were given");
+        else if (!s->pass[0])
+            rtsp_session__fail(s, -EACCES,
+                               "the camera asks for a password, and none was "
+                               "given for user %s",
+                               s->user);
+        else
+            rtsp_session__fail(
+                s, -EACCES,
+                "authentication failed (wrong username or password?)");
         return;
     }
     err = rtsp_auth_parse_challenge(m, s->authp);

@@ -1340,6 +1340,9 @@ static void test_camera_no_credentials(void **state)
     assert_true(run_until(h, auth_failed, 3000));
     assert_int_equal(h->srv.n_describe, 1);
     assert_int_equal(h->srv.n_401, 1);
+    /* Nothing was wrong: none were given. */
+    assert_string_equal(h->last_msg, "the camera asks for a username and "
+                                     "password, and none were given");
 }
 
 /* A camera offering only Basic under the default policy: refused as an
