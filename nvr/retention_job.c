@@ -82,7 +82,7 @@ static void job_reserve_release(struct nvr_retention_job *job)
         LOG_W("nvr",
               "disk full: released the %d MB space reserve so that the "
               "catalog can commit the deletions that make room",
-              (int)(NVR_RETENTION_RESERVE_BYTES / (1024 * 1024)));
+              (int)(NVR_RETENTION_RESERVE_BYTES / ((int64_t)1024 * 1024)));
 }
 
 int nvr_retention_setup(const struct nvr_config *cfg, const char *catalog_path,

@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <linux/landlock.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -450,8 +451,11 @@ static int seccomp_add_named(scmp_filter_ctx ctx, const char *const *names,
 static int seccomp_add_conditional(scmp_filter_ctx ctx, int allow_udp,
                                    int accept_fd)
 {
-    static const unsigned long ioctls[] = {FIONBIO,  FIOCLEX, FIONCLEX,
-                                           FIONREAD, TCGETS,  TIOCGWINSZ};
+    /* FS_IOC_GETFLAGS only reads: the catalog names an immutable or
+     * append-only file of its own when SQLite cannot write it. */
+    static const unsigned long ioctls[] = {FIONBIO,        FIOCLEX, FIONCLEX,
+                                           FIONREAD,       TCGETS,  TIOCGWINSZ,
+                                           FS_IOC_GETFLAGS};
     static const int families[] = {AF_INET, AF_INET6};
     static const int prctls[] = {PR_SET_NAME, PR_GET_NAME, PR_GET_DUMPABLE};
     scmp_datum_t pid;

@@ -28,5 +28,12 @@ grep -q '^frames missing inside segments: 0$' "$out/report.md" || {
     echo "FAIL: the report has no 'frames missing inside segments: 0' line" >&2
     exit 1
 }
+# The immutable catalog is named as such, under the recorder's sandbox
+# too, not reported as a failing disk.
+grep -q 'catalog.db.* is immutable (chattr +i)' "$out"/run/logs/nvr-*.log || {
+    echo "FAIL: the recorder did not name the immutable catalog file" >&2
+    grep -h ' error catalog' "$out"/run/logs/nvr-*.log | head -3 >&2
+    exit 1
+}
 rm -rf "$out"
-echo "ok: the 2-minute soak kept every frame inside its segments and the catalog matches the disk"
+echo "ok: the 2-minute soak kept every frame inside its segments, the catalog matches the disk, and the immutable catalog was named"
