@@ -281,15 +281,6 @@ static void status_print_text(const struct status_ctx *ctx)
 
 /* ---- nvr status --check ---- */
 
-/* The free space retention keeps, in bytes (its min_free rule), on a file
- * system of size bytes; 0 when there is no such rule. */
-static int64_t status_min_free(const struct nvr_config *cfg, int64_t size)
-{
-    if (cfg->min_free_is_percent)
-        return (int64_t)((double)size * cfg->min_free_percent / 100.0);
-    return cfg->min_free_bytes;
-}
-
 typedef void (*status_problem_cb)(void *user, const char *text);
 
 /*
@@ -338,11 +329,13 @@ static int status_check_each(const struct status_ctx *ctx, status_problem_cb cb,
         snprintf(line, sizeof(line), "storage %s: free space unknown", storage);
         cb(user, line);
         n++;
-    } else if (ctx->free_bytes < status_min_free(ctx->cfg, ctx->size_bytes)) {
+    } else if (ctx->free_bytes <
+               nvr_config_min_free_bytes(ctx->cfg, ctx->size_bytes)) {
         snprintf(line, sizeof(line),
                  "storage %s: %.1f MB free, under min_free (%.1f MB)", storage,
                  (double)ctx->free_bytes / 1e6,
-                 (double)status_min_free(ctx->cfg, ctx->size_bytes) / 1e6);
+                 (double)nvr_config_min_free_bytes(ctx->cfg, ctx->size_bytes) /
+                     1e6);
         cb(user, line);
         n++;
     }

@@ -685,10 +685,10 @@ static int64_t daemon_min_free_bytes(const struct nvr_config *cfg)
     int64_t avail, total;
 
     if (!cfg->min_free_is_percent)
-        return cfg->min_free_bytes;
+        return nvr_config_min_free_bytes(cfg, 0);
     if (fsops_statvfs(cfg->storage_path, &avail, &total) != 0)
         return 0;
-    return (int64_t)((double)total * cfg->min_free_percent / 100.0);
+    return nvr_config_min_free_bytes(cfg, total);
 }
 
 static int daemon_start_cameras(struct daemon *d)

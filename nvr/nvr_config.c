@@ -578,3 +578,11 @@ int nvr_config_load(const char *path, struct nvr_config **out, char *err,
     free(buf);
     return rc;
 }
+
+int64_t nvr_config_min_free_bytes(const struct nvr_config *cfg,
+                                  int64_t fs_bytes)
+{
+    if (cfg->min_free_is_percent)
+        return (int64_t)((double)fs_bytes * cfg->min_free_percent / 100.0);
+    return cfg->min_free_bytes;
+}

@@ -133,6 +133,12 @@ const char *nvr_auth_name(enum nvr_auth a);
 
 /* Parses "digest", "basic" or "any" (any case). Returns 0 or -EINVAL. */
 int nvr_auth_parse(const char *v, enum nvr_auth *out);
+
+/* The free space min_free asks for, in bytes, on a file system of
+ * fs_bytes: a percentage of it, or the bytes given; 0 when there is no
+ * such rule. */
+int64_t nvr_config_min_free_bytes(const struct nvr_config *cfg,
+                                  int64_t fs_bytes);
 /* "view", "export", "hold", "audit"; "?" for anything else. */
 const char *nvr_right_name(enum nvr_right r);
 

@@ -46,16 +46,16 @@ fallocate -l $(( ($(free_kb) - 1536) * 1024 )) "$st/filler" ||
     fail "cannot make the filler file"
 ok "storage filled by another process ($(free_kb) KB free)"
 
-# Both cameras record again, by themselves, with the filler still there:
-# segments that start after the disk was filled and hold frames.
+# resumed CAM SINCE_US: the camera records again, by itself: a finished
+# segment with frames that starts after SINCE_US.
 resumed() {
-    local cam=$1
     [ "$(sqlite3 "$db" "select count(*) from segments where camera_id =
-        (select id from cameras where name = '$cam')
-        and start_us > $full_us and frames > 0 and status = 1")" -gt 0 ]
+        (select id from cameras where name = '$1')
+        and start_us > $2 and frames > 0 and status = 1")" -gt 0 ]
 }
+# Both cameras record again with the filler still there.
 for cam in cam1 cam2; do
-    wait_for 30 resumed "$cam" ||
+    wait_for 30 resumed "$cam" "$full_us" ||
         fail "$cam did not resume by itself ($(free_kb) KB free; state $(camera_state "$cfg" "$cam"), error: $(camera_field "$cfg" "$cam" error))"
 done
 ok "both cameras resumed with the filler in place ($(free_kb) KB free)"
@@ -76,14 +76,8 @@ full2_us=$(date +%s%6N)
 fallocate -l $(( $(free_kb) * 1024 )) "$st/filler2" || fail "cannot make the second filler"
 ok "storage filled to the last block ($(free_kb) KB free)"
 wait_for 20 grep -q "emergency retention" "$T/nvr.log" || fail "no emergency retention pass"
-resumed2() {
-    local cam=$1
-    [ "$(sqlite3 "$db" "select count(*) from segments where camera_id =
-        (select id from cameras where name = '$cam')
-        and start_us > $full2_us and frames > 0 and status = 1")" -gt 0 ]
-}
 for cam in cam1 cam2; do
-    wait_for 30 resumed2 "$cam" ||
+    wait_for 30 resumed "$cam" "$full2_us" ||
         fail "$cam did not resume after ENOSPC ($(free_kb) KB free; state $(camera_state "$cfg" "$cam"), error: $(camera_field "$cfg" "$cam" error))"
 done
 record_for "$cfg" 6 cam1 cam2
